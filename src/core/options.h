@@ -1,0 +1,30 @@
+/* \summary: what the user asked for, as the engine and probes see it. */
+#ifndef SRC_CORE_OPTIONS_H
+#define SRC_CORE_OPTIONS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+enum policy { POLICY_NONE, POLICY_MAY, POLICY_ENCRYPT, POLICY_VERIFY, POLICY_SECURE,
+	      POLICY_DOMAIN_SECURE };
+const char *policy_name(enum policy p);
+int policy_parse(const char *s, enum policy *out); /* 0 or -1 */
+
+enum out_format { FORMAT_TEXT, FORMAT_JSON, FORMAT_LOG };
+
+struct mx_options {
+	int64_t step_timeout_us;   /* connect, each read, the handshake */
+	int64_t target_timeout_us; /* the whole target */
+	const char *ehlo_name;
+	enum policy policy;
+	enum out_format format;
+	bool color;
+	bool verbose;
+	const char *sni;           /* override the server name sent; NULL = target host */
+	const char *probes;        /* comma list, NULL = default set */
+	int64_t now;               /* "now" for decisions (seconds since epoch) */
+};
+
+void mx_options_defaults(struct mx_options *o);
+
+#endif

@@ -1,0 +1,33 @@
+/* \summary: a probe is a descriptor in a table (OpenSMTPD's table_backend,
+ * curl's Curl_ssl). Probes never print: they turn the facts of the target's
+ * sessions into findings in the results model. */
+#ifndef SRC_CORE_PROBE_H
+#define SRC_CORE_PROBE_H
+
+#include "core/options.h"
+#include "report/model.h"
+
+/* What a probe needs the engine to have done before it runs. */
+enum probe_needs {
+	NEEDS_NOTHING = 0,
+	NEEDS_SESSION = 1 << 0, /* the standard session: banner, EHLO, STARTTLS, TLS, EHLO */
+};
+
+struct probe_ctx {
+	const struct mx_options *opt;
+	struct target_result *t;
+	struct probe_result *pr;
+};
+
+struct probe {
+	const char *name;   /* selectable with --probes */
+	const char *title;
+	unsigned needs;     /* enum probe_needs */
+	void (*run)(struct probe_ctx *ctx);
+};
+
+/* NULL-terminated, in the order they run and print. */
+extern const struct probe *const probe_table[];
+const struct probe *probe_find(const char *name);
+
+#endif

@@ -1,0 +1,31 @@
+/* \summary: parse a target as the user writes it.
+ *
+ *   mail.example.com           smtp, port 25, STARTTLS
+ *   mail.example.com:2525      smtp, that port
+ *   192.0.2.1 / 192.0.2.1:25   IPv4 literal
+ *   [2001:db8::1]:25 / [::1]   IPv6 literal (brackets needed with a port)
+ *   smtp://host[:port]         25, STARTTLS
+ *   submission://host[:port]   587, STARTTLS
+ *   smtps://host[:port]        465, implicit TLS (RFC 8314)
+ */
+#ifndef SRC_NET_TARGET_H
+#define SRC_NET_TARGET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct target_spec {
+	char *input;      /* as written */
+	char *scheme;     /* "smtp", "submission", "smtps" */
+	char *host;       /* name or address literal, no brackets */
+	uint16_t port;
+	bool implicit_tls;
+	int family;       /* AF_INET / AF_INET6 for an address literal, 0 for a name */
+};
+
+/* 0 on success; -1 with a one-line message in err saying what was expected. */
+int target_parse(const char *s, struct target_spec *out, char *err, size_t errlen);
+void target_spec_clear(struct target_spec *t);
+
+#endif
