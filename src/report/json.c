@@ -1,0 +1,341 @@
+/* \summary: the JSON renderer: one "mxprobe/1" document per run.
+ *
+ * specification: docs/mxprobe.schema.json (JSON Schema draft 2020-12),
+ * described in docs/json.md. Built with jansson, never by hand-escaping;
+ * keys keep the order they are added in, which is the order of the schema.
+ * Absent values are null, times are ISO-8601 UTC, durations milliseconds
+ * with at most three decimals. */
+#include "report/render.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/err.h"
+
+/* ---- scalars ------------------------------------------------------- */
+
+/* A string from the model, or null. jansson insists on UTF-8; the model
+ * only promises printable text, so anything else goes out escaped. */
+static json_t *jstr(const char *s)
+{
+	if (!s)
+		return json_null();
+	json_t *j = json_string(s);
+	if (j)
+		return j;
+	char *esc = str_escape(s, strlen(s), 65536);
+	j = json_string(esc);
+	free(esc);
+	return j;
+}
+
+/* A string the schema never lets be null: absent becomes "". */
+static json_t *jstr_req(const char *s)
+{
+	return jstr(s ? s : "");
+}
+
+static json_t *jint(int64_t v)
+{
+	return json_integer((json_int_t)v);
+}
+
+/* Microseconds as milliseconds with three decimals. */
+static json_t *jms(int64_t us)
+{
+	return json_real((double)us / 1000.0);
+}
+
+static json_t *jiso_ms(int64_t wall_usec)
+{
+	char buf[40];
+	fmt_iso8601_ms(wall_usec, buf, sizeof buf);
+	return json_string(buf);
+}
+
+static json_t *jiso(int64_t t)
+{
+	char buf[40];
+	fmt_iso8601(t, buf, sizeof buf);
+	return json_string(buf);
+}
+
+static json_t *jstrvec(const struct strvec *sv)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; a && i < sv->n; i++)
+		json_array_append_new(a, jstr_req(sv->v[i]));
+	return a;
+}
+
+/* ---- model pieces -------------------------------------------------- */
+
+static json_t *jreply(const struct reply_info *r)
+{
+	if (r->code == 0)
+		return json_null();
+	return json_pack("{s:i, s:o, s:o}", "code", r->code, "enhanced",
+			 jstr(r->enh[0] ? r->enh : NULL), "text", jstr_req(r->text));
+}
+
+static json_t *jcaps(const struct smtp_caps *c)
+{
+	if (!c->valid)
+		return json_null();
+	json_t *size = c->size_present
+		? jint(c->size > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)c->size)
+		: json_null();
+	return json_pack("{s:o, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b,"
+			 " s:o, s:o, s:o, s:o}",
+			 "greeting", jstr(c->greeting), "starttls", c->starttls,
+			 "pipelining", c->pipelining, "8bitmime", c->eightbitmime,
+			 "chunking", c->chunking, "binarymime", c->binarymime,
+			 "smtputf8", c->smtputf8, "dsn", c->dsn,
+			 "enhancedstatuscodes", c->enhancedstatuscodes, "requiretls",
+			 c->requiretls, "etrn", c->etrn, "auth", c->auth, "size", size,
+			 "auth_mechanisms", jstrvec(&c->auth_mechs), "unknown",
+			 jstrvec(&c->unknown), "lines", jstrvec(&c->lines));
+}
+
+/* RFC 7468 textual encoding: base64 in 64-character lines. */
+static char *pem_encode(const unsigned char *der, size_t n)
+{
+	static const char b64[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	static const char head[] = "-----BEGIN CERTIFICATE-----\n";
+	static const char tail[] = "-----END CERTIFICATE-----\n";
+	size_t enc = (n + 2) / 3 * 4;
+	char *out = xmalloc(sizeof head + sizeof tail + enc + enc / 64 + 2);
+	char *o = out;
+	memcpy(o, head, sizeof head - 1);
+	o += sizeof head - 1;
+	size_t col = 0;
+	for (size_t i = 0; i < n; i += 3) {
+		unsigned v = (unsigned)der[i] << 16;
+		if (i + 1 < n)
+			v |= (unsigned)der[i + 1] << 8;
+		if (i + 2 < n)
+			v |= der[i + 2];
+		char q[4] = { b64[(v >> 18) & 63], b64[(v >> 12) & 63],
+			      i + 1 < n ? b64[(v >> 6) & 63] : '=',
+			      i + 2 < n ? b64[v & 63] : '=' };
+		for (size_t k = 0; k < 4; k++) {
+			*o++ = q[k];
+			if (++col == 64) {
+				*o++ = '\n';
+				col = 0;
+			}
+		}
+	}
+	if (col)
+		*o++ = '\n';
+	memcpy(o, tail, sizeof tail);
+	return out;
+}
+
+static json_t *jcert(const struct cert_info *ci)
+{
+	json_t *pem = json_null();
+	if (ci->der && ci->der_len) {
+		char *p = pem_encode(ci->der, ci->der_len);
+		pem = json_string(p);
+		free(p);
+	}
+	return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:I,"
+			 " s:o, s:b, s:b, s:o}",
+			 "subject", jstr_req(ci->subject), "issuer", jstr_req(ci->issuer),
+			 "serial", jstr_req(ci->serial_hex), "sha1", jstr_req(ci->sha1_hex),
+			 "sha256", jstr_req(ci->sha256_hex), "san_dns", jstrvec(&ci->san_dns),
+			 "san_ip", jstrvec(&ci->san_ip), "san_other", jstrvec(&ci->san_other),
+			 "not_before", jiso(ci->not_before), "not_after", jiso(ci->not_after),
+			 "key_type", jstr_req(ci->key_type), "key_bits", (json_int_t)ci->key_bits,
+			 "signature_algorithm", jstr_req(ci->sig_alg), "is_ca", ci->is_ca,
+			 "self_signed", ci->self_signed, "pem", pem);
+}
+
+static json_t *jchain(const struct cert_info *c, size_t n)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; a && i < n; i++)
+		json_array_append_new(a, jcert(&c[i]));
+	return a;
+}
+
+static const char *const starttls_ids[] = { "not-applicable", "not-offered", "accepted",
+					    "refused", "broken" };
+
+static const char *starttls_id(enum starttls_state s)
+{
+	return (unsigned)s < ARRAY_LEN(starttls_ids) ? starttls_ids[s] : "broken";
+}
+
+static json_t *jstarttls(const struct session_facts *f)
+{
+	return json_pack("{s:s, s:o, s:o, s:I}", "state", starttls_id(f->starttls), "reply",
+			 jreply(&f->starttls_reply), "bytes_after_reply",
+			 jstr(f->after_starttls), "bytes_after_reply_len",
+			 (json_int_t)f->after_starttls_len);
+}
+
+static json_t *jtls(const struct session_facts *f)
+{
+	const struct tls_params *t = &f->tls;
+	if (!f->tls_ok && !t->protocol)
+		return json_null();
+	return json_pack("{s:o, s:o, s:o, s:I, s:o, s:o, s:o, s:I, s:o, s:o,"
+			 " s:b, s:b, s:b, s:b, s:b, s:o}",
+			 "protocol", jstr_req(t->protocol), "cipher_suite",
+			 jstr_req(t->cipher_suite), "cipher", jstr_req(t->cipher),
+			 "cipher_bits", (json_int_t)t->cipher_bits, "mac", jstr_req(t->mac),
+			 "kx", jstr_req(t->kx), "group", jstr(t->group), "dh_bits",
+			 (json_int_t)t->dh_bits, "server_signature_algorithm",
+			 jstr_req(t->server_sig_alg), "sni", jstr(t->sni), "resumed", t->resumed,
+			 "extended_master_secret", t->ext_master_secret, "safe_renegotiation",
+			 t->safe_renegotiation, "ocsp_stapled", t->ocsp_stapled,
+			 "certificate_requested", t->cert_requested, "handshake_ms",
+			 jms(t->handshake_us));
+}
+
+static json_t *jtls_error(const struct session_facts *f)
+{
+	if (!f->tls_error)
+		return json_null();
+	bool alert = f->tls_alert >= 0;
+	return json_pack("{s:o, s:o, s:o, s:o}", "error", jstr_req(f->tls_error), "message",
+			 jstr(f->tls_error_text), "alert",
+			 alert ? jint(f->tls_alert) : json_null(), "alert_name",
+			 alert ? jstr(f->tls_alert_name) : json_null());
+}
+
+static json_t *jsession(const struct session_facts *f)
+{
+	json_t *r421 = f->r421.code == 0
+		? json_null()
+		: json_pack("{s:s, s:o}", "step", session_step_id(f->r421_step), "reply",
+			    jreply(&f->r421));
+	json_t *slow = !f->slow ? json_null()
+				: json_pack("{s:s, s:o}", "step", session_step_id(f->slow_step),
+					    "ms", jms(f->slow_us));
+	return json_pack(
+		"{s:o, s:o, s:b, s:o, s:s, s:o, s:o, s:o, s:o, s:b, s:o, s:{s:o, s:o}, s:o,"
+		" s:b, s:b, s:b, s:o, s:o, s:o, s:o, s:o, s:o}",
+		"remote", jstr(f->remote), "local", jstr(f->local), "connected", f->connected,
+		"connect_ms", jms(f->connect_us), "failed_step", session_step_id(f->failed_step),
+		"error", f->fail_err ? json_string(mx_errname(f->fail_err)) : json_null(),
+		"error_detail", jstr(f->fail_detail), "banner", jreply(&f->banner),
+		"banner_wait_ms", jms(f->banner_wait_us), "used_helo", f->used_helo, "ehlo",
+		jreply(&f->ehlo), "capabilities", "plain", jcaps(&f->caps_plain), "tls",
+		jcaps(&f->caps_tls), "starttls", jstarttls(f), "implicit_tls", f->implicit_tls,
+		"tls_attempted", f->tls_attempted, "tls_ok", f->tls_ok, "tls", jtls(f),
+		"tls_error", jtls_error(f), "ehlo_tls", jreply(&f->ehlo_tls), "quit",
+		jreply(&f->quit), "reply_421", r421, "slow", slow);
+}
+
+static json_t *jevidence(const struct finding *fd)
+{
+	json_t *o = json_object();
+	for (size_t i = 0; o && i < fd->nev; i++) {
+		const char *key = fd->ev[i].key ? fd->ev[i].key : "";
+		json_t *v = jstr_req(fd->ev[i].value);
+		if (json_object_set(o, key, v) != 0) {
+			char *esc = str_escape(key, strlen(key), 1024);
+			json_object_set(o, esc, v);
+			free(esc);
+		}
+		json_decref(v);
+	}
+	return o;
+}
+
+static json_t *jfinding(const struct finding *fd)
+{
+	return json_pack("{s:o, s:s, s:o, s:o, s:o, s:o, s:o}", "id", jstr_req(fd->id),
+			 "severity", severity_name(fd->sev), "title", jstr_req(fd->title),
+			 "detail", jstr(fd->detail), "remedy", jstr(fd->remedy), "rfc",
+			 jstr(fd->rfc), "evidence", jevidence(fd));
+}
+
+static json_t *jprobe(const struct probe_result *pr)
+{
+	json_t *findings = json_array();
+	for (size_t i = 0; findings && i < pr->n; i++)
+		json_array_append_new(findings, jfinding(&pr->f[i]));
+	return json_pack("{s:o, s:o, s:s, s:o, s:o}", "name", jstr_req(pr->name), "title",
+			 jstr_req(pr->title), "worst", severity_name(probe_result_worst(pr)),
+			 "duration_ms", jms(pr->duration_us), "findings", findings);
+}
+
+static const char *const tr_kind_ids[] = { "sent", "recv", "event" };
+
+static json_t *jtranscript(const struct transcript *tr)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; a && i < tr->n; i++) {
+		const struct tr_entry *e = &tr->e[i];
+		const char *kind = (unsigned)e->kind < ARRAY_LEN(tr_kind_ids)
+			? tr_kind_ids[e->kind]
+			: "event";
+		json_array_append_new(a, json_pack("{s:o, s:s, s:o}", "t_ms", jms(e->t_us),
+						   "kind", kind, "text", jstr_req(e->text)));
+	}
+	return a;
+}
+
+static json_t *jtarget(const struct target_result *t)
+{
+	json_t *probes = json_array();
+	for (size_t i = 0; probes && i < t->nprobes; i++)
+		json_array_append_new(probes, jprobe(&t->probes[i]));
+	return json_pack(
+		"{s:o, s:o, s:o, s:i, s:b, s:o, s:s, s:s, s:o, s:o, s:I, s:o, s:o, s:o, s:o,"
+		" s:o}",
+		"input", jstr_req(t->input), "scheme", jstr_req(t->scheme), "host",
+		jstr_req(t->host), "port", (int)t->port, "implicit_tls", t->implicit_tls,
+		"address", jstr(t->address), "status",
+		t->status == TARGET_TESTED ? "tested" : "untestable", "worst",
+		severity_name(target_worst(t)), "started", jiso_ms(t->started_wall_us),
+		"duration_ms", jms(t->duration_us), "connections", (json_int_t)t->connections,
+		"session", jsession(&t->facts), "chain", jchain(t->facts.chain, t->facts.chain_len),
+		"client_chain", jchain(t->facts.client_chain, t->facts.client_chain_len), "probes",
+		probes, "transcript", jtranscript(&t->tr));
+}
+
+static json_t *jreport(const struct report *r)
+{
+	size_t c[5];
+	report_count(r, c);
+	json_t *targets = json_array();
+	for (size_t i = 0; targets && i < r->n; i++)
+		json_array_append_new(targets, jtarget(r->t[i]));
+	return json_pack("{s:s, s:{s:s, s:o}, s:o, s:o, s:o, s:o,"
+			 " s:{s:I, s:I, s:I, s:I, s:I, s:I}, s:o}",
+			 "schema", "mxprobe/1", "tool", "name", "mxprobe", "version",
+			 jstr_req(r->tool_version), "started", jiso_ms(r->started_wall_us),
+			 "duration_ms", jms(r->duration_us), "policy", jstr_req(r->policy),
+			 "ehlo_name", jstr_req(r->ehlo_name), "summary", "targets",
+			 (json_int_t)r->n, "pass", (json_int_t)c[SEV_PASS], "info",
+			 (json_int_t)c[SEV_INFO], "warn", (json_int_t)c[SEV_WARN], "fail",
+			 (json_int_t)c[SEV_FAIL], "error", (json_int_t)c[SEV_ERROR], "targets",
+			 targets);
+}
+
+int render_json(FILE *out, const struct report *r, const struct render_opts *o)
+{
+	(void)o;
+	int rc = -1;
+	json_t *root = jreport(r);
+	if (!root)
+		goto out;
+	/* Milliseconds carry three decimals; 15 significant digits print them
+	 * without binary noise ("0.003", not "0.0030000000000000001"). */
+	size_t flags = JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15);
+	if (json_dumpf(root, out, flags) != 0)
+		goto out;
+	if (fputc('\n', out) == EOF || ferror(out))
+		goto out;
+	rc = 0;
+out:
+	json_decref(root);
+	return rc;
+}
