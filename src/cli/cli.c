@@ -1,0 +1,9 @@
+/* \summary: command line (placeholder until the engine lands). */
+#include "cli/cli.h"
+
+int cli_main(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	return 2;
+}

@@ -1,0 +1,206 @@
+/* \summary: parse a target as the user writes it (see target.h).
+ * specification: RFC 3986 section 3.2.2 (IPv6 literals in brackets),
+ * RFC 6409 (submission, 587), RFC 8314 (implicit TLS, 465). */
+#include "net/target.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+
+#include "util/util.h"
+
+struct scheme {
+	const char *name;
+	uint16_t port;
+	bool implicit_tls;
+};
+
+static const struct scheme schemes[] = {
+	{ "smtp", 25, false },
+	{ "submission", 587, false },
+	{ "smtps", 465, true },
+	{ NULL, 0, false },
+};
+
+static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static int parse_port(const char *s, uint16_t *out)
+{
+	if (!*s || strlen(s) > 5)
+		return -1;
+	unsigned long v = 0;
+	for (const char *p = s; *p; p++) {
+		if (!isdigit((unsigned char)*p))
+			return -1;
+		v = v * 10 + (unsigned long)(*p - '0');
+	}
+	if (v == 0 || v > 65535)
+		return -1;
+	*out = (uint16_t)v;
+	return 0;
+}
+
+/* RFC 1123 host name: labels of letters, digits, hyphens (and the
+ * underscore some internal names carry), 1..63 octets, 253 in all. */
+static bool host_name_ok(const char *h)
+{
+	size_t len = strlen(h);
+	if (len == 0 || len > 254)
+		return false;
+	if (h[len - 1] == '.')
+		len--;
+	size_t label = 0;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)h[i];
+		if (c == '.') {
+			if (label == 0)
+				return false;
+			label = 0;
+			continue;
+		}
+		if (!isalnum(c) && c != '-' && c != '_')
+			return false;
+		if (c == '-' && (label == 0 || i + 1 == len || h[i + 1] == '.'))
+			return false;
+		if (++label > 63)
+			return false;
+	}
+	return label > 0;
+}
+
+int target_parse(const char *s, struct target_spec *out, char *err, size_t errlen)
+{
+	memset(out, 0, sizeof *out);
+	if (!s || !*s)
+		return fail(err, errlen, "empty target: expected HOST, HOST:PORT, [IPv6]:PORT or smtp://, submission://, smtps://");
+	for (const char *p = s; *p; p++)
+		if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 0x7f)
+			return fail(err, errlen, "target '%s': unexpected whitespace or control character", s);
+
+	const struct scheme *sc = &schemes[0];
+	const char *rest = s;
+	const char *sep = strstr(s, "://");
+	if (sep) {
+		size_t n = (size_t)(sep - s);
+		sc = NULL;
+		for (const struct scheme *c = schemes; c->name; c++)
+			if (strlen(c->name) == n && strncasecmp(s, c->name, n) == 0)
+				sc = c;
+		if (!sc)
+			return fail(err, errlen, "target '%s': unknown scheme '%.*s', expected smtp://, submission:// or smtps://",
+				    s, (int)n, s);
+		rest = sep + 3;
+		/* allow a trailing slash, as URLs are often pasted that way */
+	}
+
+	char *hostport = xstrdup(rest);
+	size_t hl = strlen(hostport);
+	if (hl && hostport[hl - 1] == '/')
+		hostport[--hl] = '\0';
+	if (strchr(hostport, '/') || strchr(hostport, '@') || strchr(hostport, '?')) {
+		free(hostport);
+		return fail(err, errlen, "target '%s': expected HOST[:PORT] after the scheme, without path or user", s);
+	}
+
+	char *host = NULL;
+	const char *portstr = NULL;
+	int family = 0;
+	if (hostport[0] == '[') {
+		char *close = strchr(hostport, ']');
+		if (!close) {
+			free(hostport);
+			return fail(err, errlen, "target '%s': missing ']' after the IPv6 address", s);
+		}
+		*close = '\0';
+		host = xstrdup(hostport + 1);
+		if (close[1] == ':')
+			portstr = close + 2;
+		else if (close[1] != '\0') {
+			free(host);
+			free(hostport);
+			return fail(err, errlen, "target '%s': expected ':PORT' or nothing after ']'", s);
+		}
+		struct in6_addr a6;
+		if (inet_pton(AF_INET6, host, &a6) != 1) {
+			fail(err, errlen, "target '%s': '%s' is not an IPv6 address", s, host);
+			free(host);
+			free(hostport);
+			return -1;
+		}
+		family = AF_INET6;
+	} else {
+		char *colon = strchr(hostport, ':');
+		if (colon && strchr(colon + 1, ':')) {
+			/* A bare IPv6 address without port: accept it when it parses. */
+			struct in6_addr a6;
+			if (inet_pton(AF_INET6, hostport, &a6) != 1) {
+				free(hostport);
+				return fail(err, errlen, "target '%s': an IPv6 address with a port needs brackets: [ADDR]:PORT", s);
+			}
+			host = xstrdup(hostport);
+			family = AF_INET6;
+		} else {
+			if (colon) {
+				*colon = '\0';
+				portstr = colon + 1;
+			}
+			host = xstrdup(hostport);
+			struct in_addr a4;
+			if (inet_pton(AF_INET, host, &a4) == 1)
+				family = AF_INET;
+			else if (!host_name_ok(host)) {
+				fail(err, errlen, "target '%s': '%s' is neither a host name nor an IPv4 address", s, host);
+				free(host);
+				free(hostport);
+				return -1;
+			}
+		}
+	}
+
+	uint16_t port = sc->port;
+	if (portstr && parse_port(portstr, &port) < 0) {
+		fail(err, errlen, "target '%s': port '%s' is not a number from 1 to 65535", s, portstr);
+		free(host);
+		free(hostport);
+		return -1;
+	}
+	free(hostport);
+	/* Without a scheme, the well-known ports say what is meant. */
+	if (!sep && port == 465)
+		sc = &schemes[2];
+	else if (!sep && port == 587)
+		sc = &schemes[1];
+
+	/* Host names compare case-insensitively; keep them lower case. */
+	for (char *p = host; *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+	out->input = xstrdup(s);
+	out->scheme = xstrdup(sc->name);
+	out->host = host;
+	out->port = port;
+	out->implicit_tls = sc->implicit_tls;
+	out->family = family;
+	return 0;
+}
+
+void target_spec_clear(struct target_spec *t)
+{
+	free(t->input);
+	free(t->scheme);
+	free(t->host);
+	memset(t, 0, sizeof *t);
+}
