@@ -1,0 +1,103 @@
+/* \summary: the verbose protocol log, in the layout of Exchange 2007's
+ * send-connector protocol log with ProtocolLoggingLevel Verbose (the domain
+ * security example in shared/seeds): `>` a line sent, `<` a line received,
+ * `*` an event, and before the TLS session is up the certificate blocks
+ *
+ *   *Sending certificate            (ours, only with a client certificate)
+ *   *<subject>, Certificate subject
+ *   *<issuer>, Certificate issuer name
+ *   *<serial>, Certificate serial number
+ *   *<sha1>, Certificate thumbprint
+ *   *<dns;dns>, Certificate alternate names
+ *   *Received certificate           (the server's leaf, same five lines)
+ *
+ * Each target starts with a few `#` header lines, as W3C-style logs do. */
+#include "report/render.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* The session code emits an event starting with these words once a
+ * handshake succeeds; the certificate blocks go right before it. */
+static const char handshake_event[] = "TLS handshake complete";
+
+/* One log line: the mark, then the text with control bytes replaced, so
+ * a line in the model can never become two lines in the log. */
+static void put_line(FILE *out, char mark, const char *text, const char *suffix)
+{
+	fputc(mark, out);
+	for (const char *s = text ? text : ""; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		fputc(c < 0x20 || c == 0x7f ? '?' : c, out);
+	}
+	if (suffix)
+		fputs(suffix, out);
+	fputc('\n', out);
+}
+
+static void put_cert_block(FILE *out, const char *what, const struct cert_info *ci)
+{
+	put_line(out, '*', what, NULL);
+	put_line(out, '*', ci->subject, ", Certificate subject");
+	put_line(out, '*', ci->issuer, ", Certificate issuer name");
+	put_line(out, '*', ci->serial_hex, ", Certificate serial number");
+	put_line(out, '*', ci->sha1_hex, ", Certificate thumbprint");
+	char *names = strvec_join(&ci->san_dns, ";");
+	put_line(out, '*', names, ", Certificate alternate names");
+	free(names);
+}
+
+static void put_cert_blocks(FILE *out, const struct session_facts *f)
+{
+	if (f->client_chain_len > 0)
+		put_cert_block(out, "Sending certificate", &f->client_chain[0]);
+	if (f->chain_len > 0)
+		put_cert_block(out, "Received certificate", &f->chain[0]);
+}
+
+static bool is_handshake_event(const struct tr_entry *e)
+{
+	return e->kind == TR_EVENT && e->text &&
+	       strncmp(e->text, handshake_event, sizeof handshake_event - 1) == 0;
+}
+
+static void render_target(FILE *out, const struct report *r, const struct target_result *t)
+{
+	static const char marks[] = { [TR_SENT] = '>', [TR_RECV] = '<', [TR_EVENT] = '*' };
+	char date[40];
+	fmt_iso8601_ms(t->started_wall_us, date, sizeof date);
+	fprintf(out, "#Software: mxprobe %s\n", r->tool_version ? r->tool_version : "");
+	fprintf(out, "#Date: %s\n", date);
+	char *session = xasprintf("Session: %s %s %s", t->input ? t->input : "-",
+				  t->facts.remote ? t->facts.remote : "-",
+				  t->facts.local ? t->facts.local : "-");
+	put_line(out, '#', session, NULL);
+	free(session);
+
+	/* The chain belongs to the standard session: shown once, before the
+	 * first completed handshake (later probes' handshakes may have
+	 * seen other certificates, which the model does not keep). */
+	bool certs_shown = false;
+	for (size_t i = 0; i < t->tr.n; i++) {
+		const struct tr_entry *e = &t->tr.e[i];
+		if (!certs_shown && is_handshake_event(e)) {
+			put_cert_blocks(out, &t->facts);
+			certs_shown = true;
+		}
+		char mark = (unsigned)e->kind < ARRAY_LEN(marks) ? marks[e->kind] : '*';
+		put_line(out, mark, e->text, NULL);
+	}
+	if (!certs_shown && t->facts.chain_len > 0)
+		put_cert_blocks(out, &t->facts);
+}
+
+int render_log(FILE *out, const struct report *r, const struct render_opts *o)
+{
+	(void)o;
+	for (size_t i = 0; i < r->n; i++) {
+		if (i)
+			fputc('\n', out);
+		render_target(out, r, r->t[i]);
+	}
+	return ferror(out) ? -1 : 0;
+}
