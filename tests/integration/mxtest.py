@@ -1,0 +1,808 @@
+"""Shared harness for mxprobe's integration tests.
+
+Everything here runs on loopback only (127.0.0.0/8, ::1) and in a private
+temporary directory:
+
+  * Pki          a root CA, an intermediate CA and leaf certificates made with
+                 openssl (EC P-256, a fraction of a second in all).
+  * Postfix      a private Postfix instance (`postfix -c DIR start`) with one
+                 smtpd service line per case on 127.0.X.N:25, and no delivery
+                 service at all (no smtp/lmtp/local/virtual/relay).
+  * TestServer   the in-tree scripted server (tests/testsrv, mxtestsrv).
+  * run_mxprobe  runs the real binary, checks that it did not die by a
+                 signal, parses and validates its JSON against the schema.
+
+Configuration comes from the environment (CTest sets it, see CMakeLists.txt):
+MXPROBE, MXTESTSRV, SCHEMA, POSTFIX (default /usr/sbin/postfix), and
+MXTEST_KEEP=1 to keep the temporary directories for a post-mortem.
+
+Run `python3 mxtest.py up DIR` / `python3 mxtest.py down DIR` to start and
+stop the same Postfix instance by hand (tests/bench.sh uses bench.py instead).
+"""
+
+import contextlib
+import errno
+import hashlib
+import json
+import os
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SOURCE_DIR = os.path.dirname(os.path.dirname(HERE))
+
+LEAF_NAME = "mail.test.example"
+
+
+# --------------------------------------------------------------------------
+# Paths and environment
+
+
+def _env_path(var, default):
+    value = os.environ.get(var) or default
+    return os.path.abspath(value)
+
+
+def mxprobe_path():
+    return _env_path("MXPROBE", os.path.join(SOURCE_DIR, "build", "mxprobe"))
+
+
+def mxtestsrv_path():
+    return _env_path("MXTESTSRV",
+                     os.path.join(SOURCE_DIR, "build", "tests", "testsrv", "mxtestsrv"))
+
+
+def schema_path():
+    return _env_path("SCHEMA", os.path.join(SOURCE_DIR, "docs", "mxprobe.schema.json"))
+
+
+def postfix_path():
+    return os.environ.get("POSTFIX") or "/usr/sbin/postfix"
+
+
+def keep_temp():
+    return os.environ.get("MXTEST_KEEP") == "1"
+
+
+def make_tempdir(prefix):
+    path = tempfile.mkdtemp(prefix=prefix)
+    # Postfix daemons drop privileges to the postfix user: they must be able
+    # to reach their files below this directory.
+    os.chmod(path, 0o755)
+    return path
+
+
+def remove_tempdir(path):
+    if keep_temp():
+        sys.stderr.write("mxtest: kept %s\n" % path)
+        return
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def run(cmd, timeout=60, check=True, **kw):
+    """Run a helper command (openssl, postfix); raise with its output on failure."""
+    proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          stdin=subprocess.DEVNULL, timeout=timeout, text=True, **kw)
+    if check and proc.returncode != 0:
+        raise RuntimeError("command failed (%d): %s\nstdout: %s\nstderr: %s"
+                           % (proc.returncode, " ".join(cmd), proc.stdout, proc.stderr))
+    return proc
+
+
+# --------------------------------------------------------------------------
+# Test PKI
+
+
+class Cert:
+    """One certificate and its key, with the facts tests compare against."""
+
+    def __init__(self, cert, key):
+        self.cert = cert          # PEM path
+        self.key = key            # PEM path
+        with open(cert) as f:
+            pem = f.read()
+        self.der = ssl.PEM_cert_to_DER_cert(pem)
+        self.sha1 = hashlib.sha1(self.der).hexdigest().upper()
+        self.sha256 = hashlib.sha256(self.der).hexdigest().upper()
+
+    def text(self):
+        return run(["openssl", "x509", "-in", self.cert, "-noout", "-text"]).stdout
+
+
+class Pki:
+    """root CA -> intermediate CA -> leaf(s), EC P-256, made with openssl.
+
+    Files (in DIR): root.pem, inter.pem, leaf.pem + leaf.key,
+    leaf-chain.pem (leaf then intermediate), leaf-full.pem (key, leaf,
+    intermediate: a smtpd_tls_chain_files file).
+    """
+
+    def __init__(self, directory):
+        self.dir = directory
+        os.makedirs(directory, exist_ok=True)
+        self._serial = 0x1000
+        self.root = self._make("root", "/O=mxprobe tests/CN=mxprobe Test Root CA", None,
+                               ["basicConstraints=critical,CA:TRUE",
+                                "keyUsage=critical,keyCertSign,cRLSign",
+                                "subjectKeyIdentifier=hash"])
+        self.inter = self._make("inter", "/O=mxprobe tests/CN=mxprobe Test Intermediate CA",
+                                self.root,
+                                ["basicConstraints=critical,CA:TRUE,pathlen:0",
+                                 "keyUsage=critical,keyCertSign,cRLSign",
+                                 "subjectKeyIdentifier=hash",
+                                 "authorityKeyIdentifier=keyid"])
+        self.leaf = self.make_leaf("leaf", LEAF_NAME)
+        self.leaf_chain = self._concat("leaf-chain.pem", [self.leaf.cert, self.inter.cert])
+        self.leaf_full = self._concat("leaf-full.pem",
+                                      [self.leaf.key, self.leaf.cert, self.inter.cert])
+        self.leaf_only_full = self._concat("leaf-only-full.pem", [self.leaf.key, self.leaf.cert])
+
+    def _concat(self, name, parts):
+        path = os.path.join(self.dir, name)
+        with open(path, "w") as out:
+            for p in parts:
+                with open(p) as f:
+                    out.write(f.read())
+        os.chmod(path, 0o644)
+        return path
+
+    def make_leaf(self, name, cn, extra_dns=(), ips=("127.0.0.1",), days=365):
+        sans = ["DNS:" + cn] + ["DNS:" + d for d in extra_dns] + ["IP:" + ip for ip in ips]
+        return self._make(name, "/O=mxprobe tests/CN=" + cn, self.inter,
+                          ["basicConstraints=critical,CA:FALSE",
+                           "keyUsage=critical,digitalSignature",
+                           "extendedKeyUsage=serverAuth",
+                           "subjectAltName=" + ",".join(sans),
+                           "subjectKeyIdentifier=hash",
+                           "authorityKeyIdentifier=keyid"], days=days)
+
+    def _make(self, name, subject, issuer, exts, days=3650):
+        key = os.path.join(self.dir, name + ".key")
+        cert = os.path.join(self.dir, name + ".pem")
+        run(["openssl", "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256",
+             "-out", key])
+        os.chmod(key, 0o644)    # throw-away test key; the postfix user may read it
+        extfile = os.path.join(self.dir, name + ".ext")
+        with open(extfile, "w") as f:
+            f.write("[req]\ndistinguished_name = dn\n[dn]\n[v3]\n" + "\n".join(exts) + "\n")
+        self._serial += 1
+        if issuer is None:
+            run(["openssl", "req", "-new", "-x509", "-key", key, "-subj", subject,
+                 "-days", str(days), "-sha256", "-set_serial", str(self._serial),
+                 "-config", extfile, "-extensions", "v3", "-out", cert])
+        else:
+            csr = os.path.join(self.dir, name + ".csr")
+            run(["openssl", "req", "-new", "-key", key, "-subj", subject,
+                 "-config", extfile, "-out", csr])
+            run(["openssl", "x509", "-req", "-in", csr, "-CA", issuer.cert,
+                 "-CAkey", issuer.key, "-set_serial", str(self._serial),
+                 "-days", str(days), "-sha256", "-extfile", extfile, "-extensions", "v3",
+                 "-out", cert])
+        return Cert(cert, key)
+
+
+# --------------------------------------------------------------------------
+# Loopback helpers
+
+
+def port_open(host, port, timeout=0.2):
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    s = socket.socket(family, socket.SOCK_STREAM)
+    s.settimeout(timeout)
+    try:
+        s.connect((host, port))
+        return True
+    except OSError:
+        return False
+    finally:
+        s.close()
+
+
+def can_bind(host, port):
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    s = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind((host, port))
+        return True
+    except OSError:
+        return False
+    finally:
+        s.close()
+
+
+def free_port(host="127.0.0.1"):
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    s = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+    finally:
+        s.close()
+
+
+def ipv6_loopback_works():
+    try:
+        s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+    except OSError:
+        return False
+    try:
+        s.bind(("::1", 0))
+        return True
+    except OSError:
+        return False
+    finally:
+        s.close()
+
+
+def _assert_loopback(addr):
+    if addr == "::1":
+        return
+    parts = addr.split(".")
+    if len(parts) != 4 or parts[0] != "127":
+        raise ValueError("not a loopback address: %r" % addr)
+
+
+# --------------------------------------------------------------------------
+# Private Postfix instance
+
+
+# Postfix's own internal services, as in Debian's /etc/postfix/master.cf, minus
+# every delivery agent (smtp, relay, lmtp, local, virtual, pipe): nothing can
+# ever leave this instance.  chroot is "n" everywhere: the instance lives in a
+# temporary directory without the files a chroot jail needs.
+MASTER_BASE = """\
+# service type  private unpriv  chroot  wakeup  maxproc command + args
+pickup    unix  n       -       n       60      1       pickup
+cleanup   unix  n       -       n       -       0       cleanup
+qmgr      unix  n       -       n       300     1       qmgr
+tlsmgr    unix  -       -       n       1000?   1       tlsmgr
+rewrite   unix  -       -       n       -       -       trivial-rewrite
+bounce    unix  -       -       n       -       0       bounce
+defer     unix  -       -       n       -       0       bounce
+trace     unix  -       -       n       -       0       bounce
+verify    unix  -       -       n       -       1       verify
+flush     unix  n       -       n       1000?   0       flush
+proxymap  unix  -       -       n       -       -       proxymap
+proxywrite unix -       -       n       -       1       proxymap
+showq     unix  n       -       n       -       -       showq
+error     unix  -       -       n       -       -       error
+retry     unix  -       -       n       -       -       error
+discard   unix  -       -       n       -       -       discard
+anvil     unix  -       -       n       -       1       anvil
+scache    unix  -       -       n       -       1       scache
+postlog   unix-dgram n  -       n       -       1       postlogd
+"""
+
+
+class PostfixCase:
+    """One smtpd service line: an address, port 25, and its -o overrides."""
+
+    def __init__(self, name, overrides, port=25):
+        self.name = name
+        self.overrides = dict(overrides)
+        self.port = port
+        self.addr = None          # filled in by Postfix
+
+    @property
+    def target(self):
+        if ":" in self.addr:
+            return "[%s]:%d" % (self.addr, self.port)
+        return "%s:%d" % (self.addr, self.port)
+
+
+def standard_cases(pki):
+    """The cases every Postfix test run has."""
+    return [
+        # STARTTLS offered, leaf + intermediate.
+        PostfixCase("tls-good", {
+            "smtpd_tls_security_level": "may",
+            "smtpd_tls_chain_files": pki.leaf_full,
+            "syslog_name": "postfix-tls-good",
+        }),
+        # No TLS at all: no STARTTLS in EHLO.
+        PostfixCase("tls-none", {
+            "smtpd_tls_security_level": "none",
+            "syslog_name": "postfix-tls-none",
+        }),
+        # STARTTLS offered, but the intermediate is missing from the chain.
+        PostfixCase("tls-leaf-only", {
+            "smtpd_tls_security_level": "may",
+            "smtpd_tls_chain_files": pki.leaf_only_full,
+            "syslog_name": "postfix-tls-leaf-only",
+        }),
+        # Classic cert_file/key_file settings with the chain in the cert file,
+        # and AUTH-style capability differences are not needed here.
+        PostfixCase("tls-certfile", {
+            "smtpd_tls_security_level": "may",
+            "smtpd_tls_cert_file": pki.leaf_chain,
+            "smtpd_tls_key_file": pki.leaf.key,
+            "smtpd_banner": "$myhostname ESMTP test banner",
+            "syslog_name": "postfix-tls-certfile",
+        }),
+    ]
+
+
+class Postfix:
+    """A private Postfix instance: `postfix -c DIR start` ... `stop`.
+
+    Each case gets an address 127.0.B.N (N = 1, 2, ...) and port 25.  B is the
+    first block in 1..250 whose addresses are all free on port 25, so that two
+    test runs on one machine (say two engineers' ctest) do not collide.
+    Use as a context manager: the instance is stopped on the way out, also when
+    a test fails.  `postfix -c DIR` needs no change in /etc: as root, Postfix
+    only checks alternate_config_directories for set-gid programs (postdrop,
+    postqueue), which these tests never run.
+    """
+
+    START_DEADLINE = 30.0
+
+    def __init__(self, directory, cases, block=None):
+        self.dir = directory
+        self.cases = {c.name: c for c in cases}
+        self.order = list(cases)
+        self.config_dir = os.path.join(directory, "etc")
+        self.queue_dir = os.path.join(directory, "queue")
+        self.data_dir = os.path.join(directory, "data")
+        self.log_file = os.path.join(directory, "maillog")
+        self.block = block
+        self.started = False
+
+    # -- set-up
+
+    def _pick_block(self):
+        if self.block is not None:
+            return self.block
+        wanted = [c for c in self.order if c.addr is None]
+        for block in range(1, 251):
+            addrs = ["127.0.%d.%d" % (block, i + 1) for i in range(len(wanted))]
+            if all(can_bind(a, 25) for a in addrs):
+                return block
+        raise RuntimeError("no free 127.0.B.0/24 block with port 25 free on loopback")
+
+    def _write_config(self):
+        os.makedirs(self.config_dir, exist_ok=True)
+        os.makedirs(self.queue_dir, exist_ok=True)
+        os.makedirs(self.data_dir, exist_ok=True)
+        # tlsmgr and master keep their files here as the mail_owner.
+        import pwd
+        pw = pwd.getpwnam("postfix")
+        os.chown(self.data_dir, pw.pw_uid, pw.pw_gid)
+        os.chmod(self.data_dir, 0o700)
+        self.block = self._pick_block()
+        n = 0
+        for c in self.order:
+            if c.addr is None:
+                n += 1
+                c.addr = "127.0.%d.%d" % (self.block, n)
+            _assert_loopback(c.addr)
+        ipv6 = any(":" in c.addr for c in self.order)
+        main_cf = {
+            "compatibility_level": "3.6",
+            "queue_directory": self.queue_dir,
+            "data_directory": self.data_dir,
+            "command_directory": "/usr/sbin",
+            "daemon_directory": "/usr/lib/postfix/sbin",
+            "meta_directory": "/etc/postfix",
+            "shlib_directory": "/usr/lib/postfix",
+            "mail_owner": "postfix",
+            "setgid_group": "postdrop",
+            "inet_interfaces": "loopback-only",
+            "inet_protocols": "all" if ipv6 else "ipv4",
+            "myhostname": LEAF_NAME,
+            "mydomain": "test.example",
+            "myorigin": "$myhostname",
+            "mydestination": "",
+            "mynetworks": "127.0.0.0/8",
+            "relay_domains": "",
+            "local_transport": "error:local delivery is disabled",
+            "default_transport": "error:delivery is disabled",
+            "relay_transport": "error:delivery is disabled",
+            "smtpd_relay_restrictions": "reject_unauth_destination",
+            "smtpd_recipient_restrictions": "reject",
+            "alias_maps": "",
+            "alias_database": "",
+            "biff": "no",
+            "maillog_file": self.log_file,
+            "maillog_file_prefixes": self.dir,
+            "smtpd_tls_loglevel": "1",
+            "smtpd_tls_security_level": "none",
+            "smtpd_tls_session_cache_database": "",
+            "smtpd_client_connection_rate_limit": "0",
+            "smtpd_client_connection_count_limit": "0",
+            "anvil_rate_time_unit": "60s",
+            "smtpd_banner": "$myhostname ESMTP Postfix (mxprobe test)",
+            "smtpd_tls_received_header": "no",
+            "import_environment": "MAIL_CONFIG MAIL_DEBUG MAIL_LOGTAG TZ LANG=C",
+        }
+        with open(os.path.join(self.config_dir, "main.cf"), "w") as f:
+            for k, v in main_cf.items():
+                f.write("%s = %s\n" % (k, v))
+        lines = [MASTER_BASE]
+        for c in self.order:
+            listen = "[%s]:%d" % (c.addr, c.port) if ":" in c.addr else "%s:%d" % (c.addr, c.port)
+            lines.append("# case %s\n%s inet n - n - - smtpd\n" % (c.name, listen))
+            for k, v in c.overrides.items():
+                if any(ch.isspace() for ch in v):
+                    v = "{%s}" % v
+                lines.append("  -o %s=%s\n" % (k, v))
+        with open(os.path.join(self.config_dir, "master.cf"), "w") as f:
+            f.write("".join(lines))
+
+    def postfix(self, *args, check=True):
+        return run([postfix_path(), "-c", self.config_dir] + list(args), check=check)
+
+    def start(self):
+        if not os.path.exists(postfix_path()):
+            raise RuntimeError("%s not found: install Debian's postfix package" % postfix_path())
+        self._write_config()
+        # Fail early, with Postfix's words, on a bad configuration.
+        self.postfix("check")
+        self.started = True
+        self.postfix("start")
+        deadline = time.monotonic() + self.START_DEADLINE
+        pending = list(self.order)
+        while pending:
+            pending = [c for c in pending if not port_open(c.addr, c.port)]
+            if not pending:
+                break
+            if time.monotonic() > deadline:
+                raise RuntimeError("Postfix did not listen on %s within %.0f s; log:\n%s"
+                                   % (", ".join(c.target for c in pending),
+                                      self.START_DEADLINE, self.log()))
+            time.sleep(0.05)
+        # Those probe connections show in the log; remember where the tests begin.
+        self.mark_log()
+
+    def stop(self):
+        if not self.started:
+            return
+        self.started = False
+        proc = self.postfix("stop", check=False)
+        # `postfix stop` returns before every child has gone: wait for the
+        # master (its pid file) so the addresses are free for the next run.
+        pid_file = os.path.join(self.queue_dir, "pid", "master.pid")
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            pid = _read_pid(pid_file)
+            if pid is None or not _alive(pid):
+                break
+            time.sleep(0.05)
+        else:
+            pid = _read_pid(pid_file)
+            if pid is not None:
+                # Only our own master, named by its pid file.
+                with contextlib.suppress(OSError):
+                    os.kill(pid, signal.SIGKILL)
+        if proc.returncode != 0:
+            sys.stderr.write("mxtest: postfix stop: %s%s" % (proc.stdout, proc.stderr))
+
+    def __enter__(self):
+        try:
+            self.start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+        return False
+
+    # -- logs
+
+    def log(self):
+        try:
+            with open(self.log_file, errors="replace") as f:
+                return f.read()
+        except FileNotFoundError:
+            return "(no log at %s)" % self.log_file
+
+    def mark_log(self):
+        try:
+            self._log_mark = os.path.getsize(self.log_file)
+        except OSError:
+            self._log_mark = 0
+        return self._log_mark
+
+    def log_since(self, mark=None):
+        mark = self._log_mark if mark is None else mark
+        try:
+            with open(self.log_file, "rb") as f:
+                f.seek(mark)
+                return f.read().decode(errors="replace")
+        except FileNotFoundError:
+            return ""
+
+    def count_connects(self, case, since):
+        """'connect from' lines of one case's smtpd since a log offset."""
+        tag = case.overrides.get("syslog_name", "postfix") + "/smtpd"
+        n = 0
+        for line in self.log_since(since).splitlines():
+            if tag + "[" in line and ": connect from " in line:
+                n += 1
+        return n
+
+
+def _read_pid(path):
+    try:
+        with open(path) as f:
+            return int(f.read().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+        return True
+    except OSError as e:
+        return e.errno == errno.EPERM
+
+
+# --------------------------------------------------------------------------
+# The scripted test server
+
+
+class TestServer:
+    """mxtestsrv with one behaviour on 127.0.0.1 and a kernel-chosen port."""
+
+    def __init__(self, behaviour, pki=None, host="127.0.0.1", extra=()):
+        self.behaviour = behaviour
+        self.pki = pki
+        self.host = host
+        self.extra = list(extra)
+        self.proc = None
+        self.port = None
+
+    @property
+    def target(self):
+        if ":" in self.host:
+            return "[%s]:%d" % (self.host, self.port)
+        return "%s:%d" % (self.host, self.port)
+
+    def start(self, deadline=10.0):
+        binary = mxtestsrv_path()
+        if not os.access(binary, os.X_OK):
+            raise RuntimeError("mxtestsrv not found at %s (set MXTESTSRV)" % binary)
+        listen = "[%s]:0" % self.host if ":" in self.host else "%s:0" % self.host
+        cmd = [binary, "--listen", listen, "--behaviour", self.behaviour]
+        if self.pki is not None:
+            cmd += ["--cert-file", self.pki.leaf_chain, "--key-file", self.pki.leaf.key,
+                    "--hostname", LEAF_NAME]
+        cmd += self.extra
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     stdin=subprocess.DEVNULL, text=True)
+        end = time.monotonic() + deadline
+        line = ""
+        import selectors
+        sel = selectors.DefaultSelector()
+        sel.register(self.proc.stdout, selectors.EVENT_READ)
+        try:
+            while time.monotonic() < end:
+                if not sel.select(timeout=max(0.0, end - time.monotonic())):
+                    break
+                line = self.proc.stdout.readline()
+                if not line:
+                    break
+                if line.startswith("PORT "):
+                    self.port = int(line.split()[1])
+                    return self
+        finally:
+            sel.close()
+        err = ""
+        self.stop()
+        if self.proc is not None:
+            err = self.proc.stderr.read() if self.proc.stderr else ""
+        raise RuntimeError("mxtestsrv %s did not print PORT within %.0f s (last line %r); "
+                           "stderr: %s" % (self.behaviour, deadline, line, err))
+
+    def stop(self):
+        if self.proc is None or self.proc.returncode is not None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+        for stream in (self.proc.stdout, self.proc.stderr):
+            with contextlib.suppress(Exception):
+                stream.close()
+        return False
+
+
+# --------------------------------------------------------------------------
+# Running mxprobe
+
+
+_schema_cache = None
+
+
+def load_schema():
+    global _schema_cache
+    if _schema_cache is None:
+        path = schema_path()
+        with open(path) as f:
+            _schema_cache = json.load(f)
+    return _schema_cache
+
+
+def validate_json(doc):
+    """Validate one mxprobe JSON document against docs/mxprobe.schema.json."""
+    import jsonschema
+    schema = load_schema()
+    cls = jsonschema.validators.validator_for(schema)
+    cls.check_schema(schema)
+    validator = cls(schema, format_checker=getattr(cls, "FORMAT_CHECKER", None))
+    errors = sorted(validator.iter_errors(doc), key=lambda e: list(e.absolute_path))
+    if errors:
+        lines = []
+        for e in errors[:10]:
+            lines.append("  at /%s: %s" % ("/".join(str(p) for p in e.absolute_path),
+                                             e.message[:300]))
+        raise AssertionError("JSON output does not validate against %s:\n%s"
+                             % (schema_path(), "\n".join(lines)))
+
+
+class Result:
+    def __init__(self, cmd, proc, elapsed):
+        self.cmd = cmd
+        self.returncode = proc.returncode
+        self.stdout = proc.stdout
+        self.stderr = proc.stderr
+        self.elapsed = elapsed
+        self.json = None
+
+    def describe(self):
+        out = self.stdout if len(self.stdout) < 6000 else self.stdout[:6000] + "\n[...]"
+        return ("command: %s\nexit: %s  elapsed: %.2f s\nstdout:\n%s\nstderr:\n%s"
+                % (" ".join(self.cmd), self.returncode, self.elapsed, out, self.stderr))
+
+    # -- JSON accessors
+
+    @property
+    def target(self):
+        return self.json["targets"][0]
+
+    @property
+    def session(self):
+        return self.target["session"]
+
+    def findings(self, target=None):
+        t = self.target if target is None else target
+        out = []
+        for probe in t.get("probes") or []:
+            for f in probe.get("findings") or []:
+                out.append(f)
+        return out
+
+    def finding(self, fid):
+        for f in self.findings():
+            if f.get("id") == fid:
+                return f
+        return None
+
+    def finding_ids(self):
+        return [f.get("id") for f in self.findings()]
+
+
+def run_mxprobe(args, timeout=60, env=None, validate=None):
+    """Run the real binary. JSON output (--format json) is parsed and
+    validated against the schema unless validate=False."""
+    cmd = [mxprobe_path()] + list(args)
+    e = dict(os.environ)
+    e.setdefault("NO_COLOR", "1")
+    e.setdefault("TZ", "UTC")
+    for k, v in (env or {}).items():
+        if v is None:
+            e.pop(k, None)
+        else:
+            e[k] = v
+    t0 = time.monotonic()
+    proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          stdin=subprocess.DEVNULL, timeout=timeout, env=e,
+                          text=True, errors="replace")
+    res = Result(cmd, proc, time.monotonic() - t0)
+    is_json = "json" in args and "--format" in args or "--format=json" in args
+    if is_json and proc.returncode >= 0 and proc.returncode != 2:
+        try:
+            res.json = json.loads(proc.stdout)
+        except ValueError as exc:
+            raise AssertionError("output is not JSON (%s)\n%s" % (exc, res.describe()))
+        if validate is None or validate:
+            try:
+                validate_json(res.json)
+            except AssertionError as exc:
+                raise AssertionError("%s\n%s" % (exc, res.describe()))
+    return res
+
+
+class MxTestCase(unittest.TestCase):
+    """unittest.TestCase with assertions that print mxprobe's output on failure."""
+
+    maxDiff = None
+
+    def assertNotCrashed(self, res):
+        self.assertGreaterEqual(res.returncode, 0,
+                                "mxprobe died by signal %d\n%s" % (-res.returncode, res.describe()))
+        self.assertNotIn("AddressSanitizer", res.stderr, res.describe())
+        self.assertNotIn("runtime error:", res.stderr, res.describe())
+
+    def assertExit(self, res, expected):
+        self.assertNotCrashed(res)
+        if isinstance(expected, (set, frozenset, list, tuple)):
+            self.assertIn(res.returncode, expected, res.describe())
+        else:
+            self.assertEqual(res.returncode, expected, res.describe())
+
+    def assertFinding(self, res, fid, severity=None):
+        f = res.finding(fid)
+        self.assertIsNotNone(f, "no finding %r (have %s)\n%s"
+                             % (fid, res.finding_ids(), res.describe()))
+        if severity is not None:
+            sev = (severity,) if isinstance(severity, str) else tuple(severity)
+            self.assertIn(f.get("severity"), sev,
+                          "finding %s has severity %r, expected %s\n%s"
+                          % (fid, f.get("severity"), sev, res.describe()))
+        return f
+
+    def assertNoFinding(self, res, fid):
+        self.assertIsNone(res.finding(fid), "unexpected finding %r\n%s" % (fid, res.describe()))
+
+    def assertEq(self, res, actual, expected, what=""):
+        self.assertEqual(actual, expected, "%s\n%s" % (what, res.describe()))
+
+    def assertTrueIn(self, res, cond, what=""):
+        self.assertTrue(cond, "%s\n%s" % (what, res.describe()))
+
+
+def main():
+    """unittest.main with verbose output and a non-zero exit on failure."""
+    unittest.main(verbosity=2, buffer=False)
+
+
+# --------------------------------------------------------------------------
+# Command line: start/stop an instance by hand
+
+
+def _cli(argv):
+    if len(argv) < 3 or argv[1] not in ("up", "down"):
+        sys.stderr.write("usage: mxtest.py up DIR | down DIR\n")
+        return 2
+    directory = os.path.abspath(argv[2])
+    if argv[1] == "up":
+        os.makedirs(directory, exist_ok=True)
+        os.chmod(directory, 0o755)
+        pki = Pki(os.path.join(directory, "pki"))
+        pf = Postfix(os.path.join(directory, "postfix"), standard_cases(pki))
+        os.makedirs(pf.dir, exist_ok=True)
+        os.chmod(pf.dir, 0o755)
+        pf.start()
+        for c in pf.order:
+            print("%-14s %s" % (c.name, c.target))
+        print("leaf-sha1      %s" % pki.leaf.sha1)
+        print("log            %s" % pf.log_file)
+        return 0
+    config_dir = os.path.join(directory, "postfix", "etc")
+    proc = run([postfix_path(), "-c", config_dir, "stop"], check=False)
+    sys.stdout.write(proc.stdout + proc.stderr)
+    return proc.returncode
+
+
+if __name__ == "__main__":
+    sys.exit(_cli(sys.argv))

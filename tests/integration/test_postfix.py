@@ -1,0 +1,220 @@
+#!/usr/bin/python3
+"""mxprobe check --format json against a real, private Postfix on loopback.
+
+Cases (see mxtest.standard_cases): tls-good (leaf + intermediate),
+tls-none (no STARTTLS), tls-leaf-only (intermediate missing), tls-certfile
+(cert_file/key_file settings, custom banner).  Every JSON output is validated
+against docs/mxprobe.schema.json by mxtest.run_mxprobe.
+"""
+
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import mxtest  # noqa: E402
+
+
+class PostfixJson(mxtest.MxTestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = mxtest.make_tempdir("mxtest-postfix-")
+        try:
+            cls.pki = mxtest.Pki(os.path.join(cls.tmp, "pki"))
+            pfdir = os.path.join(cls.tmp, "postfix")
+            os.makedirs(pfdir)
+            os.chmod(pfdir, 0o755)
+            cls.pf = mxtest.Postfix(pfdir, mxtest.standard_cases(cls.pki))
+            cls.pf.__enter__()
+        except BaseException:
+            mxtest.remove_tempdir(cls.tmp)
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            cls.pf.__exit__(None, None, None)
+        finally:
+            mxtest.remove_tempdir(cls.tmp)
+
+    def case(self, name):
+        return self.pf.cases[name]
+
+    def check(self, name, *extra):
+        return mxtest.run_mxprobe(["check", "--format", "json", "--timeout", "10"]
+                                  + list(extra) + [self.case(name).target])
+
+    # -- STARTTLS story against the good case
+
+    def test_good(self):
+        mark = self.pf.mark_log()
+        res = self.check("tls-good")
+        self.assertExit(res, 0)
+        doc = res.json
+        self.assertEq(res, doc["schema"], "mxprobe/1", "schema")
+        self.assertEq(res, len(doc["targets"]), 1)
+        t = res.target
+        s = res.session
+        self.assertEq(res, t["status"], "tested", "status")
+        self.assertEq(res, t["connections"], 1, "one connection for one default check")
+        self.assertTrue(s["connected"], res.describe())
+        self.assertEq(res, s["failed_step"], "none", "failed_step")
+        self.assertEq(res, s["error"], None, "error")
+        self.assertEq(res, s["banner"]["code"], 220, "banner code")
+        self.assertIn(mxtest.LEAF_NAME, s["banner"]["text"], res.describe())
+        self.assertFalse(s["used_helo"], res.describe())
+        self.assertTrue(s["capabilities"]["plain"]["starttls"], res.describe())
+        self.assertTrue(s["capabilities"]["plain"]["pipelining"], res.describe())
+        self.assertIsNotNone(s["capabilities"]["tls"], res.describe())
+        self.assertFalse(s["capabilities"]["tls"]["starttls"],
+                         "STARTTLS must vanish after TLS\n" + res.describe())
+        self.assertEq(res, s["starttls"]["state"], "accepted", "starttls.state")
+        self.assertEq(res, s["starttls"]["reply"]["code"], 220, "STARTTLS reply")
+        self.assertEq(res, s["starttls"]["bytes_after_reply_len"], 0, "bytes after 220")
+        self.assertTrue(s["tls_attempted"], res.describe())
+        self.assertTrue(s["tls_ok"], res.describe())
+        self.assertEq(res, s["tls_error"], None, "tls_error")
+        self.assertIn(s["tls"]["protocol"], ("TLS1.3", "TLS1.2"), res.describe())
+        self.assertTrue(s["tls"]["cipher_suite"].startswith("TLS_"), res.describe())
+        self.assertIsNotNone(s["tls"]["group"], res.describe())
+        self.assertEq(res, s["reply_421"], None, "reply_421")
+        self.assertEq(res, s["slow"], None, "slow")
+        self.assertIsNotNone(s["quit"], res.describe())
+        self.assertEq(res, s["quit"]["code"], 221, "QUIT reply")
+
+        # The chain Postfix sent: leaf then intermediate.
+        chain = t["chain"]
+        self.assertEq(res, len(chain), 2, "chain length")
+        leaf, inter = chain
+        self.assertIn(mxtest.LEAF_NAME, leaf["san_dns"], res.describe())
+        self.assertIn("127.0.0.1", leaf["san_ip"], res.describe())
+        self.assertEq(res, leaf["sha1"], self.pki.leaf.sha1, "leaf SHA-1 thumbprint")
+        self.assertEq(res, leaf["sha256"].replace(":", "").upper(), self.pki.leaf.sha256,
+                      "leaf SHA-256")
+        self.assertEq(res, inter["sha1"], self.pki.inter.sha1, "intermediate SHA-1")
+        self.assertIn("CN=" + mxtest.LEAF_NAME, leaf["subject"], res.describe())
+        self.assertIn("Test Intermediate CA", leaf["issuer"], res.describe())
+        self.assertIn("Test Root CA", inter["issuer"], res.describe())
+        self.assertRegex(leaf["key_type"], "(?i)ec", res.describe())
+        self.assertEq(res, leaf["key_bits"], 256, "key bits")
+        self.assertFalse(leaf["is_ca"], res.describe())
+        self.assertTrue(inter["is_ca"], res.describe())
+        self.assertFalse(leaf["self_signed"], res.describe())
+        self.assertRegex(leaf["serial"], "^[0-9A-F:]+$", res.describe())
+
+        # Findings of the starttls probe.
+        self.assertFinding(res, "starttls.offered", "pass")
+        self.assertFinding(res, "starttls.accepted", "pass")
+        self.assertFinding(res, "tls.handshake", "pass")
+        self.assertFinding(res, "tls.protocol", ("pass", "info"))
+        self.assertFinding(res, "tls.cipher", ("pass", "info"))
+        self.assertFinding(res, "caps.starttls-after-tls", ("pass", "info"))
+        for bad in ("starttls.missing", "starttls.refused", "starttls.plaintext-after-reply",
+                    "smtp.service-unavailable", "smtp.slow-reply"):
+            self.assertNoFinding(res, bad)
+        for f in res.findings():
+            self.assertFalse(f["id"].startswith("diag."), "diagnosis on a good server: %s\n%s"
+                             % (f["id"], res.describe()))
+            self.assertNotIn(f["severity"], ("fail", "error"), res.describe())
+        self.assertEq(res, doc["summary"]["fail"], 0, "summary.fail")
+        self.assertEq(res, doc["summary"]["error"], 0, "summary.error")
+
+        # Transcript: sent / received / events, in time order.
+        tr = t["transcript"]
+        kinds = {e["kind"] for e in tr}
+        self.assertEq(res, kinds, {"sent", "recv", "event"}, "transcript kinds")
+        sent = [e["text"] for e in tr if e["kind"] == "sent"]
+        self.assertEq(res, [x.split()[0].upper() for x in sent],
+                      ["EHLO", "STARTTLS", "EHLO", "QUIT"], "commands sent")
+        times = [e["t_ms"] for e in tr]
+        self.assertEq(res, times, sorted(times), "transcript in time order")
+
+        # Counted on the wire side: Postfix logged exactly one connection.
+        self.assertEq(res, self.pf.count_connects(self.case("tls-good"), mark), 1,
+                      "connections in the Postfix log\n" + self.pf.log_since(mark))
+
+    def test_ehlo_name_and_sni(self):
+        res = self.check("tls-good", "--ehlo", "probe.test.example", "--sni", mxtest.LEAF_NAME)
+        self.assertExit(res, 0)
+        self.assertEq(res, res.json["ehlo_name"], "probe.test.example", "ehlo_name")
+        sent = [e["text"] for e in res.target["transcript"] if e["kind"] == "sent"]
+        self.assertIn("EHLO probe.test.example", sent, res.describe())
+        self.assertEq(res, res.session["tls"]["sni"], mxtest.LEAF_NAME, "sni")
+
+    def test_certfile_banner(self):
+        res = self.check("tls-certfile")
+        self.assertExit(res, 0)
+        s = res.session
+        self.assertIn("test banner", s["banner"]["text"], res.describe())
+        self.assertTrue(s["tls_ok"], res.describe())
+        self.assertEq(res, len(res.target["chain"]), 2, "chain length")
+        self.assertEq(res, res.target["chain"][0]["sha1"], self.pki.leaf.sha1, "leaf SHA-1")
+
+    def test_leaf_only(self):
+        # Judging the chain is a later probe; here: the handshake works and the
+        # chain stored is the leaf alone.
+        res = self.check("tls-leaf-only")
+        self.assertExit(res, (0, 1))
+        s = res.session
+        self.assertTrue(s["tls_ok"], res.describe())
+        self.assertEq(res, len(res.target["chain"]), 1, "chain length")
+        self.assertEq(res, res.target["chain"][0]["sha1"], self.pki.leaf.sha1, "leaf SHA-1")
+
+    # -- no TLS: the verdict follows the policy
+
+    def _assert_no_starttls(self, res):
+        s = res.session
+        self.assertEq(res, res.target["status"], "tested", "status")
+        self.assertTrue(s["connected"], res.describe())
+        self.assertFalse(s["capabilities"]["plain"]["starttls"], res.describe())
+        self.assertEq(res, s["starttls"]["state"], "not-offered", "starttls.state")
+        self.assertFalse(s["tls_attempted"], res.describe())
+        self.assertFalse(s["tls_ok"], res.describe())
+        self.assertEq(res, res.target["chain"], [], "no chain without TLS")
+        sent = [e["text"].split()[0].upper() for e in res.target["transcript"]
+                if e["kind"] == "sent"]
+        self.assertNotIn("STARTTLS", sent, res.describe())
+        self.assertEq(res, res.target["connections"], 1, "connections")
+
+    def test_none_default_policy(self):
+        res = self.check("tls-none")
+        self.assertExit(res, 1)
+        self._assert_no_starttls(res)
+        self.assertEq(res, res.json["policy"], "encrypt", "default policy")
+        self.assertFinding(res, "starttls.missing", "fail")
+        self.assertNoFinding(res, "starttls.offered")
+        self.assertGreaterEqual(res.json["summary"]["fail"], 1, res.describe())
+
+    def test_none_policy_encrypt(self):
+        res = self.check("tls-none", "--policy", "encrypt")
+        self.assertExit(res, 1)
+        self.assertFinding(res, "starttls.missing", "fail")
+
+    def test_none_policy_may(self):
+        res = self.check("tls-none", "--policy", "may")
+        self.assertExit(res, 0)
+        self._assert_no_starttls(res)
+        self.assertEq(res, res.json["policy"], "may", "policy")
+        self.assertFinding(res, "starttls.missing", "warn")
+
+    def test_none_policy_none(self):
+        res = self.check("tls-none", "--policy", "none")
+        self.assertExit(res, 0)
+        self.assertFinding(res, "starttls.missing", "info")
+
+    # -- several targets in one run
+
+    def test_two_targets(self):
+        res = mxtest.run_mxprobe(["check", "--format", "json", "--timeout", "10",
+                                  self.case("tls-good").target, self.case("tls-none").target])
+        self.assertExit(res, 1)
+        self.assertEq(res, len(res.json["targets"]), 2, "targets")
+        good, none = res.json["targets"]
+        self.assertTrue(good["session"]["tls_ok"], res.describe())
+        self.assertEq(res, none["session"]["starttls"]["state"], "not-offered", "second target")
+        self.assertEq(res, res.json["summary"]["targets"], 2, "summary.targets")
+
+
+if __name__ == "__main__":
+    mxtest.main()

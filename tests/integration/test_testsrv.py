@@ -1,0 +1,172 @@
+#!/usr/bin/python3
+"""mxprobe against the in-tree scripted server (mxtestsrv): what no real MTA
+does on purpose.  Each behaviour must give a clear finding, no crash, and no
+wait longer than its deadline; every JSON output validates against the schema.
+"""
+
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import mxtest  # noqa: E402
+
+NOT_A_CRASH = (0, 1, 3)
+
+
+class TestServerBehaviours(mxtest.MxTestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = mxtest.make_tempdir("mxtest-testsrv-")
+        try:
+            cls.pki = mxtest.Pki(os.path.join(cls.tmp, "pki"))
+        except BaseException:
+            mxtest.remove_tempdir(cls.tmp)
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        mxtest.remove_tempdir(cls.tmp)
+
+    def probe(self, behaviour, *extra, timeout="5", wall=60):
+        with mxtest.TestServer(behaviour, self.pki) as srv:
+            res = mxtest.run_mxprobe(["check", "--format", "json", "--timeout", timeout]
+                                     + list(extra) + [srv.target], timeout=wall)
+        self.assertNotCrashed(res)
+        self.assertIsNotNone(res.json, res.describe())
+        self.assertEq(res, len(res.json["targets"]), 1, "one target")
+        return res
+
+    # -- a good server first, so a broken test server shows up as such
+
+    def test_good(self):
+        res = self.probe("good")
+        self.assertExit(res, 0)
+        s = res.session
+        self.assertEq(res, s["starttls"]["state"], "accepted", "starttls.state")
+        self.assertTrue(s["tls_ok"], res.describe())
+        self.assertEq(res, res.target["chain"][0]["sha1"], self.pki.leaf.sha1, "leaf SHA-1")
+        self.assertFinding(res, "tls.handshake", "pass")
+
+    def test_no_starttls(self):
+        res = self.probe("no-starttls")
+        self.assertExit(res, 1)
+        self.assertEq(res, res.session["starttls"]["state"], "not-offered", "starttls.state")
+        self.assertFinding(res, "starttls.missing", "fail")
+
+    def test_starttls_454(self):
+        res = self.probe("starttls-454")
+        self.assertExit(res, 1)
+        s = res.session
+        self.assertEq(res, s["starttls"]["state"], "refused", "starttls.state")
+        self.assertEq(res, s["starttls"]["reply"]["code"], 454, "STARTTLS reply code")
+        self.assertFalse(s["tls_ok"], res.describe())
+        self.assertFinding(res, "starttls.refused", ("fail", "warn"))
+        self.assertFinding(res, "diag.starttls")
+
+    def test_garbage_banner(self):
+        res = self.probe("garbage-banner")
+        self.assertExit(res, (1, 3))
+        s = res.session
+        self.assertEq(res, s["failed_step"], "banner", "failed_step")
+        self.assertIsNotNone(s["error"], res.describe())
+        self.assertFinding(res, "diag.banner")
+
+    def test_endless_line(self):
+        res = self.probe("endless-line", timeout="3", wall=30)
+        self.assertExit(res, (1, 3))
+        s = res.session
+        self.assertEq(res, s["failed_step"], "banner", "failed_step")
+        self.assertEq(res, s["error"], "LINE_TOO_LONG", "error")
+        self.assertFinding(res, "diag.banner")
+        self.assertLess(res.elapsed, 10, res.describe())
+
+    def test_silent(self):
+        res = self.probe("silent", timeout="2", wall=30)
+        self.assertExit(res, (1, 3))
+        s = res.session
+        self.assertTrue(s["connected"], res.describe())
+        self.assertEq(res, s["failed_step"], "banner", "failed_step")
+        self.assertEq(res, s["error"], "TIMEOUT", "error")
+        self.assertFinding(res, "diag.banner")
+        self.assertLess(res.elapsed, 6, res.describe())
+
+    def test_close_mid_handshake(self):
+        res = self.probe("close-mid-handshake")
+        self.assertExit(res, (1, 3))
+        s = res.session
+        self.assertEq(res, s["starttls"]["state"], "accepted", "starttls.state")
+        self.assertTrue(s["tls_attempted"], res.describe())
+        self.assertFalse(s["tls_ok"], res.describe())
+        self.assertEq(res, s["failed_step"], "handshake", "failed_step")
+        self.assertFinding(res, "diag.handshake")
+        self.assertFinding(res, "tls.handshake", ("fail", "error"))
+
+    def test_banner_421(self):
+        res = self.probe("banner-421")
+        self.assertExit(res, (1, 3))
+        s = res.session
+        self.assertIsNotNone(s["reply_421"], res.describe())
+        self.assertEq(res, s["reply_421"]["reply"]["code"], 421, "reply_421 code")
+        self.assertEq(res, s["reply_421"]["step"], "banner", "reply_421 step")
+        self.assertFinding(res, "smtp.service-unavailable")
+
+    def test_plaintext_after_starttls(self):
+        res = self.probe("plaintext-after-starttls")
+        self.assertExit(res, (1, 3))
+        s = res.session
+        self.assertGreater(s["starttls"]["bytes_after_reply_len"], 0, res.describe())
+        self.assertIn("250 injected", s["starttls"]["bytes_after_reply"] or "", res.describe())
+        self.assertFinding(res, "starttls.plaintext-after-reply", ("fail", "warn"))
+
+    def test_tarpit(self):
+        res = self.probe("tarpit", timeout="10", wall=90)
+        self.assertNotCrashed(res)
+        s = res.session
+        self.assertIsNotNone(s["slow"], res.describe())
+        self.assertEq(res, s["slow"]["step"], "banner", "slow step")
+        self.assertGreater(s["slow"]["ms"], 1000, res.describe())
+        self.assertFinding(res, "smtp.slow-reply")
+
+    def test_ehlo_refused(self):
+        res = self.probe("ehlo-refused")
+        self.assertExit(res, NOT_A_CRASH)
+        s = res.session
+        self.assertTrue(s["used_helo"], res.describe())
+        self.assertTrue(s["connected"], res.describe())
+        self.assertNotEqual(s["failed_step"], "banner", res.describe())
+        sent = [e["text"].split()[0].upper() for e in res.target["transcript"]
+                if e["kind"] == "sent"]
+        self.assertIn("EHLO", sent, res.describe())
+        self.assertIn("HELO", sent, res.describe())
+
+    def test_starttls_garbage(self):
+        res = self.probe("starttls-garbage")
+        self.assertExit(res, (1, 3))
+        s = res.session
+        self.assertEq(res, s["starttls"]["state"], "broken", "starttls.state")
+        self.assertFalse(s["tls_ok"], res.describe())
+        self.assertEq(res, s["failed_step"], "starttls", "failed_step")
+        self.assertFinding(res, "diag.starttls")
+
+    # -- the other output formats must survive the hostile servers too
+
+    def test_formats_survive(self):
+        for behaviour in ("garbage-banner", "plaintext-after-starttls", "starttls-garbage",
+                          "close-mid-handshake"):
+            for fmt in ("text", "log"):
+                with self.subTest(behaviour=behaviour, format=fmt):
+                    with mxtest.TestServer(behaviour, self.pki) as srv:
+                        res = mxtest.run_mxprobe(["check", "--format", fmt, "--timeout", "5",
+                                                  srv.target], timeout=60)
+                    self.assertExit(res, (1, 3))
+                    self.assertTrue(res.stdout.strip(), res.describe())
+                    self.assertNotIn("\x1b[", res.stdout, res.describe())
+                    # Untrusted bytes are escaped: no raw control bytes but newlines.
+                    bad = [c for c in res.stdout if ord(c) < 0x20 and c not in "\n\t"]
+                    self.assertEq(res, bad, [], "control bytes in %s output" % fmt)
+
+
+if __name__ == "__main__":
+    mxtest.main()
