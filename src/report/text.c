@@ -212,7 +212,14 @@ static void render_session(const struct tx *x, const struct session_facts *f)
 	}
 	if (f->ehlo.code) {
 		label(x, f->used_helo ? "HELO" : "EHLO");
-		put_reply(x, &f->ehlo);
+		fprintf(x->out, "%d", f->ehlo.code);
+		if (f->caps_plain.valid)
+			fprintf(x->out, ", %zu extension%s", f->caps_plain.lines.n,
+				f->caps_plain.lines.n == 1 ? "" : "s");
+		else if (f->ehlo.text) {
+			fputc(' ', x->out);
+			put_first_line(x, f->ehlo.text);
+		}
 		fputc('\n', x->out);
 	}
 	label(x, "STARTTLS");
