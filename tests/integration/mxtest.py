@@ -300,7 +300,7 @@ class PostfixCase:
 
 def standard_cases(pki):
     """The cases every Postfix test run has."""
-    return [
+    cases = [
         # STARTTLS offered, leaf + intermediate.
         PostfixCase("tls-good", {
             "smtpd_tls_security_level": "may",
@@ -328,6 +328,16 @@ def standard_cases(pki):
             "syslog_name": "postfix-tls-certfile",
         }),
     ]
+    if ipv6_loopback_works():
+        # The good case again on ::1, on a free port (::1 has a single port 25).
+        v6 = PostfixCase("tls-good-v6", {
+            "smtpd_tls_security_level": "may",
+            "smtpd_tls_chain_files": pki.leaf_full,
+            "syslog_name": "postfix-tls-good-v6",
+        }, port=free_port("::1"))
+        v6.addr = "::1"
+        cases.append(v6)
+    return cases
 
 
 class Postfix:

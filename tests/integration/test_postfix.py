@@ -161,6 +161,42 @@ class PostfixJson(mxtest.MxTestCase):
         self.assertEq(res, len(res.target["chain"]), 1, "chain length")
         self.assertEq(res, res.target["chain"][0]["sha1"], self.pki.leaf.sha1, "leaf SHA-1")
 
+    def test_ipv6(self):
+        if "tls-good-v6" not in self.pf.cases:
+            self.skipTest("no IPv6 loopback on this machine")
+        case = self.case("tls-good-v6")
+        res = self.check("tls-good-v6")
+        self.assertExit(res, 0)
+        s = res.session
+        self.assertIn("::1", s["remote"], res.describe())
+        self.assertTrue(s["tls_ok"], res.describe())
+        self.assertEq(res, res.target["chain"][0]["sha1"], self.pki.leaf.sha1, "leaf SHA-1")
+        # The same case through a URL.
+        res = mxtest.run_mxprobe(["check", "--format", "json", "--timeout", "10",
+                                  "smtp://[::1]:%d" % case.port])
+        self.assertExit(res, 0)
+        self.assertEq(res, res.target["scheme"], "smtp", "scheme")
+        self.assertEq(res, res.target["port"], case.port, "port")
+
+    def test_url_target(self):
+        case = self.case("tls-good")
+        res = mxtest.run_mxprobe(["check", "--format", "json", "--timeout", "10",
+                                  "smtp://%s:%d" % (case.addr, case.port)])
+        self.assertExit(res, 0)
+        self.assertEq(res, res.target["host"], case.addr, "host")
+        self.assertEq(res, res.target["port"], 25, "port")
+        self.assertFalse(res.target["implicit_tls"], res.describe())
+        self.assertTrue(res.session["tls_ok"], res.describe())
+
+    def test_bare_address_defaults_to_port_25(self):
+        case = self.case("tls-good")
+        res = self.check_raw(case.addr)
+        self.assertExit(res, 0)
+        self.assertEq(res, res.target["port"], 25, "default port")
+
+    def check_raw(self, target):
+        return mxtest.run_mxprobe(["check", "--format", "json", "--timeout", "10", target])
+
     # -- no TLS: the verdict follows the policy
 
     def _assert_no_starttls(self, res):

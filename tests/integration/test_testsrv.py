@@ -48,6 +48,10 @@ class TestServerBehaviours(mxtest.MxTestCase):
         self.assertTrue(s["tls_ok"], res.describe())
         self.assertEq(res, res.target["chain"][0]["sha1"], self.pki.leaf.sha1, "leaf SHA-1")
         self.assertFinding(res, "tls.handshake", "pass")
+        # This server offers AUTH only after TLS.
+        self.assertFalse(s["capabilities"]["plain"]["auth"], res.describe())
+        self.assertTrue(s["capabilities"]["tls"]["auth"], res.describe())
+        self.assertFinding(res, "caps.auth-after-tls", ("pass", "info"))
 
     def test_no_starttls(self):
         res = self.probe("no-starttls")
