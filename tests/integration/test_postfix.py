@@ -109,9 +109,10 @@ class PostfixJson(mxtest.MxTestCase):
         self.assertFinding(res, "tls.handshake", "pass")
         self.assertFinding(res, "tls.protocol", ("pass", "info"))
         self.assertFinding(res, "tls.cipher", ("pass", "info"))
-        self.assertFinding(res, "caps.starttls-after-tls", ("pass", "info"))
+        self.assertFinding(res, "tls.key-exchange", ("pass", "info"))
+        self.assertFinding(res, "caps.across-tls", "info")
         for bad in ("starttls.missing", "starttls.refused", "starttls.plaintext-after-reply",
-                    "smtp.service-unavailable", "smtp.slow-reply"):
+                    "caps.starttls-after-tls", "smtp.service-unavailable", "smtp.slow-reply"):
             self.assertNoFinding(res, bad)
         for f in res.findings():
             self.assertFalse(f["id"].startswith("diag."), "diagnosis on a good server: %s\n%s"
