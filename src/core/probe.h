@@ -30,4 +30,10 @@ struct probe {
 extern const struct probe *const probe_table[];
 const struct probe *probe_find(const char *name);
 
+/* The severity of a TLS problem (no STARTTLS, a failed handshake) under a
+ * policy: info for none, warn for may (opportunistic TLS falls back to
+ * plaintext), fail for encrypt and stricter (mail is deferred, then
+ * bounced). */
+enum severity policy_tls_severity(enum policy p);
+
 #endif

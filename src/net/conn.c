@@ -9,6 +9,7 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -290,6 +291,10 @@ void conn_close(struct conn *c)
 	if (c->tls) {
 		gnutls_deinit(c->tls);
 		c->tls = NULL;
+	}
+	if (c->tls_cred) {
+		gnutls_certificate_free_credentials(c->tls_cred);
+		c->tls_cred = NULL;
 	}
 	if (c->fd >= 0)
 		close(c->fd);

@@ -25,6 +25,7 @@ struct conn {
 	struct transcript *tr;   /* borrowed; may be NULL */
 	struct buf in;           /* received bytes not yet consumed (plaintext or decrypted) */
 	gnutls_session_t tls;    /* NULL until TLS is up (or being set up) */
+	gnutls_certificate_credentials_t tls_cred; /* owned once TLS is up */
 	bool tls_up;
 	int last_alert;          /* last TLS alert received, -1 if none */
 	char remote[64];

@@ -14,6 +14,8 @@
 	X(LINE_TOO_LONG, "line longer than the limit")                     \
 	X(REPLY_TOO_LONG, "reply with too many lines")                     \
 	X(BAD_REPLY, "malformed reply")                                    \
+	X(SERVICE_UNAVAILABLE, "the server refused service (421)")        \
+	X(REJECTED, "the server rejected the command")                     \
 	X(DNS, "name resolution failed")                                   \
 	X(NXDOMAIN, "no such host")                                        \
 	X(TLS, "TLS error")                                                \

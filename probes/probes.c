@@ -1,0 +1,35 @@
+/* \summary: the probe table. One line per probe; they run and print in
+ * this order. */
+#include <string.h>
+#include <strings.h>
+
+#include "core/probe.h"
+
+extern const struct probe probe_starttls;
+extern const struct probe probe_diagnose;
+
+const struct probe *const probe_table[] = {
+	&probe_starttls, /* STARTTLS, TLS parameters, capabilities across TLS */
+	&probe_diagnose, /* where a failed session broke, and why */
+	NULL,
+};
+
+const struct probe *probe_find(const char *name)
+{
+	for (const struct probe *const *p = probe_table; *p; p++)
+		if (strcasecmp((*p)->name, name) == 0)
+			return *p;
+	return NULL;
+}
+
+enum severity policy_tls_severity(enum policy p)
+{
+	switch (p) {
+	case POLICY_NONE:
+		return SEV_INFO;
+	case POLICY_MAY:
+		return SEV_WARN;
+	default:
+		return SEV_FAIL;
+	}
+}

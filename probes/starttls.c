@@ -1,0 +1,279 @@
+/* \summary: the starttls probe: was STARTTLS offered and accepted, what did
+ * TLS negotiate, which chain came back, and how did the capabilities
+ * change across TLS. It judges the facts of the standard session and opens
+ * no connection of its own.
+ * specification: RFC 3207 (STARTTLS), RFC 8314 (implicit TLS), RFC 8996
+ * (TLS 1.0 and 1.1 deprecated), RFC 7525/9325 (recommended suites). */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "core/probe.h"
+
+static const char *remedy_enable_tls =
+	"Enable STARTTLS on the receiving MTA with a certificate and key: Postfix smtpd_tls_security_level = may "
+	"with smtpd_tls_chain_files; Exim tls_certificate/tls_privatekey and tls_advertise_hosts = *; Exchange: "
+	"a certificate enabled for SMTP on the receive connector. If the server has TLS configured, check that "
+	"no firewall between here and the server rewrites the EHLO reply (SMTP inspection).";
+
+static void capability_line_ev(struct finding *f, const struct smtp_caps *c)
+{
+	if (c->lines.n) {
+		char *all = strvec_join(&c->lines, " | ");
+		finding_add_ev(f, "ehlo_keywords", "%s", all);
+		free(all);
+	}
+}
+
+static void judge_offer(struct probe_ctx *ctx)
+{
+	const struct session_facts *fa = &ctx->t->facts;
+	struct finding *f;
+	if (fa->implicit_tls) {
+		f = probe_result_add(ctx->pr, "tls.implicit", SEV_INFO, "Implicit TLS: TLS starts at connect, no STARTTLS");
+		finding_add_ev(f, "port", "%u", ctx->t->port);
+		finding_set_rfc(f, "RFC 8314 section 3");
+		return;
+	}
+	if (!fa->caps_plain.valid && !fa->used_helo)
+		return; /* the session broke earlier; diagnose says where */
+	if (fa->caps_plain.starttls) {
+		f = probe_result_add(ctx->pr, "starttls.offered", SEV_PASS, "STARTTLS offered in the EHLO reply");
+		capability_line_ev(f, &fa->caps_plain);
+		finding_set_rfc(f, "RFC 3207 section 4");
+		return;
+	}
+	f = probe_result_add(ctx->pr, "starttls.missing", policy_tls_severity(ctx->opt->policy),
+			     "STARTTLS not offered: mail to this server travels in clear");
+	if (fa->used_helo)
+		finding_set_detail(f, "The server refused EHLO and accepted only HELO, so it offers no SMTP "
+				      "extensions at all, STARTTLS included.");
+	else
+		finding_set_detail(f, "The EHLO reply does not list STARTTLS. A sender with opportunistic TLS "
+				      "delivers in clear; one that enforces TLS defers the mail and bounces it "
+				      "when its retry period runs out.");
+	capability_line_ev(f, &fa->caps_plain);
+	finding_add_ev(f, "policy", "%s", policy_name(ctx->opt->policy));
+	finding_set_rfc(f, "RFC 3207 section 4");
+	finding_set_remedy(f, "%s", remedy_enable_tls);
+}
+
+static void judge_accept(struct probe_ctx *ctx)
+{
+	const struct session_facts *fa = &ctx->t->facts;
+	if (fa->starttls != STARTTLS_ACCEPTED)
+		return; /* refused or broken: the diagnosis finding tells it */
+	struct finding *f = probe_result_add(ctx->pr, "starttls.accepted", SEV_PASS, "STARTTLS accepted");
+	finding_add_ev(f, "reply", "%d %s%s%s", fa->starttls_reply.code, fa->starttls_reply.enh,
+		       fa->starttls_reply.enh[0] ? " " : "", fa->starttls_reply.text);
+	finding_set_rfc(f, "RFC 3207 section 4");
+
+	if (fa->after_starttls) {
+		f = probe_result_add(ctx->pr, "starttls.plaintext-after-reply",
+				     ctx->opt->policy == POLICY_NONE ? SEV_WARN : SEV_FAIL,
+				     "The server sent plaintext after its 220 to STARTTLS");
+		finding_set_detail(f, "After \"220\" the server must wait for the TLS ClientHello. These %zu bytes "
+				      "came before the handshake; mxprobe discarded them and did not feed them to "
+				      "TLS. A client that keeps them would treat them as replies inside TLS "
+				      "(response injection), which is how STARTTLS injection attacks work.",
+				  fa->after_starttls_len);
+		finding_add_ev(f, "bytes", "%s", fa->after_starttls);
+		finding_add_ev(f, "length", "%zu", fa->after_starttls_len);
+		finding_set_rfc(f, "RFC 3207 section 4.2; RFC 5321 section 4.5.3");
+		finding_set_remedy(f, "Look for a middlebox or proxy that answers STARTTLS for the server, or an MTA "
+				      "bug that pipelines output past STARTTLS; update the MTA.");
+	}
+}
+
+static bool is_legacy_protocol(const char *p)
+{
+	return strcmp(p, "TLS1.0") == 0 || strcmp(p, "TLS1.1") == 0 || strcmp(p, "SSL3.0") == 0;
+}
+
+static void judge_tls(struct probe_ctx *ctx)
+{
+	const struct session_facts *fa = &ctx->t->facts;
+	const struct tls_params *tp = &fa->tls;
+	if (!fa->tls_ok)
+		return;
+	struct finding *f = probe_result_add(ctx->pr, "tls.handshake", SEV_PASS, "TLS handshake succeeded");
+	finding_add_ev(f, "protocol", "%s", tp->protocol);
+	finding_add_ev(f, "cipher_suite", "%s", tp->cipher_suite);
+	if (tp->group)
+		finding_add_ev(f, "group", "%s", tp->group);
+	finding_add_ev(f, "sni", "%s", tp->sni ? tp->sni : "(none: IP-literal target)");
+	finding_add_ev(f, "handshake_ms", "%.1f", (double)tp->handshake_us / 1000.0);
+
+	bool legacy = is_legacy_protocol(tp->protocol);
+	f = probe_result_add(ctx->pr, "tls.protocol",
+			     legacy ? (ctx->opt->policy >= POLICY_SECURE ? SEV_FAIL : SEV_WARN) : SEV_PASS,
+			     legacy ? "Negotiated a deprecated TLS version" : "Negotiated a current TLS version");
+	finding_add_ev(f, "protocol", "%s", tp->protocol);
+	if (legacy) {
+		finding_set_detail(f, "%s is deprecated; it was the best version this server agreed to.", tp->protocol);
+		finding_set_rfc(f, "RFC 8996 section 5");
+		finding_set_remedy(f, "Enable TLS 1.2 and TLS 1.3 on the server (Postfix: smtpd_tls_protocols = "
+				      ">=TLSv1.2 needs OpenSSL 1.1+; Exchange/Windows: enable TLS 1.2 in SChannel).");
+	}
+
+	bool weak_bits = tp->cipher_bits < 128;
+	bool weak_alg = strstr(tp->cipher, "ARCFOUR") || strstr(tp->cipher, "3DES") || strstr(tp->cipher, "NULL");
+	bool cbc = strstr(tp->cipher, "CBC") != NULL;
+	enum severity s = SEV_PASS;
+	if (weak_bits || weak_alg)
+		s = ctx->opt->policy >= POLICY_ENCRYPT ? SEV_FAIL : SEV_WARN;
+	else if (cbc)
+		s = SEV_INFO;
+	f = probe_result_add(ctx->pr, "tls.cipher", s,
+			     s == SEV_PASS ? "Negotiated an AEAD cipher"
+			     : s == SEV_INFO ? "Negotiated a CBC-mode cipher"
+					     : "Negotiated a weak cipher");
+	finding_add_ev(f, "cipher_suite", "%s", tp->cipher_suite);
+	finding_add_ev(f, "cipher", "%s", tp->cipher);
+	finding_add_ev(f, "key_bits", "%u", tp->cipher_bits);
+	finding_add_ev(f, "mac", "%s", tp->mac);
+	if (s == SEV_INFO)
+		finding_set_detail(f, "CBC suites work but AEAD suites (AES-GCM, ChaCha20-Poly1305) are preferred.");
+	if (s >= SEV_WARN) {
+		finding_set_detail(f, "The cipher has fewer than 128 key bits or is broken (RC4, 3DES, NULL); "
+				      "\"require 128-bit encryption\" is not met.");
+		finding_set_rfc(f, "RFC 9325 section 4.1");
+		finding_set_remedy(f, "Remove RC4, 3DES, export and NULL suites from the server's cipher list.");
+	}
+
+	bool no_pfs = strcmp(tp->kx, "RSA") == 0;
+	bool small_dh = tp->dh_bits && tp->dh_bits < 2048;
+	f = probe_result_add(ctx->pr, "tls.key-exchange", (no_pfs || small_dh) ? SEV_WARN : SEV_PASS,
+			     no_pfs ? "Key exchange without forward secrecy"
+			     : small_dh ? "Diffie-Hellman group smaller than 2048 bits"
+					: "Key exchange with forward secrecy");
+	finding_add_ev(f, "kx", "%s", tp->kx);
+	if (tp->group)
+		finding_add_ev(f, "group", "%s", tp->group);
+	if (tp->dh_bits)
+		finding_add_ev(f, "dh_bits", "%u", tp->dh_bits);
+	if (no_pfs || small_dh) {
+		finding_set_rfc(f, "RFC 9325 section 4.1");
+		finding_set_remedy(f, "Prefer ECDHE suites (X25519, P-256) and DH parameters of at least 2048 bits.");
+	}
+
+	if (fa->chain_len) {
+		const struct cert_info *leaf = &fa->chain[0];
+		f = probe_result_add(ctx->pr, "tls.chain-received", SEV_INFO, "Certificate chain received");
+		finding_set_detail(f, "The server sent %zu certificate%s; the chain is stored with this report "
+				      "(subject, issuer, serial, thumbprints, names, validity, key).",
+				   fa->chain_len, fa->chain_len == 1 ? "" : "s");
+		finding_add_ev(f, "leaf_subject", "%s", leaf->subject);
+		finding_add_ev(f, "leaf_issuer", "%s", leaf->issuer);
+		finding_add_ev(f, "leaf_thumbprint", "%s", leaf->sha1_hex);
+		char iso[32];
+		fmt_iso8601(leaf->not_after, iso, sizeof iso);
+		finding_add_ev(f, "leaf_not_after", "%s", iso);
+		finding_add_ev(f, "count", "%zu", fa->chain_len);
+	}
+	if (tp->cert_requested) {
+		f = probe_result_add(ctx->pr, "tls.client-cert-requested", SEV_INFO,
+				     "The server asked for a client certificate");
+		finding_set_detail(f, "A CertificateRequest came in the handshake (mutual TLS, as Exchange Domain "
+				      "Security does); mxprobe sent none.");
+	}
+}
+
+static void judge_caps(struct probe_ctx *ctx)
+{
+	const struct session_facts *fa = &ctx->t->facts;
+	const struct smtp_caps *pl = &fa->caps_plain, *tl = &fa->caps_tls;
+	if (!tl->valid)
+		return;
+	struct finding *f;
+	if (!fa->implicit_tls && tl->starttls) {
+		f = probe_result_add(ctx->pr, "caps.starttls-after-tls", SEV_WARN,
+				     "STARTTLS still offered after TLS was established");
+		finding_set_detail(f, "\"The server MUST NOT return the STARTTLS extension in response to an EHLO "
+				      "command received after a TLS handshake has completed.\"");
+		finding_set_rfc(f, "RFC 3207 section 4.2");
+		finding_set_remedy(f, "Update or fix the MTA (or the proxy in front of it) so the EHLO reply inside "
+				      "TLS omits STARTTLS.");
+	}
+	if (!fa->implicit_tls && pl->valid) {
+		if (tl->auth && !pl->auth) {
+			f = probe_result_add(ctx->pr, "caps.auth-after-tls", SEV_PASS,
+					     "AUTH offered only after TLS: passwords never cross in clear");
+			char *m = strvec_join(&tl->auth_mechs, " ");
+			finding_add_ev(f, "mechanisms_tls", "%s", m);
+			free(m);
+		} else if (pl->auth) {
+			f = probe_result_add(ctx->pr, "caps.auth-before-tls",
+					     strcmp(ctx->t->scheme, "submission") == 0 ? SEV_WARN : SEV_INFO,
+					     "AUTH offered before TLS");
+			finding_set_detail(f, "A client could send its credentials before STARTTLS, in clear.");
+			char *m = strvec_join(&pl->auth_mechs, " ");
+			finding_add_ev(f, "mechanisms_plain", "%s", m);
+			free(m);
+			finding_set_remedy(f, "Postfix: smtpd_tls_auth_only = yes; Exim: auth_advertise_hosts = "
+					      "${if eq{$tls_in_cipher}{}{}{*}}.");
+		}
+		/* What changed across TLS, keyword by keyword. */
+		struct strvec added = { 0 }, removed = { 0 };
+		for (size_t i = 0; i < tl->lines.n; i++)
+			if (!strvec_contains_ci(&pl->lines, tl->lines.v[i]))
+				strvec_push(&added, tl->lines.v[i]);
+		for (size_t i = 0; i < pl->lines.n; i++)
+			if (!strvec_contains_ci(&tl->lines, pl->lines.v[i]))
+				strvec_push(&removed, pl->lines.v[i]);
+		f = probe_result_add(ctx->pr, "caps.across-tls", SEV_INFO,
+				     added.n || removed.n ? "Capabilities changed across TLS"
+							  : "Capabilities unchanged across TLS");
+		if (added.n) {
+			char *s = strvec_join(&added, " | ");
+			finding_add_ev(f, "added", "%s", s);
+			free(s);
+		}
+		if (removed.n) {
+			char *s = strvec_join(&removed, " | ");
+			finding_add_ev(f, "removed", "%s", s);
+			free(s);
+		}
+		strvec_clear(&added);
+		strvec_clear(&removed);
+	}
+	if (fa->used_helo)
+		return;
+	if (tl->requiretls) {
+		f = probe_result_add(ctx->pr, "caps.requiretls", SEV_INFO, "REQUIRETLS offered");
+		finding_set_rfc(f, "RFC 8689");
+	}
+}
+
+static void judge_service(struct probe_ctx *ctx)
+{
+	const struct session_facts *fa = &ctx->t->facts;
+	if (fa->slow) {
+		struct finding *f = probe_result_add(ctx->pr, "smtp.slow-reply", SEV_WARN,
+						     "A reply came slowly: tarpit or greeting delay");
+		finding_set_detail(f, "The %s took %.1f s. Servers slow down clients they distrust (tarpits, "
+				      "Postfix postscreen's greet pause, Exchange tarpitting after errors); "
+				      "sending MTAs with short timeouts give up.",
+				   session_step_name(fa->slow_step), (double)fa->slow_us / 1e6);
+		finding_add_ev(f, "step", "%s", session_step_id(fa->slow_step));
+		finding_add_ev(f, "seconds", "%.1f", (double)fa->slow_us / 1e6);
+		finding_set_remedy(f, "If this is your server, check its tarpit/greet-delay settings and load; if "
+				      "it is a partner's, probe from the address your MTA sends from.");
+	}
+}
+
+static void run(struct probe_ctx *ctx)
+{
+	judge_offer(ctx);
+	judge_accept(ctx);
+	judge_tls(ctx);
+	judge_caps(ctx);
+	judge_service(ctx);
+}
+
+const struct probe probe_starttls = {
+	.name = "starttls",
+	.title = "STARTTLS and TLS negotiation",
+	.needs = NEEDS_SESSION,
+	.run = run,
+};

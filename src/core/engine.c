@@ -1,0 +1,87 @@
+/* \summary: the engine: the standard session once, then every selected
+ * probe over its facts. Probes share the session: one connection yields the
+ * banner, capabilities, STARTTLS reply, negotiated parameters and chain. */
+#include "core/engine.h"
+
+#include <string.h>
+#include <strings.h>
+
+#include "core/probe.h"
+#include "proto/session.h"
+
+/* Is name in the comma-separated list? */
+static bool list_has(const char *list, const char *name)
+{
+	size_t n = strlen(name);
+	for (const char *p = list; *p;) {
+		size_t len = strcspn(p, ",");
+		if (len == n && strncasecmp(p, name, n) == 0)
+			return true;
+		p += len;
+		if (*p == ',')
+			p++;
+	}
+	return false;
+}
+
+static bool probe_selected(const struct mx_options *opt, const struct probe *p)
+{
+	return !opt->probes || list_has(opt->probes, p->name);
+}
+
+void engine_run_target(const struct mx_options *opt, const struct target_spec *spec, struct target_result *t,
+		       engine_progress_fn progress, void *user)
+{
+	t->input = xstrdup(spec->input);
+	t->scheme = xstrdup(spec->scheme);
+	t->host = xstrdup(spec->host);
+	t->port = spec->port;
+	t->implicit_tls = spec->implicit_tls;
+	t->started_wall_us = wall_us();
+	transcript_init(&t->tr);
+	int64_t t0 = mono_us();
+
+	unsigned needs = 0;
+	for (const struct probe *const *p = probe_table; *p; p++)
+		if (probe_selected(opt, *p))
+			needs |= (*p)->needs;
+	if (needs & NEEDS_SESSION) {
+		if (progress)
+			progress(user, t, "session");
+		session_run_standard(opt, spec, t);
+	}
+	enum session_step fs = t->facts.failed_step;
+	t->status = (fs == STEP_DNS || fs == STEP_CONNECT || fs == STEP_BANNER || fs == STEP_EHLO)
+			    ? TARGET_UNTESTABLE
+			    : TARGET_TESTED;
+
+	for (const struct probe *const *p = probe_table; *p; p++) {
+		if (!probe_selected(opt, *p))
+			continue;
+		if (progress)
+			progress(user, t, (*p)->name);
+		int64_t p0 = mono_us();
+		struct probe_result *pr = target_add_probe(t, (*p)->name, (*p)->title);
+		struct probe_ctx ctx = { .opt = opt, .t = t, .pr = pr };
+		(*p)->run(&ctx);
+		/* target_add_probe may move the array; refetch by index */
+		t->probes[t->nprobes - 1].duration_us = mono_us() - p0;
+	}
+	t->duration_us = mono_us() - t0;
+}
+
+int engine_exit_code(const struct report *r)
+{
+	bool failed = false, untestable = false;
+	for (size_t i = 0; i < r->n; i++) {
+		if (r->t[i]->status == TARGET_UNTESTABLE)
+			untestable = true;
+		for (size_t j = 0; j < r->t[i]->nprobes; j++)
+			for (size_t k = 0; k < r->t[i]->probes[j].n; k++)
+				if (r->t[i]->probes[j].f[k].sev == SEV_FAIL)
+					failed = true;
+	}
+	if (failed)
+		return 1;
+	return untestable ? 3 : 0;
+}

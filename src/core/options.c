@@ -1,0 +1,38 @@
+/* \summary: option defaults and policy names. */
+#include "core/options.h"
+
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "util/util.h"
+
+static const char *const policy_names[] = { "none", "may", "encrypt", "verify", "secure", "domain-secure" };
+
+const char *policy_name(enum policy p)
+{
+	return (unsigned)p < ARRAY_LEN(policy_names) ? policy_names[p] : "unknown";
+}
+
+int policy_parse(const char *s, enum policy *out)
+{
+	for (size_t i = 0; i < ARRAY_LEN(policy_names); i++) {
+		if (strcasecmp(s, policy_names[i]) == 0) {
+			*out = (enum policy)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+void mx_options_defaults(struct mx_options *o)
+{
+	memset(o, 0, sizeof *o);
+	o->step_timeout_us = 10 * 1000000LL;
+	o->target_timeout_us = 60 * 1000000LL;
+	o->policy = POLICY_ENCRYPT;
+	o->format = FORMAT_TEXT;
+	o->now = (int64_t)time(NULL);
+	o->ehlo_name = NULL; /* cli fills in the host's FQDN */
+}

@@ -1,0 +1,390 @@
+/* \summary: the session API and the standard STARTTLS session.
+ * specification: RFC 5321, RFC 3207, RFC 8314. */
+#include "proto/session.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "tls/tls.h"
+#include "util/err.h"
+
+void session_init(struct session *s, const struct mx_options *opt, struct target_result *t)
+{
+	memset(s, 0, sizeof *s);
+	s->opt = opt;
+	s->t = t;
+	conn_init(&s->c, &t->tr);
+	s->target_deadline = mono_us() + opt->target_timeout_us;
+}
+
+void session_close(struct session *s)
+{
+	if (s->c.fd >= 0)
+		transcript_add(&s->t->tr, TR_EVENT, "Connection closed");
+	conn_close(&s->c);
+}
+
+int64_t session_step_deadline(const struct session *s)
+{
+	int64_t d = mono_us() + s->opt->step_timeout_us;
+	return d < s->target_deadline ? d : s->target_deadline;
+}
+
+int session_resolve(struct session *s, const struct target_spec *spec, struct addrinfo **out, char **detail)
+{
+	char port[8];
+	snprintf(port, sizeof port, "%u", spec->port);
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_protocol = IPPROTO_TCP };
+	*out = NULL;
+	if (spec->family) {
+		hints.ai_flags = AI_NUMERICHOST;
+		int r = getaddrinfo(spec->host, port, &hints, out);
+		if (r != 0) {
+			*detail = xstrdup(gai_strerror(r));
+			return -MX_E_DNS;
+		}
+		return 0;
+	}
+	/* getaddrinfo() has no deadline; its asynchronous form does. */
+	hints.ai_flags = AI_ADDRCONFIG;
+	struct gaicb req = { .ar_name = spec->host, .ar_service = port, .ar_request = &hints };
+	struct gaicb *list[1] = { &req };
+	transcript_addf(&s->t->tr, TR_EVENT, "Resolving %s", spec->host);
+	int r = getaddrinfo_a(GAI_NOWAIT, list, 1, NULL);
+	if (r != 0) {
+		*detail = xstrdup(gai_strerror(r));
+		return -MX_E_DNS;
+	}
+	int64_t deadline = session_step_deadline(s);
+	for (;;) {
+		int64_t left = deadline - mono_us();
+		if (left <= 0) {
+			gai_cancel(&req);
+			/* A request that cannot be cancelled must finish before its
+			 * memory (on our stack) goes away; it is bounded by the
+			 * resolver's own timeouts. */
+			while (gai_error(&req) == EAI_INPROGRESS) {
+				const struct gaicb *w[1] = { &req };
+				struct timespec ts = { 0, 100 * 1000000 };
+				gai_suspend(w, 1, &ts);
+			}
+			if (req.ar_result)
+				freeaddrinfo(req.ar_result);
+			*detail = xasprintf("no answer for %s within the deadline", spec->host);
+			return -MX_E_TIMEOUT;
+		}
+		struct timespec ts = { (time_t)(left / 1000000), (long)(left % 1000000) * 1000 };
+		const struct gaicb *w[1] = { &req };
+		gai_suspend(w, 1, &ts);
+		r = gai_error(&req);
+		if (r != EAI_INPROGRESS)
+			break;
+	}
+	if (r == 0) {
+		*out = req.ar_result;
+		return 0;
+	}
+	*detail = xasprintf("%s: %s", spec->host, gai_strerror(r));
+	return (r == EAI_NONAME || r == EAI_NODATA) ? -MX_E_NXDOMAIN : -MX_E_DNS;
+}
+
+int session_connect(struct session *s, const struct sockaddr *sa, socklen_t salen)
+{
+	char addr[64];
+	sockaddr_format(sa, addr, sizeof addr);
+	transcript_addf(&s->t->tr, TR_EVENT, "Connecting to %s", addr);
+	s->t->connections++;
+	int64_t t0 = mono_us();
+	int rc = conn_connect(&s->c, sa, salen, NULL, 0, session_step_deadline(s));
+	s->t->facts.connect_us = mono_us() - t0;
+	if (rc < 0) {
+		transcript_addf(&s->t->tr, TR_EVENT, "Connect failed: %s", mx_strerror(rc));
+		return rc;
+	}
+	transcript_addf(&s->t->tr, TR_EVENT, "Connected from %s to %s (%.1f ms)", s->c.local, s->c.remote,
+			(double)s->t->facts.connect_us / 1000.0);
+	return 0;
+}
+
+int session_read_reply(struct session *s, struct smtp_reply *r, enum session_step step, char **bad)
+{
+	int64_t t0 = mono_us();
+	int rc = smtp_read_reply(&s->c, r, session_step_deadline(s), bad);
+	int64_t took = mono_us() - t0;
+	struct session_facts *f = &s->t->facts;
+	if (took > SESSION_SLOW_REPLY_US && !f->slow) {
+		f->slow = true;
+		f->slow_step = step;
+		f->slow_us = took;
+		transcript_addf(&s->t->tr, TR_EVENT, "Slow reply: %.1f s for the %s", (double)took / 1e6,
+				session_step_name(step));
+	}
+	if (rc == 0 && r->code == 421 && f->r421.code == 0) {
+		smtp_reply_to_info(r, &f->r421);
+		f->r421_step = step;
+	}
+	return rc;
+}
+
+int session_command(struct session *s, const char *line, const char *shown, struct smtp_reply *r,
+		    enum session_step step, char **bad)
+{
+	int rc = conn_send_line(&s->c, line, shown, session_step_deadline(s));
+	if (rc < 0)
+		return rc;
+	return session_read_reply(s, r, step, bad);
+}
+
+/* ---- the standard session ---- */
+
+static void fail_at(struct session_facts *f, enum session_step step, int err, char *detail_owned)
+{
+	if (f->failed_step != STEP_NONE) {
+		free(detail_owned);
+		return;
+	}
+	f->failed_step = step;
+	f->fail_err = err;
+	f->fail_detail = detail_owned;
+}
+
+/* What to say about a failed read at a step. */
+static char *read_failure_detail(const struct session *s, int rc, char *bad)
+{
+	if (rc == -MX_E_BAD_REPLY && bad)
+		return xasprintf("not an SMTP reply: \"%s\"", bad);
+	if (rc == -MX_E_LINE_TOO_LONG)
+		return xasprintf("the server sent more than %d bytes without an end of line", CONN_MAX_LINE);
+	if (rc == -MX_E_TIMEOUT)
+		return xasprintf("no complete reply within %.0f s", (double)s->opt->step_timeout_us / 1e6);
+	if (rc == -MX_E_TLS_ALERT && s->c.last_alert >= 0)
+		return xasprintf("TLS alert %s (%d)",
+				 gnutls_alert_get_name((gnutls_alert_description_t)s->c.last_alert),
+				 s->c.last_alert);
+	return xstrdup(mx_strerror(rc));
+}
+
+/* Reads a reply for a step; on failure records it and returns false. */
+static bool step_reply(struct session *s, struct smtp_reply *r, enum session_step step, struct reply_info *keep)
+{
+	char *bad = NULL;
+	int rc = session_read_reply(s, r, step, &bad);
+	if (rc < 0) {
+		fail_at(&s->t->facts, step, rc, read_failure_detail(s, rc, bad));
+		free(bad);
+		return false;
+	}
+	free(bad);
+	if (keep)
+		smtp_reply_to_info(r, keep);
+	if (r->code == 421) {
+		fail_at(&s->t->facts, step, -MX_E_SERVICE_UNAVAILABLE,
+			xasprintf("%d %s%s%s", r->code, r->enh, r->enh[0] ? " " : "", r->text.n ? r->text.v[0] : ""));
+		return false;
+	}
+	return true;
+}
+
+static bool step_command(struct session *s, const char *line, struct smtp_reply *r, enum session_step step,
+			 struct reply_info *keep)
+{
+	int rc = conn_send_line(&s->c, line, NULL, session_step_deadline(s));
+	if (rc < 0) {
+		fail_at(&s->t->facts, step, rc, xasprintf("sending %s: %s", line, mx_strerror(rc)));
+		return false;
+	}
+	return step_reply(s, r, step, keep);
+}
+
+/* EHLO, or HELO when EHLO is refused (RFC 5321 section 3.2). */
+static bool do_ehlo(struct session *s, enum session_step step, struct reply_info *keep, struct smtp_caps *caps)
+{
+	struct smtp_reply r = { 0 };
+	char *line = xasprintf("EHLO %s", s->opt->ehlo_name);
+	bool ok = step_command(s, line, &r, step, keep);
+	free(line);
+	if (ok && r.code == 250) {
+		smtp_caps_parse(&r, caps);
+		smtp_reply_clear(&r);
+		return true;
+	}
+	if (ok && r.code >= 500 && r.code <= 504) {
+		line = xasprintf("HELO %s", s->opt->ehlo_name);
+		ok = step_command(s, line, &r, step, keep);
+		free(line);
+		if (ok && r.code == 250) {
+			s->t->facts.used_helo = true;
+			transcript_add(&s->t->tr, TR_EVENT, "EHLO refused; HELO accepted (no extensions, no STARTTLS)");
+			smtp_reply_clear(&r);
+			return true;
+		}
+	}
+	if (ok)
+		fail_at(&s->t->facts, step, -MX_E_REJECTED,
+			xasprintf("%d %s", r.code, r.text.n ? r.text.v[0] : ""));
+	smtp_reply_clear(&r);
+	return false;
+}
+
+static bool do_handshake(struct session *s, const struct target_spec *spec)
+{
+	struct session_facts *f = &s->t->facts;
+	/* RFC 6066 section 3: "Literal IPv4 and IPv6 addresses are not permitted" in SNI. */
+	struct tls_opts to = { .sni = s->opt->sni ? s->opt->sni : (spec->family ? NULL : spec->host) };
+	int rc = tls_client_handshake(&s->c, &to, f, session_step_deadline(s));
+	if (rc < 0) {
+		char *d;
+		if (f->tls_alert >= 0)
+			d = xasprintf("TLS alert %s (%d) from the server", f->tls_alert_name, f->tls_alert);
+		else
+			d = xasprintf("%s (%s)", f->tls_error_text ? f->tls_error_text : mx_strerror(rc),
+				      f->tls_error ? f->tls_error : mx_errname(rc));
+		fail_at(f, STEP_HANDSHAKE, rc, d);
+		return false;
+	}
+	return true;
+}
+
+/* After the 220 to STARTTLS the server must wait for our ClientHello. Any
+ * byte it sent already is not TLS: report it, never hand it to TLS. */
+static void check_after_starttls(struct session *s)
+{
+	struct buf extra;
+	buf_init(&extra, 64 * 1024);
+	size_t n = conn_drain_pending(&s->c, &extra);
+	if (n) {
+		struct session_facts *f = &s->t->facts;
+		f->after_starttls = str_escape(extra.data, extra.len, 1024);
+		f->after_starttls_len = n;
+		transcript_addf(&s->t->tr, TR_EVENT, "%zu unexpected bytes after the 220 to STARTTLS: %s", n,
+				f->after_starttls);
+	}
+	buf_clear(&extra);
+}
+
+static void do_quit(struct session *s)
+{
+	struct session_facts *f = &s->t->facts;
+	struct smtp_reply r = { 0 };
+	char *bad = NULL;
+	/* QUIT gets a short wait: the result is already known. */
+	if (session_command(s, "QUIT", NULL, &r, STEP_QUIT, &bad) == 0) {
+		smtp_reply_to_info(&r, &f->quit);
+		f->quit_ok = r.code == 221;
+	}
+	free(bad);
+	smtp_reply_clear(&r);
+	tls_bye(&s->c, mono_us() + 200000);
+}
+
+static void run_dialogue(struct session *s, const struct target_spec *spec)
+{
+	struct session_facts *f = &s->t->facts;
+	struct smtp_reply r = { 0 };
+
+	if (spec->implicit_tls) {
+		f->implicit_tls = true;
+		f->starttls = STARTTLS_NOT_APPLICABLE;
+		if (!do_handshake(s, spec))
+			return;
+	}
+	int64_t t0 = mono_us();
+	bool ok = step_reply(s, &r, STEP_BANNER, &f->banner);
+	f->banner_wait_us = mono_us() - t0;
+	if (!ok)
+		goto out;
+	if (r.code != 220) {
+		/* 554: "no SMTP service here" (RFC 5321 section 3.1). */
+		fail_at(f, STEP_BANNER, -MX_E_REJECTED, xasprintf("%d %s", r.code, r.text.n ? r.text.v[0] : ""));
+		goto out;
+	}
+	smtp_reply_clear(&r);
+
+	if (spec->implicit_tls) {
+		if (do_ehlo(s, STEP_EHLO_TLS, &f->ehlo_tls, &f->caps_tls))
+			do_quit(s);
+		goto out;
+	}
+	if (!do_ehlo(s, STEP_EHLO, &f->ehlo, &f->caps_plain))
+		goto out;
+	if (!f->caps_plain.starttls) {
+		f->starttls = STARTTLS_NOT_OFFERED;
+		do_quit(s);
+		goto out;
+	}
+	char *bad = NULL;
+	int rc = conn_send_line(&s->c, "STARTTLS", NULL, session_step_deadline(s));
+	if (rc == 0)
+		rc = session_read_reply(s, &r, STEP_STARTTLS, &bad);
+	if (rc < 0) {
+		f->starttls = STARTTLS_BROKEN;
+		fail_at(f, STEP_STARTTLS, rc, read_failure_detail(s, rc, bad));
+		free(bad);
+		goto out;
+	}
+	smtp_reply_to_info(&r, &f->starttls_reply);
+	if (r.code != 220) {
+		f->starttls = STARTTLS_REFUSED;
+		fail_at(f, STEP_STARTTLS, r.code == 421 ? -MX_E_SERVICE_UNAVAILABLE : -MX_E_REJECTED,
+			xasprintf("%d %s%s%s", r.code, r.enh, r.enh[0] ? " " : "", r.text.n ? r.text.v[0] : ""));
+		if (r.code != 421)
+			do_quit(s);
+		goto out;
+	}
+	f->starttls = STARTTLS_ACCEPTED;
+	check_after_starttls(s);
+	if (!do_handshake(s, spec))
+		goto out;
+	/* RFC 3207 section 4.2: the client MUST discard what it knew and
+	 * SHOULD send EHLO again. */
+	if (do_ehlo(s, STEP_EHLO_TLS, &f->ehlo_tls, &f->caps_tls))
+		do_quit(s);
+out:
+	smtp_reply_clear(&r);
+}
+
+void session_run_standard(const struct mx_options *opt, const struct target_spec *spec, struct target_result *t)
+{
+	struct session s;
+	struct session_facts *f = &t->facts;
+	session_init(&s, opt, t);
+	f->attempted = true;
+	f->tls_alert = -1;
+
+	struct addrinfo *ai = NULL;
+	char *detail = NULL;
+	int rc = session_resolve(&s, spec, &ai, &detail);
+	if (rc < 0) {
+		fail_at(f, STEP_DNS, rc, detail);
+		transcript_addf(&t->tr, TR_EVENT, "Resolution failed: %s", f->fail_detail);
+		session_close(&s);
+		return;
+	}
+	free(detail);
+	/* This issue probes the first address; the others are listed. */
+	for (struct addrinfo *a = ai->ai_next; a; a = a->ai_next) {
+		char other[64];
+		sockaddr_format(a->ai_addr, other, sizeof other);
+		transcript_addf(&t->tr, TR_EVENT, "Also resolves to %s (not probed)", other);
+	}
+	char addr[64];
+	sockaddr_format(ai->ai_addr, addr, sizeof addr);
+	free(t->address);
+	t->address = xstrdup(addr);
+	rc = session_connect(&s, ai->ai_addr, ai->ai_addrlen);
+	freeaddrinfo(ai);
+	f->remote = xstrdup(addr);
+	if (rc < 0) {
+		fail_at(f, STEP_CONNECT, rc, xasprintf("%s: %s", addr, mx_strerror(rc)));
+		session_close(&s);
+		return;
+	}
+	f->connected = true;
+	f->local = xstrdup(s.c.local);
+	run_dialogue(&s, spec);
+	session_close(&s);
+}

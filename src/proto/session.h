@@ -1,0 +1,51 @@
+/* \summary: the session API: the primitives every probe (and, later, every
+ * scenario line) uses: resolve, connect, read the banner, EHLO/HELO, send a
+ * command and read its reply, STARTTLS, TLS handshake, QUIT. Each step has
+ * its own deadline and the whole target one more; every line goes into the
+ * target's transcript.
+ * specification: RFC 5321 (SMTP), RFC 3207 (STARTTLS), RFC 8314 (implicit TLS). */
+#ifndef SRC_PROTO_SESSION_H
+#define SRC_PROTO_SESSION_H
+
+#include <netdb.h>
+#include <sys/socket.h>
+
+#include "core/options.h"
+#include "net/conn.h"
+#include "net/target.h"
+#include "proto/smtp.h"
+#include "report/model.h"
+
+/* A reply slower than this is noted: tarpits, postscreen greet pauses. */
+#define SESSION_SLOW_REPLY_US (2 * 1000000)
+
+struct session {
+	const struct mx_options *opt;
+	struct target_result *t;
+	struct conn c;
+	int64_t target_deadline;
+};
+
+void session_init(struct session *s, const struct mx_options *opt, struct target_result *t);
+void session_close(struct session *s);
+/* The deadline for one step: the step timeout, capped by the target's. */
+int64_t session_step_deadline(const struct session *s);
+
+/* Resolves spec's host (with a deadline) to addresses in order; the caller
+ * frees with freeaddrinfo. 0, -MX_E_NXDOMAIN, -MX_E_DNS, -MX_E_TIMEOUT. */
+int session_resolve(struct session *s, const struct target_spec *spec, struct addrinfo **out, char **detail);
+int session_connect(struct session *s, const struct sockaddr *sa, socklen_t salen);
+/* Reads one reply; notes slow replies in the facts for `step`. */
+int session_read_reply(struct session *s, struct smtp_reply *r, enum session_step step, char **bad);
+/* Sends a command and reads its reply. `shown` replaces the line in the
+ * transcript (NULL: show as sent). */
+int session_command(struct session *s, const char *line, const char *shown, struct smtp_reply *r,
+		    enum session_step step, char **bad);
+
+/* The standard session: banner, EHLO (HELO fallback), STARTTLS, handshake,
+ * EHLO again, QUIT; or for implicit TLS: handshake, banner, EHLO, QUIT. It
+ * fills t->facts and never sends a command before the previous reply
+ * (no pipelining at all, so never across STARTTLS). */
+void session_run_standard(const struct mx_options *opt, const struct target_spec *spec, struct target_result *t);
+
+#endif

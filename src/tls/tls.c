@@ -1,0 +1,181 @@
+/* \summary: client TLS handshake over our own transport, and the
+ * negotiated parameters. specification: RFC 8446, RFC 5246, RFC 6066. */
+#include "tls/tls.h"
+
+#include <errno.h>
+#include <gnutls/gnutls.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "pki/certinfo.h"
+#include "util/err.h"
+
+static ssize_t push(gnutls_transport_ptr_t ptr, const void *data, size_t n)
+{
+	struct conn *c = ptr;
+	ssize_t r = send(c->fd, data, n, MSG_NOSIGNAL);
+	if (r < 0)
+		gnutls_transport_set_errno(c->tls, errno == EWOULDBLOCK ? EAGAIN : errno);
+	return r;
+}
+
+static ssize_t pull(gnutls_transport_ptr_t ptr, void *data, size_t n)
+{
+	struct conn *c = ptr;
+	ssize_t r = recv(c->fd, data, n, 0);
+	if (r < 0)
+		gnutls_transport_set_errno(c->tls, errno == EWOULDBLOCK ? EAGAIN : errno);
+	return r;
+}
+
+static char *name_or(const char *s, const char *dflt)
+{
+	return xstrdup(s ? s : dflt);
+}
+
+static void collect_params(gnutls_session_t s, struct tls_params *tp)
+{
+	tp->protocol = name_or(gnutls_protocol_get_name(gnutls_protocol_get_version(s)), "unknown");
+	tp->cipher_suite = name_or(gnutls_ciphersuite_get(s), "unknown");
+	gnutls_cipher_algorithm_t ciph = gnutls_cipher_get(s);
+	tp->cipher = name_or(gnutls_cipher_get_name(ciph), "unknown");
+	tp->cipher_bits = (unsigned)gnutls_cipher_get_key_size(ciph) * 8;
+	tp->mac = name_or(gnutls_mac_get_name(gnutls_mac_get(s)), "unknown");
+	gnutls_kx_algorithm_t kx = gnutls_kx_get(s);
+	if (gnutls_protocol_get_version(s) == GNUTLS_TLS1_3)
+		tp->kx = xstrdup(kx == GNUTLS_KX_DHE_RSA || kx == GNUTLS_KX_ECDHE_RSA ? gnutls_kx_get_name(kx)
+										  : "TLS1.3 key share");
+	else
+		tp->kx = name_or(gnutls_kx_get_name(kx), "unknown");
+	gnutls_group_t g = gnutls_group_get(s);
+	tp->group = g ? xstrdup(gnutls_group_get_name(g)) : NULL;
+	if (!g && (kx == GNUTLS_KX_DHE_RSA || kx == GNUTLS_KX_DHE_DSS)) {
+		int bits = gnutls_dh_get_prime_bits(s);
+		tp->dh_bits = bits > 0 ? (unsigned)bits : 0;
+	}
+	int sig = (int)gnutls_sign_algorithm_get(s);
+	tp->server_sig_alg = sig > 0 ? xstrdup(gnutls_sign_get_name((gnutls_sign_algorithm_t)sig)) : NULL;
+	unsigned flags = gnutls_session_get_flags(s);
+	tp->safe_renegotiation = flags & GNUTLS_SFLAGS_SAFE_RENEGOTIATION;
+	tp->ext_master_secret = flags & GNUTLS_SFLAGS_EXT_MASTER_SECRET;
+	tp->resumed = gnutls_session_is_resumed(s);
+	tp->ocsp_stapled = gnutls_ocsp_status_request_is_checked(s, GNUTLS_OCSP_SR_IS_AVAIL) != 0;
+	tp->cert_requested = gnutls_certificate_client_get_request_status(s) != 0;
+}
+
+static void collect_chain(gnutls_session_t s, struct session_facts *f)
+{
+	unsigned n = 0;
+	const gnutls_datum_t *certs = gnutls_certificate_get_peers(s, &n);
+	if (!certs || n == 0 || f->chain)
+		return;
+	f->chain = xcalloc(n, sizeof *f->chain);
+	for (unsigned i = 0; i < n; i++) {
+		if (cert_info_from_der(certs[i].data, certs[i].size, &f->chain[f->chain_len]) == 0)
+			f->chain_len++;
+	}
+}
+
+int tls_client_handshake(struct conn *c, const struct tls_opts *o, struct session_facts *f, int64_t deadline)
+{
+	gnutls_certificate_credentials_t cred = NULL;
+	int rc = 0, grc = 0;
+	f->tls_attempted = true;
+	if (gnutls_certificate_allocate_credentials(&cred) < 0)
+		return -MX_E_INTERNAL;
+	if (gnutls_init(&c->tls, GNUTLS_CLIENT | GNUTLS_NONBLOCK) < 0) {
+		c->tls = NULL;
+		rc = -MX_E_INTERNAL;
+		goto out;
+	}
+	const char *prio = o->priority ? o->priority : TLS_DEFAULT_PRIORITY;
+	const char *errpos = NULL;
+	grc = gnutls_priority_set_direct(c->tls, prio, &errpos);
+	if (grc < 0)
+		goto tls_failed;
+	gnutls_credentials_set(c->tls, GNUTLS_CRD_CERTIFICATE, cred);
+	if (o->sni) {
+		gnutls_server_name_set(c->tls, GNUTLS_NAME_DNS, o->sni, strlen(o->sni));
+		f->tls.sni = xstrdup(o->sni);
+	}
+	gnutls_transport_set_ptr(c->tls, c);
+	gnutls_transport_set_push_function(c->tls, push);
+	gnutls_transport_set_pull_function(c->tls, pull);
+
+	transcript_addf(c->tr, TR_EVENT, "Starting TLS handshake%s%s", o->sni ? ", SNI " : " without SNI",
+			o->sni ? o->sni : "");
+	int64_t t0 = mono_us();
+	for (;;) {
+		grc = gnutls_handshake(c->tls);
+		if (grc == GNUTLS_E_SUCCESS)
+			break;
+		if (grc == GNUTLS_E_AGAIN || grc == GNUTLS_E_INTERRUPTED) {
+			int w = conn_wait(c, gnutls_record_get_direction(c->tls) ? POLLOUT : POLLIN, deadline);
+			if (w < 0) {
+				rc = w;
+				f->tls_error = xstrdup("TIMEOUT");
+				f->tls_error_text = xstrdup("the TLS handshake did not finish before the deadline");
+				transcript_add(c->tr, TR_EVENT, "TLS handshake timed out");
+				collect_chain(c->tls, f);
+				goto out;
+			}
+			continue;
+		}
+		if (grc == GNUTLS_E_WARNING_ALERT_RECEIVED && gnutls_error_is_fatal(grc) == 0)
+			continue;
+		goto tls_failed;
+	}
+	f->tls.handshake_us = mono_us() - t0;
+	c->tls_up = true;
+	f->tls_ok = true;
+	collect_params(c->tls, &f->tls);
+	collect_chain(c->tls, f);
+	transcript_addf(c->tr, TR_EVENT, "TLS handshake complete: %s, %s%s%s (%.1f ms)", f->tls.protocol,
+			f->tls.cipher_suite, f->tls.group ? ", " : "", f->tls.group ? f->tls.group : "",
+			(double)f->tls.handshake_us / 1000.0);
+	goto out;
+
+tls_failed:
+	f->tls_error = xstrdup(gnutls_strerror_name(grc) ? gnutls_strerror_name(grc) : "GNUTLS_E_UNKNOWN");
+	f->tls_error_text = xstrdup(gnutls_strerror(grc));
+	if (grc == GNUTLS_E_FATAL_ALERT_RECEIVED || grc == GNUTLS_E_WARNING_ALERT_RECEIVED) {
+		gnutls_alert_description_t a = gnutls_alert_get(c->tls);
+		f->tls_alert = (int)a;
+		const char *an = gnutls_alert_get_name(a);
+		f->tls_alert_name = xstrdup(an ? an : "unknown");
+		c->last_alert = (int)a;
+		transcript_addf(c->tr, TR_EVENT, "TLS alert received: %s (%d)", f->tls_alert_name, f->tls_alert);
+		rc = -MX_E_TLS_ALERT;
+	} else if (grc == GNUTLS_E_PREMATURE_TERMINATION || grc == GNUTLS_E_PULL_ERROR ||
+		   grc == GNUTLS_E_PUSH_ERROR) {
+		rc = -MX_E_CLOSED;
+	} else {
+		rc = -MX_E_TLS;
+	}
+	transcript_addf(c->tr, TR_EVENT, "TLS handshake failed: %s (%s)", f->tls_error_text, f->tls_error);
+	if (c->tls)
+		collect_chain(c->tls, f);
+out:
+	/* GnuTLS only borrows the credentials: they live as long as the
+	 * connection, and conn_close() frees both. */
+	if (c->tls)
+		c->tls_cred = cred;
+	else
+		gnutls_certificate_free_credentials(cred);
+	return rc;
+}
+
+void tls_bye(struct conn *c, int64_t deadline)
+{
+	if (!c->tls_up)
+		return;
+	for (;;) {
+		int r = gnutls_bye(c->tls, GNUTLS_SHUT_WR);
+		if (r != GNUTLS_E_AGAIN && r != GNUTLS_E_INTERRUPTED)
+			return;
+		if (conn_wait(c, gnutls_record_get_direction(c->tls) ? POLLOUT : POLLIN, deadline) < 0)
+			return;
+	}
+}
