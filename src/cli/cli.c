@@ -1,9 +1,354 @@
-/* \summary: command line (placeholder until the engine lands). */
+/* \summary: the command line: subcommands, flags, targets, running the
+ * engine, rendering, the exit code. Nothing here probes; nothing below
+ * here exits. */
 #include "cli/cli.h"
+
+#include <errno.h>
+#include <gnutls/gnutls.h>
+#include <stdarg.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "core/engine.h"
+#include "core/options.h"
+#include "core/probe.h"
+#include "lab/lab.h"
+#include "net/target.h"
+#include "report/render.h"
+#include "util/util.h"
+
+#define EXIT_USAGE 2
+
+static const char usage_text[] =
+	"Usage: mxprobe check [OPTIONS] TARGET...\n"
+	"       mxprobe lab [OPTIONS]\n"
+	"       mxprobe --help | --version\n"
+	"\n"
+	"Probe mail servers' STARTTLS and TLS: what was offered, what was negotiated,\n"
+	"which certificate came back, and where and why a handshake fails.\n"
+	"\n"
+	"Commands:\n"
+	"  check TARGET...        probe each target\n"
+	"  lab                    start built-in demo servers on loopback and probe them\n"
+	"\n"
+	"Targets:\n"
+	"  HOST, HOST:PORT        SMTP with STARTTLS (port 25; 465 means implicit TLS, 587 submission)\n"
+	"  1.2.3.4[:PORT]         IPv4 address\n"
+	"  [2001:db8::1][:PORT]   IPv6 address\n"
+	"  smtp://HOST[:PORT]     port 25, STARTTLS\n"
+	"  submission://HOST[:PORT]  port 587, STARTTLS\n"
+	"  smtps://HOST[:PORT]    port 465, implicit TLS (RFC 8314)\n"
+	"\n"
+	"Options:\n"
+	"  -f, --format FMT       text (default), json, log (Exchange-style protocol log)\n"
+	"  -p, --policy POLICY    none, may, encrypt (default), verify, secure, domain-secure\n"
+	"  -t, --timeout SECONDS  deadline of each step: connect, each reply, the handshake (default 10)\n"
+	"      --target-timeout SECONDS  deadline of the whole target (default 60)\n"
+	"  -e, --ehlo NAME        name to send in EHLO/HELO (default: this host's FQDN)\n"
+	"      --sni NAME         server name to send in TLS (default: the target host name;\n"
+	"                         none for an IP address)\n"
+	"      --probes LIST      comma-separated probes to run (default: all): %s\n"
+	"  -o, --output FILE      write the report to FILE instead of standard output\n"
+	"  -v, --verbose          text: include the transcript of every session\n"
+	"      --no-color         no colours in text output (NO_COLOR in the environment too)\n"
+	"  -h, --help             this help\n"
+	"  -V, --version          version\n"
+	"\n"
+	"Exit status: 0 nothing failed, 1 a finding failed the policy, 2 usage or\n"
+	"configuration error, 3 a target could not be tested at all.\n";
+
+static void print_usage(FILE *out)
+{
+	char names[256] = "";
+	for (const struct probe *const *p = probe_table; *p; p++) {
+		if (names[0])
+			strncat(names, ",", sizeof names - strlen(names) - 1);
+		strncat(names, (*p)->name, sizeof names - strlen(names) - 1);
+	}
+	fprintf(out, usage_text, names);
+}
+
+static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int usage_error(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fputs("mxprobe: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputs(" (see mxprobe --help)\n", stderr);
+	va_end(ap);
+	return EXIT_USAGE;
+}
+
+static int parse_seconds(const char *s, int64_t *out_us)
+{
+	char *end;
+	errno = 0;
+	double v = strtod(s, &end);
+	if (errno || end == s || *end || !(v > 0) || v > 86400)
+		return -1;
+	*out_us = (int64_t)(v * 1e6);
+	return 0;
+}
+
+/* The EHLO name: this host's FQDN when it has one. Some servers and
+ * blocklists punish generic or dotless names (RFC 5321 section 4.1.4). */
+static char *default_ehlo_name(void)
+{
+	char host[256];
+	if (gethostname(host, sizeof host) == 0) {
+		host[sizeof host - 1] = '\0';
+		if (strchr(host, '.'))
+			return xstrdup(host);
+	}
+	return xstrdup("mxprobe.invalid");
+}
+
+static bool ehlo_name_ok(const char *s)
+{
+	if (!*s || strlen(s) > 255)
+		return false;
+	for (const char *p = s; *p; p++)
+		if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 0x7f)
+			return false;
+	return true;
+}
+
+static bool probes_ok(const char *list, char *bad, size_t badlen)
+{
+	for (const char *p = list; *p;) {
+		size_t n = strcspn(p, ",");
+		char name[64];
+		snprintf(name, sizeof name, "%.*s", (int)(n < 63 ? n : 63), p);
+		if (!probe_find(name)) {
+			snprintf(bad, badlen, "%s", name);
+			return false;
+		}
+		p += n;
+		if (*p == ',')
+			p++;
+	}
+	return true;
+}
+
+enum { OPT_TARGET_TIMEOUT = 256, OPT_SNI, OPT_PROBES, OPT_NO_COLOR };
+
+static const struct option long_opts[] = {
+	{ "format", required_argument, NULL, 'f' },
+	{ "policy", required_argument, NULL, 'p' },
+	{ "timeout", required_argument, NULL, 't' },
+	{ "target-timeout", required_argument, NULL, OPT_TARGET_TIMEOUT },
+	{ "ehlo", required_argument, NULL, 'e' },
+	{ "sni", required_argument, NULL, OPT_SNI },
+	{ "probes", required_argument, NULL, OPT_PROBES },
+	{ "output", required_argument, NULL, 'o' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "no-color", no_argument, NULL, OPT_NO_COLOR },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
+struct cli {
+	struct mx_options opt;
+	const char *output;
+	bool no_color;
+	char *ehlo_owned;
+};
+
+/* Parses flags from argv[optind...]; returns 0, or an exit status. */
+static int parse_flags(struct cli *cl, int argc, char **argv)
+{
+	int c;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+f:p:t:e:o:vhV", long_opts, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			if (strcmp(optarg, "text") == 0)
+				cl->opt.format = FORMAT_TEXT;
+			else if (strcmp(optarg, "json") == 0)
+				cl->opt.format = FORMAT_JSON;
+			else if (strcmp(optarg, "log") == 0)
+				cl->opt.format = FORMAT_LOG;
+			else
+				return usage_error("--format '%s': expected text, json or log", optarg);
+			break;
+		case 'p':
+			if (policy_parse(optarg, &cl->opt.policy) < 0)
+				return usage_error("--policy '%s': expected none, may, encrypt, verify, secure or "
+						   "domain-secure",
+						   optarg);
+			break;
+		case 't':
+			if (parse_seconds(optarg, &cl->opt.step_timeout_us) < 0)
+				return usage_error("--timeout '%s': expected a number of seconds above 0", optarg);
+			break;
+		case OPT_TARGET_TIMEOUT:
+			if (parse_seconds(optarg, &cl->opt.target_timeout_us) < 0)
+				return usage_error("--target-timeout '%s': expected a number of seconds above 0",
+						   optarg);
+			break;
+		case 'e':
+			if (!ehlo_name_ok(optarg))
+				return usage_error("--ehlo '%s': expected a host name without spaces", optarg);
+			cl->opt.ehlo_name = optarg;
+			break;
+		case OPT_SNI:
+			if (!ehlo_name_ok(optarg))
+				return usage_error("--sni '%s': expected a host name", optarg);
+			cl->opt.sni = optarg;
+			break;
+		case OPT_PROBES: {
+			char bad[64];
+			if (!probes_ok(optarg, bad, sizeof bad))
+				return usage_error("--probes: unknown probe '%s'", bad);
+			cl->opt.probes = optarg;
+			break;
+		}
+		case 'o':
+			cl->output = optarg;
+			break;
+		case 'v':
+			cl->opt.verbose = true;
+			break;
+		case OPT_NO_COLOR:
+			cl->no_color = true;
+			break;
+		case 'h':
+			print_usage(stdout);
+			return 0;
+		case 'V':
+			printf("mxprobe %s (GnuTLS %s)\n", MXPROBE_VERSION, gnutls_check_version(NULL));
+			return 0;
+		case ':':
+			return usage_error("option '%s' needs a value", argv[optind - 1]);
+		default:
+			if (optopt)
+				return usage_error("unknown option '-%c'", optopt);
+			return usage_error("unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	return -1;
+}
+
+static int render(const struct cli *cl, const struct report *rep)
+{
+	FILE *out = stdout;
+	if (cl->output) {
+		out = fopen(cl->output, "w");
+		if (!out) {
+			fprintf(stderr, "mxprobe: cannot write %s: %s\n", cl->output, strerror(errno));
+			return EXIT_USAGE;
+		}
+	}
+	const char *nc = getenv("NO_COLOR");
+	struct render_opts ro = {
+		.color = !cl->no_color && !(nc && *nc) && !cl->output && isatty(fileno(out)),
+		.verbose = cl->opt.verbose,
+	};
+	int rc;
+	switch (cl->opt.format) {
+	case FORMAT_JSON:
+		rc = render_json(out, rep, &ro);
+		break;
+	case FORMAT_LOG:
+		rc = render_log(out, rep, &ro);
+		break;
+	default:
+		rc = render_text(out, rep, &ro);
+		break;
+	}
+	if (fflush(out) != 0)
+		rc = -1;
+	if (cl->output && fclose(out) != 0)
+		rc = -1;
+	if (rc < 0) {
+		fprintf(stderr, "mxprobe: writing the report failed\n");
+		return EXIT_USAGE;
+	}
+	return 0;
+}
 
 int cli_main(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	return 2;
+	signal(SIGPIPE, SIG_IGN);
+	if (argc < 2) {
+		print_usage(stderr);
+		return EXIT_USAGE;
+	}
+	struct cli cl = { 0 };
+	mx_options_defaults(&cl.opt);
+	const char *cmd = argv[1];
+	if (cmd[0] == '-') {
+		/* Only --help and --version stand before a command. */
+		optind = 1;
+		int rc = parse_flags(&cl, argc, argv);
+		if (rc >= 0)
+			return rc;
+		return usage_error("expected a command: check or lab");
+	}
+	if (strcmp(cmd, "check") != 0 && strcmp(cmd, "lab") != 0)
+		return usage_error("unknown command '%s': expected check or lab", cmd);
+	optind = 2;
+	int rc = parse_flags(&cl, argc, argv);
+	if (rc >= 0)
+		return rc;
+	if (!cl.opt.ehlo_name)
+		cl.opt.ehlo_name = cl.ehlo_owned = default_ehlo_name();
+
+	struct report rep;
+	report_init(&rep);
+	rep.tool_version = xstrdup(MXPROBE_VERSION);
+	rep.policy = xstrdup(policy_name(cl.opt.policy));
+	rep.ehlo_name = xstrdup(cl.opt.ehlo_name);
+
+	int status = 0;
+	if (strcmp(cmd, "lab") == 0) {
+		if (optind < argc) {
+			status = usage_error("lab takes no targets ('%s')", argv[optind]);
+			goto out;
+		}
+		char err[256];
+		if (lab_run(&cl.opt, &rep, err, sizeof err) < 0) {
+			fprintf(stderr, "mxprobe: lab: %s\n", err);
+			status = 3;
+			goto out;
+		}
+	} else {
+		if (optind >= argc) {
+			status = usage_error("check needs at least one target");
+			goto out;
+		}
+		size_t n = (size_t)(argc - optind);
+		struct target_spec *specs = xcalloc(n, sizeof *specs);
+		for (size_t i = 0; i < n; i++) {
+			char err[512];
+			if (target_parse(argv[optind + (int)i], &specs[i], err, sizeof err) < 0) {
+				status = usage_error("%s", err);
+				for (size_t j = 0; j < i; j++)
+					target_spec_clear(&specs[j]);
+				free(specs);
+				goto out;
+			}
+		}
+		for (size_t i = 0; i < n; i++) {
+			struct target_result *t = report_add_target(&rep);
+			engine_run_target(&cl.opt, &specs[i], t, NULL, NULL);
+			target_spec_clear(&specs[i]);
+		}
+		free(specs);
+	}
+	rep.duration_us = wall_us() - rep.started_wall_us;
+	status = render(&cl, &rep);
+	if (status == 0)
+		status = engine_exit_code(&rep);
+out:
+	report_clear(&rep);
+	free(cl.ehlo_owned);
+	return status;
 }

@@ -44,12 +44,15 @@ static void collect_params(gnutls_session_t s, struct tls_params *tp)
 	tp->cipher_bits = (unsigned)gnutls_cipher_get_key_size(ciph) * 8;
 	tp->mac = name_or(gnutls_mac_get_name(gnutls_mac_get(s)), "unknown");
 	gnutls_kx_algorithm_t kx = gnutls_kx_get(s);
-	if (gnutls_protocol_get_version(s) == GNUTLS_TLS1_3)
-		tp->kx = xstrdup(kx == GNUTLS_KX_DHE_RSA || kx == GNUTLS_KX_ECDHE_RSA ? gnutls_kx_get_name(kx)
-										  : "TLS1.3 key share");
-	else
-		tp->kx = name_or(gnutls_kx_get_name(kx), "unknown");
 	gnutls_group_t g = gnutls_group_get(s);
+	if (gnutls_protocol_get_version(s) == GNUTLS_TLS1_3) {
+		/* TLS 1.3 separates key exchange from authentication: name the
+		 * (EC)DHE kind by its group, not by the certificate's key. */
+		const char *gn = g ? gnutls_group_get_name(g) : NULL;
+		tp->kx = xstrdup(gn && strncmp(gn, "FFDHE", 5) == 0 ? "DHE" : "ECDHE");
+	} else {
+		tp->kx = name_or(gnutls_kx_get_name(kx), "unknown");
+	}
 	tp->group = g ? xstrdup(gnutls_group_get_name(g)) : NULL;
 	if (!g && (kx == GNUTLS_KX_DHE_RSA || kx == GNUTLS_KX_DHE_DSS)) {
 		int bits = gnutls_dh_get_prime_bits(s);
