@@ -488,7 +488,11 @@ static enum cmd_next tls_handshake(struct conn *c)
 						  mono_us() < c->deadline)));
 	if (ret < 0)
 		goto fail;
-	srv_log(c->srv, "%s TLS up: %s", c->peer, gnutls_session_get_desc(c->tls));
+	if (c->srv->cfg.log) {
+		char *desc = gnutls_session_get_desc(c->tls);
+		srv_log(c->srv, "%s TLS up: %s", c->peer, desc ? desc : "?");
+		gnutls_free(desc);
+	}
 	/* RFC 3207 section 4.2: "The server MUST discard any knowledge obtained
 	 * from the client, such as the argument to the EHLO command, which was
 	 * not obtained from the TLS negotiation itself." */

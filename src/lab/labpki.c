@@ -72,13 +72,15 @@ static int set_common(gnutls_x509_crt_t crt, gnutls_x509_privkey_t key, const ch
 	*what = "set version";
 	if ((ret = gnutls_x509_crt_set_version(crt, 3)) < 0)
 		return ret;
-	*what = "set subject CN";
-	if ((ret = gnutls_x509_crt_set_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME, 0, cn,
-						 (unsigned)strlen(cn))) < 0)
-		return ret;
+	/* O before CN in the sequence prints as "CN=...,O=..." (RFC 4514
+	 * section 2.1 prints the last RDN first). */
 	*what = "set subject O";
 	if ((ret = gnutls_x509_crt_set_dn_by_oid(crt, GNUTLS_OID_X520_ORGANIZATION_NAME, 0,
 						 LABPKI_ORG, (unsigned)strlen(LABPKI_ORG))) < 0)
+		return ret;
+	*what = "set subject CN";
+	if ((ret = gnutls_x509_crt_set_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME, 0, cn,
+						 (unsigned)strlen(cn))) < 0)
 		return ret;
 	*what = "set key";
 	if ((ret = gnutls_x509_crt_set_key(crt, key)) < 0)
