@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Runs every test: a build with -Werror under AddressSanitizer and
+# UndefinedBehaviorSanitizer, then CTest (cmocka unit tests, the renderer
+# tests, integration tests against a real Postfix and the scripted test
+# server, all on loopback). Run .ci/setup first (README.md).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+jobs=$(nproc 2>/dev/null || echo 2)
+dir=${MXPROBE_TEST_BUILD:-build/test}
+cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=Debug -DMXPROBE_WERROR=ON -DMXPROBE_SANITIZE=ON >/dev/null
+cmake --build "$dir" -j"$jobs"
+
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:strict_string_checks=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+ctest --test-dir "$dir" --output-on-failure -j"$jobs"
