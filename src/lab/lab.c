@@ -1,0 +1,187 @@
+/* \summary: the built-in demo lab: one scripted server per kind of trouble
+ * on 127.0.0.1, each probed by the engine like a real target.
+ *
+ * specification: what each setup breaks is described in fakesrv.h
+ * (RFC 5321, RFC 3207). */
+#include "lab/lab.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include <gnutls/gnutls.h>
+
+#include "core/engine.h"
+#include "lab/fakesrv.h"
+#include "lab/labpki.h"
+#include "net/target.h"
+#include "util/util.h"
+
+#define LAB_ADDR "127.0.0.1"
+#define LAB_HOST "mail.lab.example"
+#define LAB_DAY (24 * 60 * 60)
+
+enum lab_cert { LAB_CERT_VALID, LAB_CERT_EXPIRED, LAB_CERT__COUNT };
+
+struct lab_setup {
+	const char *name;
+	enum fakesrv_behaviour behaviour;
+	enum lab_cert cert;
+	unsigned tarpit_byte_ms;  /* 0 = fakesrv's default */
+	int64_t step_timeout_us;  /* lower the user's step timeout to this; 0 = keep */
+	const char *description;
+};
+
+/* The tarpit trickles its 40-byte banner at 60 ms a byte (about 2.4 s), so
+ * the demo stays quick; the silent server is probed with a 2 s step
+ * timeout instead of the user's. */
+static const struct lab_setup setups[] = {
+	{ "good", FAKESRV_GOOD, LAB_CERT_VALID, 0, 0,
+	  "STARTTLS and a valid certificate for " LAB_HOST " from the lab CA" },
+	{ "no-starttls", FAKESRV_NO_STARTTLS, LAB_CERT_VALID, 0, 0,
+	  "EHLO does not offer STARTTLS, as behind a meddling firewall" },
+	{ "expired-cert", FAKESRV_GOOD, LAB_CERT_EXPIRED, 0, 0,
+	  "STARTTLS works, but the certificate expired 30 days ago" },
+	{ "starttls-454", FAKESRV_STARTTLS_454, LAB_CERT_VALID, 0, 0,
+	  "STARTTLS offered, then refused with 454 4.7.0" },
+	{ "plaintext-after-starttls", FAKESRV_PLAINTEXT_AFTER_STARTTLS, LAB_CERT_VALID, 0, 0,
+	  "a plaintext reply injected behind the STARTTLS 220" },
+	{ "banner-421", FAKESRV_BANNER_421, LAB_CERT_VALID, 0, 0,
+	  "greets with 421 4.3.2 (shutting down) and closes" },
+	{ "tarpit", FAKESRV_TARPIT, LAB_CERT_VALID, 60, 0,
+	  "the banner trickles in a byte every 60 ms, then all is well" },
+	{ "silent", FAKESRV_SILENT, LAB_CERT_VALID, 0, 2 * 1000000LL,
+	  "accepts the connection and never greets (2 s step timeout)" },
+};
+
+size_t lab_setup_count(void)
+{
+	return ARRAY_LEN(setups);
+}
+
+const char *lab_setup_name(size_t i)
+{
+	return i < ARRAY_LEN(setups) ? setups[i].name : NULL;
+}
+
+const char *lab_setup_description(size_t i)
+{
+	return i < ARRAY_LEN(setups) ? setups[i].description : NULL;
+}
+
+void lab_print_setups(FILE *out)
+{
+	for (size_t i = 0; i < ARRAY_LEN(setups); i++)
+		fprintf(out, "  %-26s %s\n", setups[i].name, setups[i].description);
+}
+
+/* Marks the setups named in names (all for NULL); -1 for an unknown name. */
+static int select_setups(const char *const *names, bool chosen[], char *err, size_t errlen)
+{
+	for (size_t i = 0; i < ARRAY_LEN(setups); i++)
+		chosen[i] = names == NULL;
+	for (size_t n = 0; names && names[n]; n++) {
+		size_t i = 0;
+		while (i < ARRAY_LEN(setups) && strcmp(setups[i].name, names[n]) != 0)
+			i++;
+		if (i == ARRAY_LEN(setups)) {
+			snprintf(err, errlen, "unknown lab setup '%s'", names[n]);
+			return -1;
+		}
+		chosen[i] = true;
+	}
+	return 0;
+}
+
+/* The two certificates the setups use, relative to the options' "now" so
+ * that a pinned clock gives the same verdicts. */
+static int issue_credentials(struct labpki *pki, int64_t now,
+			     gnutls_certificate_credentials_t cred[LAB_CERT__COUNT], char *err,
+			     size_t errlen)
+{
+	/* The lab's targets are the address itself: it is in the certificate
+	 * too, so only the setups meant to fail do. */
+	static const char *const sans[] = { LAB_HOST, "IP:" LAB_ADDR, NULL };
+
+	if (labpki_issue(pki, LAB_HOST, sans, now - LAB_DAY, now + 90 * (int64_t)LAB_DAY,
+			 &cred[LAB_CERT_VALID], err, errlen) < 0)
+		return -1;
+	return labpki_issue(pki, LAB_HOST, sans, now - 400 * (int64_t)LAB_DAY,
+			    now - 30 * (int64_t)LAB_DAY, &cred[LAB_CERT_EXPIRED], err, errlen);
+}
+
+static struct fakesrv *start_setup(const struct lab_setup *s,
+				   gnutls_certificate_credentials_t cred[LAB_CERT__COUNT],
+				   char *err, size_t errlen)
+{
+	struct fakesrv_cfg cfg = {
+		.addr = LAB_ADDR,
+		.port = 0,
+		.behaviour = s->behaviour,
+		.hostname = LAB_HOST,
+		.cred = cred[s->cert],
+		.tarpit_byte_ms = s->tarpit_byte_ms,
+	};
+	return fakesrv_start(&cfg, err, errlen);
+}
+
+static void probe_setup(const struct mx_options *opt, const struct lab_setup *s, uint16_t port,
+			struct report *rep)
+{
+	struct mx_options o = *opt;
+	struct target_spec spec = {
+		.input = xasprintf("lab:%s (%s:%u)", s->name, LAB_ADDR, (unsigned)port),
+		.scheme = xstrdup("smtp"),
+		.host = xstrdup(LAB_ADDR),
+		.port = port,
+		.implicit_tls = false,
+		.family = AF_INET,
+	};
+
+	if (s->step_timeout_us && (o.step_timeout_us <= 0 || s->step_timeout_us < o.step_timeout_us))
+		o.step_timeout_us = s->step_timeout_us;
+	engine_run_target(&o, &spec, report_add_target(rep), NULL, NULL);
+	target_spec_clear(&spec);
+}
+
+int lab_run_only(const struct mx_options *opt, const char *const *names, struct report *rep,
+		 char *err, size_t errlen)
+{
+	bool chosen[ARRAY_LEN(setups)];
+	struct fakesrv *srv[ARRAY_LEN(setups)] = { NULL };
+	gnutls_certificate_credentials_t cred[LAB_CERT__COUNT] = { NULL };
+	struct labpki *pki = NULL;
+	int64_t now = opt->now ? opt->now : (int64_t)time(NULL);
+	int rc = -1;
+
+	if (select_setups(names, chosen, err, errlen) < 0)
+		return -1;
+	pki = labpki_new(err, errlen);
+	if (!pki || issue_credentials(pki, now, cred, err, errlen) < 0)
+		goto out;
+	/* All servers first: a setup that cannot start fails the lab before
+	 * anything was probed. */
+	for (size_t i = 0; i < ARRAY_LEN(setups); i++)
+		if (chosen[i] && !(srv[i] = start_setup(&setups[i], cred, err, errlen)))
+			goto out;
+	for (size_t i = 0; i < ARRAY_LEN(setups); i++)
+		if (chosen[i])
+			probe_setup(opt, &setups[i], fakesrv_port(srv[i]), rep);
+	rc = 0;
+out:
+	for (size_t i = 0; i < ARRAY_LEN(setups); i++)
+		fakesrv_stop(srv[i]);
+	for (size_t i = 0; i < LAB_CERT__COUNT; i++)
+		if (cred[i])
+			gnutls_certificate_free_credentials(cred[i]);
+	labpki_free(pki);
+	return rc;
+}
+
+int lab_run(const struct mx_options *opt, struct report *rep, char *err, size_t errlen)
+{
+	return lab_run_only(opt, NULL, rep, err, errlen);
+}
