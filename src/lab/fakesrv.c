@@ -9,6 +9,7 @@
 #include "lab/fakesrv.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -23,7 +24,6 @@
 #include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
-#include <fcntl.h>
 
 #include "util/util.h"
 
@@ -100,7 +100,8 @@ const char *fakesrv_behaviour_desc(int b)
 
 /* ---- logging ------------------------------------------------------- */
 
-static void srv_log(const struct fakesrv *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void srv_log(const struct fakesrv *s, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 static void srv_log(const struct fakesrv *s, const char *fmt, ...)
 {

@@ -50,8 +50,9 @@ struct args {
 static void usage(FILE *f)
 {
 	fputs("usage: mxtestsrv --listen ADDR:PORT|[ADDR6]:PORT --behaviour NAME\n"
-	      "         [--cert-file PEM --key-file PEM | --lab-cert valid|expired|not-yet-valid|wrong-name\n"
-	      "          --ca-out PATH] [--hostname NAME] [--ready-file PATH] [--stdin-stop]\n"
+	      "         [--cert-file PEM --key-file PEM |\n"
+	      "          --lab-cert valid|expired|not-yet-valid|wrong-name --ca-out PATH]\n"
+	      "         [--hostname NAME] [--ready-file PATH] [--stdin-stop]\n"
 	      "         [--priority STRING] [--tarpit-ms N] [--banner-delay-ms N]\n"
 	      "         [--read-timeout-ms N] [--hold-ms N] [--verbose]\n"
 	      "       mxtestsrv --list\n"
