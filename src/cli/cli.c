@@ -71,6 +71,8 @@ static void print_usage(FILE *out)
 		strncat(names, (*p)->name, sizeof names - strlen(names) - 1);
 	}
 	fprintf(out, usage_text, names);
+	fputs("\nDemo lab setups (mxprobe lab):\n", out);
+	lab_print_setups(out);
 }
 
 static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -116,7 +116,8 @@ int session_read_reply(struct session *s, struct smtp_reply *r, enum session_ste
 	int rc = smtp_read_reply(&s->c, r, session_step_deadline(s), bad);
 	int64_t took = mono_us() - t0;
 	struct session_facts *f = &s->t->facts;
-	if (took > SESSION_SLOW_REPLY_US && !f->slow) {
+	/* Only a reply that did come is slow; one that never came is a timeout. */
+	if (rc == 0 && took > SESSION_SLOW_REPLY_US && !f->slow) {
 		f->slow = true;
 		f->slow_step = step;
 		f->slow_us = took;
