@@ -160,6 +160,15 @@ static void render_leaf(const struct tx *x, const struct cert_info *leaf)
 	fmt_iso8601(leaf->not_after, when, sizeof when);
 	label(x, "  not after");
 	fprintf(x->out, "%s\n", when);
+	label(x, "  thumbprint");
+	fprintf(x->out, "%s (SHA-1)\n", leaf->sha1_hex ? leaf->sha1_hex : "");
+	if (leaf->san_dns.n) {
+		char *names = strvec_join(&leaf->san_dns, ";");
+		label(x, "  names");
+		put_text(x, names, 0);
+		fputc('\n', x->out);
+		free(names);
+	}
 }
 
 static void render_failure(const struct tx *x, const struct session_facts *f)
@@ -306,6 +315,8 @@ static void render_finding(const struct tx *x, const struct finding *fd, bool ve
 
 static void render_probe(const struct tx *x, const struct probe_result *pr, bool verbose)
 {
+	if (pr->n == 0)
+		return;
 	fputs("  ", x->out);
 	sgr(x, SGR_BOLD);
 	put_text(x, pr->title ? pr->title : pr->name, 0);
@@ -319,8 +330,8 @@ static void render_probe(const struct tx *x, const struct probe_result *pr, bool
 		sgr(x, SGR_RESET);
 	}
 	fputc('\n', x->out);
-	if (pr->n == 0)
-		fputs("    (no findings)\n", x->out);
+	/* A probe with nothing to say (the diagnosis of a session that
+	 * worked) is not worth a line. */
 	for (size_t i = 0; i < pr->n; i++)
 		render_finding(x, &pr->f[i], verbose);
 }
