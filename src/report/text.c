@@ -9,6 +9,7 @@
 #include "report/render.h"
 
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "util/err.h"
