@@ -35,11 +35,46 @@ static void put_line(FILE *out, char mark, const char *text, const char *suffix)
 	fputc('\n', out);
 }
 
+/* Exchange prints a DN as "CN=host, OU=Unit, O=Org, L=City, S=State, C=US":
+ * RFC 4514's order with ", " between attributes and S for stateOrProvince.
+ * Escaped commas ("\\,") inside a value stay as they are. */
+static char *dn_exchange_style(const char *dn)
+{
+	struct buf b;
+	buf_init(&b, strlen(dn) * 2 + 16);
+	bool start = true;
+	for (const char *p = dn; *p; p++) {
+		if (start && strncmp(p, "ST=", 3) == 0) {
+			buf_append(&b, "S=", 2);
+			p += 2;
+			start = false;
+			continue;
+		}
+		start = false;
+		if (*p == '\\' && p[1]) {
+			buf_append(&b, p, 2);
+			p++;
+			continue;
+		}
+		if (*p == ',') {
+			buf_append(&b, ", ", 2);
+			start = true;
+			continue;
+		}
+		buf_append(&b, p, 1);
+	}
+	return b.data ? b.data : xstrdup("");
+}
+
 static void put_cert_block(FILE *out, const char *what, const struct cert_info *ci)
 {
 	put_line(out, '*', what, NULL);
-	put_line(out, '*', ci->subject, ", Certificate subject");
-	put_line(out, '*', ci->issuer, ", Certificate issuer name");
+	char *subject = dn_exchange_style(ci->subject ? ci->subject : "");
+	char *issuer = dn_exchange_style(ci->issuer ? ci->issuer : "");
+	put_line(out, '*', subject, ", Certificate subject");
+	put_line(out, '*', issuer, ", Certificate issuer name");
+	free(subject);
+	free(issuer);
 	put_line(out, '*', ci->serial_hex, ", Certificate serial number");
 	put_line(out, '*', ci->sha1_hex, ", Certificate thumbprint");
 	char *names = strvec_join(&ci->san_dns, ";");

@@ -434,7 +434,7 @@ static void test_log(void **state)
 		"*edge.example.net, Certificate alternate names",
 		"*Received certificate",
 		"*CN=mx.example.com, Certificate subject",
-		"*CN=Example CA,O=Example, Certificate issuer name",
+		"*CN=Example CA, O=Example, Certificate issuer name",
 		"*446DD186000A00002819, Certificate serial number",
 		"*DC27B5F8657F84B15B5004BE63CE482721871582, Certificate thumbprint",
 		"*mx.example.com;mail.example.com, Certificate alternate names",
