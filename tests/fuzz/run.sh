@@ -1,0 +1,104 @@
+#!/bin/sh
+# tests/fuzz/run.sh: build the libFuzzer targets with clang (ASan + UBSan)
+# in a temporary directory, run each for FUZZ_SECONDS (default 30) on a
+# copy of its seed corpus, and report crashes. Exit 1 on a crash (or a
+# fuzzer that would not run), 2 when the build failed.
+#
+#   FUZZ_SECONDS=120 tests/fuzz/run.sh              all targets
+#   tests/fuzz/run.sh smtp_reply target             some of them
+#   FUZZ_BUILD=/tmp/fz tests/fuzz/run.sh            reuse a build directory
+#   FUZZ_JOBS=4                                     parallel fuzzing jobs per target
+#
+# A crash input is left in <build>/artifacts/<target>/; reproduce it with
+# <build>/tests/fuzz/fuzz_<target> FILE, and commit it to
+# tests/fuzz/corpus/<target>/ once understood (the ctest fuzz.<target> then
+# replays it on every fuzz build).
+set -u
+
+here=$(cd "$(dirname "$0")" && pwd)
+src=$(cd "$here/../.." && pwd)
+seconds=${FUZZ_SECONDS:-30}
+jobs=${FUZZ_JOBS:-1}
+build=${FUZZ_BUILD:-}
+if [ -z "$build" ]; then
+	build=$(mktemp -d "${TMPDIR:-/tmp}/mxprobe-fuzz.XXXXXX") || exit 2
+fi
+targets=${*:-"smtp_reply target certinfo"}
+
+cc=${CC:-clang}
+case $cc in
+*clang*) ;;
+*) echo "run.sh: libFuzzer needs clang, CC is '$cc'" >&2; exit 2 ;;
+esac
+command -v "$cc" >/dev/null 2>&1 || { echo "run.sh: '$cc' not found" >&2; exit 2; }
+
+echo "== configure and build in $build"
+if ! CC=$cc cmake -S "$src" -B "$build" -DMXPROBE_FUZZ=ON -DMXPROBE_SANITIZE=ON \
+	-DCMAKE_BUILD_TYPE=RelWithDebInfo >"$build/configure.log" 2>&1; then
+	tail -n 30 "$build/configure.log" >&2
+	echo "run.sh: configure failed (log: $build/configure.log)" >&2
+	exit 2
+fi
+build_targets=
+for t in $targets; do
+	build_targets="$build_targets fuzz_$t fuzz_${t}_standalone"
+done
+# shellcheck disable=SC2086
+if ! cmake --build "$build" -j "$(nproc 2>/dev/null || echo 2)" --target $build_targets \
+	>"$build/build.log" 2>&1; then
+	grep -E 'error|undefined' "$build/build.log" | head -n 30 >&2
+	echo "run.sh: build failed (log: $build/build.log)" >&2
+	exit 2
+fi
+
+# LeakSanitizer and UBSan reports are crashes too.
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:symbolize=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+
+status=0
+summary=
+for t in $targets; do
+	bin=$build/tests/fuzz/fuzz_$t
+	seeds=$here/corpus/$t
+	work=$build/corpus/$t
+	art=$build/artifacts/$t
+	mkdir -p "$work" "$art"
+	[ -d "$seeds" ] && cp -R "$seeds/." "$work/"
+	dict=
+	[ -f "$here/corpus/dict/$t.dict" ] && dict="-dict=$here/corpus/dict/$t.dict"
+
+	echo "== $t: replay the seed corpus"
+	if ! "$build/tests/fuzz/fuzz_${t}_standalone" "$seeds" >"$build/replay-$t.log" 2>&1; then
+		cat "$build/replay-$t.log" >&2
+		summary="$summary\n  $t: seed corpus replay FAILED (log: $build/replay-$t.log)"
+		status=1
+		continue
+	fi
+
+	echo "== $t: fuzz for ${seconds}s"
+	par=
+	[ "$jobs" -gt 1 ] && par="-jobs=$jobs -workers=$jobs"
+	# From the build directory: with -jobs, libFuzzer writes fuzz-N.log into the current one.
+	# shellcheck disable=SC2086
+	(cd "$build" && "$bin" -max_total_time="$seconds" $par -print_final_stats=1 \
+		-max_len=8192 -timeout=10 -rss_limit_mb=2048 -artifact_prefix="$art/" $dict \
+		"$work" >"$build/fuzz-$t.log" 2>&1)
+	rc=$?
+	crashes=$(find "$art" -type f \( -name 'crash-*' -o -name 'leak-*' -o -name 'timeout-*' \
+		-o -name 'oom-*' \) 2>/dev/null)
+	if [ $rc -ne 0 ] || [ -n "$crashes" ]; then
+		status=1
+		grep -E '^(==[0-9]+==ERROR|SUMMARY|    #[0-9] )' "$build/fuzz-$t.log" | head -n 25 >&2
+		summary="$summary\n  $t: CRASH (exit $rc), log $build/fuzz-$t.log $(ls "$build"/fuzz-[0-9]*.log 2>/dev/null | tr '\n' ' ')"
+		for c in $crashes; do
+			summary="$summary\n      $c"
+		done
+	else
+		runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$build/fuzz-$t.log" | \
+			awk '{ s += $2 } END { print s + 0 }')
+		summary="$summary\n  $t: ok, $runs runs, corpus $(ls "$work" | wc -l) inputs"
+	fi
+done
+
+printf "== summary (build: %s)%b\n" "$build" "$summary"
+exit $status
