@@ -38,7 +38,10 @@ class SynCounter:
     def start(self):
         filt = ("tcp[tcpflags] & tcp-syn != 0 and tcp[tcpflags] & tcp-ack == 0 "
                 "and dst host %s and dst port %d" % (self.addr, self.port))
-        self.proc = subprocess.Popen(["tcpdump", "-i", "lo", "-n", "-U", "-w", self.path, filt],
+        # --immediate-mode: with TPACKET_V3's block buffering, packets still in
+        # the ring when tcpdump is interrupted are never written (0 captured).
+        self.proc = subprocess.Popen(["tcpdump", "-i", "lo", "-n", "-U", "--immediate-mode",
+                                      "-w", self.path, filt],
                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                                      stdin=subprocess.DEVNULL, text=True)
         # tcpdump says "listening on lo" once the capture is armed.
