@@ -6,10 +6,16 @@
 #include "core/probe.h"
 
 extern const struct probe probe_starttls;
+extern const struct probe probe_chain;
+extern const struct probe probe_expiry;
+extern const struct probe probe_names;
 extern const struct probe probe_diagnose;
 
 const struct probe *const probe_table[] = {
 	&probe_starttls, /* STARTTLS, TLS parameters, capabilities across TLS */
+	&probe_chain,    /* chain validation, order, signatures, keys, EKU */
+	&probe_expiry,   /* validity periods of every certificate, days left */
+	&probe_names,    /* RFC 6125: the host and every --expect-name */
 	&probe_diagnose, /* where a failed session broke, and why */
 	NULL,
 };

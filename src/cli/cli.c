@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/engine.h"
@@ -53,6 +54,10 @@ static const char usage_text[] =
 	"      --sni NAME         server name to send in TLS (default: the target host name;\n"
 	"                         none for an IP address)\n"
 	"      --probes LIST      comma-separated probes to run (default: all): %s\n"
+	"      --ca-file FILE     PEM file of CA certificates to trust, before the system store\n"
+	"      --warn-days N      warn when a certificate expires within N days (default 30)\n"
+	"      --at TIME          judge certificates at TIME: 2026-11-30T12:00:00Z or @EPOCH\n"
+	"      --expect-name NAME the certificate must also cover NAME (repeatable)\n"
 	"  -o, --output FILE      write the report to FILE instead of standard output\n"
 	"  -v, --verbose          text: include the transcript of every session\n"
 	"      --no-color         no colours in text output (NO_COLOR in the environment too)\n"
@@ -138,7 +143,48 @@ static bool probes_ok(const char *list, char *bad, size_t badlen)
 	return true;
 }
 
-enum { OPT_TARGET_TIMEOUT = 256, OPT_SNI, OPT_PROBES, OPT_NO_COLOR };
+/* --warn-days: a whole number of days, 0 to 3650. */
+static int parse_days(const char *s, int *out)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < 0 || v > 3650)
+		return -1;
+	*out = (int)v;
+	return 0;
+}
+
+/* --at: "@EPOCH" or ISO 8601 UTC "YYYY-MM-DDTHH:MM:SSZ" (or a date alone,
+ * meaning midnight UTC). */
+static int parse_time(const char *s, int64_t *out)
+{
+	if (s[0] == '@') {
+		char *end;
+		errno = 0;
+		long long v = strtoll(s + 1, &end, 10);
+		if (errno || end == s + 1 || *end || v <= 0)
+			return -1;
+		*out = (int64_t)v;
+		return 0;
+	}
+	struct tm tm = { 0 };
+	const char *end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (end && (strcmp(end, "Z") == 0 || strcmp(end, "+00:00") == 0))
+		goto ok;
+	memset(&tm, 0, sizeof tm);
+	end = strptime(s, "%Y-%m-%d", &tm);
+	if (!end || *end)
+		return -1;
+ok:
+	if (tm.tm_year < 70)
+		return -1;
+	*out = (int64_t)timegm(&tm);
+	return 0;
+}
+
+enum { OPT_TARGET_TIMEOUT = 256, OPT_SNI, OPT_PROBES, OPT_NO_COLOR, OPT_CA_FILE, OPT_WARN_DAYS, OPT_AT,
+       OPT_EXPECT_NAME };
 
 static const struct option long_opts[] = {
 	{ "format", required_argument, NULL, 'f' },
@@ -151,6 +197,10 @@ static const struct option long_opts[] = {
 	{ "output", required_argument, NULL, 'o' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "no-color", no_argument, NULL, OPT_NO_COLOR },
+	{ "ca-file", required_argument, NULL, OPT_CA_FILE },
+	{ "warn-days", required_argument, NULL, OPT_WARN_DAYS },
+	{ "at", required_argument, NULL, OPT_AT },
+	{ "expect-name", required_argument, NULL, OPT_EXPECT_NAME },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -212,6 +262,29 @@ static int parse_flags(struct cli *cl, int argc, char **argv)
 			cl->opt.probes = optarg;
 			break;
 		}
+		case OPT_CA_FILE:
+			if (access(optarg, R_OK) != 0)
+				return usage_error("--ca-file '%s': %s", optarg, strerror(errno));
+			cl->opt.ca_file = optarg;
+			break;
+		case OPT_WARN_DAYS:
+			if (parse_days(optarg, &cl->opt.warn_days) < 0)
+				return usage_error("--warn-days '%s': expected a whole number of days, 0 to 3650",
+						   optarg);
+			break;
+		case OPT_AT:
+			if (parse_time(optarg, &cl->opt.at) < 0)
+				return usage_error("--at '%s': expected a UTC time such as 2026-11-30T12:00:00Z, "
+						   "or @EPOCH",
+						   optarg);
+			break;
+		case OPT_EXPECT_NAME:
+			if (!ehlo_name_ok(optarg))
+				return usage_error("--expect-name '%s': expected a host name or address", optarg);
+			if (cl->opt.n_expect_names >= MX_MAX_EXPECT_NAMES)
+				return usage_error("--expect-name: at most %d names", MX_MAX_EXPECT_NAMES);
+			cl->opt.expect_names[cl->opt.n_expect_names++] = optarg;
+			break;
 		case 'o':
 			cl->output = optarg;
 			break;

@@ -35,4 +35,12 @@ void mx_options_defaults(struct mx_options *o)
 	o->format = FORMAT_TEXT;
 	o->now = (int64_t)time(NULL);
 	o->ehlo_name = NULL; /* cli fills in the host's FQDN */
+	o->warn_days = 30;
+}
+
+int64_t mx_options_at(const struct mx_options *o)
+{
+	if (o->at)
+		return o->at;
+	return o->now ? o->now : (int64_t)time(NULL);
 }

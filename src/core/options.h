@@ -3,6 +3,7 @@
 #define SRC_CORE_OPTIONS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 enum policy { POLICY_NONE, POLICY_MAY, POLICY_ENCRYPT, POLICY_VERIFY, POLICY_SECURE,
@@ -23,7 +24,19 @@ struct mx_options {
 	const char *sni;           /* override the server name sent; NULL = target host */
 	const char *probes;        /* comma list, NULL = default set */
 	int64_t now;               /* "now" for decisions (seconds since epoch) */
+	/* certificates (chain, expiry, names probes) */
+	const char *ca_file;       /* --ca-file: PEM trust anchors, tried before the system store */
+	const char *ca_pem;        /* the same as PEM text (the lab's CA); used without ca_file */
+	bool no_system_trust;      /* leave the system store out (the lab) */
+	int warn_days;             /* --warn-days: "expiring soon" below this many days */
+	int64_t at;                /* --at: judge validity at this instant; 0 = now */
+#define MX_MAX_EXPECT_NAMES 16
+	const char *expect_names[MX_MAX_EXPECT_NAMES]; /* --expect-name, in order */
+	size_t n_expect_names;
 };
+
+/* The instant certificates are judged at: --at, else "now". */
+int64_t mx_options_at(const struct mx_options *o);
 
 void mx_options_defaults(struct mx_options *o);
 

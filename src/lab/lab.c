@@ -129,9 +129,14 @@ static struct fakesrv *start_setup(const struct lab_setup *s,
 }
 
 static void probe_setup(const struct mx_options *opt, const struct lab_setup *s, uint16_t port,
-			struct report *rep)
+			const char *ca_pem, struct report *rep)
 {
 	struct mx_options o = *opt;
+	/* The lab's own root is the only trust anchor: its good server
+	 * validates, and its failing setups fail for their own reason. */
+	o.ca_file = NULL;
+	o.ca_pem = ca_pem;
+	o.no_system_trust = true;
 	struct target_spec spec = {
 		.input = xasprintf("lab:%s (%s:%u)", s->name, LAB_ADDR, (unsigned)port),
 		.scheme = xstrdup("smtp"),
@@ -154,6 +159,7 @@ int lab_run_only(const struct mx_options *opt, const char *const *names, struct 
 	struct fakesrv *srv[ARRAY_LEN(setups)] = { NULL };
 	gnutls_certificate_credentials_t cred[LAB_CERT__COUNT] = { NULL };
 	struct labpki *pki = NULL;
+	char *ca_pem = NULL;
 	int64_t now = opt->now ? opt->now : (int64_t)time(NULL);
 	int rc = -1;
 
@@ -162,6 +168,10 @@ int lab_run_only(const struct mx_options *opt, const char *const *names, struct 
 	pki = labpki_new(err, errlen);
 	if (!pki || issue_credentials(pki, now, cred, err, errlen) < 0)
 		goto out;
+	if (!(ca_pem = labpki_ca_pem(pki))) {
+		snprintf(err, errlen, "cannot export the lab's CA certificate");
+		goto out;
+	}
 	/* All servers first: a setup that cannot start fails the lab before
 	 * anything was probed. */
 	for (size_t i = 0; i < ARRAY_LEN(setups); i++)
@@ -169,7 +179,7 @@ int lab_run_only(const struct mx_options *opt, const char *const *names, struct 
 			goto out;
 	for (size_t i = 0; i < ARRAY_LEN(setups); i++)
 		if (chosen[i])
-			probe_setup(opt, &setups[i], fakesrv_port(srv[i]), rep);
+			probe_setup(opt, &setups[i], fakesrv_port(srv[i]), ca_pem, rep);
 	rc = 0;
 out:
 	for (size_t i = 0; i < ARRAY_LEN(setups); i++)
@@ -178,6 +188,7 @@ out:
 		if (cred[i])
 			gnutls_certificate_free_credentials(cred[i]);
 	labpki_free(pki);
+	free(ca_pem);
 	return rc;
 }
 

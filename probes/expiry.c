@@ -1,0 +1,100 @@
+/* \summary: the expiry probe: notBefore and notAfter of every certificate
+ * the server sent, and the days left, judged at --at (default now) so the
+ * question "will this still validate on Monday?" has an answer and tests
+ * need no real clock.
+ * specification: RFC 5280 section 4.1.2.5 (validity) and 6.1.3 (a).(2). */
+#include <stdio.h>
+
+#include "core/probe.h"
+
+#define DAY 86400
+
+/* Whole days from at to t, rounded towards minus infinity. */
+static int64_t days_until(int64_t t, int64_t at)
+{
+	int64_t d = t - at;
+	return d >= 0 ? d / DAY : -((-d + DAY - 1) / DAY);
+}
+
+static void validity_ev(struct finding *f, size_t i, const struct cert_info *c, int64_t at)
+{
+	char nb[32], na[32], key[32];
+	fmt_iso8601(c->not_before, nb, sizeof nb);
+	fmt_iso8601(c->not_after, na, sizeof na);
+	snprintf(key, sizeof key, "cert[%zu]", i);
+	finding_add_ev(f, key, "%s; not_before=%s; not_after=%s; days_left=%lld", c->subject, nb, na,
+		       (long long)days_until(c->not_after, at));
+}
+
+static void add_common(struct finding *f, const struct probe_ctx *ctx, int64_t at)
+{
+	char when[32];
+	fmt_iso8601(at, when, sizeof when);
+	finding_add_ev(f, "evaluated_at", "%s%s", when, ctx->opt->at ? " (--at)" : "");
+	finding_set_rfc(f, "RFC 5280 section 4.1.2.5");
+}
+
+static void judge_cert(struct probe_ctx *ctx, size_t i, int64_t at, bool *problem)
+{
+	const struct cert_info *c = &ctx->t->facts.chain[i];
+	int64_t left = days_until(c->not_after, at);
+	struct finding *f;
+	/* A certificate outside its validity period fails path validation
+	 * (RFC 5280 section 6.1.3): every sender that verifies refuses it, and
+	 * it is a top cause of failed deliveries between mail servers. */
+	if (at > c->not_after) {
+		f = probe_result_add(ctx->pr, "cert.expired", policy_tls_severity(ctx->opt->policy),
+				     i == 0 ? "The server's certificate has expired"
+					    : "A certificate in the chain has expired");
+		finding_set_detail(f, "Expired %lld day%s before the evaluation time.", (long long)-left,
+				   left == -1 ? "" : "s");
+		finding_set_remedy(f, "Renew the certificate and install it with its current intermediates; "
+				      "then reload the MTA (postfix reload; Exchange: enable the new certificate "
+				      "for SMTP).");
+	} else if (at < c->not_before) {
+		f = probe_result_add(ctx->pr, "cert.not-yet-valid", policy_tls_severity(ctx->opt->policy),
+				     "A certificate is not valid yet");
+		finding_set_detail(f, "Its validity starts after the evaluation time: a certificate "
+				      "installed too early, or a wrong clock where it was issued.");
+		finding_set_remedy(f, "Install a certificate that is valid now, or check the issuing CA's "
+				      "clock.");
+	} else if (left < ctx->opt->warn_days) {
+		f = probe_result_add(ctx->pr, "cert.expiring-soon", SEV_WARN, "A certificate expires soon");
+		finding_set_detail(f, "%lld day%s left, fewer than --warn-days %d.", (long long)left,
+				   left == 1 ? "" : "s", ctx->opt->warn_days);
+		finding_add_ev(f, "warn_days", "%d", ctx->opt->warn_days);
+		finding_set_remedy(f, "Renew the certificate before it expires, and check that automatic "
+				      "renewal (if any) also reloads the MTA.");
+	} else {
+		return;
+	}
+	*problem = true;
+	validity_ev(f, i, c, at);
+	add_common(f, ctx, at);
+}
+
+static void expiry_run(struct probe_ctx *ctx)
+{
+	const struct session_facts *fa = &ctx->t->facts;
+	if (!fa->tls_ok || fa->chain_len == 0)
+		return;
+	int64_t at = mx_options_at(ctx->opt);
+	bool problem = false;
+	for (size_t i = 0; i < fa->chain_len; i++)
+		judge_cert(ctx, i, at, &problem);
+	if (problem)
+		return;
+	struct finding *f = probe_result_add(ctx->pr, "cert.validity-ok", SEV_PASS,
+					     "Every certificate is within its validity period");
+	for (size_t i = 0; i < fa->chain_len; i++)
+		validity_ev(f, i, &fa->chain[i], at);
+	finding_add_ev(f, "warn_days", "%d", ctx->opt->warn_days);
+	add_common(f, ctx, at);
+}
+
+const struct probe probe_expiry = {
+	.name = "expiry",
+	.title = "Certificate validity period",
+	.needs = NEEDS_SESSION,
+	.run = expiry_run,
+};

@@ -1,0 +1,96 @@
+/* \summary: the names probe: does the server's certificate cover the host
+ * name probed (the MX name; for an IP target, the address) and every
+ * --expect-name (a partner's domain, as Exchange domain security checks)?
+ * specification: RFC 6125 section 6 (DNS-ID first, CN-ID only without any
+ * DNS-ID, wildcards only as the whole left-most label), RFC 7817 section 3
+ * (names in SMTP), RFC 5280 section 4.2.1.6 (iPAddress SANs). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/probe.h"
+#include "pki/names.h"
+
+/* ids: cert.name-match cert.cn-only cert.name-mismatch */
+
+static void covered_ev(struct finding *f, const struct cert_info *leaf, const char *cn)
+{
+	struct strvec all = { 0 };
+	for (size_t i = 0; i < leaf->san_dns.n; i++)
+		strvec_push(&all, leaf->san_dns.v[i]);
+	for (size_t i = 0; i < leaf->san_ip.n; i++)
+		strvec_push_owned(&all, xasprintf("IP:%s", leaf->san_ip.v[i]));
+	char *s = strvec_join(&all, ", ");
+	finding_add_ev(f, "subject_alt_names", "%s", all.n ? s : "(none)");
+	finding_add_ev(f, "subject_cn", "%s", cn ? cn : "(none)");
+	free(s);
+	strvec_clear(&all);
+}
+
+static void judge_ref(struct probe_ctx *ctx, const struct names_presented *p, const char *cn,
+		      const char *ref, const char *why)
+{
+	const struct cert_info *leaf = &ctx->t->facts.chain[0];
+	struct names_result r;
+	names_check(p, ref, &r);
+	enum severity miss = ctx->opt->policy >= POLICY_SECURE ? SEV_FAIL : SEV_WARN;
+	const char *id = !r.matched ? "cert.name-mismatch" : r.via_cn ? "cert.cn-only" : "cert.name-match";
+	struct finding *f = probe_result_add(ctx->pr, id,
+					     !r.matched ? miss : r.via_cn ? SEV_WARN : SEV_PASS,
+					     !r.matched ? "The certificate does not cover the name"
+					     : r.via_cn ? "The name is only in the subject CN (no DNS SAN)"
+							: "The certificate covers the name");
+	finding_add_ev(f, "name", "%s", ref);
+	finding_add_ev(f, "checked_as", "%s", why);
+	if (r.matched)
+		finding_add_ev(f, "matched_by", "%s%s", r.via_cn ? "CN=" : "", r.matched_by);
+	else
+		finding_add_ev(f, "nearest", "%s", r.nearest ? r.nearest : "(the certificate has no names)");
+	covered_ev(f, leaf, cn);
+	if (!r.matched) {
+		finding_set_detail(f, "%s A sender that checks names (policy secure, DANE-less "
+				      "MTA-STS, Exchange domain security) refuses the certificate.",
+				   names_is_ip_literal(ref) ? "Only iPAddress subjectAltNames count for an "
+							     "address." : "Neither a DNS subjectAltName nor, "
+							     "without any, the CN matches.");
+		finding_set_rfc(f, "RFC 6125 section 6.4; RFC 7817 section 3");
+		finding_set_remedy(f, "Have the certificate reissued with \"%s\" as a DNS subjectAltName "
+				      "(wildcards cover exactly one left-most label), or point the MX record "
+				      "at a name the certificate has.",
+				   ref);
+	} else if (r.via_cn) {
+		finding_set_detail(f, "The certificate has no DNS subjectAltName; clients that follow RFC "
+				      "6125 strictly (and browsers' TLS stacks) ignore the CN.");
+		finding_set_rfc(f, "RFC 6125 section 6.4.4");
+		finding_set_remedy(f, "Have the certificate reissued with its names as DNS subjectAltNames.");
+	} else {
+		finding_set_rfc(f, "RFC 6125 section 6.4");
+	}
+}
+
+static void names_run(struct probe_ctx *ctx)
+{
+	const struct session_facts *fa = &ctx->t->facts;
+	if (!fa->tls_ok || fa->chain_len == 0)
+		return;
+	const struct cert_info *leaf = &fa->chain[0];
+	char *cn = names_subject_cn(leaf);
+	struct names_presented p = {
+		.dns = (const char *const *)leaf->san_dns.v,
+		.ndns = leaf->san_dns.n,
+		.ip = (const char *const *)leaf->san_ip.v,
+		.nip = leaf->san_ip.n,
+		.cn = cn,
+	};
+	judge_ref(ctx, &p, cn, ctx->t->host,
+		  names_is_ip_literal(ctx->t->host) ? "target address" : "target host name");
+	for (size_t i = 0; i < ctx->opt->n_expect_names; i++)
+		judge_ref(ctx, &p, cn, ctx->opt->expect_names[i], "--expect-name");
+	free(cn);
+}
+
+const struct probe probe_names = {
+	.name = "names",
+	.title = "Certificate names",
+	.needs = NEEDS_SESSION,
+	.run = names_run,
+};

@@ -1,0 +1,48 @@
+/* \summary: validate the chain a server sent against trust stores (a
+ * private CA from --ca-file or the lab, then the system store), and read
+ * the facts the chain probe grades: order, issuer found, AIA caIssuers,
+ * extended key usage, basic constraints.
+ *
+ * Time is left out of the library's verdict (GNUTLS_VERIFY_DISABLE_TIME_CHECKS):
+ * the expiry probe judges validity periods itself at the instant the user
+ * asked for (--at), which the library cannot do per call.
+ * specification: RFC 5280 section 6 (path validation), 4.2.1.9 (basic
+ * constraints), 4.2.1.12 (extended key usage), 4.2.2.1 (AIA caIssuers). */
+#ifndef SRC_PKI_VERIFY_H
+#define SRC_PKI_VERIFY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "core/options.h"
+#include "report/model.h"
+
+#define VERIFY_MAX_CHAIN 16
+
+struct verify_result {
+	char *error;          /* the check could not be made (a store did not load); else NULL */
+	bool trusted;         /* a path to a trust anchor, validity periods aside */
+	const char *store;    /* which store validated: "ca-file", "system"; NULL */
+	char *stores;         /* the stores tried, printed */
+	unsigned status;      /* GnuTLS status bits of the first store (when !trusted) */
+	char *status_text;    /* GnuTLS's words for them */
+	bool only_insecure_alg; /* untrusted only for a SHA-1 (or weaker) signature */
+	bool in_order;        /* each certificate is issued by the next one */
+	size_t order_break;   /* the first index whose issuer is not the next one */
+	bool last_issuer_known; /* the last certificate's issuer is a trust anchor */
+	char *aia_ca_issuers; /* the last certificate's caIssuers URL, or NULL */
+	bool leaf_eku_present;
+	bool leaf_server_auth;  /* EKU has serverAuth or anyExtendedKeyUsage */
+	char *leaf_eku;       /* the leaf's EKU OIDs, printed; NULL if none */
+};
+
+/* Verifies chain[0..n) (leaf first). 0; the result holds the verdict or,
+ * in error, why no verdict could be made. */
+int verify_chain(const struct mx_options *opt, const struct cert_info *chain, size_t n,
+		 struct verify_result *out);
+void verify_result_clear(struct verify_result *r);
+
+/* Is this signature algorithm name (as GnuTLS prints it) MD5 or SHA-1 based? */
+bool verify_sig_is_weak(const char *sig_alg);
+
+#endif
