@@ -66,19 +66,6 @@ class SynCounter:
         return sum(1 for line in out.splitlines() if line.strip())
 
 
-def wait_log_settled(pf, case, mark, deadline=3.0):
-    """postlogd writes asynchronously: wait until every connect has its disconnect."""
-    tag = case.overrides.get("syslog_name", "postfix") + "/smtpd["
-    end = time.monotonic() + deadline
-    while True:
-        text = pf.log_since(mark)
-        conn = sum(1 for x in text.splitlines() if tag in x and ": connect from " in x)
-        disc = sum(1 for x in text.splitlines() if tag in x and ": disconnect from " in x)
-        if (conn and conn == disc) or time.monotonic() > end:
-            return conn
-        time.sleep(0.05)
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--mxprobe", default=os.environ.get("MXPROBE") or "build/mxprobe")
@@ -126,7 +113,7 @@ def main():
                     counter = None
             mark = pf.mark_log()
             one = mxtest.run_mxprobe(cmd)
-            logged = wait_log_settled(pf, case, mark)
+            logged = pf.wait_log(mark, case)
             wire = counter.stop() if counter else logged
 
             # N timed runs of the default check (text output to a pipe).
@@ -137,7 +124,7 @@ def main():
                 r = mxtest.run_mxprobe(cmd)
                 codes.add(r.returncode)
                 times.append(r.elapsed * 1000.0)
-            total_logged = wait_log_settled(pf, case, mark)
+            total_logged = pf.wait_log(mark, case, minimum=args.runs)
 
             print("mxprobe benchmark: one default check against the test Postfix")
             print("  binary           %s" % mxprobe)

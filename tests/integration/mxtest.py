@@ -20,7 +20,9 @@ Run `python3 mxtest.py up DIR` / `python3 mxtest.py down DIR` to start and
 stop the same Postfix instance by hand (tests/bench.sh uses bench.py instead).
 """
 
+import atexit
 import contextlib
+import ctypes
 import errno
 import hashlib
 import json
@@ -71,12 +73,56 @@ def keep_temp():
     return os.environ.get("MXTEST_KEEP") == "1"
 
 
+OWNER_FILE = "mxtest-owner.pid"
+TEMP_PREFIXES = ("mxtest-", "mxbench-")
+
+
 def make_tempdir(prefix):
+    """A private temporary directory, named PREFIX* (PREFIX must start with
+    one of TEMP_PREFIXES), with an owner file naming this process."""
+    assert prefix.startswith(TEMP_PREFIXES)
+    reap_stale()
     path = tempfile.mkdtemp(prefix=prefix)
     # Postfix daemons drop privileges to the postfix user: they must be able
     # to reach their files below this directory.
     os.chmod(path, 0o755)
+    with open(os.path.join(path, OWNER_FILE), "w") as f:
+        f.write("%d\n" % os.getpid())
     return path
+
+
+def reap_stale():
+    """Clean up after earlier runs of these tests that were killed (a CTest
+    timeout sends SIGKILL, so no finally ran): a directory made by
+    make_tempdir whose owner process is gone.  Its Postfix instance, if any,
+    is stopped with `postfix -c DIR stop`; then the directory is removed.
+    A directory whose owner lives (a concurrent run, another engineer's
+    ctest) is left alone, and so is anything without an owner file."""
+    tmp = tempfile.gettempdir()
+    try:
+        names = os.listdir(tmp)
+    except OSError:
+        return
+    for name in names:
+        if not name.startswith(TEMP_PREFIXES):
+            continue
+        top = os.path.join(tmp, name)
+        owner = _read_pid(os.path.join(top, OWNER_FILE))
+        if owner is None or _alive(owner):
+            continue
+        conf = os.path.join(top, "postfix", "etc")
+        master_pid = os.path.join(top, "postfix", "queue", "pid", "master.pid")
+        master = _read_pid(master_pid)
+        if master is not None and _alive(master) and os.path.isfile(os.path.join(conf, "main.cf")):
+            sys.stderr.write("mxtest: stopping the test Postfix a killed run left in %s\n" % top)
+            run([postfix_path(), "-c", conf, "stop"], check=False)
+            end = time.monotonic() + 10
+            while _alive(master) and time.monotonic() < end:
+                time.sleep(0.05)
+            if _alive(master):
+                continue        # keep its files; it still uses them
+        if not keep_temp():
+            shutil.rmtree(top, ignore_errors=True)
 
 
 def remove_tempdir(path):
@@ -84,6 +130,34 @@ def remove_tempdir(path):
         sys.stderr.write("mxtest: kept %s\n" % path)
         return
     shutil.rmtree(path, ignore_errors=True)
+
+
+# Everything started and not yet stopped, so that an interrupted run (SIGTERM,
+# SIGINT, an exception outside unittest) still stops it on the way out.
+_live = set()
+
+
+def _stop_all():
+    for thing in list(_live):
+        with contextlib.suppress(Exception):
+            thing.stop()
+
+
+atexit.register(_stop_all)
+
+
+def _on_sigterm(signum, frame):
+    raise KeyboardInterrupt("signal %d" % signum)
+
+
+def _die_with_parent():
+    """preexec_fn: the child gets SIGTERM when this Python process dies, even
+    by SIGKILL (CTest's timeout)."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM, 0, 0, 0)   # PR_SET_PDEATHSIG
+    except Exception:
+        pass
 
 
 def run(cmd, timeout=60, check=True, **kw):
@@ -456,6 +530,7 @@ class Postfix:
         # Fail early, with Postfix's words, on a bad configuration.
         self.postfix("check")
         self.started = True
+        _live.add(self)
         self.postfix("start")
         deadline = time.monotonic() + self.START_DEADLINE
         pending = list(self.order)
@@ -468,13 +543,16 @@ class Postfix:
                                    % (", ".join(c.target for c in pending),
                                       self.START_DEADLINE, self.log()))
             time.sleep(0.05)
-        # Those probe connections show in the log; remember where the tests begin.
+        # Those probe connections show in the log, written asynchronously by
+        # postlogd: wait for them, then remember where the tests begin.
+        self.wait_log(0, minimum=len(self.order))
         self.mark_log()
 
     def stop(self):
         if not self.started:
             return
         self.started = False
+        _live.discard(self)
         proc = self.postfix("stop", check=False)
         # `postfix stop` returns before every child has gone: wait for the
         # master (its pid file) so the addresses are free for the next run.
@@ -531,14 +609,32 @@ class Postfix:
         except FileNotFoundError:
             return ""
 
-    def count_connects(self, case, since):
-        """'connect from' lines of one case's smtpd since a log offset."""
-        tag = case.overrides.get("syslog_name", "postfix") + "/smtpd"
-        n = 0
+    def _connects(self, since, case=None):
+        tag = (case.overrides.get("syslog_name", "postfix") if case else "") + "/smtpd["
+        conn = disc = 0
         for line in self.log_since(since).splitlines():
-            if tag + "[" in line and ": connect from " in line:
-                n += 1
-        return n
+            if tag in line:
+                if ": connect from " in line:
+                    conn += 1
+                elif ": disconnect from " in line:
+                    disc += 1
+        return conn, disc
+
+    def wait_log(self, since, case=None, minimum=1, deadline=5.0):
+        """postlogd writes asynchronously: wait until at least `minimum`
+        smtpd connections since the offset are logged and each one has its
+        'disconnect from' line.  Returns the number of connections."""
+        end = time.monotonic() + deadline
+        while True:
+            conn, disc = self._connects(since, case)
+            if (conn >= minimum and conn == disc) or time.monotonic() > end:
+                return conn
+            time.sleep(0.02)
+
+    def count_connects(self, case, since):
+        """Connections ('connect from' lines) of one case's smtpd since a log
+        offset, once the log has caught up."""
+        return self.wait_log(since, case)
 
 
 def _read_pid(path):
@@ -589,7 +685,9 @@ class TestServer:
                     "--hostname", LEAF_NAME]
         cmd += self.extra
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                     stdin=subprocess.DEVNULL, text=True)
+                                     stdin=subprocess.DEVNULL, text=True,
+                                     preexec_fn=_die_with_parent)
+        _live.add(self)
         end = time.monotonic() + deadline
         line = ""
         import selectors
@@ -615,6 +713,7 @@ class TestServer:
                            "stderr: %s" % (self.behaviour, deadline, line, err))
 
     def stop(self):
+        _live.discard(self)
         if self.proc is None or self.proc.returncode is not None:
             return
         with contextlib.suppress(ProcessLookupError):
@@ -782,7 +881,9 @@ class MxTestCase(unittest.TestCase):
 
 
 def main():
-    """unittest.main with verbose output and a non-zero exit on failure."""
+    """unittest.main with verbose output and a non-zero exit on failure.
+    SIGTERM interrupts like ^C, so everything started is stopped (atexit)."""
+    signal.signal(signal.SIGTERM, _on_sigterm)
     unittest.main(verbosity=2, buffer=False)
 
 
