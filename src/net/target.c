@@ -59,10 +59,11 @@ static int parse_port(const char *s, uint16_t *out)
 static bool host_name_ok(const char *h)
 {
 	size_t len = strlen(h);
-	if (len == 0 || len > 254)
-		return false;
-	if (h[len - 1] == '.')
+	if (len && h[len - 1] == '.')
 		len--;
+	/* RFC 1035 section 2.3.4: 255 octets on the wire, 253 characters. */
+	if (len == 0 || len > 253)
+		return false;
 	size_t label = 0;
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)h[i];
@@ -79,17 +80,38 @@ static bool host_name_ok(const char *h)
 		if (++label > 63)
 			return false;
 	}
-	return label > 0;
+	if (label == 0)
+		return false;
+	/* RFC 3696 section 2: a top-level label is never all-numeric, so
+	 * "1.2.3" or "256.1.1.1" is a mistyped address, not a name. */
+	size_t last = len - label;
+	for (size_t i = last; i < len; i++)
+		if (!isdigit((unsigned char)h[i]))
+			return true;
+	return false;
 }
+
+static int parse(const char *s, const char *shown, struct target_spec *out, char *err, size_t errlen);
 
 int target_parse(const char *s, struct target_spec *out, char *err, size_t errlen)
 {
 	memset(out, 0, sizeof *out);
+	if (!s)
+		s = "";
+	/* Error messages quote the input: never echo control bytes. */
+	char *shown = str_escape(s, strlen(s), 200);
+	int rc = parse(s, shown, out, err, errlen);
+	free(shown);
+	return rc;
+}
+
+static int parse(const char *s, const char *shown, struct target_spec *out, char *err, size_t errlen)
+{
 	if (!s || !*s)
 		return fail(err, errlen, "empty target: expected HOST, HOST:PORT, [IPv6]:PORT or smtp://, submission://, smtps://");
 	for (const char *p = s; *p; p++)
 		if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 0x7f)
-			return fail(err, errlen, "target '%s': unexpected whitespace or control character", s);
+			return fail(err, errlen, "target '%s': unexpected whitespace or control character", shown);
 
 	const struct scheme *sc = &schemes[0];
 	const char *rest = s;

@@ -180,7 +180,9 @@ static void parse_cap_line(struct smtp_caps *caps, const char *line)
 		caps->size_present = true;
 		char *end;
 		uintmax_t v = strtoumax(params, &end, 10);
-		caps->size = (*params && (*end == '\0' || *end == ' ')) ? (uint64_t)v : 0;
+		/* strtoumax takes "-1" as a huge number: only digits count. */
+		bool digits = *params >= '0' && *params <= '9';
+		caps->size = (digits && (*end == '\0' || *end == ' ')) ? (uint64_t)v : 0;
 		return;
 	}
 	strvec_push(&caps->unknown, line);
