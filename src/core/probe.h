@@ -5,6 +5,7 @@
 #define SRC_CORE_PROBE_H
 
 #include "core/options.h"
+#include "net/target.h"
 #include "report/model.h"
 
 /* What a probe needs the engine to have done before it runs. */
@@ -15,6 +16,7 @@ enum probe_needs {
 
 struct probe_ctx {
 	const struct mx_options *opt;
+	const struct target_spec *spec; /* to open more sessions (proto/session.h) */
 	struct target_result *t;
 	struct probe_result *pr;
 };

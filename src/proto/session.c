@@ -17,6 +17,7 @@ void session_init(struct session *s, const struct mx_options *opt, struct target
 	memset(s, 0, sizeof *s);
 	s->opt = opt;
 	s->t = t;
+	s->f = &t->facts;
 	conn_init(&s->c, &t->tr);
 	s->target_deadline = mono_us() + opt->target_timeout_us;
 }
@@ -100,13 +101,13 @@ int session_connect(struct session *s, const struct sockaddr *sa, socklen_t sale
 	s->t->connections++;
 	int64_t t0 = mono_us();
 	int rc = conn_connect(&s->c, sa, salen, NULL, 0, session_step_deadline(s));
-	s->t->facts.connect_us = mono_us() - t0;
+	s->f->connect_us = mono_us() - t0;
 	if (rc < 0) {
 		transcript_addf(&s->t->tr, TR_EVENT, "Connect failed: %s", mx_strerror(rc));
 		return rc;
 	}
 	transcript_addf(&s->t->tr, TR_EVENT, "Connected from %s to %s (%.1f ms)", s->c.local, s->c.remote,
-			(double)s->t->facts.connect_us / 1000.0);
+			(double)s->f->connect_us / 1000.0);
 	return 0;
 }
 
@@ -115,7 +116,7 @@ int session_read_reply(struct session *s, struct smtp_reply *r, enum session_ste
 	int64_t t0 = mono_us();
 	int rc = smtp_read_reply(&s->c, r, session_step_deadline(s), bad);
 	int64_t took = mono_us() - t0;
-	struct session_facts *f = &s->t->facts;
+	struct session_facts *f = s->f;
 	/* Only a reply that did come is slow; one that never came is a timeout. */
 	if (rc == 0 && took > SESSION_SLOW_REPLY_US && !f->slow) {
 		f->slow = true;
@@ -175,7 +176,7 @@ static bool step_reply(struct session *s, struct smtp_reply *r, enum session_ste
 	char *bad = NULL;
 	int rc = session_read_reply(s, r, step, &bad);
 	if (rc < 0) {
-		fail_at(&s->t->facts, step, rc, read_failure_detail(s, rc, bad));
+		fail_at(s->f, step, rc, read_failure_detail(s, rc, bad));
 		free(bad);
 		return false;
 	}
@@ -183,7 +184,7 @@ static bool step_reply(struct session *s, struct smtp_reply *r, enum session_ste
 	if (keep)
 		smtp_reply_to_info(r, keep);
 	if (r->code == 421) {
-		fail_at(&s->t->facts, step, -MX_E_SERVICE_UNAVAILABLE,
+		fail_at(s->f, step, -MX_E_SERVICE_UNAVAILABLE,
 			xasprintf("%d %s%s%s", r->code, r->enh, r->enh[0] ? " " : "", r->text.n ? r->text.v[0] : ""));
 		return false;
 	}
@@ -195,7 +196,7 @@ static bool step_command(struct session *s, const char *line, struct smtp_reply 
 {
 	int rc = conn_send_line(&s->c, line, NULL, session_step_deadline(s));
 	if (rc < 0) {
-		fail_at(&s->t->facts, step, rc, xasprintf("sending %s: %s", line, mx_strerror(rc)));
+		fail_at(s->f, step, rc, xasprintf("sending %s: %s", line, mx_strerror(rc)));
 		return false;
 	}
 	return step_reply(s, r, step, keep);
@@ -218,14 +219,14 @@ static bool do_ehlo(struct session *s, enum session_step step, struct reply_info
 		ok = step_command(s, line, &r, step, keep);
 		free(line);
 		if (ok && r.code == 250) {
-			s->t->facts.used_helo = true;
+			s->f->used_helo = true;
 			transcript_add(&s->t->tr, TR_EVENT, "EHLO refused; HELO accepted (no extensions, no STARTTLS)");
 			smtp_reply_clear(&r);
 			return true;
 		}
 	}
 	if (ok)
-		fail_at(&s->t->facts, step, -MX_E_REJECTED,
+		fail_at(s->f, step, -MX_E_REJECTED,
 			xasprintf("%d %s", r.code, r.text.n ? r.text.v[0] : ""));
 	smtp_reply_clear(&r);
 	return false;
@@ -233,9 +234,13 @@ static bool do_ehlo(struct session *s, enum session_step step, struct reply_info
 
 static bool do_handshake(struct session *s, const struct target_spec *spec)
 {
-	struct session_facts *f = &s->t->facts;
+	struct session_facts *f = s->f;
 	/* RFC 6066 section 3: "Literal IPv4 and IPv6 addresses are not permitted" in SNI. */
-	struct tls_opts to = { .sni = s->opt->sni ? s->opt->sni : (spec->family ? NULL : spec->host) };
+	struct tls_opts to = { 0 };
+	if (s->params)
+		to = s->params->tls;
+	if (!to.sni)
+		to.sni = s->opt->sni ? s->opt->sni : (spec->family ? NULL : spec->host);
 	int rc = tls_client_handshake(&s->c, &to, f, session_step_deadline(s));
 	if (rc < 0) {
 		char *d;
@@ -258,7 +263,7 @@ static void check_after_starttls(struct session *s)
 	buf_init(&extra, 64 * 1024);
 	size_t n = conn_drain_pending(&s->c, &extra);
 	if (n) {
-		struct session_facts *f = &s->t->facts;
+		struct session_facts *f = s->f;
 		f->after_starttls = str_escape(extra.data, extra.len, 1024);
 		f->after_starttls_len = n;
 		transcript_addf(&s->t->tr, TR_EVENT, "%zu unexpected bytes after the 220 to STARTTLS: %s", n,
@@ -269,7 +274,7 @@ static void check_after_starttls(struct session *s)
 
 static void do_quit(struct session *s)
 {
-	struct session_facts *f = &s->t->facts;
+	struct session_facts *f = s->f;
 	struct smtp_reply r = { 0 };
 	char *bad = NULL;
 	/* QUIT gets a short wait: the result is already known. */
@@ -284,7 +289,7 @@ static void do_quit(struct session *s)
 
 static void run_dialogue(struct session *s, const struct target_spec *spec)
 {
-	struct session_facts *f = &s->t->facts;
+	struct session_facts *f = s->f;
 	struct smtp_reply r = { 0 };
 
 	if (spec->implicit_tls) {
@@ -350,9 +355,18 @@ out:
 
 void session_run_standard(const struct mx_options *opt, const struct target_spec *spec, struct target_result *t)
 {
+	session_run(opt, spec, t, NULL, &t->facts);
+}
+
+void session_run(const struct mx_options *opt, const struct target_spec *spec, struct target_result *t,
+		 const struct session_params *sp, struct session_facts *f)
+{
 	struct session s;
-	struct session_facts *f = &t->facts;
 	session_init(&s, opt, t);
+	s.f = f;
+	s.params = sp;
+	if (sp && sp->label)
+		transcript_addf(&t->tr, TR_EVENT, "Session: %s", sp->label);
 	f->attempted = true;
 	f->tls_alert = -1;
 

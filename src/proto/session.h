@@ -15,13 +15,22 @@
 #include "net/target.h"
 #include "proto/smtp.h"
 #include "report/model.h"
+#include "tls/tls.h"
 
 /* A reply slower than this is noted: tarpits, postscreen greet pauses. */
 #define SESSION_SLOW_REPLY_US (2 * 1000000)
 
+/* What a probe can change about a session it opens itself. */
+struct session_params {
+	struct tls_opts tls;  /* zero: defaults (SNI from the target, default priority, no client certificate) */
+	const char *label;    /* said in the transcript before the session starts */
+};
+
 struct session {
 	const struct mx_options *opt;
-	struct target_result *t;
+	struct target_result *t;          /* transcript and connection count */
+	struct session_facts *f;          /* where this session's facts go */
+	const struct session_params *params; /* may be NULL */
 	struct conn c;
 	int64_t target_deadline;
 };
@@ -47,5 +56,12 @@ int session_command(struct session *s, const char *line, const char *shown, stru
  * fills t->facts and never sends a command before the previous reply
  * (no pipelining at all, so never across STARTTLS). */
 void session_run_standard(const struct mx_options *opt, const struct target_spec *spec, struct target_result *t);
+
+/* The same dialogue with other parameters, into other facts: for probes that
+ * need a second look (another TLS version, a client certificate). It adds
+ * to t's transcript and connection count; `out` must be zeroed (tls_alert
+ * is set to -1 here) and is cleared by the caller with session_facts_clear. */
+void session_run(const struct mx_options *opt, const struct target_spec *spec, struct target_result *t,
+		 const struct session_params *sp, struct session_facts *out);
 
 #endif
