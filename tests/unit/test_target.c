@@ -163,9 +163,12 @@ static const struct target_row rows[] = {
 	BAD("BEL", "\x07"),
 	/* RFC 1123 section 2.1: "the highest-level component label will be
 	 * alphabetic", so a dotted number is not a name; getaddrinfo() would
-	 * read "1.2.3" as the address 1.2.0.3 (inet_aton). */
+	 * read "1.2.3" as the address 1.2.0.3 (inet_aton), and "127.1" or
+	 * "0x7f.1" as 127.0.0.1, while they pass here as names (family 0). */
 	BAD("dotted number, too few parts", "1.2.3"),
 	BAD("dotted number, out of range", "256.1.1.1"),
+	BAD("short IPv4 form", "127.1"),          /* getaddrinfo: 127.0.0.1, SNI "127.1" */
+	BAD("hex IPv4 form", "0x7f.1"),           /* getaddrinfo: 127.0.0.1 */
 	/* long */
 	BAD("very long name", A2048),
 	BAD("very long with port", A2048 ":25"),
