@@ -85,11 +85,8 @@ def main():
 
     tmp = mxtest.make_tempdir("mxbench-")
     try:
-        pki = mxtest.Pki(os.path.join(tmp, "pki"))
-        pfdir = os.path.join(tmp, "postfix")
-        os.makedirs(pfdir)
-        os.chmod(pfdir, 0o755)
-        with mxtest.Postfix(pfdir, mxtest.standard_cases(pki)) as pf:
+        pki, pf = mxtest.start_standard_postfix(tmp)
+        with pf:
             case = pf.cases[args.case]
             cmd = ["check", case.target]
 

@@ -190,17 +190,32 @@ class Cert:
         return run(["openssl", "x509", "-in", self.cert, "-noout", "-text"]).stdout
 
 
+def _asn1_time(t):
+    """openssl ca -startdate/-enddate format (UTCTime before 2050)."""
+    tm = time.gmtime(t)
+    if tm.tm_year >= 2050:
+        return time.strftime("%Y%m%d%H%M%SZ", tm)
+    return time.strftime("%y%m%d%H%M%SZ", tm)
+
+
 class Pki:
-    """root CA -> intermediate CA -> leaf(s), EC P-256, made with openssl.
+    """root CA -> intermediate CA -> leaf(s), EC P-256, made with `openssl ca`
+    (which, unlike `openssl x509 -req` in OpenSSL 3.0, takes explicit
+    validity dates: everything starts a day ago, so no clock granularity or
+    skew makes a fresh certificate "not yet valid").
 
     Files (in DIR): root.pem, inter.pem, leaf.pem + leaf.key,
     leaf-chain.pem (leaf then intermediate), leaf-full.pem (key, leaf,
-    intermediate: a smtpd_tls_chain_files file).
+    intermediate: a smtpd_tls_chain_files file), leaf-only-full.pem.
+    The leaf's names: DNS mail.test.example, and IP SANs `ips`.
     """
 
-    def __init__(self, directory):
+    DAY = 86400
+
+    def __init__(self, directory, ips=("127.0.0.1", "::1")):
         self.dir = directory
         os.makedirs(directory, exist_ok=True)
+        os.makedirs(os.path.join(directory, "newcerts"), exist_ok=True)
         self._serial = 0x1000
         self.root = self._make("root", "/O=mxprobe tests/CN=mxprobe Test Root CA", None,
                                ["basicConstraints=critical,CA:TRUE",
@@ -212,7 +227,7 @@ class Pki:
                                  "keyUsage=critical,keyCertSign,cRLSign",
                                  "subjectKeyIdentifier=hash",
                                  "authorityKeyIdentifier=keyid"])
-        self.leaf = self.make_leaf("leaf", LEAF_NAME)
+        self.leaf = self.make_leaf("leaf", LEAF_NAME, ips=ips)
         self.leaf_chain = self._concat("leaf-chain.pem", [self.leaf.cert, self.inter.cert])
         self.leaf_full = self._concat("leaf-full.pem",
                                       [self.leaf.key, self.leaf.cert, self.inter.cert])
@@ -227,7 +242,9 @@ class Pki:
         os.chmod(path, 0o644)
         return path
 
-    def make_leaf(self, name, cn, extra_dns=(), ips=("127.0.0.1",), days=365):
+    def make_leaf(self, name, cn, extra_dns=(), ips=("127.0.0.1",), start_days=-1, days=365):
+        """A server certificate issued by the intermediate; validity from
+        now + start_days to now + days (negative days: already expired)."""
         sans = ["DNS:" + cn] + ["DNS:" + d for d in extra_dns] + ["IP:" + ip for ip in ips]
         return self._make(name, "/O=mxprobe tests/CN=" + cn, self.inter,
                           ["basicConstraints=critical,CA:FALSE",
@@ -235,31 +252,48 @@ class Pki:
                            "extendedKeyUsage=serverAuth",
                            "subjectAltName=" + ",".join(sans),
                            "subjectKeyIdentifier=hash",
-                           "authorityKeyIdentifier=keyid"], days=days)
+                           "authorityKeyIdentifier=keyid"], start_days=start_days, days=days)
 
-    def _make(self, name, subject, issuer, exts, days=3650):
+    def _make(self, name, subject, issuer, exts, start_days=-1, days=3650):
         key = os.path.join(self.dir, name + ".key")
         cert = os.path.join(self.dir, name + ".pem")
+        csr = os.path.join(self.dir, name + ".csr")
         run(["openssl", "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256",
              "-out", key])
         os.chmod(key, 0o644)    # throw-away test key; the postfix user may read it
-        extfile = os.path.join(self.dir, name + ".ext")
-        with open(extfile, "w") as f:
-            f.write("[req]\ndistinguished_name = dn\n[dn]\n[v3]\n" + "\n".join(exts) + "\n")
         self._serial += 1
+        cfg = os.path.join(self.dir, name + ".cnf")
+        index = os.path.join(self.dir, "index.txt")
+        if not os.path.exists(index):
+            open(index, "w").close()
+        with open(os.path.join(self.dir, "serial"), "w") as f:
+            f.write("%X\n" % self._serial)
+        with open(cfg, "w") as f:
+            f.write("[ca]\ndefault_ca = test_ca\n"
+                    "[test_ca]\n"
+                    "database = %s\nnew_certs_dir = %s\nserial = %s\n"
+                    "default_md = sha256\npolicy = policy_any\nunique_subject = no\n"
+                    "email_in_dn = no\ncopy_extensions = none\n"
+                    "[policy_any]\norganizationName = optional\ncommonName = supplied\n"
+                    "[req]\ndistinguished_name = dn\n[dn]\n"
+                    "[v3]\n%s\n"
+                    % (index, os.path.join(self.dir, "newcerts"),
+                       os.path.join(self.dir, "serial"), "\n".join(exts)))
+        run(["openssl", "req", "-new", "-key", key, "-subj", subject, "-config", cfg,
+             "-out", csr])
+        now = time.time()
+        cmd = ["openssl", "ca", "-batch", "-notext", "-config", cfg, "-in", csr, "-out", cert,
+               "-extensions", "v3", "-preserveDN",
+               "-startdate", _asn1_time(now + start_days * self.DAY),
+               "-enddate", _asn1_time(now + days * self.DAY)]
         if issuer is None:
-            run(["openssl", "req", "-new", "-x509", "-key", key, "-subj", subject,
-                 "-days", str(days), "-sha256", "-set_serial", str(self._serial),
-                 "-config", extfile, "-extensions", "v3", "-out", cert])
+            cmd += ["-selfsign", "-keyfile", key]
         else:
-            csr = os.path.join(self.dir, name + ".csr")
-            run(["openssl", "req", "-new", "-key", key, "-subj", subject,
-                 "-config", extfile, "-out", csr])
-            run(["openssl", "x509", "-req", "-in", csr, "-CA", issuer.cert,
-                 "-CAkey", issuer.key, "-set_serial", str(self._serial),
-                 "-days", str(days), "-sha256", "-extfile", extfile, "-extensions", "v3",
-                 "-out", cert])
-        return Cert(cert, key)
+            cmd += ["-cert", issuer.cert, "-keyfile", issuer.key]
+        run(cmd)
+        c = Cert(cert, key)
+        c.serial = self._serial
+        return c
 
 
 # --------------------------------------------------------------------------
@@ -356,6 +390,44 @@ postlog   unix-dgram n  -       n       -       1       postlogd
 """
 
 
+class Block:
+    """A reserved 127.0.B.0/24 (B in 1..250) for one test Postfix: an
+    exclusive flock on TMPDIR/mxtest.block-B.lock, held until release() or
+    until this process dies, and port 25 free on its first n addresses.
+    Two runs on one machine (two engineers' ctest, a bench) never share
+    addresses; a system MTA on 0.0.0.0:25 makes every block unusable, and
+    that is said plainly."""
+
+    def __init__(self, n):
+        import fcntl
+        self.number = None
+        self._fd = None
+        tmp = tempfile.gettempdir()
+        for b in range(1, 251):
+            path = os.path.join(tmp, "mxtest.block-%d.lock" % b)
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                os.close(fd)
+                continue
+            if all(can_bind("127.0.%d.%d" % (b, i + 1), 25) for i in range(n)):
+                self.number, self._fd = b, fd
+                return
+            os.close(fd)
+        hint = "" if can_bind("127.0.0.1", 25) else \
+            " (127.0.0.1:25 is taken too: is a system MTA listening on 0.0.0.0:25?)"
+        raise RuntimeError("no 127.0.B.0/24 block with port 25 free on loopback" + hint)
+
+    def addrs(self, n):
+        return ["127.0.%d.%d" % (self.number, i + 1) for i in range(n)]
+
+    def release(self):
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+
 class PostfixCase:
     """One smtpd service line: an address, port 25, and its -o overrides."""
 
@@ -370,6 +442,10 @@ class PostfixCase:
         if ":" in self.addr:
             return "[%s]:%d" % (self.addr, self.port)
         return "%s:%d" % (self.addr, self.port)
+
+
+# The IPv4 cases of standard_cases(), in order: they get 127.0.B.1, .2, ...
+STANDARD_V4_CASES = ("tls-good", "tls-none", "tls-leaf-only", "tls-certfile")
 
 
 def standard_cases(pki):
@@ -411,6 +487,7 @@ def standard_cases(pki):
         }, port=free_port("::1"))
         v6.addr = "::1"
         cases.append(v6)
+    assert tuple(c.name for c in cases if c.addr is None) == STANDARD_V4_CASES
     return cases
 
 
@@ -429,6 +506,8 @@ class Postfix:
     START_DEADLINE = 30.0
 
     def __init__(self, directory, cases, block=None):
+        """cases: PostfixCase list; those without an address get 127.0.B.N
+        from `block` (a Block; reserved here when None)."""
         self.dir = directory
         self.cases = {c.name: c for c in cases}
         self.order = list(cases)
@@ -442,14 +521,9 @@ class Postfix:
     # -- set-up
 
     def _pick_block(self):
-        if self.block is not None:
-            return self.block
-        wanted = [c for c in self.order if c.addr is None]
-        for block in range(1, 251):
-            addrs = ["127.0.%d.%d" % (block, i + 1) for i in range(len(wanted))]
-            if all(can_bind(a, 25) for a in addrs):
-                return block
-        raise RuntimeError("no free 127.0.B.0/24 block with port 25 free on loopback")
+        if self.block is None:
+            self.block = Block(sum(1 for c in self.order if c.addr is None))
+        return self.block.number
 
     def _write_config(self):
         os.makedirs(self.config_dir, exist_ok=True)
@@ -460,12 +534,12 @@ class Postfix:
         pw = pwd.getpwnam("postfix")
         os.chown(self.data_dir, pw.pw_uid, pw.pw_gid)
         os.chmod(self.data_dir, 0o700)
-        self.block = self._pick_block()
+        block = self._pick_block()
         n = 0
         for c in self.order:
             if c.addr is None:
                 n += 1
-                c.addr = "127.0.%d.%d" % (self.block, n)
+                c.addr = "127.0.%d.%d" % (block, n)
             _assert_loopback(c.addr)
         ipv6 = any(":" in c.addr for c in self.order)
         main_cf = {
@@ -544,7 +618,17 @@ class Postfix:
                                       self.START_DEADLINE, self.log()))
             time.sleep(0.05)
         # Those probe connections show in the log, written asynchronously by
-        # postlogd: wait for them, then remember where the tests begin.
+        # postlogd.  Each case's must be there: a port that answers without
+        # a line in *our* log is some other server's, not this instance's.
+        while True:
+            missing = [c for c in self.order if self._connects(0, c)[0] < 1]
+            if not missing:
+                break
+            if time.monotonic() > deadline:
+                raise RuntimeError("%s answered, but not this Postfix instance (nothing in its "
+                                   "log): another server holds the address; log:\n%s"
+                                   % (", ".join(c.target for c in missing), self.log()))
+            time.sleep(0.02)
         self.wait_log(0, minimum=len(self.order))
         self.mark_log()
 
@@ -571,12 +655,18 @@ class Postfix:
                     os.kill(pid, signal.SIGKILL)
         if proc.returncode != 0:
             sys.stderr.write("mxtest: postfix stop: %s%s" % (proc.stdout, proc.stderr))
+        if self.block is not None:
+            self.block.release()
 
     def __enter__(self):
+        if self.started:
+            return self
         try:
             self.start()
         except BaseException:
             self.stop()
+            if self.block is not None:
+                self.block.release()
             raise
         return self
 
@@ -635,6 +725,25 @@ class Postfix:
         """Connections ('connect from' lines) of one case's smtpd since a log
         offset, once the log has caught up."""
         return self.wait_log(since, case)
+
+
+def start_standard_postfix(tmp):
+    """The test PKI and the standard Postfix instance in directory tmp,
+    started: (pki, postfix).  The leaf has IP SANs for 127.0.0.1, ::1 and
+    every case address, so an address target matches the certificate."""
+    block = Block(len(STANDARD_V4_CASES))
+    try:
+        v4 = block.addrs(len(STANDARD_V4_CASES))
+        pki = Pki(os.path.join(tmp, "pki"), ips=["127.0.0.1", "::1"] + v4)
+        pfdir = os.path.join(tmp, "postfix")
+        os.makedirs(pfdir, exist_ok=True)
+        os.chmod(pfdir, 0o755)
+        pf = Postfix(pfdir, standard_cases(pki), block=block)
+        pf.__enter__()
+    except BaseException:
+        block.release()
+        raise
+    return pki, pf
 
 
 def _read_pid(path):
@@ -778,9 +887,28 @@ class Result:
         self.json = None
 
     def describe(self):
+        head = "command: %s\nexit: %s  elapsed: %.2f s\n" % (" ".join(self.cmd),
+                                                           self.returncode, self.elapsed)
+        if self.json is not None:
+            # The parts that explain a failure first: findings and transcript.
+            parts = []
+            for t in self.json.get("targets") or []:
+                s = t.get("session") or {}
+                parts.append("target %s: status %s, failed_step %s, error %s"
+                             % (t.get("input"), t.get("status"), s.get("failed_step"),
+                                s.get("error")))
+                for f in self.findings(t):
+                    parts.append("  [%s] %s: %s -- %s" % (f.get("severity"), f.get("id"),
+                                                         f.get("title"),
+                                                         (f.get("detail") or "")[:300]))
+                for e in (t.get("transcript") or [])[:60]:
+                    mark = {"sent": ">", "recv": "<"}.get(e.get("kind"), "*")
+                    parts.append("  %8.1f %s%s" % (e.get("t_ms") or 0, mark, e.get("text")))
+            out = self.stdout if len(self.stdout) < 3000 else self.stdout[:3000] + "\n[...]"
+            return "%s%s\nstdout (start):\n%s\nstderr:\n%s" % (head, "\n".join(parts), out,
+                                                              self.stderr)
         out = self.stdout if len(self.stdout) < 6000 else self.stdout[:6000] + "\n[...]"
-        return ("command: %s\nexit: %s  elapsed: %.2f s\nstdout:\n%s\nstderr:\n%s"
-                % (" ".join(self.cmd), self.returncode, self.elapsed, out, self.stderr))
+        return "%sstdout:\n%s\nstderr:\n%s" % (head, out, self.stderr)
 
     # -- JSON accessors
 
@@ -899,11 +1027,7 @@ def _cli(argv):
     if argv[1] == "up":
         os.makedirs(directory, exist_ok=True)
         os.chmod(directory, 0o755)
-        pki = Pki(os.path.join(directory, "pki"))
-        pf = Postfix(os.path.join(directory, "postfix"), standard_cases(pki))
-        os.makedirs(pf.dir, exist_ok=True)
-        os.chmod(pf.dir, 0o755)
-        pf.start()
+        pki, pf = start_standard_postfix(directory)
         for c in pf.order:
             print("%-14s %s" % (c.name, c.target))
         print("leaf-sha1      %s" % pki.leaf.sha1)

@@ -19,12 +19,7 @@ class PostfixFormats(mxtest.MxTestCase):
     def setUpClass(cls):
         cls.tmp = mxtest.make_tempdir("mxtest-postfix-fmt-")
         try:
-            cls.pki = mxtest.Pki(os.path.join(cls.tmp, "pki"))
-            pfdir = os.path.join(cls.tmp, "postfix")
-            os.makedirs(pfdir)
-            os.chmod(pfdir, 0o755)
-            cls.pf = mxtest.Postfix(pfdir, mxtest.standard_cases(cls.pki))
-            cls.pf.__enter__()
+            cls.pki, cls.pf = mxtest.start_standard_postfix(cls.tmp)
         except BaseException:
             mxtest.remove_tempdir(cls.tmp)
             raise

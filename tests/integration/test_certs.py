@@ -1,0 +1,397 @@
+#!/usr/bin/python3
+"""Certificate conformance against a real, private Postfix on loopback: the
+chain, expiry and names probes (issue 3, without revocation).
+
+The test PKI (mxtest.Pki: root -> intermediate -> leaves, made with openssl)
+gets the leaves a mail administrator meets: expired, not yet valid, expiring
+in 5 days, wrong name, wildcard, CN only, self-signed, SHA-1 signed,
+RSA-1024, no serverAuth.  Each is one Postfix service.  The good chain,
+checked with --ca-file and the name the certificate was made for, must give
+no warning and no failure.  --at pins the clock where a date is the point.
+"""
+
+import datetime
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import mxtest  # noqa: E402
+
+NAME = mxtest.LEAF_NAME            # mail.test.example
+DAY = datetime.timedelta(days=1)
+
+LEAF_EXTS = ["basicConstraints=critical,CA:FALSE",
+             "keyUsage=critical,digitalSignature,keyEncipherment",
+             "subjectKeyIdentifier=hash",
+             "authorityKeyIdentifier=keyid"]
+
+# OpenSSL 3 at Debian's security level 2 refuses to load an RSA-1024 key or
+# a SHA-1 signed certificate; a real server configured for legacy peers runs
+# at level 0, and so do the services that serve those leaves.
+LEGACY_CNF = """\
+openssl_conf = mxtest_init
+[mxtest_init]
+ssl_conf = mxtest_ssl
+[mxtest_ssl]
+mxtest = mxtest_sect
+[mxtest_sect]
+CipherString = DEFAULT@SECLEVEL=0
+"""
+
+
+def stamp(dt):
+    return dt.strftime("%Y%m%d%H%M%SZ")
+
+
+class CertPki(mxtest.Pki):
+    """mxtest.Pki plus the leaves these tests need.  Dates other than "from
+    now for N days" go through `openssl ca` (-startdate/-enddate)."""
+
+    def __init__(self, directory):
+        super().__init__(directory)
+        ca_dir = os.path.join(directory, "ca")
+        os.makedirs(os.path.join(ca_dir, "new"), exist_ok=True)
+        open(os.path.join(ca_dir, "index.txt"), "w").close()
+        self.ca_dir = ca_dir
+        self.legacy_cnf = os.path.join(directory, "legacy.cnf")
+        with open(self.legacy_cnf, "w") as f:
+            f.write(LEGACY_CNF)
+        os.chmod(self.legacy_cnf, 0o644)
+
+    def full(self, name, cert, with_inter=True):
+        parts = [cert.key, cert.cert] + ([self.inter.cert] if with_inter else [])
+        return self._concat(name + "-full.pem", parts)
+
+    def _key(self, name, rsa_bits=None):
+        key = os.path.join(self.dir, name + ".key")
+        if rsa_bits:
+            mxtest.run(["openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt",
+                        "rsa_keygen_bits:%d" % rsa_bits, "-out", key])
+        else:
+            mxtest.run(["openssl", "genpkey", "-algorithm", "EC", "-pkeyopt",
+                        "ec_paramgen_curve:P-256", "-out", key])
+        os.chmod(key, 0o644)
+        return key
+
+    def leaf_custom(self, name, cn, sans=None, eku="serverAuth", start=None, end=None,
+                    md="sha256", rsa_bits=None, self_signed=False):
+        """A leaf signed by the intermediate (or by itself) with any dates,
+        digest, key and names; sans=None means DNS:cn and IP:127.0.0.1, []
+        means no subjectAltName at all."""
+        now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+        start = start or now - DAY
+        end = end or now + 365 * DAY
+        if sans is None:
+            sans = ["DNS:" + cn, "IP:127.0.0.1"]
+        exts = list(LEAF_EXTS)
+        if eku:
+            exts.append("extendedKeyUsage=" + eku)
+        if sans:
+            exts.append("subjectAltName=" + ",".join(sans))
+        if self_signed:
+            exts = [e for e in exts if not e.startswith("authorityKeyIdentifier")]
+        key = self._key(name, rsa_bits)
+        cert = os.path.join(self.dir, name + ".pem")
+        cnf = os.path.join(self.dir, name + ".cnf")
+        with open(cnf, "w") as f:
+            f.write("[ca]\ndefault_ca = ca_sect\n[ca_sect]\n"
+                    "database = %s/index.txt\nnew_certs_dir = %s/new\n"
+                    "policy = policy_any\nunique_subject = no\nrand_serial = yes\n"
+                    "[policy_any]\ncommonName = supplied\norganizationName = optional\n"
+                    "[req]\ndistinguished_name = dn\n[dn]\n[v3]\n%s\n"
+                    % (self.ca_dir, self.ca_dir, "\n".join(exts)))
+        subj = "/O=mxprobe tests/CN=" + cn
+        csr = os.path.join(self.dir, name + ".csr")
+        mxtest.run(["openssl", "req", "-new", "-key", key, "-subj", subj, "-config", cnf,
+                    "-out", csr])
+        cmd = ["openssl", "ca", "-batch", "-notext", "-config", cnf, "-extensions", "v3",
+               "-in", csr, "-out", cert, "-md", md,
+               "-startdate", stamp(start), "-enddate", stamp(end)]
+        if self_signed:
+            cmd += ["-selfsign", "-keyfile", key]
+        else:
+            cmd += ["-cert", self.inter.cert, "-keyfile", self.inter.key]
+        mxtest.run(cmd)
+        return mxtest.Cert(cert, key)
+
+
+def cert_cases(pki):
+    now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+    leaves = {
+        "expired": pki.leaf_custom("expired", NAME, start=now - 400 * DAY, end=now - 30 * DAY),
+        "not-yet-valid": pki.leaf_custom("nyv", NAME, start=now + 10 * DAY, end=now + 400 * DAY),
+        "expiring": pki.leaf_custom("expiring", NAME, end=now + 5 * DAY),
+        "wrong-name": pki.leaf_custom("wrong", "other.test.example",
+                                      sans=["DNS:other.test.example", "DNS:www.test.example"]),
+        "wildcard": pki.leaf_custom("wild", "*.test.example", sans=["DNS:*.test.example"]),
+        "cn-only": pki.leaf_custom("cnonly", NAME, sans=[]),
+        "no-server-auth": pki.leaf_custom("noeku", NAME, eku="clientAuth"),
+        "sha1": pki.leaf_custom("sha1", NAME, md="sha1"),
+        "rsa1024": pki.leaf_custom("rsa1024", NAME, rsa_bits=1024),
+    }
+    cases = []
+    for case, leaf in leaves.items():
+        over = {"smtpd_tls_security_level": "may",
+                "smtpd_tls_chain_files": pki.full(case, leaf),
+                "syslog_name": "postfix-" + case}
+        if case in ("sha1", "rsa1024"):
+            over["tls_config_file"] = pki.legacy_cnf
+            over["tls_config_name"] = "mxtest"
+        cases.append(mxtest.PostfixCase(case, over))
+    selfsigned = pki.leaf_custom("selfsigned", NAME, self_signed=True)
+    cases.append(mxtest.PostfixCase("self-signed", {
+        "smtpd_tls_security_level": "may",
+        "smtpd_tls_chain_files": pki.full("self-signed", selfsigned, with_inter=False),
+        "syslog_name": "postfix-self-signed"}))
+    cases.append(mxtest.PostfixCase("good", {
+        "smtpd_tls_security_level": "may",
+        "smtpd_tls_chain_files": pki.leaf_full,
+        "syslog_name": "postfix-good"}))
+    cases.append(mxtest.PostfixCase("leaf-only", {
+        "smtpd_tls_security_level": "may",
+        "smtpd_tls_chain_files": pki.leaf_only_full,
+        "syslog_name": "postfix-leaf-only"}))
+    # The standard leaf has IP:127.0.0.1: a case on that address (on a free
+    # port) shows IP SAN matching for an address target.
+    ip = mxtest.PostfixCase("good-ip", {
+        "smtpd_tls_security_level": "may",
+        "smtpd_tls_chain_files": pki.leaf_full,
+        "syslog_name": "postfix-good-ip"}, port=mxtest.free_port("127.0.0.1"))
+    ip.addr = "127.0.0.1"
+    cases.append(ip)
+    return cases
+
+
+def ev(f, key):
+    evidence = f.get("evidence") or {}
+    if isinstance(evidence, dict):
+        return evidence.get(key)
+    for e in evidence:
+        if e.get("key") == key:
+            return e.get("value")
+    return None
+
+
+class Certs(mxtest.MxTestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = mxtest.make_tempdir("mxtest-certs-")
+        try:
+            cls.pki = CertPki(os.path.join(cls.tmp, "pki"))
+            pfdir = os.path.join(cls.tmp, "postfix")
+            os.makedirs(pfdir)
+            os.chmod(pfdir, 0o755)
+            cls.pf = mxtest.Postfix(pfdir, cert_cases(cls.pki))
+            cls.pf.__enter__()
+        except BaseException:
+            mxtest.remove_tempdir(cls.tmp)
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            cls.pf.__exit__(None, None, None)
+        finally:
+            mxtest.remove_tempdir(cls.tmp)
+
+    def check(self, case, *extra, ca=True, sni=True):
+        args = ["check", "--format", "json", "--timeout", "10",
+                "--probes", "starttls,chain,expiry,names"]
+        if ca:
+            args += ["--ca-file", self.pki.root.cert]
+        if sni:
+            args += ["--sni", NAME]
+        res = mxtest.run_mxprobe(args + list(extra) + [self.pf.cases[case].target])
+        self.assertNotCrashed(res)
+        self.assertTrueIn(res, res.json is not None, "JSON output")
+        self.assertTrueIn(res, res.session["tls_ok"], "TLS came up")
+        return res
+
+    def cert_findings(self, res, severities):
+        return [f for f in res.findings() if f["id"].startswith("cert.")
+                and f["severity"] in severities]
+
+    # -- the good chain: no warning, no failure
+
+    def test_good_chain_is_clean(self):
+        res = self.check("good")
+        self.assertExit(res, 0)
+        f = self.assertFinding(res, "cert.chain-valid", "pass")
+        self.assertEq(res, ev(f, "trusted_by"), "ca-file", "trusted_by")
+        self.assertIn("Intermediate", ev(f, "cert[1]"), res.describe())
+        self.assertFinding(res, "cert.validity-ok", "pass")
+        f = self.assertFinding(res, "cert.name-match", "pass")
+        self.assertEq(res, ev(f, "matched_by"), NAME, "matched_by")
+        bad = [f for f in res.findings() if f["severity"] in ("warn", "fail", "error")]
+        self.assertEq(res, bad, [], "the good chain gives no warning or failure")
+
+    def test_good_chain_strict_policies(self):
+        for policy in ("verify", "secure", "domain-secure"):
+            res = self.check("good", "--policy", policy)
+            self.assertEq(res, self.cert_findings(res, ("warn", "fail", "error")), [], policy)
+
+    def test_ip_san_for_address_target(self):
+        res = self.check("good-ip", sni=False)
+        f = self.assertFinding(res, "cert.name-match", "pass")
+        self.assertEq(res, ev(f, "name"), "127.0.0.1", "name")
+        self.assertEq(res, ev(f, "matched_by"), "127.0.0.1", "matched_by")
+        self.assertEq(res, ev(f, "checked_as"), "target address", "checked_as")
+
+    def test_address_not_in_certificate(self):
+        res = self.check("good", sni=False)
+        f = self.assertFinding(res, "cert.name-mismatch", "warn")
+        self.assertEq(res, ev(f, "nearest"), "127.0.0.1", "nearest")
+        res = self.check("good", "--policy", "secure", sni=False)
+        self.assertExit(res, 1)
+        self.assertFinding(res, "cert.name-mismatch", "fail")
+
+    # -- chain
+
+    def test_unknown_root_without_ca_file(self):
+        res = self.check("good", ca=False)
+        self.assertExit(res, 0)
+        f = self.assertFinding(res, "cert.chain-untrusted", "warn")
+        self.assertIn("unknown root", ev(f, "reason"), res.describe())
+        self.assertIn("system", ev(f, "stores"), res.describe())
+        res = self.check("good", "--policy", "verify", ca=False)
+        self.assertExit(res, 1)
+        self.assertFinding(res, "cert.chain-untrusted", "fail")
+
+    def test_missing_intermediate(self):
+        res = self.check("leaf-only")
+        f = self.assertFinding(res, "cert.chain-untrusted", "warn")
+        self.assertIn("missing intermediate", ev(f, "reason"), res.describe())
+        self.assertIn("none", ev(f, "aia_ca_issuers"), res.describe())
+        self.assertNoFinding(res, "cert.chain-valid")
+
+    def test_self_signed(self):
+        res = self.check("self-signed")
+        self.assertFinding(res, "cert.self-signed", "warn")
+        self.assertNoFinding(res, "cert.chain-untrusted")
+        res = self.check("self-signed", "--policy", "verify")
+        self.assertExit(res, 1)
+        self.assertFinding(res, "cert.self-signed", "fail")
+
+    def test_sha1_signature(self):
+        res = self.check("sha1")
+        f = self.assertFinding(res, "cert.weak-signature", "warn")
+        self.assertIn("SHA1", ev(f, "cert[0]"), res.describe())
+        self.assertNoFinding(res, "cert.chain-valid")
+        self.assertNoFinding(res, "cert.chain-untrusted")   # the hash is the only problem
+        res = self.check("sha1", "--policy", "verify")
+        self.assertFinding(res, "cert.weak-signature", "fail")
+
+    def test_rsa1024(self):
+        res = self.check("rsa1024")
+        f = self.assertFinding(res, "cert.weak-key", "warn")
+        self.assertIn("RSA 1024", ev(f, "cert[0]"), res.describe())
+        self.assertFinding(res, "cert.chain-valid", "pass")
+
+    def test_no_server_auth(self):
+        res = self.check("no-server-auth")
+        f = self.assertFinding(res, "cert.no-server-auth", "warn")
+        self.assertIn("1.3.6.1.5.5.7.3.2", ev(f, "eku"), res.describe())
+        res = self.check("no-server-auth", "--policy", "verify")
+        self.assertFinding(res, "cert.no-server-auth", "fail")
+
+    def test_good_has_no_chain_problems(self):
+        res = self.check("good")
+        for fid in ("cert.chain-order", "cert.weak-signature", "cert.weak-key",
+                    "cert.no-server-auth", "cert.basic-constraints"):
+            self.assertNoFinding(res, fid)
+
+    # -- expiry
+
+    def test_expired(self):
+        res = self.check("expired")
+        self.assertExit(res, 1)
+        f = self.assertFinding(res, "cert.expired", "fail")
+        self.assertIn("days_left=-30", ev(f, "cert[0]"), res.describe())
+        self.assertNoFinding(res, "cert.validity-ok")
+        res = self.check("expired", "--policy", "may")
+        self.assertFinding(res, "cert.expired", "warn")
+
+    def test_not_yet_valid(self):
+        res = self.check("not-yet-valid")
+        self.assertExit(res, 1)
+        self.assertFinding(res, "cert.not-yet-valid", "fail")
+
+    def test_expiring_in_five_days(self):
+        res = self.check("expiring")
+        self.assertExit(res, 0)
+        f = self.assertFinding(res, "cert.expiring-soon", "warn")
+        self.assertIn("days_left=4", ev(f, "cert[0]"), res.describe())
+        res = self.check("expiring", "--warn-days", "3")
+        self.assertFinding(res, "cert.validity-ok", "pass")
+
+    def test_at_pins_the_clock(self):
+        # The good leaf is valid for 365 days from its making (mxtest.Pki).
+        now = datetime.datetime.now(datetime.timezone.utc)
+        soon = (now + 360 * DAY).strftime("%Y-%m-%dT%H:%M:%SZ")
+        res = self.check("good", "--at", soon)
+        f = self.assertFinding(res, "cert.expiring-soon", "warn")
+        self.assertIn("(--at)", ev(f, "evaluated_at"), res.describe())
+        later = "@%d" % int((now + 400 * DAY).timestamp())
+        res = self.check("good", "--at", later)
+        self.assertExit(res, 1)
+        f = self.assertFinding(res, "cert.expired", "fail")
+        self.assertIsNotNone(ev(f, "cert[0]"), res.describe())
+        # The root and the intermediate run for ten years: only the leaf expired.
+        self.assertEq(res, len([x for x in res.findings() if x["id"] == "cert.expired"]), 1)
+        earlier = (now - 30 * DAY).strftime("%Y-%m-%d")
+        res = self.check("good", "--at", earlier)
+        self.assertFinding(res, "cert.not-yet-valid", "fail")
+
+    # -- names
+
+    def test_wrong_name(self):
+        res = self.check("wrong-name")
+        f = self.assertFinding(res, "cert.name-mismatch", "warn")
+        self.assertEq(res, ev(f, "name"), NAME, "name")
+        self.assertEq(res, ev(f, "nearest"), "other.test.example", "nearest")
+        self.assertIn("www.test.example", ev(f, "subject_alt_names"), res.describe())
+        res = self.check("wrong-name", "--policy", "secure")
+        self.assertExit(res, 1)
+        self.assertFinding(res, "cert.name-mismatch", "fail")
+
+    def test_wildcard(self):
+        res = self.check("wildcard", "--expect-name", "a.b.test.example",
+                         "--expect-name", "test.example")
+        by_name = {ev(f, "name"): f for f in res.findings()
+                   if f["id"] in ("cert.name-match", "cert.name-mismatch")}
+        self.assertEq(res, by_name[NAME]["id"], "cert.name-match", NAME)
+        self.assertEq(res, ev(by_name[NAME], "matched_by"), "*.test.example", "matched_by")
+        self.assertEq(res, by_name["a.b.test.example"]["id"], "cert.name-mismatch", "two labels")
+        self.assertEq(res, by_name["test.example"]["id"], "cert.name-mismatch", "bare domain")
+
+    def test_cn_only(self):
+        res = self.check("cn-only")
+        f = self.assertFinding(res, "cert.cn-only", "warn")
+        self.assertEq(res, ev(f, "matched_by"), "CN=" + NAME, "matched_by")
+        self.assertNoFinding(res, "cert.name-mismatch")
+
+    def test_expect_name(self):
+        res = self.check("good", "--expect-name", NAME.upper() + ".",
+                         "--expect-name", "partner.example", "--policy", "secure")
+        self.assertExit(res, 1)
+        ms = [f for f in res.findings() if f["id"] == "cert.name-match"]
+        self.assertEq(res, len(ms), 2, "the host and the upper-case expected name")
+        f = self.assertFinding(res, "cert.name-mismatch", "fail")
+        self.assertEq(res, ev(f, "name"), "partner.example", "name")
+        self.assertEq(res, ev(f, "checked_as"), "--expect-name", "checked_as")
+
+    # -- usage errors
+
+    def test_usage_errors(self):
+        for args in (["--warn-days", "x"], ["--warn-days", "-1"], ["--at", "tomorrow"],
+                     ["--at", "@"], ["--ca-file", "/nonexistent/ca.pem"],
+                     ["--expect-name", "bad name"]):
+            res = mxtest.run_mxprobe(["check"] + args + ["127.0.0.1:1"])
+            self.assertExit(res, 2)
+            self.assertEq(res, len(res.stderr.strip().splitlines()), 1, "one line: %s" % args)
+
+
+if __name__ == "__main__":
+    mxtest.main()
