@@ -9,11 +9,11 @@
 
 #define DAY 86400
 
-/* Whole days from at to t, rounded towards minus infinity. */
+/* Whole days from at to t, rounded towards zero: 4 days 23 hours left is
+ * 4, expired 30 days and an hour ago is -30. */
 static int64_t days_until(int64_t t, int64_t at)
 {
-	int64_t d = t - at;
-	return d >= 0 ? d / DAY : -((-d + DAY - 1) / DAY);
+	return (t - at) / DAY;
 }
 
 static void validity_ev(struct finding *f, size_t i, const struct cert_info *c, int64_t at)

@@ -1,5 +1,5 @@
 /* \summary: the names probe: does the server's certificate cover the host
- * name probed (the MX name; for an IP target, the address) and every
+ * name probed (the MX name, or --sni; for an IP target, the address) and every
  * --expect-name (a partner's domain, as Exchange domain security checks)?
  * specification: RFC 6125 section 6 (DNS-ID first, CN-ID only without any
  * DNS-ID, wildcards only as the whole left-most label), RFC 7817 section 3
@@ -81,8 +81,12 @@ static void names_run(struct probe_ctx *ctx)
 		.nip = leaf->san_ip.n,
 		.cn = cn,
 	};
-	judge_ref(ctx, &p, cn, ctx->t->host,
-		  names_is_ip_literal(ctx->t->host) ? "target address" : "target host name");
+	/* The reference identity is the name the client meant: --sni when the
+	 * user gave one (an MX name probed at an address), else the target. */
+	const char *sni = ctx->opt->sni;
+	const char *ref = sni ? sni : ctx->t->host;
+	judge_ref(ctx, &p, cn, ref,
+		  sni ? "--sni" : names_is_ip_literal(ref) ? "target address" : "target host name");
 	for (size_t i = 0; i < ctx->opt->n_expect_names; i++)
 		judge_ref(ctx, &p, cn, ctx->opt->expect_names[i], "--expect-name");
 	free(cn);
