@@ -96,7 +96,10 @@ class PostfixJson(mxtest.MxTestCase):
         self.assertFalse(leaf["is_ca"], res.describe())
         self.assertTrue(inter["is_ca"], res.describe())
         self.assertFalse(leaf["self_signed"], res.describe())
-        self.assertRegex(leaf["serial"], "^[0-9A-F:]+$", res.describe())
+        self.assertRegex(leaf["serial"], "^[0-9A-Fa-f:]+$", res.describe())
+        self.assertEq(res, int(leaf["serial"].replace(":", ""), 16), self.pki.leaf.serial,
+                      "leaf serial number")
+        self.assertIn(self.pf.cases["tls-good"].addr, leaf["san_ip"], res.describe())
 
         # Findings of the starttls probe.
         self.assertFinding(res, "starttls.offered", "pass")
