@@ -1,0 +1,275 @@
+/* \summary: chain validation and the probes' verdicts over certificates
+ * made in memory by the lab PKI: trusted only by its own CA, never by the
+ * system store; validity periods left out of the library's verdict (the
+ * expiry probe judges them at --at); a store that does not load is an error,
+ * not a verdict; the chain, expiry and names probes on a pinned clock. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <gnutls/gnutls.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/probe.h"
+#include "lab/labpki.h"
+#include "pki/certinfo.h"
+#include "pki/verify.h"
+
+#define NOW ((int64_t)1795000000) /* 2026-11-18, pinned */
+#define DAY ((int64_t)86400)
+
+static const char *const sans[] = { "mail.test.example", "IP:127.0.0.1", NULL };
+
+/* One leaf as the session would have captured it. */
+static void make_leaf(struct labpki *pki, int64_t nb, int64_t na, struct cert_info *ci)
+{
+	char *cert_pem = NULL, *key_pem = NULL, err[256];
+	assert_int_equal(labpki_issue_pem(pki, "mail.test.example", sans, nb, na, &cert_pem, &key_pem,
+					  err, sizeof err),
+			 0);
+	gnutls_datum_t pem = { .data = (unsigned char *)cert_pem, .size = (unsigned)strlen(cert_pem) };
+	gnutls_datum_t der = { NULL, 0 };
+	assert_int_equal(gnutls_pem_base64_decode2("CERTIFICATE", &pem, &der), 0);
+	memset(ci, 0, sizeof *ci);
+	assert_int_equal(cert_info_from_der(der.data, der.size, ci), 0);
+	gnutls_free(der.data);
+	free(cert_pem);
+	free(key_pem);
+}
+
+struct fixture {
+	struct labpki *pki, *other;
+	char *ca_pem, *other_pem;
+	struct mx_options opt;
+};
+
+static int setup(void **state)
+{
+	struct fixture *fx = calloc(1, sizeof *fx);
+	char err[256];
+	fx->pki = labpki_new(err, sizeof err);
+	fx->other = labpki_new(err, sizeof err);
+	if (!fx->pki || !fx->other)
+		return -1;
+	fx->ca_pem = labpki_ca_pem(fx->pki);
+	fx->other_pem = labpki_ca_pem(fx->other);
+	mx_options_defaults(&fx->opt);
+	fx->opt.now = NOW;
+	fx->opt.no_system_trust = true;
+	*state = fx;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *fx = *state;
+	labpki_free(fx->pki);
+	labpki_free(fx->other);
+	free(fx->ca_pem);
+	free(fx->other_pem);
+	free(fx);
+	return 0;
+}
+
+static void test_trusted_by_own_ca(void **state)
+{
+	struct fixture *fx = *state;
+	struct cert_info leaf;
+	struct verify_result v;
+	make_leaf(fx->pki, NOW - DAY, NOW + 90 * DAY, &leaf);
+	fx->opt.ca_pem = fx->ca_pem;
+	verify_chain(&fx->opt, &leaf, 1, &v);
+	assert_null(v.error);
+	assert_true(v.trusted);
+	assert_string_equal(v.store, "lab CA");
+	assert_true(v.leaf_server_auth);
+	verify_result_clear(&v);
+
+	fx->opt.ca_pem = fx->other_pem; /* another CA: issuer unknown */
+	verify_chain(&fx->opt, &leaf, 1, &v);
+	assert_null(v.error);
+	assert_false(v.trusted);
+	assert_true(v.status & GNUTLS_CERT_SIGNER_NOT_FOUND);
+	assert_false(v.last_issuer_known);
+	verify_result_clear(&v);
+	cert_info_clear(&leaf);
+}
+
+/* An expired leaf still chains to its root: the expiry probe, not the
+ * library, says it expired, at the instant the user asked for. */
+static void test_time_left_to_expiry(void **state)
+{
+	struct fixture *fx = *state;
+	struct cert_info leaf;
+	struct verify_result v;
+	make_leaf(fx->pki, NOW - 400 * DAY, NOW - 30 * DAY, &leaf);
+	fx->opt.ca_pem = fx->ca_pem;
+	verify_chain(&fx->opt, &leaf, 1, &v);
+	assert_true(v.trusted);
+	verify_result_clear(&v);
+	cert_info_clear(&leaf);
+}
+
+static void test_store_error(void **state)
+{
+	struct fixture *fx = *state;
+	struct cert_info leaf;
+	struct verify_result v;
+	make_leaf(fx->pki, NOW - DAY, NOW + 90 * DAY, &leaf);
+	fx->opt.ca_pem = NULL;
+	fx->opt.ca_file = "/nonexistent/ca.pem";
+	verify_chain(&fx->opt, &leaf, 1, &v);
+	assert_non_null(v.error);
+	assert_false(v.trusted);
+	verify_result_clear(&v);
+	fx->opt.ca_file = NULL;
+	cert_info_clear(&leaf);
+}
+
+static void test_weak_sig_names(void **state)
+{
+	(void)state;
+	assert_true(verify_sig_is_weak("RSA-SHA1"));
+	assert_true(verify_sig_is_weak("RSA-MD5"));
+	assert_true(verify_sig_is_weak("DSA-SHA1"));
+	assert_false(verify_sig_is_weak("RSA-SHA256"));
+	assert_false(verify_sig_is_weak("ECDSA-SHA384"));
+	assert_false(verify_sig_is_weak(NULL));
+}
+
+/* ---- the probes over a pinned clock ---- */
+
+extern const struct probe probe_chain, probe_expiry, probe_names;
+
+static const struct finding *find(const struct probe_result *pr, const char *id)
+{
+	for (size_t i = 0; i < pr->n; i++)
+		if (strcmp(pr->f[i].id, id) == 0)
+			return &pr->f[i];
+	return NULL;
+}
+
+static const char *ev(const struct finding *f, const char *key)
+{
+	for (size_t i = 0; f && i < f->nev; i++)
+		if (strcmp(f->ev[i].key, key) == 0)
+			return f->ev[i].value;
+	return NULL;
+}
+
+struct run {
+	struct report rep;
+	struct target_result *t;
+	struct probe_result *pr;
+};
+
+static void run_probe(const struct probe *p, const struct mx_options *opt, struct labpki *pki,
+		      int64_t nb, int64_t na, const char *host, struct run *r)
+{
+	report_init(&r->rep);
+	r->t = report_add_target(&r->rep);
+	r->t->host = strdup(host);
+	r->t->facts.tls_ok = true;
+	r->t->facts.chain = calloc(1, sizeof *r->t->facts.chain);
+	r->t->facts.chain_len = 1;
+	make_leaf(pki, nb, na, &r->t->facts.chain[0]);
+	r->pr = target_add_probe(r->t, p->name, p->title);
+	struct probe_ctx ctx = { .opt = opt, .t = r->t, .pr = r->pr };
+	p->run(&ctx);
+}
+
+struct expiry_row {
+	const char *name;
+	int64_t nb, na;   /* relative to the evaluation time */
+	int warn_days;
+	const char *id;
+	enum severity sev;
+	const char *days_left; /* substring of the cert[0] evidence */
+};
+
+static const struct expiry_row expiry_rows[] = {
+	{ "good", -DAY, 90 * DAY, 30, "cert.validity-ok", SEV_PASS, "days_left=90" },
+	{ "expired 30 days", -400 * DAY, -30 * DAY - 3600, 30, "cert.expired", SEV_FAIL, "days_left=-30" },
+	{ "expired a second ago", -DAY, -1, 30, "cert.expired", SEV_FAIL, "days_left=0" },
+	{ "ends right now", -DAY, 0, 30, "cert.expiring-soon", SEV_WARN, "days_left=0" },
+	{ "not yet valid", 10 * DAY, 400 * DAY, 30, "cert.not-yet-valid", SEV_FAIL, "days_left=400" },
+	{ "5 days", -DAY, 5 * DAY - 60, 30, "cert.expiring-soon", SEV_WARN, "days_left=4" },
+	{ "5 days, warn 3", -DAY, 5 * DAY - 60, 3, "cert.validity-ok", SEV_PASS, "days_left=4" },
+	{ "30 days exactly", -DAY, 30 * DAY, 30, "cert.validity-ok", SEV_PASS, "days_left=30" },
+	{ "29 days", -DAY, 30 * DAY - 1, 30, "cert.expiring-soon", SEV_WARN, "days_left=29" },
+};
+
+static void test_expiry_rows(void **state)
+{
+	struct fixture *fx = *state;
+	int failed = 0;
+	for (size_t i = 0; i < sizeof expiry_rows / sizeof expiry_rows[0]; i++) {
+		const struct expiry_row *row = &expiry_rows[i];
+		struct mx_options o = fx->opt;
+		o.at = NOW + 1000 * DAY; /* --at: far from the PKI's own "now" */
+		o.warn_days = row->warn_days;
+		struct run r;
+		run_probe(&probe_expiry, &o, fx->pki, o.at + row->nb, o.at + row->na, "mail.test.example", &r);
+		const struct finding *f = find(r.pr, row->id);
+		const char *c0 = ev(f, "cert[0]");
+		if (!f || f->sev != row->sev || r.pr->n != 1 || !c0 || !strstr(c0, row->days_left)) {
+			print_error("row '%s': %zu findings, first %s, cert[0] %s\n", row->name, r.pr->n,
+				    r.pr->n ? r.pr->f[0].id : "-", c0 ? c0 : "-");
+			failed++;
+		}
+		report_clear(&r.rep);
+	}
+	assert_int_equal(failed, 0);
+}
+
+static void test_chain_and_names_probes(void **state)
+{
+	struct fixture *fx = *state;
+	struct mx_options o = fx->opt;
+	struct run r;
+
+	o.ca_pem = fx->ca_pem;
+	run_probe(&probe_chain, &o, fx->pki, NOW - DAY, NOW + 90 * DAY, "127.0.0.1", &r);
+	assert_non_null(find(r.pr, "cert.chain-valid"));
+	assert_int_equal(r.pr->n, 1);
+	report_clear(&r.rep);
+
+	o.ca_pem = fx->other_pem;
+	o.policy = POLICY_VERIFY;
+	run_probe(&probe_chain, &o, fx->pki, NOW - DAY, NOW + 90 * DAY, "127.0.0.1", &r);
+	const struct finding *f = find(r.pr, "cert.chain-untrusted");
+	assert_non_null(f);
+	assert_int_equal(f->sev, SEV_FAIL);
+	assert_non_null(strstr(ev(f, "reason"), "missing intermediate"));
+	report_clear(&r.rep);
+
+	o.policy = POLICY_SECURE;
+	o.expect_names[0] = "partner.example";
+	o.n_expect_names = 1;
+	run_probe(&probe_names, &o, fx->pki, NOW - DAY, NOW + 90 * DAY, "127.0.0.1", &r);
+	assert_int_equal(r.pr->n, 2);
+	assert_string_equal(r.pr->f[0].id, "cert.name-match");
+	assert_string_equal(ev(&r.pr->f[0], "matched_by"), "127.0.0.1");
+	assert_string_equal(r.pr->f[1].id, "cert.name-mismatch");
+	assert_int_equal(r.pr->f[1].sev, SEV_FAIL);
+	assert_string_equal(ev(&r.pr->f[1], "nearest"), "mail.test.example");
+	report_clear(&r.rep);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_trusted_by_own_ca),
+		cmocka_unit_test(test_time_left_to_expiry),
+		cmocka_unit_test(test_store_error),
+		cmocka_unit_test(test_weak_sig_names),
+		cmocka_unit_test(test_expiry_rows),
+		cmocka_unit_test(test_chain_and_names_probes),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
