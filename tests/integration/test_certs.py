@@ -148,6 +148,18 @@ def cert_cases(pki):
         "smtpd_tls_security_level": "may",
         "smtpd_tls_chain_files": pki.leaf_full,
         "syslog_name": "postfix-good"}))
+    # Out of order: the root between the leaf and its issuer.
+    cases.append(mxtest.PostfixCase("misordered", {
+        "smtpd_tls_security_level": "may",
+        "smtpd_tls_chain_files": pki._concat("misordered-full.pem", [
+            pki.leaf.key, pki.leaf.cert, pki.root.cert, pki.inter.cert]),
+        "syslog_name": "postfix-misordered"}))
+    # A leaf where the intermediate belongs: not a CA, and no path.
+    cases.append(mxtest.PostfixCase("leaf-as-issuer", {
+        "smtpd_tls_security_level": "may",
+        "smtpd_tls_chain_files": pki._concat("leaf-as-issuer-full.pem", [
+            pki.leaf.key, pki.leaf.cert, leaves["wrong-name"].cert]),
+        "syslog_name": "postfix-leaf-as-issuer"}))
     cases.append(mxtest.PostfixCase("leaf-only", {
         "smtpd_tls_security_level": "may",
         "smtpd_tls_chain_files": pki.leaf_only_full,
@@ -295,6 +307,23 @@ class Certs(mxtest.MxTestCase):
         self.assertIn("1.3.6.1.5.5.7.3.2", ev(f, "eku"), res.describe())
         res = self.check("no-server-auth", "--policy", "verify")
         self.assertFinding(res, "cert.no-server-auth", "fail")
+
+    def test_chain_order(self):
+        res = self.check("misordered")
+        f = self.assertFinding(res, "cert.chain-order", "warn")
+        self.assertIn("Root", ev(f, "cert[1]"), res.describe())
+        self.assertIn("Intermediate", ev(f, "cert[2]"), res.describe())
+        # GnuTLS, like most TLS 1.3 clients, sorts the list: still valid.
+        self.assertFinding(res, "cert.chain-valid", "pass")
+
+    def test_leaf_where_the_intermediate_belongs(self):
+        res = self.check("leaf-as-issuer")
+        f = self.assertFinding(res, "cert.basic-constraints", "warn")
+        self.assertIn("other.test.example", ev(f, "cert[1]"), res.describe())
+        self.assertFinding(res, "cert.chain-order", "warn")
+        self.assertFinding(res, "cert.chain-untrusted", "warn")
+        res = self.check("leaf-as-issuer", "--policy", "verify")
+        self.assertFinding(res, "cert.basic-constraints", "fail")
 
     def test_good_has_no_chain_problems(self):
         res = self.check("good")
