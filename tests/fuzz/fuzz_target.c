@@ -1,6 +1,6 @@
 /* \summary: libFuzzer target for target_parse, the user's (or a script's)
  * target string. A parsed target, written back as a URL, parses to the same
- * target.
+ * target; an error is one printable line.
  * specification: RFC 3986 section 3.2.2, RFC 1123 section 2.1. */
 #include <stdint.h>
 #include <stdio.h>
@@ -35,6 +35,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (rc < 0) {
 		if (rc != -1 || err[0] == '\0' || t.host || t.scheme || t.input)
 			abort();
+		/* one printable line: the message goes to a terminal */
+		for (const char *p = err; *p; p++)
+			if ((unsigned char)*p < 0x20 || (unsigned char)*p == 0x7f)
+				abort();
 	} else {
 		if (rc != 0 || !t.host || !t.scheme || !t.input || t.port == 0 || strcmp(t.input, s) != 0)
 			abort();
