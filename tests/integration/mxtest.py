@@ -871,8 +871,21 @@ def validate_json(doc):
     if errors:
         lines = []
         for e in errors[:10]:
-            lines.append("  at /%s: %s" % ("/".join(str(p) for p in e.absolute_path),
-                                             e.message[:300]))
+            msg = e.message
+            if len(msg) > 400:      # the instance comes first, the reason last
+                msg = msg[:120] + " [...] " + msg[-250:]
+            lines.append("  at /%s (%s): %s" % ("/".join(str(p) for p in e.absolute_path),
+                                                e.validator, msg))
+            # oneOf/anyOf: the reasons inside the branches, "is not of type
+            # null" last (it only says the value was not null).
+            subs = sorted(e.context or [], key=lambda x: (x.validator == "type",
+                                                          -len(x.absolute_path)))
+            for sub in subs[:3]:
+                m = sub.message
+                if len(m) > 200:
+                    m = "[...] " + m[-200:]
+                lines.append("    because: at /%s (%s): %s"
+                             % ("/".join(str(p) for p in sub.absolute_path), sub.validator, m))
         raise AssertionError("JSON output does not validate against %s:\n%s"
                              % (schema_path(), "\n".join(lines)))
 
