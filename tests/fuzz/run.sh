@@ -23,7 +23,9 @@ build=${FUZZ_BUILD:-}
 if [ -z "$build" ]; then
 	build=$(mktemp -d "${TMPDIR:-/tmp}/mxprobe-fuzz.XXXXXX") || exit 2
 fi
-targets=${*:-"smtp_reply target certinfo"}
+# Every tests/fuzz/fuzz_NAME.c is a target unless some are named.
+all=$(for f in "$here"/fuzz_*.c; do n=${f##*/fuzz_}; echo "${n%.c}"; done)
+targets=${*:-$all}
 
 cc=${CC:-clang}
 case $cc in
