@@ -11,10 +11,12 @@ dir=${MXPROBE_TEST_BUILD:-build/test}
 cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=Debug -DMXPROBE_WERROR=ON -DMXPROBE_SANITIZE=ON >/dev/null
 cmake --build "$dir" -j"$jobs"
 
+# The parsers of network and file bytes, fuzzed briefly on every run (longer:
+# FUZZ_SECONDS=300 tests/fuzz/run.sh). First, so that CTest's summary closes
+# the output.
+FUZZ_SECONDS=${FUZZ_SECONDS:-10} FUZZ_BUILD="${dir}-fuzz" sh tests/fuzz/run.sh
+
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:strict_string_checks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 ctest --test-dir "$dir" --output-on-failure -j"$jobs"
 
-# The parsers of network and file bytes, fuzzed briefly on every run (longer:
-# FUZZ_SECONDS=300 tests/fuzz/run.sh).
-FUZZ_SECONDS=${FUZZ_SECONDS:-10} FUZZ_BUILD="${dir}-fuzz" sh tests/fuzz/run.sh
