@@ -20,6 +20,7 @@ import mxtest  # noqa: E402
 
 NAME = mxtest.LEAF_NAME            # mail.test.example
 DAY = datetime.timedelta(days=1)
+AIA_URL = "http://ca.test.example/inter.crt"
 
 LEAF_EXTS = ["basicConstraints=critical,CA:FALSE",
              "keyUsage=critical,digitalSignature,keyEncipherment",
@@ -75,7 +76,7 @@ class CertPki(mxtest.Pki):
         return key
 
     def leaf_custom(self, name, cn, sans=None, eku="serverAuth", start=None, end=None,
-                    md="sha256", rsa_bits=None, self_signed=False):
+                    md="sha256", rsa_bits=None, self_signed=False, extra=()):
         """A leaf signed by the intermediate (or by itself) with any dates,
         digest, key and names; sans=None means DNS:cn and IP:127.0.0.1, []
         means no subjectAltName at all."""
@@ -89,6 +90,7 @@ class CertPki(mxtest.Pki):
             exts.append("extendedKeyUsage=" + eku)
         if sans:
             exts.append("subjectAltName=" + ",".join(sans))
+        exts += list(extra)
         if self_signed:
             exts = [e for e in exts if not e.startswith("authorityKeyIdentifier")]
         key = self._key(name, rsa_bits)
@@ -160,6 +162,12 @@ def cert_cases(pki):
         "smtpd_tls_chain_files": pki._concat("leaf-as-issuer-full.pem", [
             pki.leaf.key, pki.leaf.cert, leaves["wrong-name"].cert]),
         "syslog_name": "postfix-leaf-as-issuer"}))
+    # Intermediate missing, but the leaf says where to get it (never fetched).
+    aia = pki.leaf_custom("aia", NAME, extra=["authorityInfoAccess=caIssuers;URI:" + AIA_URL])
+    cases.append(mxtest.PostfixCase("leaf-only-aia", {
+        "smtpd_tls_security_level": "may",
+        "smtpd_tls_chain_files": pki.full("leaf-only-aia", aia, with_inter=False),
+        "syslog_name": "postfix-leaf-only-aia"}))
     cases.append(mxtest.PostfixCase("leaf-only", {
         "smtpd_tls_security_level": "may",
         "smtpd_tls_chain_files": pki.leaf_only_full,
@@ -278,6 +286,12 @@ class Certs(mxtest.MxTestCase):
         self.assertIn("missing intermediate", ev(f, "reason"), res.describe())
         self.assertIn("none", ev(f, "aia_ca_issuers"), res.describe())
         self.assertNoFinding(res, "cert.chain-valid")
+
+    def test_missing_intermediate_with_aia(self):
+        res = self.check("leaf-only-aia")
+        f = self.assertFinding(res, "cert.chain-untrusted", "warn")
+        self.assertIn("missing intermediate", ev(f, "reason"), res.describe())
+        self.assertEq(res, ev(f, "aia_ca_issuers"), AIA_URL, "aia_ca_issuers")
 
     def test_self_signed(self):
         res = self.check("self-signed")
