@@ -260,7 +260,7 @@ static void test_json_shape(void **state)
 
 	/* keys in the documented order */
 	static const char *const top[] = { "schema", "tool",    "started", "duration_ms",
-					   "policy", "ehlo_name", "summary", "targets" };
+					   "policy", "ehlo_name", "summary", "targets", "domains" };
 	size_t i = 0;
 	for (void *it = json_object_iter(root); it; it = json_object_iter_next(root, it), i++) {
 		assert_true(i < ARRAY_LEN(top));
@@ -399,18 +399,24 @@ static void test_json_schema(void **state)
 static const char *assert_lines_in_order(const char *s, const char *const *lines, size_t n)
 {
 	char *text = xasprintf("\n%s", s); /* every line now follows a '\n' */
-	const char *at = text, *last = NULL;
-	for (size_t i = 0; i < n; i++) {
+	size_t at = 0, last_off = 0;
+	bool ok = true;
+	for (size_t i = 0; i < n && ok; i++) {
 		char *want = xasprintf("\n%s\n", lines[i]);
-		const char *p = strstr(at, want);
-		if (!p)
-			fail_msg("missing or out of order: \"%s\"", lines[i]);
-		last = s + (p - text);
-		at = p + strlen(want) - 1; /* the '\n' ending it starts the next */
+		const char *p = strstr(text + at, want);
+		if (p) {
+			last_off = (size_t)(p - text);
+			at = last_off + strlen(want) - 1; /* the '\n' ending it starts the next */
+		} else {
+			print_error("missing or out of order: \"%s\"\n", lines[i]);
+			ok = false;
+		}
 		free(want);
 	}
 	free(text);
-	return last;
+	if (!ok)
+		fail();
+	return s + last_off;
 }
 
 static void test_log(void **state)
