@@ -84,9 +84,13 @@ static void names_run(struct probe_ctx *ctx)
 	/* The reference identity is the name the client meant: --sni when the
 	 * user gave one (an MX name probed at an address), else the target. */
 	const char *sni = ctx->opt->sni;
-	const char *ref = sni ? sni : ctx->t->host;
+	const char *mx = ctx->t->mx_host; /* --domain: the MX host name */
+	const char *ref = sni ? sni : mx ? mx : ctx->t->host;
 	judge_ref(ctx, &p, cn, ref,
-		  sni ? "--sni" : names_is_ip_literal(ref) ? "target address" : "target host name");
+		  sni ? "--sni"
+		  : mx ? "MX host name"
+		  : names_is_ip_literal(ref) ? "target address"
+					      : "target host name");
 	for (size_t i = 0; i < ctx->opt->n_expect_names; i++)
 		judge_ref(ctx, &p, cn, ctx->opt->expect_names[i], "--expect-name");
 	free(cn);

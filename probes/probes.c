@@ -9,6 +9,7 @@ extern const struct probe probe_starttls;
 extern const struct probe probe_chain;
 extern const struct probe probe_expiry;
 extern const struct probe probe_names;
+extern const struct probe probe_revocation;
 extern const struct probe probe_diagnose;
 
 const struct probe *const probe_table[] = {
@@ -16,6 +17,7 @@ const struct probe *const probe_table[] = {
 	&probe_chain,    /* chain validation, order, signatures, keys, EKU */
 	&probe_expiry,   /* validity periods of every certificate, days left */
 	&probe_names,    /* RFC 6125: the host and every --expect-name */
+	&probe_revocation, /* CRL, OCSP, stapling, must-staple */
 	&probe_diagnose, /* where a failed session broke, and why */
 	NULL,
 };

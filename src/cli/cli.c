@@ -58,6 +58,10 @@ static const char usage_text[] =
 	"      --warn-days N      warn when a certificate expires within N days (default 30)\n"
 	"      --at TIME          judge certificates at TIME: 2026-11-30T12:00:00Z or @EPOCH\n"
 	"      --expect-name NAME the certificate must also cover NAME (repeatable)\n"
+	"      --revocation MODE  soft (default): a revocation status that cannot be had warns;\n"
+	"                         hard: it fails; off: revocation is not checked\n"
+	"      --crl-file FILE    a CRL (DER or PEM) to check certificates against, besides the\n"
+	"                         ones fetched from their distribution points (repeatable)\n"
 	"  -o, --output FILE      write the report to FILE instead of standard output\n"
 	"  -v, --verbose          text: include the transcript of every session\n"
 	"      --no-color         no colours in text output (NO_COLOR in the environment too)\n"
@@ -185,6 +189,7 @@ ok:
 
 enum { OPT_TARGET_TIMEOUT = 256, OPT_SNI, OPT_PROBES, OPT_NO_COLOR, OPT_CA_FILE, OPT_WARN_DAYS, OPT_AT,
        OPT_EXPECT_NAME };
+enum { OPT_REVOCATION = 700, OPT_CRL_FILE };
 
 static const struct option long_opts[] = {
 	{ "format", required_argument, NULL, 'f' },
@@ -201,6 +206,8 @@ static const struct option long_opts[] = {
 	{ "warn-days", required_argument, NULL, OPT_WARN_DAYS },
 	{ "at", required_argument, NULL, OPT_AT },
 	{ "expect-name", required_argument, NULL, OPT_EXPECT_NAME },
+	{ "revocation", required_argument, NULL, OPT_REVOCATION },
+	{ "crl-file", required_argument, NULL, OPT_CRL_FILE },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -284,6 +291,17 @@ static int parse_flags(struct cli *cl, int argc, char **argv)
 			if (cl->opt.n_expect_names >= MX_MAX_EXPECT_NAMES)
 				return usage_error("--expect-name: at most %d names", MX_MAX_EXPECT_NAMES);
 			cl->opt.expect_names[cl->opt.n_expect_names++] = optarg;
+			break;
+		case OPT_REVOCATION:
+			if (revocation_mode_parse(optarg, &cl->opt.revocation) < 0)
+				return usage_error("--revocation '%s': expected soft, hard or off", optarg);
+			break;
+		case OPT_CRL_FILE:
+			if (access(optarg, R_OK) != 0)
+				return usage_error("--crl-file '%s': %s", optarg, strerror(errno));
+			if (cl->opt.n_crl_files >= MX_MAX_CRL_FILES)
+				return usage_error("--crl-file: at most %d files", MX_MAX_CRL_FILES);
+			cl->opt.crl_files[cl->opt.n_crl_files++] = optarg;
 			break;
 		case 'o':
 			cl->output = optarg;

@@ -55,6 +55,7 @@ void engine_run_target(const struct mx_options *opt, const struct target_spec *s
 			    ? TARGET_UNTESTABLE
 			    : TARGET_TESTED;
 
+	struct http_cache *http = http_cache_new();
 	for (const struct probe *const *p = probe_table; *p; p++) {
 		if (!probe_selected(opt, *p))
 			continue;
@@ -62,11 +63,12 @@ void engine_run_target(const struct mx_options *opt, const struct target_spec *s
 			progress(user, t, (*p)->name);
 		int64_t p0 = mono_us();
 		struct probe_result *pr = target_add_probe(t, (*p)->name, (*p)->title);
-		struct probe_ctx ctx = { .opt = opt, .spec = spec, .t = t, .pr = pr };
+		struct probe_ctx ctx = { .opt = opt, .spec = spec, .t = t, .pr = pr, .http = http };
 		(*p)->run(&ctx);
 		/* target_add_probe may move the array; refetch by index */
 		t->probes[t->nprobes - 1].duration_us = mono_us() - p0;
 	}
+	http_cache_free(http);
 	t->duration_us = mono_us() - t0;
 }
 

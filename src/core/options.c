@@ -26,6 +26,24 @@ int policy_parse(const char *s, enum policy *out)
 	return -1;
 }
 
+static const char *const revocation_names[] = { "soft", "hard", "off" };
+
+const char *revocation_mode_name(enum revocation_mode m)
+{
+	return (unsigned)m < ARRAY_LEN(revocation_names) ? revocation_names[m] : "unknown";
+}
+
+int revocation_mode_parse(const char *s, enum revocation_mode *out)
+{
+	for (size_t i = 0; i < ARRAY_LEN(revocation_names); i++) {
+		if (strcasecmp(s, revocation_names[i]) == 0) {
+			*out = (enum revocation_mode)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
 void mx_options_defaults(struct mx_options *o)
 {
 	memset(o, 0, sizeof *o);

@@ -13,6 +13,12 @@ int policy_parse(const char *s, enum policy *out); /* 0 or -1 */
 
 enum out_format { FORMAT_TEXT, FORMAT_JSON, FORMAT_LOG };
 
+/* Whether "could not check revocation" warns (soft), fails (hard), or
+ * revocation is not checked at all (off). */
+enum revocation_mode { REVOCATION_SOFT, REVOCATION_HARD, REVOCATION_OFF };
+const char *revocation_mode_name(enum revocation_mode m);
+int revocation_mode_parse(const char *s, enum revocation_mode *out); /* 0 or -1 */
+
 struct mx_options {
 	int64_t step_timeout_us;   /* connect, each read, the handshake */
 	int64_t target_timeout_us; /* the whole target */
@@ -33,6 +39,11 @@ struct mx_options {
 #define MX_MAX_EXPECT_NAMES 16
 	const char *expect_names[MX_MAX_EXPECT_NAMES]; /* --expect-name, in order */
 	size_t n_expect_names;
+	/* revocation probe */
+	enum revocation_mode revocation; /* --revocation: soft (default), hard, off */
+#define MX_MAX_CRL_FILES 16
+	const char *crl_files[MX_MAX_CRL_FILES]; /* --crl-file, in order */
+	size_t n_crl_files;
 };
 
 /* The instant certificates are judged at: --at, else "now". */

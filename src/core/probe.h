@@ -5,6 +5,7 @@
 #define SRC_CORE_PROBE_H
 
 #include "core/options.h"
+#include "net/http.h"
 #include "net/target.h"
 #include "report/model.h"
 
@@ -19,6 +20,7 @@ struct probe_ctx {
 	const struct target_spec *spec; /* to open more sessions (proto/session.h) */
 	struct target_result *t;
 	struct probe_result *pr;
+	struct http_cache *http; /* HTTP fetches of this target, each URL once (net/http.h) */
 };
 
 struct probe {

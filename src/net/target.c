@@ -224,5 +224,7 @@ void target_spec_clear(struct target_spec *t)
 	free(t->input);
 	free(t->scheme);
 	free(t->host);
+	free(t->domain);
+	free(t->mx_host);
 	memset(t, 0, sizeof *t);
 }

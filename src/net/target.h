@@ -22,6 +22,11 @@ struct target_spec {
 	uint16_t port;
 	bool implicit_tls;
 	int family;       /* AF_INET / AF_INET6 for an address literal, 0 for a name */
+	/* An MX address of a --domain: host is the address, mx_host the name
+	 * TLS sends as SNI and the names check matches; NULL otherwise. */
+	char *domain;
+	char *mx_host;
+	int mx_pref;      /* -1: the domain's own address (no MX) */
 };
 
 /* 0 on success; -1 with a one-line message in err saying what was expected. */

@@ -200,3 +200,56 @@ void verify_result_clear(struct verify_result *r)
 	free(r->leaf_eku);
 	memset(r, 0, sizeof *r);
 }
+
+static int export_der(gnutls_x509_crt_t crt, unsigned char **der, size_t *len)
+{
+	gnutls_datum_t d = { NULL, 0 };
+	if (gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_DER, &d) < 0)
+		return -1;
+	*der = xmalloc(d.size ? d.size : 1);
+	memcpy(*der, d.data, d.size);
+	*len = d.size;
+	gnutls_free(d.data);
+	return 0;
+}
+
+int verify_find_issuer(const struct mx_options *opt, const struct cert_info *chain, size_t n, size_t i,
+		       unsigned char **der, size_t *len)
+{
+	gnutls_x509_crt_t crt[VERIFY_MAX_CHAIN] = { NULL };
+	struct store st[2] = { { NULL, NULL }, { NULL, NULL } };
+	size_t nst = 0;
+	char *err = NULL;
+	int rc = -1;
+	*der = NULL;
+	*len = 0;
+	if (n > VERIFY_MAX_CHAIN)
+		n = VERIFY_MAX_CHAIN;
+	if (i >= n || import_chain(chain, n, crt) < 0)
+		goto out;
+	/* The chain first: the issuer the server sent, wherever it stands. */
+	for (size_t j = 0; j < n; j++) {
+		if (j != i && gnutls_x509_crt_check_issuer(crt[i], crt[j]) == 1) {
+			rc = export_der(crt[j], der, len);
+			goto out;
+		}
+	}
+	if (load_stores(opt, st, &nst, &err) < 0)
+		goto out;
+	for (size_t k = 0; k < nst; k++) {
+		gnutls_x509_crt_t issuer = NULL;
+		if (gnutls_x509_trust_list_get_issuer(st[k].tl, crt[i], &issuer, GNUTLS_TL_GET_COPY) == 0) {
+			rc = export_der(issuer, der, len);
+			gnutls_x509_crt_deinit(issuer);
+			goto out;
+		}
+	}
+out:
+	free(err);
+	for (size_t k = 0; k < nst; k++)
+		gnutls_x509_trust_list_deinit(st[k].tl, 1);
+	for (size_t j = 0; j < n; j++)
+		if (crt[j])
+			gnutls_x509_crt_deinit(crt[j]);
+	return rc;
+}

@@ -42,6 +42,13 @@ int verify_chain(const struct mx_options *opt, const struct cert_info *chain, si
 		 struct verify_result *out);
 void verify_result_clear(struct verify_result *r);
 
+/* The issuer of chain[i], as DER the caller frees: a certificate of the
+ * chain that issued it, else a trust anchor of the same stores verify_chain
+ * uses (--ca-file or the lab's CA, then the system store). The revocation
+ * probe checks CRL and OCSP signatures with it. 0, or -1 when none is found. */
+int verify_find_issuer(const struct mx_options *opt, const struct cert_info *chain, size_t n, size_t i,
+		       unsigned char **der, size_t *len);
+
 /* Is this signature algorithm name (as GnuTLS prints it) MD5 or SHA-1 based? */
 bool verify_sig_is_weak(const char *sig_alg);
 

@@ -240,7 +240,9 @@ static bool do_handshake(struct session *s, const struct target_spec *spec)
 	if (s->params)
 		to = s->params->tls;
 	if (!to.sni)
-		to.sni = s->opt->sni ? s->opt->sni : (spec->family ? NULL : spec->host);
+		to.sni = s->opt->sni ? s->opt->sni
+			 : spec->mx_host ? spec->mx_host /* --domain: the MX name, not the address */
+					 : (spec->family ? NULL : spec->host);
 	int rc = tls_client_handshake(&s->c, &to, f, session_step_deadline(s));
 	if (rc < 0) {
 		char *d;

@@ -7,6 +7,7 @@
  * with at most three decimals. */
 #include "report/render.h"
 
+#include <gnutls/gnutls.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
@@ -178,13 +179,32 @@ static json_t *jstarttls(const struct session_facts *f)
 			 (json_int_t)f->after_starttls_len);
 }
 
+/* The OCSP staples as received, base64 (the revocation probe judges them). */
+static json_t *jstaples(const struct tls_params *t)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; a && i < t->n_staples; i++) {
+		if (!t->staples[i].len)
+			continue;
+		gnutls_datum_t in = { .data = t->staples[i].der, .size = (unsigned)t->staples[i].len };
+		gnutls_datum_t b64 = { NULL, 0 };
+		if (gnutls_base64_encode2(&in, &b64) < 0)
+			continue;
+		json_array_append_new(a, json_pack("{s:I, s:I, s:s%}", "certificate", (json_int_t)i,
+						   "bytes", (json_int_t)t->staples[i].len, "base64",
+						   (const char *)b64.data, (size_t)b64.size));
+		gnutls_free(b64.data);
+	}
+	return a;
+}
+
 static json_t *jtls(const struct session_facts *f)
 {
 	const struct tls_params *t = &f->tls;
 	if (!f->tls_ok && !t->protocol)
 		return json_null();
 	return json_pack("{s:o, s:o, s:o, s:I, s:o, s:o, s:o, s:I, s:o, s:o,"
-			 " s:b, s:b, s:b, s:b, s:b, s:o}",
+			 " s:b, s:b, s:b, s:b, s:b, s:o, s:o}",
 			 "protocol", jstr_req(t->protocol), "cipher_suite",
 			 jstr_req(t->cipher_suite), "cipher", jstr_req(t->cipher),
 			 "cipher_bits", (json_int_t)t->cipher_bits, "mac", jstr_req(t->mac),
@@ -194,7 +214,7 @@ static json_t *jtls(const struct session_facts *f)
 			 "extended_master_secret", t->ext_master_secret, "safe_renegotiation",
 			 t->safe_renegotiation, "ocsp_stapled", t->ocsp_stapled,
 			 "certificate_requested", t->cert_requested, "handshake_ms",
-			 jms(t->handshake_us));
+			 jms(t->handshake_us), "ocsp_staples", jstaples(t));
 }
 
 static json_t *jtls_error(const struct session_facts *f)

@@ -108,6 +108,9 @@ void tls_params_clear(struct tls_params *tp)
 	free(tp->group);
 	free(tp->server_sig_alg);
 	free(tp->sni);
+	for (size_t i = 0; i < tp->n_staples; i++)
+		free(tp->staples[i].der);
+	free(tp->staples);
 	memset(tp, 0, sizeof *tp);
 }
 

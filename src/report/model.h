@@ -68,6 +68,11 @@ struct cert_info {
 };
 void cert_info_clear(struct cert_info *ci);
 
+struct ocsp_staple {
+	unsigned char *der; /* an OCSPResponse, DER */
+	size_t len;
+};
+
 struct tls_params {
 	char *protocol;      /* "TLS1.3" */
 	char *cipher_suite;  /* IANA name: "TLS_AES_256_GCM_SHA384" */
@@ -85,6 +90,11 @@ struct tls_params {
 	bool ocsp_stapled;   /* the server sent an OCSP staple */
 	bool cert_requested; /* the server sent a CertificateRequest */
 	int64_t handshake_us;
+	/* OCSP responses stapled in the handshake (RFC 6066 section 8; TLS 1.3
+	 * may staple one per certificate): staples[i] belongs to chain[i], len 0
+	 * where none came. NULL/0 when the server stapled nothing. */
+	struct ocsp_staple *staples;
+	size_t n_staples;
 };
 void tls_params_clear(struct tls_params *tp);
 

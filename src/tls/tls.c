@@ -81,6 +81,27 @@ static void collect_chain(gnutls_session_t s, struct session_facts *f)
 	}
 }
 
+/* The staples, kept as bytes: pki/revocation.c verifies them against the
+ * chain (RFC 6066 section 8, RFC 6961 / RFC 8446 section 4.4.2.1 for one
+ * per certificate). The library lends the data: copy it. */
+static void collect_staples(gnutls_session_t s, struct tls_params *tp)
+{
+	unsigned n = 0;
+	if (!gnutls_certificate_get_peers(s, &n) || n == 0 || tp->staples)
+		return;
+	for (unsigned i = 0; i < n; i++) {
+		gnutls_datum_t d = { NULL, 0 };
+		if (gnutls_ocsp_status_request_get2(s, i, &d) < 0 || !d.data || d.size == 0)
+			continue;
+		if (!tp->staples)
+			tp->staples = xcalloc(n, sizeof *tp->staples);
+		tp->staples[i].der = xmalloc(d.size);
+		memcpy(tp->staples[i].der, d.data, d.size);
+		tp->staples[i].len = d.size;
+		tp->n_staples = i + 1;
+	}
+}
+
 int tls_client_handshake(struct conn *c, const struct tls_opts *o, struct session_facts *f, int64_t deadline)
 {
 	gnutls_certificate_credentials_t cred = NULL;
@@ -135,6 +156,7 @@ int tls_client_handshake(struct conn *c, const struct tls_opts *o, struct sessio
 	f->tls_ok = true;
 	collect_params(c->tls, &f->tls);
 	collect_chain(c->tls, f);
+	collect_staples(c->tls, &f->tls);
 	transcript_addf(c->tr, TR_EVENT, "TLS handshake complete: %s, %s%s%s (%.1f ms)", f->tls.protocol,
 			f->tls.cipher_suite, f->tls.group ? ", " : "", f->tls.group ? f->tls.group : "",
 			(double)f->tls.handshake_us / 1000.0);

@@ -10,8 +10,9 @@ trap 'rm -f "$code" "$doc"' EXIT
 grep -ho 'probe_result_add([^"]*"[a-z0-9.-]*"' probes/*.c | sed 's/.*"\(.*\)"/\1/' > "$code"
 sed -n '/step_ids\[\]/,/};/p' src/report/model.c |
 	grep -o '"[a-z-]*"' | tr -d '"' | grep -v -e '^none$' -e '^quit$' | sed 's/^/diag./' >> "$code"
-# Ids chosen at run time (a ternary) are listed after "/* ids: */" comments.
-grep -ho '/\* ids: [^*]*\*/' probes/*.c 2>/dev/null | sed 's#/\* ids: ##; s# \*/##' | tr ' ' '\n' >> "$code" || true
+# Ids chosen at run time (a ternary) are listed after "/* ids: */" comments;
+# src/core/domain.c emits the domain-level ones (domain.*).
+grep -ho '/\* ids: [^*]*\*/' probes/*.c src/core/domain.c 2>/dev/null | sed 's#/\* ids: ##; s# \*/##' | tr ' ' '\n' >> "$code" || true
 sort -u -o "$code" "$code"
 grep -o '^| `[a-z0-9.-]*`' docs/findings.md | sed 's/^| `//; s/`$//' | sort -u > "$doc"
 status=0

@@ -1,0 +1,43 @@
+/* \summary: --domain: DNS first, then one target per MX address, then the
+ * domain's verdict (see domains.h). */
+#include "cli/domains.h"
+
+#include <stdio.h>
+
+#include "core/domain.h"
+#include "core/engine.h"
+#include "dns/dns.h"
+#include "net/target.h"
+#include "report/domain.h"
+
+int cli_run_domains(const struct mx_options *opt, const char *resolver, const char *const *domains,
+		    size_t n, struct report *rep, char *err, size_t errlen)
+{
+	if (n == 0)
+		return 0;
+	struct dns_resolver *res = dns_resolver_new(resolver, err, errlen);
+	if (!res)
+		return -1;
+	/* All of DNS first: report_add_domain may move the array, and the
+	 * addresses must stay put while targets point at them. */
+	for (size_t i = 0; i < n; i++)
+		dns_resolve_domain(res, opt->step_timeout_us, report_add_domain(rep, domains[i]));
+	dns_resolver_free(res);
+
+	for (size_t i = 0; i < rep->ndomains; i++) {
+		struct domain_result *d = &rep->domains[i];
+		for (size_t m = 0; m < d->nmx; m++) {
+			struct mx_host *h = &d->mx[m];
+			for (size_t k = 0; k < h->naddr; k++) {
+				struct target_spec spec;
+				domain_make_spec(d, h, &h->addr[k], &spec);
+				struct target_result *t = report_add_target(rep);
+				h->addr[k].target = rep->n - 1;
+				engine_run_target(opt, &spec, t, NULL, NULL);
+				target_spec_clear(&spec);
+			}
+		}
+	}
+	domain_evaluate(rep, opt);
+	return 0;
+}

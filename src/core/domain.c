@@ -1,0 +1,425 @@
+/* \summary: a mail domain's verdict, the fate of its mail under each
+ * policy level, and the consistency of its MX hosts (see domain.h).
+ *
+ * The fate follows what Postfix does at its TLS security levels (none,
+ * may, encrypt, verify, secure) and Exchange Domain Security: with TLS
+ * enforced, a message that cannot go over TLS stays in the queue and is
+ * retried; when the retry period runs out (Exchange Online: 24 hours,
+ * shared/seeds/fope-tls) the sender gets a non-delivery report. With
+ * opportunistic TLS (may) the sender falls back to plain text.
+ * Mail may go to any MX address (RFC 5321 section 5.1: the lowest
+ * preference first, the others when it is busy or down), so the domain is
+ * as good as its weakest address. */
+#include "core/domain.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "util/util.h"
+
+/* ---- the fate of a message ----------------------------------------- */
+
+enum mail_fate mail_fate_decide(enum policy p, const struct fate_input *in, const char **reason)
+{
+	*reason = NULL;
+	if (!in->reachable) {
+		*reason = "not reachable: the connection, the banner or EHLO failed";
+		return FATE_DEFER;
+	}
+	if (p == POLICY_NONE) {
+		*reason = "policy none: TLS is not used";
+		return FATE_CLEAR;
+	}
+	if (!in->tls_ok) {
+		const char *why = in->starttls_offered ? "the TLS session failed (STARTTLS refused, the "
+							 "handshake or EHLO after it)"
+						       : "STARTTLS is not offered";
+		if (p == POLICY_MAY) {
+			*reason = in->starttls_offered ? "opportunistic TLS falls back to plain text: the TLS "
+							 "session failed"
+						       : "opportunistic TLS falls back to plain text: STARTTLS is "
+							 "not offered";
+			return FATE_CLEAR;
+		}
+		*reason = why;
+		return FATE_DEFER;
+	}
+	if (p == POLICY_MAY || p == POLICY_ENCRYPT)
+		return FATE_TLS;
+	if (in->chain_ok < 0) {
+		*reason = "unknown: the chain or expiry probe did not run";
+		return FATE_UNKNOWN;
+	}
+	if (in->chain_ok == 0) {
+		*reason = "the certificate chain does not validate (untrusted, expired or not yet valid)";
+		return FATE_DEFER;
+	}
+	if (p == POLICY_VERIFY)
+		return FATE_TLS;
+	if (in->name_ok < 0) {
+		*reason = "unknown: the names probe did not run";
+		return FATE_UNKNOWN;
+	}
+	if (in->name_ok == 0) {
+		*reason = "the certificate does not cover the MX host name (or an --expect-name)";
+		return FATE_DEFER;
+	}
+	if (p == POLICY_SECURE)
+		return FATE_TLS;
+	if (in->mtls_ok < 0) {
+		*reason = "unknown: the mtls probe did not run or could not tell";
+		return FATE_UNKNOWN;
+	}
+	if (in->mtls_ok == 0) {
+		*reason = "our client certificate is not requested or not accepted (mutual TLS)";
+		return FATE_DEFER;
+	}
+	return FATE_TLS;
+}
+
+static const struct probe_result *find_probe(const struct target_result *t, const char *name)
+{
+	for (size_t i = 0; i < t->nprobes; i++)
+		if (strcmp(t->probes[i].name, name) == 0)
+			return &t->probes[i];
+	return NULL;
+}
+
+static bool has_id(const struct probe_result *pr, const char *id)
+{
+	for (size_t i = 0; pr && i < pr->n; i++)
+		if (strcmp(pr->f[i].id, id) == 0)
+			return true;
+	return false;
+}
+
+/* The mtls probe's word, from its finding ids: mtls.rejected or
+ * mtls.not-requested is no; mtls.accepted (pass) is yes; otherwise a
+ * failed mtls.* finding is no, and anything else cannot tell. */
+static int mtls_verdict(const struct probe_result *pr)
+{
+	if (!pr)
+		return -1;
+	if (has_id(pr, "mtls.rejected") || has_id(pr, "mtls.not-requested"))
+		return 0;
+	bool failed = false;
+	for (size_t i = 0; i < pr->n; i++) {
+		if (strncmp(pr->f[i].id, "mtls.", 5) != 0)
+			continue;
+		if (strcmp(pr->f[i].id, "mtls.accepted") == 0 && pr->f[i].sev == SEV_PASS)
+			return 1;
+		failed = failed || pr->f[i].sev == SEV_FAIL;
+	}
+	return failed ? 0 : -1;
+}
+
+/* Does any probe of the target report this id? */
+static bool target_has_id(const struct target_result *t, const char *id)
+{
+	for (size_t i = 0; i < t->nprobes; i++)
+		if (has_id(&t->probes[i], id))
+			return true;
+	return false;
+}
+
+void fate_input_from_target(const struct target_result *t, struct fate_input *in)
+{
+	const struct session_facts *f = &t->facts;
+	memset(in, 0, sizeof *in);
+	in->reachable = t->status == TARGET_TESTED && f->connected;
+	in->starttls_offered = f->implicit_tls || f->caps_plain.starttls;
+	in->tls_ok = f->tls_ok && f->failed_step != STEP_HANDSHAKE && f->failed_step != STEP_EHLO_TLS;
+
+	const struct probe_result *chain = find_probe(t, "chain");
+	const struct probe_result *expiry = find_probe(t, "expiry");
+	if (!chain || has_id(chain, "cert.trust-store-error"))
+		in->chain_ok = -1;
+	else
+		in->chain_ok = has_id(chain, "cert.chain-valid") ? 1 : 0;
+	if (in->chain_ok == 1) {
+		if (!expiry)
+			in->chain_ok = -1;
+		else if (has_id(expiry, "cert.expired") || has_id(expiry, "cert.not-yet-valid"))
+			in->chain_ok = 0;
+	}
+	/* verify and up: "not revoked" as well, where revocation was checked */
+	if (target_has_id(t, "revocation.revoked") || target_has_id(t, "ocsp.staple-revoked"))
+		in->chain_ok = 0;
+
+	const struct probe_result *names = find_probe(t, "names");
+	if (!names)
+		in->name_ok = -1;
+	else if (has_id(names, "cert.name-mismatch"))
+		in->name_ok = 0;
+	else if (has_id(names, "cert.name-match") || has_id(names, "cert.cn-only"))
+		in->name_ok = 1;
+	else
+		in->name_ok = -1;
+
+	in->mtls_ok = mtls_verdict(find_probe(t, "mtls"));
+}
+
+/* ---- targets for MX addresses --------------------------------------- */
+
+void domain_make_spec(const struct domain_result *d, const struct mx_host *h, const struct mx_address *a,
+		      struct target_spec *out)
+{
+	memset(out, 0, sizeof *out);
+	out->input = xasprintf("%s[%s]:25", h->host, a->address);
+	out->scheme = xstrdup("smtp");
+	out->host = xstrdup(a->address);
+	out->port = 25;
+	out->family = a->family;
+	out->domain = xstrdup(d->name);
+	out->mx_host = xstrdup(h->host);
+	out->mx_pref = h->pref;
+}
+
+/* ---- the verdict ----------------------------------------------------- */
+
+static int fate_rank(enum mail_fate f)
+{
+	switch (f) {
+	case FATE_TLS:
+		return 0;
+	case FATE_CLEAR:
+		return 1;
+	case FATE_UNKNOWN:
+		return 2;
+	default:
+		return 3;
+	}
+}
+
+/* The ids of the failed findings, or why the target could not be tested. */
+static char *failed_reason(const struct target_result *t)
+{
+	struct strvec ids = { 0 };
+	if (t->status != TARGET_TESTED)
+		strvec_push_owned(&ids, xasprintf("could not be tested (%s failed)",
+						  session_step_name(t->facts.failed_step)));
+	for (size_t i = 0; i < t->nprobes; i++)
+		for (size_t j = 0; j < t->probes[i].n; j++)
+			if (t->probes[i].f[j].sev == SEV_FAIL && !strvec_contains_ci(&ids, t->probes[i].f[j].id))
+				strvec_push(&ids, t->probes[i].f[j].id);
+	char *out = ids.n ? strvec_join(&ids, ", ") : xstrdup("not tested");
+	strvec_clear(&ids);
+	return out;
+}
+
+static bool target_passes(const struct target_result *t)
+{
+	if (t->status != TARGET_TESTED)
+		return false;
+	for (size_t i = 0; i < t->nprobes; i++)
+		if (probe_result_worst(&t->probes[i]) == SEV_FAIL)
+			return false;
+	return true;
+}
+
+static void evaluate_address(struct report *r, struct domain_result *d, const struct mx_host *h,
+			     struct mx_address *a)
+{
+	if (a->target >= r->n)
+		return;
+	const struct target_result *t = r->t[a->target];
+	struct fate_input in;
+	fate_input_from_target(t, &in);
+	for (int p = 0; p < DOMAIN_NPOLICIES; p++) {
+		const char *why;
+		a->fate[p] = mail_fate_decide((enum policy)p, &in, &why);
+		a->fate_reason[p] = xstrdup(why);
+	}
+	a->pass = target_passes(t);
+	a->evaluated = true;
+	if (!a->pass) {
+		char *why = failed_reason(t);
+		domain_add_break(d, h->host, a->address, why);
+		free(why);
+	}
+}
+
+/* ---- consistency ----------------------------------------------------- */
+
+struct seen {
+	const char *mx;
+	const char *addr;
+	const char *value;
+};
+
+/* What one attribute of a probed address is, or NULL when the session
+ * did not get far enough to tell. */
+typedef const char *(*attr_fn)(const struct target_result *t);
+
+static const char *attr_starttls(const struct target_result *t)
+{
+	if (!t->facts.caps_plain.valid || t->facts.implicit_tls)
+		return NULL;
+	return t->facts.caps_plain.starttls ? "offered" : "not offered";
+}
+
+static const char *attr_protocol(const struct target_result *t)
+{
+	return t->facts.tls_ok ? t->facts.tls.protocol : NULL;
+}
+
+static const char *attr_ccert(const struct target_result *t)
+{
+	if (!t->facts.tls_ok)
+		return NULL;
+	return t->facts.tls.cert_requested ? "requested" : "not requested";
+}
+
+static const char *attr_leaf(const struct target_result *t)
+{
+	return t->facts.chain_len ? t->facts.chain[0].sha1_hex : NULL;
+}
+
+static bool values_differ(const struct seen *v, size_t n, const char *mx)
+{
+	const char *first = NULL;
+	for (size_t i = 0; i < n; i++) {
+		if (mx && strcmp(v[i].mx, mx) != 0)
+			continue;
+		if (!first)
+			first = v[i].value;
+		else if (strcmp(first, v[i].value) != 0)
+			return true;
+	}
+	return false;
+}
+
+static void add_inconsistent(struct domain_result *d, enum severity sev, const char *what,
+			     const char *scope, const struct seen *v, size_t n, const char *mx)
+{
+	/* ids: domain.inconsistent */
+	struct finding *f = probe_result_add(&d->checks, "domain.inconsistent", sev, "");
+	free(f->title);
+	f->title = xasprintf("%s of %s differ: %s", scope, d->name, what);
+	finding_set_detail(f, "Mail for %s may go to any of its MX addresses (RFC 5321 section 5.1); "
+			      "they do not agree on: %s.",
+			   d->name, what);
+	finding_set_rfc(f, "RFC 5321 section 5.1");
+	finding_set_remedy(f, "Configure every MX host and address of %s alike (certificate, TLS "
+			      "versions, STARTTLS, client-certificate requests): what happens to a message "
+			      "depends on the address it happens to reach.",
+			   d->name);
+	for (size_t i = 0; i < n; i++) {
+		if (mx && strcmp(v[i].mx, mx) != 0)
+			continue;
+		finding_add_ev(f, "", "%s", v[i].value);
+		struct evidence *e = &f->ev[f->nev - 1];
+		free(e->key);
+		e->key = xasprintf("%s[%s]", v[i].mx, v[i].addr);
+	}
+}
+
+static void check_consistency(struct report *r, struct domain_result *d)
+{
+	static const struct {
+		const char *what;
+		attr_fn fn;
+		bool per_host; /* normal when MX hosts differ, not addresses of one host */
+	} attrs[] = {
+		{ "STARTTLS offered", attr_starttls, false },
+		{ "TLS protocol", attr_protocol, false },
+		{ "client certificate requested", attr_ccert, false },
+		{ "leaf certificate (SHA-1 thumbprint)", attr_leaf, true },
+	};
+	size_t total = 0;
+	for (size_t i = 0; i < d->nmx; i++)
+		total += d->mx[i].naddr;
+	struct seen *v = xcalloc(total ? total : 1, sizeof *v);
+	for (size_t k = 0; k < ARRAY_LEN(attrs); k++) {
+		size_t n = 0;
+		for (size_t i = 0; i < d->nmx; i++)
+			for (size_t j = 0; j < d->mx[i].naddr; j++) {
+				const struct mx_address *a = &d->mx[i].addr[j];
+				if (a->target >= r->n)
+					continue;
+				const char *val = attrs[k].fn(r->t[a->target]);
+				if (val)
+					v[n++] = (struct seen){ d->mx[i].host, a->address, val };
+			}
+		if (!values_differ(v, n, NULL))
+			continue;
+		if (!attrs[k].per_host) {
+			add_inconsistent(d, SEV_WARN, attrs[k].what, "MX hosts and addresses", v, n, NULL);
+			continue;
+		}
+		/* Certificates: addresses of one host that differ are a warning
+		 * (a load balancer with a forgotten node); different hosts with
+		 * their own certificates are normal, worth knowing. */
+		bool within = false;
+		for (size_t i = 0; i < d->nmx; i++)
+			if (values_differ(v, n, d->mx[i].host)) {
+				add_inconsistent(d, SEV_WARN, attrs[k].what, "addresses of one MX host", v, n,
+						 d->mx[i].host);
+				within = true;
+			}
+		if (!within)
+			add_inconsistent(d, SEV_INFO, attrs[k].what, "MX hosts", v, n, NULL);
+	}
+	free(v);
+}
+
+void domain_evaluate(struct report *r, const struct mx_options *opt)
+{
+	(void)opt;
+	for (size_t i = 0; i < r->ndomains; i++) {
+		struct domain_result *d = &r->domains[i];
+		switch (d->kind) {
+		case DOMAIN_NULL_MX:
+			d->verdict = VERDICT_NO_MAIL;
+			continue;
+		case DOMAIN_NXDOMAIN:
+		case DOMAIN_DNS_ERROR:
+			d->verdict = VERDICT_ERROR;
+			continue;
+		default:
+			break;
+		}
+		for (int p = 0; p < DOMAIN_NPOLICIES; p++)
+			d->fate[p] = FATE_TLS;
+		for (size_t m = 0; m < d->nmx; m++) {
+			struct mx_host *h = &d->mx[m];
+			if (h->naddr == 0) {
+				domain_add_break(d, h->host, NULL, h->error ? h->error : "no address");
+				for (int p = 0; p < DOMAIN_NPOLICIES; p++)
+					d->fate[p] = FATE_DEFER;
+			}
+			for (size_t k = 0; k < h->naddr; k++) {
+				struct mx_address *a = &h->addr[k];
+				evaluate_address(r, d, h, a);
+				for (int p = 0; p < DOMAIN_NPOLICIES; p++) {
+					enum mail_fate f = a->evaluated ? a->fate[p] : FATE_UNKNOWN;
+					if (fate_rank(f) > fate_rank(d->fate[p]))
+						d->fate[p] = f;
+				}
+			}
+		}
+		if (d->nmx == 0)
+			for (int p = 0; p < DOMAIN_NPOLICIES; p++)
+				d->fate[p] = FATE_DEFER;
+		for (int p = 0; p < DOMAIN_NPOLICIES; p++)
+			d->safe[p] = d->fate[p] == FATE_TLS || d->fate[p] == FATE_CLEAR;
+		d->verdict = d->nbroken || d->nmx == 0 ? VERDICT_FAIL : VERDICT_PASS;
+		check_consistency(r, d);
+	}
+}
+
+int domain_exit_code(const struct report *r, int status)
+{
+	bool failed = false, error = false;
+	for (size_t i = 0; i < r->ndomains; i++) {
+		failed = failed || r->domains[i].verdict == VERDICT_FAIL;
+		error = error || r->domains[i].verdict == VERDICT_ERROR;
+	}
+	if (failed)
+		return 1;
+	if (error && status == 0)
+		return 3;
+	return status;
+}

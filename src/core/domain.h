@@ -1,0 +1,53 @@
+/* \summary: a mail domain's verdict and "what will happen to the mail":
+ * per MX address and for each policy level, what a sending MTA would do
+ * with a message (deliver over TLS, deliver in clear, or defer and, when
+ * the retry period runs out, bounce with an NDR); whether the domain
+ * passes the chosen policy; where its MX hosts and addresses disagree.
+ *
+ * specification: RFC 5321 section 5.1 (mail may go to any MX address),
+ * RFC 3207 (STARTTLS), Postfix TLS levels / Exchange Domain Security
+ * (docs/findings.md "Policies"). */
+#ifndef SRC_CORE_DOMAIN_H
+#define SRC_CORE_DOMAIN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "core/options.h"
+#include "net/target.h"
+#include "report/domain.h"
+
+/* What the fate decision needs of one address. Tri-states: 1 yes, 0 no,
+ * -1 unknown (the probe that would tell did not run). */
+struct fate_input {
+	bool reachable; /* connected, banner and EHLO worked */
+	bool starttls_offered;
+	bool tls_ok;    /* STARTTLS accepted (or implicit TLS), handshake and EHLO after it worked */
+	int chain_ok;   /* chain validates, within its validity period */
+	int name_ok;    /* the name (MX host, --expect-name) is in the certificate */
+	int mtls_ok;    /* our client certificate was requested and accepted */
+};
+
+/* What a sending MTA at policy p does; *reason says why when it is not a
+ * plain TLS delivery (a static string). */
+enum mail_fate mail_fate_decide(enum policy p, const struct fate_input *in, const char **reason);
+
+/* The fate input from a probed target's facts and findings (by id). */
+void fate_input_from_target(const struct target_result *t, struct fate_input *in);
+
+/* A target spec for one MX address: host = the address, mx_host = the
+ * MX name, port 25, STARTTLS. input reads "mx.example[192.0.2.1]:25",
+ * Postfix's way of naming a delivery attempt. */
+void domain_make_spec(const struct domain_result *d, const struct mx_host *h, const struct mx_address *a,
+		      struct target_spec *out);
+
+/* After every target ran: each address's verdict and fate, each domain's
+ * verdict, the addresses that break it, the policies it can be switched
+ * to safely, and domain.inconsistent findings. */
+void domain_evaluate(struct report *r, const struct mx_options *opt);
+
+/* The exit status with the domains' verdicts folded in: a failed domain
+ * makes it 1, a domain DNS could not tell about 3 (unless 1 already). */
+int domain_exit_code(const struct report *r, int status);
+
+#endif

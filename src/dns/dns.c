@@ -1,0 +1,394 @@
+/* \summary: libunbound resolution of a mail domain (see dns.h).
+ *
+ * Every query runs with ub_resolve_async and waits on ub_fd() with poll()
+ * until its own deadline; a query past it is cancelled. libunbound hands
+ * out RDATA uncompressed, which dns/mx.c parses with bounds checks.
+ * specification: RFC 5321 section 5.1, RFC 7505, RFC 1035 section 3.4.1
+ * (A), RFC 3596 (AAAA). */
+#include "dns/dns.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unbound.h>
+#include <unistd.h>
+
+#include "dns/mx.h"
+#include "util/util.h"
+
+#define RR_A 1
+#define RR_MX 15
+#define RR_AAAA 28
+#define CLASS_IN 1
+#define RCODE_SERVFAIL 2
+#define RCODE_NXDOMAIN 3
+
+/* Where the root's trust anchor lives on Debian (package dns-root-data). */
+#define ROOT_ANCHOR "/usr/share/dns/root.key"
+
+struct dns_resolver {
+	struct ub_ctx *ctx;
+};
+
+int dns_resolver_arg_parse(const char *s, char *out, size_t outlen)
+{
+	char host[64];
+	const char *port = NULL;
+	if (s[0] == '[') {
+		const char *end = strchr(s, ']');
+		if (!end || (size_t)(end - s - 1) >= sizeof host)
+			return -1;
+		memcpy(host, s + 1, (size_t)(end - s - 1));
+		host[end - s - 1] = '\0';
+		if (end[1] == ':')
+			port = end + 2;
+		else if (end[1])
+			return -1;
+	} else {
+		const char *colon = strchr(s, ':');
+		if (colon && strchr(colon + 1, ':'))
+			colon = NULL; /* a bare IPv6 address */
+		size_t n = colon ? (size_t)(colon - s) : strlen(s);
+		if (n >= sizeof host)
+			return -1;
+		memcpy(host, s, n);
+		host[n] = '\0';
+		if (colon)
+			port = colon + 1;
+	}
+	unsigned char buf[16];
+	if (inet_pton(AF_INET, host, buf) != 1 && inet_pton(AF_INET6, host, buf) != 1)
+		return -1;
+	unsigned long p = 53;
+	if (port) {
+		if (!*port || strlen(port) > 5)
+			return -1;
+		p = 0;
+		for (const char *c = port; *c; c++) {
+			if (!isdigit((unsigned char)*c))
+				return -1;
+			p = p * 10 + (unsigned long)(*c - '0');
+		}
+		if (p == 0 || p > 65535)
+			return -1;
+	}
+	int w = snprintf(out, outlen, "%s@%lu", host, p);
+	return w < 0 || (size_t)w >= outlen ? -1 : 0;
+}
+
+bool dns_domain_ok(const char *s)
+{
+	size_t len = strlen(s);
+	if (len && s[len - 1] == '.')
+		len--;
+	if (len == 0 || len > 253)
+		return false;
+	size_t label = 0;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c == '.') {
+			if (label == 0)
+				return false;
+			label = 0;
+			continue;
+		}
+		if (!isalnum(c) && c != '-' && c != '_')
+			return false;
+		if (++label > 63)
+			return false;
+	}
+	return label > 0;
+}
+
+struct dns_resolver *dns_resolver_new(const char *fwd, char *err, size_t errlen)
+{
+	struct ub_ctx *ctx = ub_ctx_create();
+	if (!ctx) {
+		snprintf(err, errlen, "cannot create the resolver (libunbound)");
+		return NULL;
+	}
+	int rc;
+	/* Threads, not a forked process: the deadlines are ours either way. */
+	if ((rc = ub_ctx_async(ctx, 1)) != 0)
+		goto fail;
+	/* A resolver on loopback (--resolver 127.0.0.1, systemd-resolved's
+	 * 127.0.0.53) is what the user asked for; libunbound refuses it by
+	 * default. */
+	if ((rc = ub_ctx_set_option(ctx, "do-not-query-localhost:", "no")) != 0)
+		goto fail;
+	if (fwd) {
+		if ((rc = ub_ctx_set_fwd(ctx, fwd)) != 0)
+			goto fail;
+	} else {
+		if ((rc = ub_ctx_resolvconf(ctx, NULL)) != 0)
+			goto fail;
+		/* Validate when the root anchor is installed; a given --resolver
+		 * may serve private zones that would all look bogus. */
+		if (access(ROOT_ANCHOR, R_OK) == 0 && (rc = ub_ctx_add_ta_file(ctx, ROOT_ANCHOR)) != 0)
+			goto fail;
+	}
+	struct dns_resolver *r = xcalloc(1, sizeof *r);
+	r->ctx = ctx;
+	return r;
+fail:
+	snprintf(err, errlen, "resolver set-up%s%s: %s", fwd ? " for " : "", fwd ? fwd : "", ub_strerror(rc));
+	ub_ctx_delete(ctx);
+	return NULL;
+}
+
+void dns_resolver_free(struct dns_resolver *r)
+{
+	if (!r)
+		return;
+	ub_ctx_delete(r->ctx);
+	free(r);
+}
+
+/* ---- one query with a deadline ------------------------------------- */
+
+struct query {
+	bool done;
+	int err;
+	struct ub_result *res;
+};
+
+static void query_cb(void *data, int err, struct ub_result *res)
+{
+	struct query *q = data;
+	q->done = true;
+	q->err = err;
+	q->res = res;
+}
+
+struct answer {
+	enum mx_answer kind;
+	enum dnssec_status dnssec;
+	struct ub_result *res; /* MXA_DATA: the records */
+	char *error;           /* MXA_ERROR: in words */
+};
+
+static void answer_clear(struct answer *a)
+{
+	if (a->res)
+		ub_resolve_free(a->res);
+	free(a->error);
+	memset(a, 0, sizeof *a);
+}
+
+static const char *rr_name(int type)
+{
+	return type == RR_MX ? "MX" : type == RR_A ? "A" : type == RR_AAAA ? "AAAA" : "?";
+}
+
+static void query(struct dns_resolver *r, const char *name, int type, int64_t timeout_us, struct answer *a)
+{
+	memset(a, 0, sizeof *a);
+	struct query q = { 0 };
+	int id = 0;
+	int rc = ub_resolve_async(r->ctx, name, type, CLASS_IN, &q, query_cb, &id);
+	if (rc != 0) {
+		a->kind = MXA_ERROR;
+		a->error = xasprintf("%s %s: %s", rr_name(type), name, ub_strerror(rc));
+		return;
+	}
+	int64_t deadline = mono_us() + timeout_us;
+	while (!q.done) {
+		int64_t left = deadline - mono_us();
+		if (left <= 0) {
+			ub_cancel(r->ctx, id);
+			a->kind = MXA_ERROR;
+			a->error = xasprintf("%s %s: no answer within %.0f s", rr_name(type), name,
+					     (double)timeout_us / 1e6);
+			return;
+		}
+		struct pollfd pfd = { .fd = ub_fd(r->ctx), .events = POLLIN };
+		int n = poll(&pfd, 1, (int)((left + 999) / 1000));
+		if (n < 0 && errno != EINTR) {
+			ub_cancel(r->ctx, id);
+			a->kind = MXA_ERROR;
+			a->error = xasprintf("%s %s: poll: %s", rr_name(type), name, strerror(errno));
+			return;
+		}
+		if (n > 0 && (rc = ub_process(r->ctx)) != 0 && !q.done) {
+			ub_cancel(r->ctx, id);
+			a->kind = MXA_ERROR;
+			a->error = xasprintf("%s %s: %s", rr_name(type), name, ub_strerror(rc));
+			return;
+		}
+	}
+	if (q.err != 0) {
+		a->kind = MXA_ERROR;
+		a->error = xasprintf("%s %s: %s", rr_name(type), name, ub_strerror(q.err));
+		return;
+	}
+	struct ub_result *res = q.res;
+	a->dnssec = res->secure ? DNSSEC_SECURE : res->bogus ? DNSSEC_BOGUS : DNSSEC_INSECURE;
+	if (res->bogus) {
+		a->kind = MXA_ERROR;
+		a->error = xasprintf("%s %s: DNSSEC validation failed (bogus)%s%s", rr_name(type), name,
+				     res->why_bogus ? ": " : "", res->why_bogus ? res->why_bogus : "");
+		ub_resolve_free(res);
+		return;
+	}
+	if (res->nxdomain || res->rcode == RCODE_NXDOMAIN) {
+		a->kind = MXA_NXDOMAIN;
+		ub_resolve_free(res);
+		return;
+	}
+	if (res->rcode != 0) {
+		a->kind = MXA_ERROR;
+		a->error = xasprintf("%s %s: %s (rcode %d)", rr_name(type), name,
+				     res->rcode == RCODE_SERVFAIL ? "SERVFAIL" : "error", res->rcode);
+		ub_resolve_free(res);
+		return;
+	}
+	if (!res->havedata) {
+		a->kind = MXA_NODATA;
+		ub_resolve_free(res);
+		return;
+	}
+	a->kind = MXA_DATA;
+	a->res = res;
+}
+
+/* ---- a domain ------------------------------------------------------ */
+
+static void add_addresses(struct mx_host *h, const struct answer *a, int family)
+{
+	if (a->kind != MXA_DATA)
+		return;
+	size_t want = family == AF_INET ? 4 : 16;
+	for (int i = 0; a->res->data[i] && h->naddr < DNS_MAX_ADDRS; i++) {
+		if ((size_t)a->res->len[i] != want)
+			continue; /* malformed: an A is 4 bytes, an AAAA 16 */
+		char buf[INET6_ADDRSTRLEN];
+		if (!inet_ntop(family, a->res->data[i], buf, sizeof buf))
+			continue;
+		bool dup = false;
+		for (size_t k = 0; k < h->naddr; k++)
+			dup = dup || strcmp(h->addr[k].address, buf) == 0;
+		if (!dup)
+			mx_host_add_address(h, buf, family, a->dnssec);
+	}
+}
+
+static const char *answer_words(const struct answer *a)
+{
+	switch (a->kind) {
+	case MXA_NXDOMAIN:
+		return "NXDOMAIN";
+	case MXA_NODATA:
+		return "no record";
+	case MXA_ERROR:
+		return a->error;
+	default:
+		return "records";
+	}
+}
+
+static void resolve_host(struct dns_resolver *r, int64_t timeout_us, struct mx_host *h)
+{
+	struct answer a4, a6;
+	query(r, h->host, RR_A, timeout_us, &a4);
+	query(r, h->host, RR_AAAA, timeout_us, &a6);
+	h->dnssec_a = a4.dnssec;
+	h->dnssec_aaaa = a6.dnssec;
+	add_addresses(h, &a4, AF_INET);
+	add_addresses(h, &a6, AF_INET6);
+	if (h->naddr == 0)
+		h->error = xasprintf("no address for %s: A: %s; AAAA: %s", h->host, answer_words(&a4),
+				     answer_words(&a6));
+	answer_clear(&a4);
+	answer_clear(&a6);
+}
+
+/* The MX records of an answer, parsed and sorted; -1 if one is malformed. */
+static int parse_mx(const struct answer *a, struct mx_rr **out, size_t *n)
+{
+	size_t count = 0;
+	while (a->res->data[count])
+		count++;
+	struct mx_rr *v = xcalloc(count ? count : 1, sizeof *v);
+	for (size_t i = 0; i < count; i++) {
+		if (a->res->len[i] < 0 || mx_rdata_parse((const unsigned char *)a->res->data[i],
+							 (size_t)a->res->len[i], &v[i]) < 0) {
+			free(v);
+			return -1;
+		}
+	}
+	mx_sort(v, count);
+	*out = v;
+	*n = count;
+	return 0;
+}
+
+void dns_resolve_domain(struct dns_resolver *r, int64_t timeout_us, struct domain_result *d)
+{
+	char name[256];
+	snprintf(name, sizeof name, "%s", d->name);
+	size_t len = strlen(name);
+	if (len > 1 && name[len - 1] == '.')
+		name[len - 1] = '\0';
+
+	struct answer a;
+	query(r, name, RR_MX, timeout_us, &a);
+	d->dnssec = a.dnssec;
+	struct mx_rr *v = NULL;
+	size_t n = 0;
+	if (a.kind == MXA_DATA && parse_mx(&a, &v, &n) < 0) {
+		answer_clear(&a);
+		d->kind = DOMAIN_DNS_ERROR;
+		d->error = xasprintf("MX %s: a malformed MX record", name);
+		return;
+	}
+	switch (mx_decide(a.kind, v, n)) {
+	case MXD_NXDOMAIN:
+		d->kind = DOMAIN_NXDOMAIN;
+		d->error = xasprintf("%s does not exist (NXDOMAIN)", name);
+		break;
+	case MXD_ERROR:
+		d->kind = DOMAIN_DNS_ERROR;
+		d->error = a.error ? xstrdup(a.error) : xasprintf("MX %s: no usable MX host name", name);
+		break;
+	case MXD_NULL_MX:
+		d->kind = DOMAIN_NULL_MX;
+		d->error = xasprintf("%s has a null MX (\"MX 0 .\", RFC 7505): this domain accepts no mail",
+				     name);
+		break;
+	case MXD_IMPLICIT:
+		d->kind = DOMAIN_IMPLICIT_MX;
+		resolve_host(r, timeout_us, domain_add_mx(d, -1, name));
+		break;
+	case MXD_USE_MX:
+		d->kind = DOMAIN_MX;
+		for (size_t i = 0; i < n; i++) {
+			if (v[i].host[0] == '\0')
+				continue; /* "." beside other MX records: RFC 7505 section 3 */
+			bool dup = false;
+			for (size_t k = 0; k < d->nmx; k++)
+				dup = dup || strcasecmp(d->mx[k].host, v[i].host) == 0;
+			if (dup)
+				continue;
+			if (d->nmx == DNS_MAX_MX) {
+				d->error = xasprintf("more than %d MX hosts: only the first %d probed", DNS_MAX_MX,
+						     DNS_MAX_MX);
+				break;
+			}
+			struct mx_host *h = domain_add_mx(d, v[i].pref, v[i].host);
+			if (!v[i].host_ok) {
+				h->error = xasprintf("MX %u %s: not a valid host name", v[i].pref, v[i].host);
+				continue;
+			}
+			resolve_host(r, timeout_us, h);
+		}
+		break;
+	}
+	free(v);
+	answer_clear(&a);
+}

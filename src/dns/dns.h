@@ -1,0 +1,40 @@
+/* \summary: DNS for mail domains with libunbound: MX, then A and AAAA of
+ * every MX host (or of the domain itself when it has no MX), each query
+ * with a deadline, the DNSSEC status of every answer kept in the model.
+ *
+ * specification: RFC 5321 section 5.1 (locating the target host), RFC 7505
+ * (null MX), RFC 4035 (the validator's secure / insecure / bogus). */
+#ifndef SRC_DNS_DNS_H
+#define SRC_DNS_DNS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "report/domain.h"
+
+/* At most this many MX hosts per domain and addresses per host are
+ * probed: each costs a connection (Postfix itself tries 5 addresses). */
+#define DNS_MAX_MX 16
+#define DNS_MAX_ADDRS 8
+
+struct dns_resolver;
+
+/* --resolver IP[:PORT] ("192.0.2.53", "192.0.2.53:5353", "::1",
+ * "[::1]:5353") to libunbound's forwarder form "IP@PORT". 0 or -1. */
+int dns_resolver_arg_parse(const char *s, char *out, size_t outlen);
+
+/* A mail domain as the user writes it: a host name, optionally with a
+ * trailing dot, at most 253 characters. */
+bool dns_domain_ok(const char *s);
+
+/* fwd: "IP@PORT" to send every query to (no recursion of our own), or NULL
+ * for the servers in /etc/resolv.conf. NULL on failure, with err set. */
+struct dns_resolver *dns_resolver_new(const char *fwd, char *err, size_t errlen);
+void dns_resolver_free(struct dns_resolver *r);
+
+/* Resolves d->name into d: kind, MX hosts in order, their addresses, the
+ * DNSSEC status of each answer, errors in words. Each query waits at most
+ * timeout_us. */
+void dns_resolve_domain(struct dns_resolver *r, int64_t timeout_us, struct domain_result *d);
+
+#endif

@@ -1,0 +1,93 @@
+/* \summary: JSON for --domain: per domain the MX list (preference, host,
+ * addresses, DNSSEC status), the verdict, the addresses that break it and
+ * the fate of its mail per policy level (docs/mxprobe.schema.json). */
+#include "report/json_domain.h"
+
+#include <sys/socket.h>
+
+#include "core/options.h"
+#include "report/domain.h"
+
+static json_t *jstr_or_null(const char *s)
+{
+	return s ? json_string(s) : json_null();
+}
+
+static json_t *jfate(const struct mx_address *a, int p)
+{
+	enum mail_fate f = a->evaluated ? a->fate[p] : FATE_UNKNOWN;
+	const char *reason = a->evaluated ? a->fate_reason[p] : "not probed";
+	return json_pack("{s:s, s:s, s:o}", "action", mail_fate_id(f), "text", mail_fate_text(f), "reason",
+			 jstr_or_null(reason));
+}
+
+static json_t *jaddress(const struct report *r, const struct mx_address *a)
+{
+	json_t *fate = json_object();
+	for (int p = 0; p < DOMAIN_NPOLICIES; p++)
+		json_object_set_new(fate, policy_name((enum policy)p), jfate(a, p));
+	bool probed = a->target < r->n;
+	return json_pack("{s:s, s:s, s:s, s:o, s:o, s:o}", "address", a->address, "family",
+			 a->family == AF_INET6 ? "ipv6" : "ipv4", "dnssec", dnssec_status_name(a->dnssec),
+			 "target", probed ? json_integer((json_int_t)a->target) : json_null(), "pass",
+			 a->evaluated ? json_boolean(a->pass) : json_null(), "fate", fate);
+}
+
+static json_t *jmx(const struct report *r, const struct mx_host *h)
+{
+	json_t *addrs = json_array();
+	for (size_t i = 0; i < h->naddr; i++)
+		json_array_append_new(addrs, jaddress(r, &h->addr[i]));
+	return json_pack("{s:o, s:s, s:b, s:s, s:s, s:o, s:o}", "preference",
+			 h->pref >= 0 ? json_integer(h->pref) : json_null(), "host", h->host, "implicit",
+			 h->pref < 0, "dnssec_a", dnssec_status_name(h->dnssec_a), "dnssec_aaaa",
+			 dnssec_status_name(h->dnssec_aaaa), "error", jstr_or_null(h->error), "addresses",
+			 addrs);
+}
+
+static json_t *jdomain(const struct report *r, const struct domain_result *d, json_finding_fn finding)
+{
+	json_t *broken = json_array();
+	for (size_t i = 0; i < d->nbroken; i++)
+		json_array_append_new(broken, json_pack("{s:s, s:o, s:s}", "mx", d->broken[i].mx, "address",
+							jstr_or_null(d->broken[i].address), "reason",
+							d->broken[i].reason ? d->broken[i].reason : ""));
+	json_t *mx = json_array();
+	for (size_t i = 0; i < d->nmx; i++)
+		json_array_append_new(mx, jmx(r, &d->mx[i]));
+	bool judged = d->verdict == VERDICT_PASS || d->verdict == VERDICT_FAIL;
+	json_t *fate = json_object();
+	json_t *safe = json_array();
+	for (int p = 0; p < DOMAIN_NPOLICIES; p++) {
+		const char *name = policy_name((enum policy)p);
+		json_object_set_new(fate, name, json_string(mail_fate_id(judged ? d->fate[p] : FATE_UNKNOWN)));
+		if (judged && d->safe[p])
+			json_array_append_new(safe, json_string(name));
+	}
+	json_t *findings = json_array();
+	for (size_t i = 0; i < d->checks.n; i++)
+		json_array_append_new(findings, finding(&d->checks.f[i]));
+	return json_pack("{s:s, s:s, s:s, s:o, s:s, s:s, s:o, s:o, s:o, s:o, s:o}", "domain", d->name,
+			 "mx_kind", domain_mx_kind_id(d->kind), "dnssec", dnssec_status_name(d->dnssec), "error",
+			 jstr_or_null(d->error), "verdict", domain_verdict_id(d->verdict), "policy",
+			 r->policy ? r->policy : "encrypt", "broken", broken, "mx", mx, "fate", fate,
+			 "safe_policies", safe, "findings", findings);
+}
+
+json_t *json_domains(const struct report *r, json_finding_fn finding)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; a && i < r->ndomains; i++)
+		json_array_append_new(a, jdomain(r, &r->domains[i], finding));
+	return a;
+}
+
+void json_target_domain(json_t *o, const struct target_result *t)
+{
+	if (!o)
+		return;
+	json_object_set_new(o, "domain", jstr_or_null(t->domain));
+	json_object_set_new(o, "mx_host", jstr_or_null(t->mx_host));
+	json_object_set_new(o, "mx_pref",
+			    t->mx_host && t->mx_pref >= 0 ? json_integer(t->mx_pref) : json_null());
+}
