@@ -15,7 +15,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli/domains.h"
+#include "core/domain.h"
 #include "core/engine.h"
+#include "dns/dns.h"
 #include "core/options.h"
 #include "core/probe.h"
 #include "lab/lab.h"
@@ -44,6 +47,11 @@ static const char usage_text[] =
 	"  smtp://HOST[:PORT]     port 25, STARTTLS\n"
 	"  submission://HOST[:PORT]  port 587, STARTTLS\n"
 	"  smtps://HOST[:PORT]    port 465, implicit TLS (RFC 8314)\n"
+	"  --domain DOMAIN        a mail domain: every address of every MX host, port 25 (repeatable,\n"
+	"                         before plain targets; no MX: the domain's own A/AAAA; a null MX\n"
+	"                         is reported); adds the domain's verdict and what happens to its mail\n"
+	"  --resolver IP[:PORT]   send the DNS queries of --domain to this server (default:\n"
+	"                         the servers in /etc/resolv.conf)\n"
 	"\n"
 	"Options:\n"
 	"  -f, --format FMT       text (default), json, log (Exchange-style protocol log)\n"
@@ -189,6 +197,7 @@ ok:
 
 enum { OPT_TARGET_TIMEOUT = 256, OPT_SNI, OPT_PROBES, OPT_NO_COLOR, OPT_CA_FILE, OPT_WARN_DAYS, OPT_AT,
        OPT_EXPECT_NAME };
+enum { OPT_DOMAIN = 500, OPT_RESOLVER };
 enum { OPT_REVOCATION = 700, OPT_CRL_FILE };
 
 static const struct option long_opts[] = {
@@ -206,6 +215,8 @@ static const struct option long_opts[] = {
 	{ "warn-days", required_argument, NULL, OPT_WARN_DAYS },
 	{ "at", required_argument, NULL, OPT_AT },
 	{ "expect-name", required_argument, NULL, OPT_EXPECT_NAME },
+	{ "domain", required_argument, NULL, OPT_DOMAIN },
+	{ "resolver", required_argument, NULL, OPT_RESOLVER },
 	{ "revocation", required_argument, NULL, OPT_REVOCATION },
 	{ "crl-file", required_argument, NULL, OPT_CRL_FILE },
 	{ "help", no_argument, NULL, 'h' },
@@ -218,6 +229,10 @@ struct cli {
 	const char *output;
 	bool no_color;
 	char *ehlo_owned;
+	/* --domain, --resolver (cli/domains.c) */
+	const char *domains[CLI_MAX_DOMAINS];
+	size_t ndomains;
+	char resolver[96]; /* libunbound's "IP@PORT"; "" = /etc/resolv.conf */
 };
 
 /* Parses flags from argv[optind...]; returns 0, or an exit status. */
@@ -284,6 +299,17 @@ static int parse_flags(struct cli *cl, int argc, char **argv)
 				return usage_error("--at '%s': expected a UTC time such as 2026-11-30T12:00:00Z, "
 						   "or @EPOCH",
 						   optarg);
+			break;
+		case OPT_DOMAIN:
+			if (!dns_domain_ok(optarg))
+				return usage_error("--domain '%s': expected a mail domain such as example.com", optarg);
+			if (cl->ndomains >= CLI_MAX_DOMAINS)
+				return usage_error("--domain: at most %d domains", CLI_MAX_DOMAINS);
+			cl->domains[cl->ndomains++] = optarg;
+			break;
+		case OPT_RESOLVER:
+			if (dns_resolver_arg_parse(optarg, cl->resolver, sizeof cl->resolver) < 0)
+				return usage_error("--resolver '%s': expected IP or IP:PORT ([IPv6]:PORT)", optarg);
 			break;
 		case OPT_EXPECT_NAME:
 			if (!ehlo_name_ok(optarg))
@@ -413,8 +439,8 @@ int cli_main(int argc, char **argv)
 			goto out;
 		}
 	} else {
-		if (optind >= argc) {
-			status = usage_error("check needs at least one target");
+		if (optind >= argc && cl.ndomains == 0) {
+			status = usage_error("check needs at least one target or --domain");
 			goto out;
 		}
 		size_t n = (size_t)(argc - optind);
@@ -435,11 +461,18 @@ int cli_main(int argc, char **argv)
 			target_spec_clear(&specs[i]);
 		}
 		free(specs);
+		char err[512];
+		if (cli_run_domains(&cl.opt, cl.resolver[0] ? cl.resolver : NULL, cl.domains, cl.ndomains, &rep,
+				    err, sizeof err) < 0) {
+			fprintf(stderr, "mxprobe: DNS: %s\n", err);
+			status = 3;
+			goto out;
+		}
 	}
 	rep.duration_us = wall_us() - rep.started_wall_us;
 	status = render(&cl, &rep);
 	if (status == 0)
-		status = engine_exit_code(&rep);
+		status = domain_exit_code(&rep, engine_exit_code(&rep));
 out:
 	report_clear(&rep);
 	free(cl.ehlo_owned);

@@ -37,6 +37,9 @@ void engine_run_target(const struct mx_options *opt, const struct target_spec *s
 	t->host = xstrdup(spec->host);
 	t->port = spec->port;
 	t->implicit_tls = spec->implicit_tls;
+	t->domain = xstrdup(spec->domain);
+	t->mx_host = xstrdup(spec->mx_host);
+	t->mx_pref = spec->mx_pref;
 	t->started_wall_us = wall_us();
 	transcript_init(&t->tr);
 	int64_t t0 = mono_us();

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "report/json_domain.h"
 #include "util/err.h"
 
 /* ---- scalars ------------------------------------------------------- */
@@ -307,7 +308,7 @@ static json_t *jtarget(const struct target_result *t)
 	json_t *probes = json_array();
 	for (size_t i = 0; probes && i < t->nprobes; i++)
 		json_array_append_new(probes, jprobe(&t->probes[i]));
-	return json_pack(
+	json_t *o = json_pack(
 		"{s:o, s:o, s:o, s:i, s:b, s:o, s:s, s:s, s:o, s:o, s:I, s:o, s:o, s:o, s:o,"
 		" s:o}",
 		"input", jstr_req(t->input), "scheme", jstr_req(t->scheme), "host",
@@ -319,6 +320,8 @@ static json_t *jtarget(const struct target_result *t)
 		"session", jsession(&t->facts), "chain", jchain(t->facts.chain, t->facts.chain_len),
 		"client_chain", jchain(t->facts.client_chain, t->facts.client_chain_len), "probes",
 		probes, "transcript", jtranscript(&t->tr));
+	json_target_domain(o, t); /* --domain: domain, mx_host, mx_pref */
+	return o;
 }
 
 static json_t *jreport(const struct report *r)
@@ -328,7 +331,7 @@ static json_t *jreport(const struct report *r)
 	json_t *targets = json_array();
 	for (size_t i = 0; targets && i < r->n; i++)
 		json_array_append_new(targets, jtarget(r->t[i]));
-	return json_pack("{s:s, s:{s:s, s:o}, s:o, s:o, s:o, s:o,"
+	json_t *o = json_pack("{s:s, s:{s:s, s:o}, s:o, s:o, s:o, s:o,"
 			 " s:{s:I, s:I, s:I, s:I, s:I, s:I}, s:o}",
 			 "schema", "mxprobe/1", "tool", "name", "mxprobe", "version",
 			 jstr_req(r->tool_version), "started", jiso_ms(r->started_wall_us),
@@ -338,6 +341,9 @@ static json_t *jreport(const struct report *r)
 			 (json_int_t)c[SEV_INFO], "warn", (json_int_t)c[SEV_WARN], "fail",
 			 (json_int_t)c[SEV_FAIL], "error", (json_int_t)c[SEV_ERROR], "targets",
 			 targets);
+	if (o)
+		json_object_set_new(o, "domains", json_domains(r, jfinding));
+	return o;
 }
 
 int render_json(FILE *out, const struct report *r, const struct render_opts *o)

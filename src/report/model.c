@@ -1,5 +1,6 @@
 /* \summary: the results model: construction and cleanup. */
 #include "report/model.h"
+#include "report/domain.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
@@ -281,8 +282,20 @@ struct target_result *report_add_target(struct report *r)
 	return t;
 }
 
+void probe_result_clear(struct probe_result *pr)
+{
+	for (size_t j = 0; j < pr->n; j++)
+		finding_clear(&pr->f[j]);
+	free(pr->f);
+	free(pr->name);
+	free(pr->title);
+	memset(pr, 0, sizeof *pr);
+}
+
 static void target_free(struct target_result *t)
 {
+	free(t->domain);
+	free(t->mx_host);
 	free(t->input);
 	free(t->scheme);
 	free(t->host);
@@ -306,6 +319,7 @@ void report_clear(struct report *r)
 	for (size_t i = 0; i < r->n; i++)
 		target_free(r->t[i]);
 	free(r->t);
+	report_domains_clear(r);
 	free(r->tool_version);
 	free(r->policy);
 	free(r->ehlo_name);

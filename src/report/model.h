@@ -227,8 +227,12 @@ void finding_set_rfc(struct finding *f, const char *rfc);
 void finding_add_ev(struct finding *f, const char *key, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 enum severity probe_result_worst(const struct probe_result *pr);
+/* Frees a probe result's findings and strings (for one not in a target). */
+void probe_result_clear(struct probe_result *pr);
 
 /* ---- targets and the report --------------------------------------- */
+
+struct domain_result;
 
 enum target_status {
 	TARGET_TESTED,      /* probes ran; findings tell the rest */
@@ -250,6 +254,12 @@ struct target_result {
 	struct session_facts facts;
 	struct probe_result *probes;
 	size_t nprobes, capprobes;
+	/* --domain targets (NULL/-1 otherwise): the mail domain, the MX host
+	 * (the name SNI and the names check use; host is then the address)
+	 * and its preference, -1 for the domain's own address (implicit MX). */
+	char *domain;
+	char *mx_host;
+	int mx_pref;
 };
 
 struct probe_result *target_add_probe(struct target_result *t, const char *name, const char *title);
@@ -263,6 +273,8 @@ struct report {
 	int64_t duration_us;
 	struct target_result **t;
 	size_t n, cap;
+	struct domain_result *domains; /* --domain, in order (report/domain.h) */
+	size_t ndomains, capdomains;
 };
 
 void report_init(struct report *r);
