@@ -57,6 +57,8 @@ int mx_rdata_parse(const unsigned char *p, size_t n, struct mx_rr *out)
 		}
 		i += len;
 	}
+	if (wire > 255) /* the root label counts too */
+		return -1;
 	if (i != n)
 		return -1; /* bytes after the name */
 	out->host[o] = '\0';

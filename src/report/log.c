@@ -108,6 +108,12 @@ static void render_target(FILE *out, const struct report *r, const struct target
 				  t->facts.local ? t->facts.local : "-");
 	put_line(out, '#', session, NULL);
 	free(session);
+	if (t->domain && t->mx_host) {
+		char *dom = t->mx_pref >= 0 ? xasprintf("Domain: %s MX %d %s", t->domain, t->mx_pref, t->mx_host)
+					    : xasprintf("Domain: %s (no MX: its own address)", t->domain);
+		put_line(out, '#', dom, NULL);
+		free(dom);
+	}
 
 	/* The chain belongs to the standard session: shown once, before the
 	 * first completed handshake (later probes' handshakes may have

@@ -7,6 +7,7 @@
  * printable by contract, but it came from the network: control bytes are
  * replaced on output, so a hostile banner cannot move the cursor either. */
 #include "report/render.h"
+#include "report/text_domain.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
@@ -128,6 +129,12 @@ static void render_header(const struct tx *x, const struct target_result *t)
 		t->connections == 1 ? "" : "s");
 	put_secs(x, t->duration_us);
 	fputc('\n', x->out);
+	if (t->mx_host && t->domain) {
+		if (t->mx_pref >= 0)
+			fprintf(x->out, "   MX %d of %s\n", t->mx_pref, t->domain);
+		else
+			fprintf(x->out, "   the address of %s (no MX)\n", t->domain);
+	}
 }
 
 static void render_tls_line(const struct tx *x, const struct tls_params *tp)
@@ -393,6 +400,7 @@ int render_text(FILE *out, const struct report *r, const struct render_opts *o)
 		render_target(&x, r->t[i], verbose);
 		fputc('\n', out);
 	}
+	render_text_domains(out, r, x.color); /* --domain: verdict, mail fate */
 	render_summary(&x, r);
 	return ferror(out) ? -1 : 0;
 }

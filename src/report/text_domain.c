@@ -1,0 +1,189 @@
+/* \summary: the text report's section per --domain: the MX list with
+ * addresses and DNSSEC status, the verdict and what breaks it, the table
+ * of what will happen to the mail under each policy level, the levels the
+ * domain can be switched to safely, and the domain.* findings. */
+#include "report/text_domain.h"
+
+#include <string.h>
+#include <sys/socket.h>
+
+#include "core/options.h"
+#include "report/domain.h"
+
+#define SGR_BOLD "\033[1m"
+#define SGR_RED "\033[31m"
+#define SGR_GREEN "\033[32m"
+#define SGR_YELLOW "\033[33m"
+#define SGR_RESET "\033[0m"
+
+static const char *short_fate(enum mail_fate f)
+{
+	switch (f) {
+	case FATE_TLS:
+		return "TLS";
+	case FATE_CLEAR:
+		return "clear";
+	case FATE_DEFER:
+		return "defer";
+	default:
+		return "?";
+	}
+}
+
+static void col(FILE *out, bool color, const char *code)
+{
+	if (color)
+		fputs(code, out);
+}
+
+static void fate_row(FILE *out, bool color, const char *label, const enum mail_fate *fate)
+{
+	fprintf(out, "     %-40s", label);
+	for (int p = 0; p < DOMAIN_NPOLICIES; p++) {
+		const char *c = fate[p] == FATE_DEFER ? SGR_RED : fate[p] == FATE_TLS ? SGR_GREEN : SGR_YELLOW;
+		col(out, color, c);
+		fprintf(out, " %-9s", short_fate(fate[p]));
+		col(out, color, SGR_RESET);
+	}
+	fputc('\n', out);
+}
+
+static void render_mx(FILE *out, bool color, const struct mx_host *h)
+{
+	if (h->pref < 0)
+		fprintf(out, "     (no MX) %s  -- the domain's own address (RFC 5321 section 5.1)\n", h->host);
+	else
+		fprintf(out, "     MX %-5d %s\n", h->pref, h->host);
+	for (size_t k = 0; k < h->naddr; k++) {
+		const struct mx_address *a = &h->addr[k];
+		fprintf(out, "         %-39s %s, DNSSEC %-8s ", a->address, a->family == AF_INET6 ? "AAAA" : "A   ",
+			dnssec_status_name(a->dnssec));
+		if (!a->evaluated) {
+			fputs("not probed\n", out);
+			continue;
+		}
+		col(out, color, a->pass ? SGR_GREEN : SGR_RED);
+		fputs(a->pass ? "pass" : "FAIL", out);
+		col(out, color, SGR_RESET);
+		fputc('\n', out);
+	}
+	if (h->error)
+		fprintf(out, "         %s\n", h->error);
+}
+
+static void render_table(FILE *out, bool color, const struct domain_result *d)
+{
+	fprintf(out, "   What will happen to mail for %s, by the sending server's policy:\n", d->name);
+	fprintf(out, "     %-40s", "MX host[address]");
+	for (int p = 0; p < DOMAIN_NPOLICIES; p++)
+		fprintf(out, " %-9s", policy_name((enum policy)p));
+	fputc('\n', out);
+	for (size_t m = 0; m < d->nmx; m++) {
+		const struct mx_host *h = &d->mx[m];
+		for (size_t k = 0; k < h->naddr; k++) {
+			const struct mx_address *a = &h->addr[k];
+			enum mail_fate unknown[DOMAIN_NPOLICIES] = { FATE_UNKNOWN };
+			char label[600];
+			snprintf(label, sizeof label, "%s[%s]", h->host, a->address);
+			fate_row(out, color, label, a->evaluated ? a->fate : unknown);
+		}
+		if (h->naddr == 0) {
+			enum mail_fate defer[DOMAIN_NPOLICIES];
+			for (int p = 0; p < DOMAIN_NPOLICIES; p++)
+				defer[p] = FATE_DEFER;
+			char label[600];
+			snprintf(label, sizeof label, "%s (no address)", h->host);
+			fate_row(out, color, label, defer);
+		}
+	}
+	fate_row(out, color, "the domain (worst of the above)", d->fate);
+	fprintf(out, "     TLS: %s; clear: %s; defer: %s (the sender retries, e.g. for 24 hours,\n"
+		     "     then sends a non-delivery report); ?: unknown, a probe that decides it did not run.\n",
+		mail_fate_text(FATE_TLS), mail_fate_text(FATE_CLEAR), mail_fate_text(FATE_DEFER));
+	/* why, once per address: at the first level that is not a delivery */
+	for (size_t m = 0; m < d->nmx; m++)
+		for (size_t k = 0; k < d->mx[m].naddr; k++) {
+			const struct mx_address *a = &d->mx[m].addr[k];
+			for (int p = 0; a->evaluated && p < DOMAIN_NPOLICIES; p++) {
+				if (a->fate[p] != FATE_DEFER && a->fate[p] != FATE_UNKNOWN)
+					continue;
+				fprintf(out, "     %s[%s] from %s on: %s\n", d->mx[m].host, a->address,
+					policy_name((enum policy)p), a->fate_reason[p] ? a->fate_reason[p] : "");
+				break;
+			}
+		}
+}
+
+static void render_safe(FILE *out, const struct domain_result *d)
+{
+	char safe[128] = "", unsafe[128] = "";
+	for (int p = 0; p < DOMAIN_NPOLICIES; p++) {
+		char *buf = d->safe[p] ? safe : unsafe;
+		size_t len = strlen(buf);
+		snprintf(buf + len, 128 - len, "%s%s", len ? ", " : "", policy_name((enum policy)p));
+	}
+	if (safe[0])
+		fprintf(out, "   Safe to switch %s to: %s\n", d->name, safe);
+	else
+		fprintf(out, "   No policy level is safe for %s: some mail would be deferred and bounced\n", d->name);
+	if (unsafe[0])
+		fprintf(out, "   Not safe (some mail would be deferred, then bounced, or it is unknown): %s\n", unsafe);
+}
+
+static void render_findings(FILE *out, bool color, const struct probe_result *pr)
+{
+	for (size_t i = 0; i < pr->n; i++) {
+		const struct finding *f = &pr->f[i];
+		col(out, color, f->sev == SEV_WARN ? SGR_YELLOW : "");
+		fprintf(out, "   [%-4s] %s: %s\n", f->sev == SEV_WARN ? "WARN" : f->sev == SEV_FAIL ? "FAIL" : "INFO",
+			f->id, f->title);
+		col(out, color, f->sev == SEV_WARN ? SGR_RESET : "");
+		for (size_t k = 0; k < f->nev; k++)
+			fprintf(out, "          %s = %s\n", f->ev[k].key, f->ev[k].value);
+	}
+}
+
+static void render_domain(FILE *out, bool color, const struct report *r, const struct domain_result *d)
+{
+	col(out, color, SGR_BOLD);
+	fprintf(out, "== Domain %s: ", d->name);
+	switch (d->verdict) {
+	case VERDICT_PASS:
+		fprintf(out, "PASS under policy %s", r->policy ? r->policy : "");
+		break;
+	case VERDICT_FAIL:
+		fprintf(out, "FAIL under policy %s", r->policy ? r->policy : "");
+		break;
+	case VERDICT_NO_MAIL:
+		fputs("accepts no mail (null MX)", out);
+		break;
+	default:
+		fputs("DNS could not tell", out);
+		break;
+	}
+	col(out, color, SGR_RESET);
+	fputc('\n', out);
+	if (d->error)
+		fprintf(out, "   %s\n", d->error);
+	if (d->verdict == VERDICT_NO_MAIL || d->verdict == VERDICT_ERROR)
+		return;
+	fprintf(out, "   %s (DNSSEC %s), in the order mail is tried:\n",
+		d->kind == DOMAIN_IMPLICIT_MX ? "No MX record: the domain's own address" : "MX records",
+		dnssec_status_name(d->dnssec));
+	for (size_t m = 0; m < d->nmx; m++)
+		render_mx(out, color, &d->mx[m]);
+	for (size_t i = 0; i < d->nbroken; i++)
+		fprintf(out, "   Breaks the policy: MX %s, address %s: %s\n", d->broken[i].mx,
+			d->broken[i].address ? d->broken[i].address : "(none)", d->broken[i].reason);
+	render_table(out, color, d);
+	render_safe(out, d);
+	render_findings(out, color, &d->checks);
+}
+
+void render_text_domains(FILE *out, const struct report *r, bool color)
+{
+	for (size_t i = 0; i < r->ndomains; i++) {
+		render_domain(out, color, r, &r->domains[i]);
+		fputc('\n', out);
+	}
+}
