@@ -86,9 +86,30 @@ void scn_err_set(struct scn_err *e, unsigned line, unsigned col, const char *exp
 
 void scn_quote(char *out, size_t outlen, const char *p, size_t n)
 {
-	char *esc = str_escape(p, n, 48);
-	snprintf(out, outlen, "\"%s\"", esc);
-	free(esc);
+	struct buf b;
+	buf_init(&b, 256);
+	buf_append(&b, "\"", 1);
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)p[i];
+		char esc[8];
+		if (b.len > 56) {
+			buf_append(&b, "...", 3);
+			break;
+		}
+		if (c == '"' || c == '\\') {
+			esc[0] = '\\';
+			esc[1] = (char)c;
+			buf_append(&b, esc, 2);
+		} else if (c < 0x20 || c == 0x7f) {
+			snprintf(esc, sizeof esc, "\\x%02X", c);
+			buf_append(&b, esc, 4);
+		} else {
+			buf_append(&b, &p[i], 1);
+		}
+	}
+	buf_append(&b, "\"", 1);
+	snprintf(out, outlen, "%.*s", (int)b.len, b.data);
+	buf_clear(&b);
 }
 
 void scn_tok_clear(struct scn_tok *t)
@@ -182,7 +203,8 @@ static int expand_var(struct scn_lexer *lx, struct buf *b, struct scn_tok *t)
 		n++;
 	if (n == max || name[n] != '}' || !scn_var_name_ok(name, n)) {
 		char got[64];
-		scn_quote(got, sizeof got, lx->line + start, n + 2 < lx->len - start ? n + 2 : lx->len - start);
+		size_t q = n + 2 + (n < max && name[n] == '}' ? 1 : 0);
+		scn_quote(got, sizeof got, lx->line + start, q < lx->len - start ? q : lx->len - start);
 		scn_err_set(lx->err, lx->lineno, col, "a variable such as ${NAME}", "%s", got);
 		return -1;
 	}
@@ -305,7 +327,7 @@ int scn_next(struct scn_lexer *lx, struct scn_tok *t)
 	char c = lx->line[start];
 	if (c == '"')
 		rc = lex_string(lx, t, &b);
-	else if (c == '/')
+	else if (c == '/' && lx->regex_ok)
 		rc = lex_regex(lx, t, &b);
 	else
 		rc = lex_word(lx, t, &b);

@@ -62,6 +62,7 @@ struct scn_lexer {
 	unsigned lineno;
 	const struct scn_vartab *vars;
 	struct scn_err *err;
+	bool regex_ok;  /* a leading / starts a /regex/ (in expect), else a word such as a path */
 };
 
 /* Checks a raw line (without its LF; a CR before it is allowed and

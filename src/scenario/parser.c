@@ -206,8 +206,12 @@ static bool is_finding_id(const char *s)
 	return true;
 }
 
-static bool parse_sev(const char *s, enum severity *out)
+static bool parse_sev(const char *s, enum severity *out, bool allow_error)
 {
+	if (allow_error && strcmp(s, "error") == 0) {
+		*out = SEV_ERROR;
+		return true;
+	}
 	static const struct {
 		const char *name;
 		enum severity sev;
@@ -221,13 +225,14 @@ static bool parse_sev(const char *s, enum severity *out)
 }
 
 /* SEVERITY ID "MESSAGE" */
-static int parse_finding_parts(struct parser *p, enum severity *sev, char **id, char **msg)
+static int parse_finding_parts(struct parser *p, enum severity *sev, char **id, char **msg, bool allow_error)
 {
 	struct scn_tok t;
-	if (next_value(p, &t, false, "a severity: pass, info, warn or fail") < 0)
+	const char *sevs = allow_error ? "a severity: pass, info, warn, fail or error" : "a severity: pass, info, warn or fail";
+	if (next_value(p, &t, false, sevs) < 0)
 		return -1;
-	if (!parse_sev(t.text, sev)) {
-		fail_tok(p, &t, "a severity: pass, info, warn or fail");
+	if (!parse_sev(t.text, sev, allow_error)) {
+		fail_tok(p, &t, sevs);
 		scn_tok_clear(&t);
 		return -1;
 	}
@@ -286,7 +291,7 @@ static int parse_clauses(struct parser *p, struct scn_stmt *st)
 			return -1;
 		}
 		scn_tok_clear(&t);
-		if (parse_finding_parts(p, &o->sev, &o->id, &o->msg) < 0)
+		if (parse_finding_parts(p, &o->sev, &o->id, &o->msg, o == &st->els) < 0)
 			return -1;
 		o->set = true;
 	}
@@ -306,6 +311,7 @@ static int parse_expect(struct parser *p, struct scn_stmt *st, unsigned col)
 {
 	struct scn_expect *ex = &st->ex;
 	struct scn_tok t;
+	p->lx.regex_ok = true;
 	if (scn_next(&p->lx, &t) < 0)
 		return -1;
 	static const char what[] = "a reply code (250, 2xx, 25x), /regex/, capability, no-capability or closed";
@@ -343,18 +349,34 @@ static int parse_expect(struct parser *p, struct scn_stmt *st, unsigned col)
 		goto done;
 	}
 	if (t.kind == TOK_WORD && isdigit((unsigned char)t.text[0])) {
-		if (!parse_code(t.text, &ex->code_lo, &ex->code_hi)) {
-			rc = fail_tok(p, &t, "a reply code such as 250, 2xx or 25x");
-			goto done;
+		/* 250, 2xx, 25x, or alternatives: 4xx,5xx */
+		for (const char *c = t.text;;) {
+			size_t n = strcspn(c, ",");
+			char one[8];
+			if (n >= sizeof one || ex->ncodes == SCN_MAX_CODES || strlen(t.text) >= sizeof ex->code_src)
+				n = 0;
+			snprintf(one, sizeof one, "%.*s", (int)n, c);
+			if (n == 0 || !parse_code(one, &ex->code_lo[ex->ncodes], &ex->code_hi[ex->ncodes])) {
+				rc = fail_tok(p, &t, "a reply code such as 250, 2xx, 25x or 4xx,5xx");
+				goto done;
+			}
+			ex->ncodes++;
+			c += n;
+			if (*c++ == '\0')
+				break;
 		}
+		snprintf(ex->code_src, sizeof ex->code_src, "%s", t.text);
 		scn_tok_clear(&t);
 		if (scn_next(&p->lx, &t) < 0)
 			return -1;
 		if (t.kind == TOK_WORD && isdigit((unsigned char)t.text[0]) && strchr(t.text, '.')) {
-			if (!is_enh(t.text) || t.text[0] - '0' != ex->code_lo / 100) {
+			int cls = ex->code_lo[0] / 100;
+			if (!is_enh(t.text) || t.text[0] - '0' != cls || ex->ncodes != 1) {
 				char e[96];
-				snprintf(e, sizeof e, "an enhanced status code of class %d such as %d.7.1",
-					 ex->code_lo / 100, ex->code_lo / 100);
+				if (ex->ncodes != 1)
+					snprintf(e, sizeof e, "one reply code before an enhanced status code");
+				else
+					snprintf(e, sizeof e, "an enhanced status code of class %d such as %d.7.1", cls, cls);
 				rc = fail_tok(p, &t, e);
 				goto done;
 			}
@@ -692,7 +714,7 @@ static int parse_body(struct parser *p, struct scn_stmt *st, unsigned col)
 	case SCN_QUIT:
 		return expect_end(p);
 	case SCN_FINDING:
-		if (parse_finding_parts(p, &st->sev, &st->arg, &st->arg2) < 0)
+		if (parse_finding_parts(p, &st->sev, &st->arg, &st->arg2, false) < 0)
 			return -1;
 		return expect_end(p);
 	default:
@@ -877,6 +899,7 @@ int scenario_parse(const char *file, const char *text, size_t len, const struct 
 		p.lx.len = end - pos;
 		p.lx.pos = 0;
 		p.lx.lineno = lineno;
+		p.lx.regex_ok = false;
 		if (parse_statement(&p, text + pos, end - pos) < 0) {
 			rc = -1;
 			goto fmt;

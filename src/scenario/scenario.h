@@ -52,7 +52,7 @@ enum scn_op {
 const char *scn_op_name(enum scn_op op);
 
 enum scn_expect_kind {
-	SCN_EXPECT_REPLY,   /* a code, a class, an enhanced code and/or a regex */
+	SCN_EXPECT_REPLY,   /* codes or classes, an enhanced code and/or a regex */
 	SCN_EXPECT_CAP,     /* a keyword in the last EHLO reply */
 	SCN_EXPECT_NO_CAP,
 	SCN_EXPECT_CLOSED,  /* the server closed the connection */
@@ -60,7 +60,10 @@ enum scn_expect_kind {
 
 struct scn_expect {
 	enum scn_expect_kind kind;
-	int code_lo, code_hi; /* 0, 0: any code */
+#define SCN_MAX_CODES 4
+	size_t ncodes;        /* 0: any code; else one of these ranges */
+	int code_lo[SCN_MAX_CODES], code_hi[SCN_MAX_CODES];
+	char code_src[32];    /* as written: "250", "4xx,5xx" */
 	char enh[16];         /* "" or "5.7.0" */
 	bool has_re;
 	regex_t re;           /* REG_EXTENDED | REG_NOSUB | REG_NEWLINE */
