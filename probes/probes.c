@@ -11,6 +11,7 @@ extern const struct probe probe_expiry;
 extern const struct probe probe_names;
 extern const struct probe probe_revocation;
 extern const struct probe probe_diagnose;
+extern const struct probe probe_mtls;
 
 const struct probe *const probe_table[] = {
 	&probe_starttls, /* STARTTLS, TLS parameters, capabilities across TLS */
@@ -18,6 +19,7 @@ const struct probe *const probe_table[] = {
 	&probe_expiry,   /* validity periods of every certificate, days left */
 	&probe_names,    /* RFC 6125: the host and every --expect-name */
 	&probe_revocation, /* CRL, OCSP, stapling, must-staple */
+	&probe_mtls,     /* client-certificate request, demand, acceptance */
 	&probe_diagnose, /* where a failed session broke, and why */
 	NULL,
 };

@@ -24,6 +24,7 @@
 #include "lab/lab.h"
 #include "net/target.h"
 #include "report/render.h"
+#include "tls/identity.h"
 #include "util/util.h"
 
 #define EXIT_USAGE 2
@@ -66,6 +67,15 @@ static const char usage_text[] =
 	"      --warn-days N      warn when a certificate expires within N days (default 30)\n"
 	"      --at TIME          judge certificates at TIME: 2026-11-30T12:00:00Z or @EPOCH\n"
 	"      --expect-name NAME the certificate must also cover NAME (repeatable)\n"
+	"      --revocation MODE  soft (default): a revocation status that cannot be had warns;\n"
+	"                         hard: it fails; off: revocation is not checked\n"
+	"      --crl-file FILE    a CRL (DER or PEM) to check certificates against, besides the\n"
+	"                         ones fetched from their distribution points (repeatable)\n"
+	"      --client-cert FILE our client certificate (PEM, leaf first) for the mtls probe\n"
+	"      --client-key FILE  its private key (PEM, unencrypted)\n"
+	"      --pkcs12 FILE      our client certificate and key from a PKCS#12 (PFX) file\n"
+	"      --pkcs12-password-file FILE  the PKCS#12 password: first line of FILE\n"
+	"                         (or MXPROBE_PKCS12_PASSWORD in the environment; never on the command line)\n"
 	"      --revocation MODE  soft (default): a revocation status that cannot be had warns;\n"
 	"                         hard: it fails; off: revocation is not checked\n"
 	"      --crl-file FILE    a CRL (DER or PEM) to check certificates against, besides the\n"
@@ -197,6 +207,7 @@ ok:
 
 enum { OPT_TARGET_TIMEOUT = 256, OPT_SNI, OPT_PROBES, OPT_NO_COLOR, OPT_CA_FILE, OPT_WARN_DAYS, OPT_AT,
        OPT_EXPECT_NAME };
+enum { OPT_CLIENT_CERT = 400, OPT_CLIENT_KEY, OPT_PKCS12, OPT_PKCS12_PASSWORD_FILE };
 enum { OPT_DOMAIN = 500, OPT_RESOLVER };
 enum { OPT_REVOCATION = 700, OPT_CRL_FILE };
 
@@ -215,6 +226,14 @@ static const struct option long_opts[] = {
 	{ "warn-days", required_argument, NULL, OPT_WARN_DAYS },
 	{ "at", required_argument, NULL, OPT_AT },
 	{ "expect-name", required_argument, NULL, OPT_EXPECT_NAME },
+	{ "revocation", required_argument, NULL, OPT_REVOCATION },
+	{ "crl-file", required_argument, NULL, OPT_CRL_FILE },
+	{ "domain", required_argument, NULL, OPT_DOMAIN },
+	{ "resolver", required_argument, NULL, OPT_RESOLVER },
+	{ "client-cert", required_argument, NULL, OPT_CLIENT_CERT },
+	{ "client-key", required_argument, NULL, OPT_CLIENT_KEY },
+	{ "pkcs12", required_argument, NULL, OPT_PKCS12 },
+	{ "pkcs12-password-file", required_argument, NULL, OPT_PKCS12_PASSWORD_FILE },
 	{ "domain", required_argument, NULL, OPT_DOMAIN },
 	{ "resolver", required_argument, NULL, OPT_RESOLVER },
 	{ "revocation", required_argument, NULL, OPT_REVOCATION },
@@ -233,7 +252,77 @@ struct cli {
 	const char *domains[CLI_MAX_DOMAINS];
 	size_t ndomains;
 	char resolver[96]; /* libunbound's "IP@PORT"; "" = /etc/resolv.conf */
+	/* our client certificate (mtls probe) */
+	const char *client_cert, *client_key, *pkcs12, *pkcs12_password_file;
+	struct tls_identity *identity;
 };
+
+static const char *identity_flag_name(int c)
+{
+	for (const struct option *o = long_opts; o->name; o++)
+		if (o->val == c)
+			return o->name;
+	return "?";
+}
+
+/* The PKCS#12 password: the first line of --pkcs12-password-file, else
+ * MXPROBE_PKCS12_PASSWORD, else none. Never from argv, where every user
+ * of the machine can read it (ps). 0, or -1 with err set. */
+static int read_password(const struct cli *cl, char **out, char *err, size_t errlen)
+{
+	*out = NULL;
+	if (!cl->pkcs12_password_file) {
+		const char *env = getenv("MXPROBE_PKCS12_PASSWORD");
+		*out = env ? xstrdup(env) : NULL;
+		return 0;
+	}
+	FILE *fp = fopen(cl->pkcs12_password_file, "r");
+	if (!fp) {
+		snprintf(err, errlen, "--pkcs12-password-file %s: %s", cl->pkcs12_password_file, strerror(errno));
+		return -1;
+	}
+	char line[1024];
+	if (!fgets(line, sizeof line, fp))
+		line[0] = '\0';
+	fclose(fp);
+	line[strcspn(line, "\r\n")] = '\0';
+	*out = xstrdup(line);
+	explicit_bzero(line, sizeof line);
+	return 0;
+}
+
+/* Loads our client certificate if one was given: 0, or an exit status. */
+static int load_identity(struct cli *cl)
+{
+	char err[512] = "";
+	if (cl->pkcs12 && (cl->client_cert || cl->client_key))
+		return usage_error("--pkcs12 and --client-cert/--client-key: give one or the other");
+	if (!cl->pkcs12 && (!cl->client_cert) != (!cl->client_key))
+		return usage_error("--client-cert and --client-key go together");
+	if (cl->pkcs12_password_file && !cl->pkcs12)
+		return usage_error("--pkcs12-password-file needs --pkcs12");
+	int rc = 0;
+	if (cl->pkcs12) {
+		char *pass = NULL;
+		if (read_password(cl, &pass, err, sizeof err) < 0) {
+			fprintf(stderr, "mxprobe: %s\n", err);
+			return EXIT_USAGE;
+		}
+		rc = tls_identity_load_pkcs12(cl->pkcs12, pass, &cl->identity, err, sizeof err);
+		if (pass) {
+			explicit_bzero(pass, strlen(pass));
+			free(pass);
+		}
+	} else if (cl->client_cert) {
+		rc = tls_identity_load_pem(cl->client_cert, cl->client_key, &cl->identity, err, sizeof err);
+	}
+	if (rc < 0) {
+		fprintf(stderr, "mxprobe: %s\n", err);
+		return EXIT_USAGE;
+	}
+	cl->opt.client_identity = cl->identity;
+	return -1;
+}
 
 /* Parses flags from argv[optind...]; returns 0, or an exit status. */
 static int parse_flags(struct cli *cl, int argc, char **argv)
@@ -310,6 +399,17 @@ static int parse_flags(struct cli *cl, int argc, char **argv)
 		case OPT_RESOLVER:
 			if (dns_resolver_arg_parse(optarg, cl->resolver, sizeof cl->resolver) < 0)
 				return usage_error("--resolver '%s': expected IP or IP:PORT ([IPv6]:PORT)", optarg);
+			break;
+		case OPT_CLIENT_CERT:
+		case OPT_CLIENT_KEY:
+		case OPT_PKCS12:
+		case OPT_PKCS12_PASSWORD_FILE:
+			if (access(optarg, R_OK) != 0)
+				return usage_error("--%s '%s': %s", identity_flag_name(c), optarg, strerror(errno));
+			*(c == OPT_CLIENT_CERT	  ? &cl->client_cert
+			  : c == OPT_CLIENT_KEY	  ? &cl->client_key
+			  : c == OPT_PKCS12	  ? &cl->pkcs12
+						  : &cl->pkcs12_password_file) = optarg;
 			break;
 		case OPT_EXPECT_NAME:
 			if (!ehlo_name_ok(optarg))
@@ -419,6 +519,11 @@ int cli_main(int argc, char **argv)
 		return rc;
 	if (!cl.opt.ehlo_name)
 		cl.opt.ehlo_name = cl.ehlo_owned = default_ehlo_name();
+	rc = load_identity(&cl);
+	if (rc >= 0) {
+		free(cl.ehlo_owned);
+		return rc;
+	}
 
 	struct report rep;
 	report_init(&rep);
@@ -476,5 +581,6 @@ int cli_main(int argc, char **argv)
 out:
 	report_clear(&rep);
 	free(cl.ehlo_owned);
+	tls_identity_free(cl.identity);
 	return status;
 }

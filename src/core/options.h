@@ -13,6 +13,8 @@ int policy_parse(const char *s, enum policy *out); /* 0 or -1 */
 
 enum out_format { FORMAT_TEXT, FORMAT_JSON, FORMAT_LOG };
 
+struct tls_identity; /* tls/identity.h */
+
 /* Whether "could not check revocation" warns (soft), fails (hard), or
  * revocation is not checked at all (off). */
 enum revocation_mode { REVOCATION_SOFT, REVOCATION_HARD, REVOCATION_OFF };
@@ -44,6 +46,9 @@ struct mx_options {
 #define MX_MAX_CRL_FILES 16
 	const char *crl_files[MX_MAX_CRL_FILES]; /* --crl-file, in order */
 	size_t n_crl_files;
+	/* mtls probe: our client certificate (--client-cert/--client-key or
+	 * --pkcs12), loaded by the cli; NULL = none */
+	const struct tls_identity *client_identity;
 };
 
 /* The instant certificates are judged at: --at, else "now". */

@@ -371,6 +371,7 @@ void session_run(const struct mx_options *opt, const struct target_spec *spec, s
 		transcript_addf(&t->tr, TR_EVENT, "Session: %s", sp->label);
 	f->attempted = true;
 	f->tls_alert = -1;
+	f->late_alert = -1;
 
 	struct addrinfo *ai = NULL;
 	char *detail = NULL;
@@ -403,5 +404,7 @@ void session_run(const struct mx_options *opt, const struct target_spec *spec, s
 	f->connected = true;
 	f->local = xstrdup(s.c.local);
 	run_dialogue(&s, spec);
+	if (f->tls_ok && s.c.last_alert >= 0)
+		f->late_alert = s.c.last_alert;
 	session_close(&s);
 }

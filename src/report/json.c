@@ -229,6 +229,17 @@ static json_t *jtls_error(const struct session_facts *f)
 			 alert ? jstr(f->tls_alert_name) : json_null());
 }
 
+/* The CertificateRequest (mtls probe); null when none came. */
+static json_t *jccert_request(const struct session_facts *f)
+{
+	const struct tls_params *t = &f->tls;
+	if (!t->cert_requested)
+		return json_null();
+	return json_pack("{s:o, s:o, s:o, s:b}", "ca_names", jstrvec(&t->ccert_ca_names), "certificate_types",
+			 jstrvec(&t->ccert_types), "signature_algorithms", jstrvec(&t->ccert_sig_algs),
+			 "certificate_sent", t->ccert_sent);
+}
+
 static json_t *jsession(const struct session_facts *f)
 {
 	json_t *r421 = f->r421.code == 0
@@ -238,7 +249,7 @@ static json_t *jsession(const struct session_facts *f)
 	json_t *slow = !f->slow ? json_null()
 				: json_pack("{s:s, s:o}", "step", session_step_id(f->slow_step),
 					    "ms", jms(f->slow_us));
-	return json_pack(
+	json_t *o = json_pack(
 		"{s:o, s:o, s:b, s:o, s:s, s:o, s:o, s:o, s:o, s:b, s:o, s:{s:o, s:o}, s:o,"
 		" s:b, s:b, s:b, s:o, s:o, s:o, s:o, s:o, s:o}",
 		"remote", jstr(f->remote), "local", jstr(f->local), "connected", f->connected,
@@ -251,6 +262,12 @@ static json_t *jsession(const struct session_facts *f)
 		"tls_attempted", f->tls_attempted, "tls_ok", f->tls_ok, "tls", jtls(f),
 		"tls_error", jtls_error(f), "ehlo_tls", jreply(&f->ehlo_tls), "quit",
 		jreply(&f->quit), "reply_421", r421, "slow", slow);
+	if (o) {
+		json_object_set_new(o, "client_cert_request", jccert_request(f));
+		json_object_set_new(o, "alert_after_handshake",
+				    f->late_alert >= 0 ? jint(f->late_alert) : json_null());
+	}
+	return o;
 }
 
 static json_t *jevidence(const struct finding *fd)

@@ -96,6 +96,17 @@ static bool is_handshake_event(const struct tr_entry *e)
 	       strncmp(e->text, handshake_event, sizeof handshake_event - 1) == 0;
 }
 
+/* The session whose handshake completed at transcript entry i, if kept. */
+static const struct session_facts *session_at(const struct target_result *t, size_t i)
+{
+	if (t->facts.tr_handshake_entry == i + 1)
+		return &t->facts;
+	for (size_t k = 0; k < t->n_more_sessions; k++)
+		if (t->more_sessions[k].tr_handshake_entry == i + 1)
+			return &t->more_sessions[k];
+	return NULL;
+}
+
 static void render_target(FILE *out, const struct report *r, const struct target_result *t)
 {
 	static const char marks[] = { [TR_SENT] = '>', [TR_RECV] = '<', [TR_EVENT] = '*' };
@@ -108,20 +119,18 @@ static void render_target(FILE *out, const struct report *r, const struct target
 				  t->facts.local ? t->facts.local : "-");
 	put_line(out, '#', session, NULL);
 	free(session);
-	if (t->domain && t->mx_host) {
-		char *dom = t->mx_pref >= 0 ? xasprintf("Domain: %s MX %d %s", t->domain, t->mx_pref, t->mx_host)
-					    : xasprintf("Domain: %s (no MX: its own address)", t->domain);
-		put_line(out, '#', dom, NULL);
-		free(dom);
-	}
 
-	/* The chain belongs to the standard session: shown once, before the
-	 * first completed handshake (later probes' handshakes may have
-	 * seen other certificates, which the model does not keep). */
+	/* Each session's certificates go before its own completed handshake;
+	 * the standard session's, without that mark, before the first one. A
+	 * probe's session the model does not keep shows none. */
 	bool certs_shown = false;
 	for (size_t i = 0; i < t->tr.n; i++) {
 		const struct tr_entry *e = &t->tr.e[i];
-		if (!certs_shown && is_handshake_event(e)) {
+		const struct session_facts *sf = session_at(t, i);
+		if (sf && is_handshake_event(e)) {
+			put_cert_blocks(out, sf);
+			certs_shown |= sf == &t->facts;
+		} else if (!certs_shown && is_handshake_event(e) && t->facts.tr_handshake_entry == 0) {
 			put_cert_blocks(out, &t->facts);
 			certs_shown = true;
 		}

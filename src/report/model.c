@@ -1,5 +1,6 @@
 /* \summary: the results model: construction and cleanup. */
 #include "report/model.h"
+
 #include "report/domain.h"
 
 #include <stdarg.h>
@@ -112,6 +113,9 @@ void tls_params_clear(struct tls_params *tp)
 	for (size_t i = 0; i < tp->n_staples; i++)
 		free(tp->staples[i].der);
 	free(tp->staples);
+	strvec_clear(&tp->ccert_ca_names);
+	strvec_clear(&tp->ccert_types);
+	strvec_clear(&tp->ccert_sig_algs);
 	memset(tp, 0, sizeof *tp);
 }
 
@@ -159,6 +163,7 @@ void session_facts_clear(struct session_facts *f)
 	reply_info_clear(&f->r421);
 	memset(f, 0, sizeof *f);
 	f->tls_alert = -1;
+	f->late_alert = -1;
 }
 
 /* ---- findings ---- */
@@ -277,6 +282,7 @@ struct target_result *report_add_target(struct report *r)
 	}
 	struct target_result *t = xcalloc(1, sizeof *t);
 	t->facts.tls_alert = -1;
+	t->facts.late_alert = -1;
 	transcript_init(&t->tr);
 	r->t[r->n++] = t;
 	return t;
@@ -294,6 +300,9 @@ void probe_result_clear(struct probe_result *pr)
 
 static void target_free(struct target_result *t)
 {
+	for (size_t i = 0; i < t->n_more_sessions; i++)
+		session_facts_clear(&t->more_sessions[i]);
+	free(t->more_sessions);
 	free(t->domain);
 	free(t->mx_host);
 	free(t->input);

@@ -95,6 +95,12 @@ struct tls_params {
 	 * where none came. NULL/0 when the server stapled nothing. */
 	struct ocsp_staple *staples;
 	size_t n_staples;
+	/* The CertificateRequest, as it came (RFC 8446 section 4.3.2, RFC 5246
+	 * section 7.4.4); empty unless cert_requested. */
+	struct strvec ccert_ca_names;  /* acceptable CAs, printed DNs; empty = any */
+	struct strvec ccert_types;     /* certificate (key) types: "RSA", "ECDSA" */
+	struct strvec ccert_sig_algs;  /* signature algorithms, when the library tells */
+	bool ccert_sent;               /* we presented a certificate */
 };
 void tls_params_clear(struct tls_params *tp);
 
@@ -109,6 +115,11 @@ struct smtp_caps {
 	struct strvec auth_mechs; /* upper-case */
 	struct strvec unknown;    /* keywords we do not interpret, as sent */
 	struct strvec lines;      /* every capability line after the greeting */
+	/* POP3 and IMAP (proto/pop3.h, proto/imap.h): lines holds the CAPA
+	 * lines / CAPABILITY atoms; starttls is STLS / STARTTLS; auth and
+	 * auth_mechs are POP3's SASL line / IMAP's AUTH= atoms. */
+	bool logindisabled;       /* IMAP LOGINDISABLED (RFC 3501 section 6.2.3) */
+	bool pop3_user;           /* POP3 USER: USER/PASS login (RFC 2449 section 6.3) */
 };
 void smtp_caps_clear(struct smtp_caps *c);
 
@@ -189,6 +200,8 @@ struct session_facts {
 	bool slow;               /* a reply took unusually long (tarpit?) */
 	enum session_step slow_step;
 	int64_t slow_us;
+	int late_alert;          /* alert received after the handshake (TLS 1.3 refusals), -1 if none */
+	size_t tr_handshake_entry; /* 1 + index of this session's "TLS handshake complete" transcript entry; 0 = none */
 };
 void session_facts_clear(struct session_facts *f);
 
@@ -260,6 +273,10 @@ struct target_result {
 	char *domain;
 	char *mx_host;
 	int mx_pref;
+	/* Further sessions a probe kept (the mtls probe's session with our
+	 * certificate), for renderers: the log shows their certificate blocks. */
+	struct session_facts *more_sessions;
+	size_t n_more_sessions;
 };
 
 struct probe_result *target_add_probe(struct target_result *t, const char *name, const char *title);

@@ -3,13 +3,16 @@
 #include "tls/tls.h"
 
 #include <errno.h>
+#include <gnutls/abstract.h>
 #include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
 #include "pki/certinfo.h"
+#include "tls/identity.h"
 #include "util/err.h"
 
 static ssize_t push(gnutls_transport_ptr_t ptr, const void *data, size_t n)
@@ -65,7 +68,7 @@ static void collect_params(gnutls_session_t s, struct tls_params *tp)
 	tp->ext_master_secret = flags & GNUTLS_SFLAGS_EXT_MASTER_SECRET;
 	tp->resumed = gnutls_session_is_resumed(s);
 	tp->ocsp_stapled = gnutls_ocsp_status_request_is_checked(s, GNUTLS_OCSP_SR_IS_AVAIL) != 0;
-	tp->cert_requested = gnutls_certificate_client_get_request_status(s) != 0;
+	tp->cert_requested = tp->cert_requested || gnutls_certificate_client_get_request_status(s) != 0;
 }
 
 static void collect_chain(gnutls_session_t s, struct session_facts *f)
@@ -102,8 +105,88 @@ static void collect_staples(gnutls_session_t s, struct tls_params *tp)
 	}
 }
 
+/* What the client-certificate callback needs; lives for one handshake. */
+struct ccert_ctx {
+	struct session_facts *f;
+	const struct tls_identity *id;
+	struct transcript *tr;
+};
+
+/* The CertificateRequest's contents, into the facts (RFC 5246 section
+ * 7.4.4: certificate_types, supported_signature_algorithms,
+ * certificate_authorities; RFC 8446 section 4.3.2 carries the last two as
+ * extensions). */
+static void record_request(gnutls_session_t s, const struct gnutls_cert_retr_st *info, struct tls_params *tp)
+{
+	strvec_clear(&tp->ccert_ca_names);
+	strvec_clear(&tp->ccert_types);
+	strvec_clear(&tp->ccert_sig_algs);
+	for (unsigned i = 0; i < info->nreqs && i < 256; i++) {
+		gnutls_datum_t d = { NULL, 0 };
+		if (gnutls_x509_rdn_get2(&info->req_ca_rdn[i], &d, 0) < 0) {
+			strvec_push(&tp->ccert_ca_names, "(undecodable name)");
+			continue;
+		}
+		strvec_push_owned(&tp->ccert_ca_names, str_escape(d.data, d.size, 2048));
+		gnutls_free(d.data);
+	}
+	for (unsigned i = 0; i < info->pk_algos_length && i < 64; i++) {
+		const char *n = gnutls_pk_get_name(info->pk_algos[i]);
+		if (n && !strvec_contains_ci(&tp->ccert_types, n))
+			strvec_push(&tp->ccert_types, n);
+	}
+	for (unsigned i = 0; i < 128; i++) {
+		gnutls_sign_algorithm_t a;
+		if (gnutls_sign_algorithm_get_requested(s, i, &a) < 0)
+			break;
+		const char *n = gnutls_sign_get_name(a);
+		if (n && !strvec_contains_ci(&tp->ccert_sig_algs, n))
+			strvec_push(&tp->ccert_sig_algs, n);
+	}
+}
+
+/* Runs only when the server sends a CertificateRequest (shared/FACTS.md). */
+static int retrieve_ccert(gnutls_session_t s, const struct gnutls_cert_retr_st *info, gnutls_pcert_st **certs,
+			  unsigned *ncerts, gnutls_ocsp_data_st **ocsp, unsigned *nocsp, gnutls_privkey_t *key,
+			  unsigned *flags)
+{
+	struct ccert_ctx *cc = gnutls_session_get_ptr(s);
+	*certs = NULL;
+	*ncerts = 0;
+	*ocsp = NULL;
+	*nocsp = 0;
+	*key = NULL;
+	*flags = 0;
+	if (!cc)
+		return 0;
+	struct tls_params *tp = &cc->f->tls;
+	tp->cert_requested = true;
+	record_request(s, info, tp);
+	char *names = tp->ccert_ca_names.n ? strvec_join(&tp->ccert_ca_names, "; ") : xstrdup("any");
+	transcript_addf(cc->tr, TR_EVENT, "Client certificate requested; acceptable CAs: %s", names);
+	free(names);
+	if (!cc->id) {
+		transcript_add(cc->tr, TR_EVENT, "Sending no client certificate");
+		return 0;
+	}
+	tls_identity_gnutls(cc->id, certs, ncerts, key);
+	tp->ccert_sent = true;
+	size_t n = 0;
+	const struct cert_info *ch = tls_identity_chain(cc->id, &n);
+	struct session_facts *f = cc->f;
+	if (!f->client_chain && n) {
+		f->client_chain = xcalloc(n, sizeof *f->client_chain);
+		for (size_t i = 0; i < n; i++)
+			if (cert_info_from_der(ch[i].der, ch[i].der_len, &f->client_chain[f->client_chain_len]) == 0)
+				f->client_chain_len++;
+	}
+	transcript_addf(cc->tr, TR_EVENT, "Sending client certificate: %s", n ? ch[0].subject : "?");
+	return 0;
+}
+
 int tls_client_handshake(struct conn *c, const struct tls_opts *o, struct session_facts *f, int64_t deadline)
 {
+	struct ccert_ctx cc = { .f = f, .id = o->identity, .tr = c->tr };
 	gnutls_certificate_credentials_t cred = NULL;
 	int rc = 0, grc = 0;
 	f->tls_attempted = true;
@@ -120,6 +203,8 @@ int tls_client_handshake(struct conn *c, const struct tls_opts *o, struct sessio
 	if (grc < 0)
 		goto tls_failed;
 	gnutls_credentials_set(c->tls, GNUTLS_CRD_CERTIFICATE, cred);
+	gnutls_certificate_set_retrieve_function3(cred, retrieve_ccert);
+	gnutls_session_set_ptr(c->tls, &cc);
 	if (o->sni) {
 		gnutls_server_name_set(c->tls, GNUTLS_NAME_DNS, o->sni, strlen(o->sni));
 		f->tls.sni = xstrdup(o->sni);
@@ -160,6 +245,7 @@ int tls_client_handshake(struct conn *c, const struct tls_opts *o, struct sessio
 	transcript_addf(c->tr, TR_EVENT, "TLS handshake complete: %s, %s%s%s (%.1f ms)", f->tls.protocol,
 			f->tls.cipher_suite, f->tls.group ? ", " : "", f->tls.group ? f->tls.group : "",
 			(double)f->tls.handshake_us / 1000.0);
+	f->tr_handshake_entry = c->tr ? c->tr->n : 0;
 	goto out;
 
 tls_failed:
@@ -183,6 +269,9 @@ tls_failed:
 	if (c->tls)
 		collect_chain(c->tls, f);
 out:
+	/* cc lives on this stack; no later callback may see it. */
+	if (c->tls)
+		gnutls_session_set_ptr(c->tls, NULL);
 	/* GnuTLS only borrows the credentials: they live as long as the
 	 * connection, and conn_close() frees both. */
 	if (c->tls)

@@ -11,6 +11,8 @@
 #include "net/conn.h"
 #include "report/model.h"
 
+struct tls_identity; /* tls/identity.h */
+
 /* The default: every version the library has, so that an old server is
  * reached and reported rather than refused. */
 #define TLS_DEFAULT_PRIORITY "NORMAL:+VERS-TLS1.1:+VERS-TLS1.0"
@@ -18,6 +20,7 @@
 struct tls_opts {
 	const char *sni;       /* NULL: send none (IP-literal targets, RFC 6066 section 3) */
 	const char *priority;  /* NULL: TLS_DEFAULT_PRIORITY */
+	const struct tls_identity *identity; /* NULL: send no client certificate when asked */
 };
 
 /* Runs the handshake on c, whose plaintext input buffer must be empty.

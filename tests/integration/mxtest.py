@@ -295,6 +295,103 @@ class Pki:
         c.serial = self._serial
         return c
 
+    # -- revocation (issue 3): the `openssl ca` database all of this PKI's
+    # certificates are in (index.txt) also drives CRLs and `openssl ocsp`.
+
+    def _ca_cnf(self):
+        cfg = os.path.join(self.dir, "ca-db.cnf")
+        with open(cfg, "w") as f:
+            f.write("[ca]\ndefault_ca = test_ca\n[test_ca]\n"
+                    "database = %s\nnew_certs_dir = %s\nserial = %s\n"
+                    "default_md = sha256\npolicy = policy_any\nunique_subject = no\n"
+                    "[policy_any]\ncommonName = supplied\n[crl_ext]\n"
+                    "authorityKeyIdentifier = keyid\n"
+                    % (os.path.join(self.dir, "index.txt"), os.path.join(self.dir, "newcerts"),
+                       os.path.join(self.dir, "serial")))
+        return cfg
+
+    def revoke(self, cert, issuer, reason="keyCompromise"):
+        """Marks cert revoked (with a CRLReason) in the database."""
+        run(["openssl", "ca", "-batch", "-config", self._ca_cnf(), "-revoke", cert.cert,
+             "-cert", issuer.cert, "-keyfile", issuer.key, "-crl_reason", reason])
+
+    def gen_crl(self, issuer, out, days=7, der=True):
+        """A CRL signed by issuer listing every revoked entry of the
+        database, valid from now for `days`; DER (as distribution points
+        serve it) or PEM."""
+        pem = out + ".pem" if der else out
+        run(["openssl", "ca", "-batch", "-config", self._ca_cnf(), "-gencrl", "-cert",
+             issuer.cert, "-keyfile", issuer.key, "-crldays", str(days), "-crlexts", "crl_ext",
+             "-out", pem])
+        if der:
+            run(["openssl", "crl", "-in", pem, "-outform", "DER", "-out", out])
+        return out
+
+    def ocsp_respond(self, issuer, signer, req_path, resp_path, days=1):
+        """Answers one OCSP request file from the database with `openssl
+        ocsp` (no listener: the caller's loopback front does HTTP). The
+        request's nonce is copied into the response."""
+        run(["openssl", "ocsp", "-index", os.path.join(self.dir, "index.txt"), "-CA", issuer.cert,
+             "-rsigner", signer.cert, "-rkey", signer.key, "-reqin", req_path, "-respout",
+             resp_path, "-ndays", str(days)], timeout=20)
+        return resp_path
+
+
+class PartnerPki(Pki):
+    """The sending partner's PKI, distinct from the server's (mutual TLS,
+    issue 4): its own root with a client leaf (clientAuth EKU), a leaf from
+    a third CA, an expired client leaf, one without clientAuth, and the good
+    one as PKCS#12 (openssl pkcs12 -export -passout file:...) plus a damaged
+    copy.  The password is PASSWORD, in `password_file`; tests check that it
+    appears in no output."""
+
+    PASSWORD = "pfx-Pa55-never-shown"
+    CA_EXTS = ["basicConstraints=critical,CA:TRUE",
+               "keyUsage=critical,keyCertSign,cRLSign",
+               "subjectKeyIdentifier=hash"]
+
+    def __init__(self, directory):  # pylint: disable=super-init-not-called
+        self.dir = directory
+        os.makedirs(os.path.join(directory, "newcerts"), exist_ok=True)
+        self._serial = 0x5000
+        self.root = self._make("partner-root", "/O=Partner Bank/CN=Partner Bank Root CA", None,
+                               self.CA_EXTS)
+        self.other_root = self._make("other-root", "/O=Elsewhere Ltd/CN=Elsewhere Root CA", None,
+                                     self.CA_EXTS)
+        self.client = self.make_client("client", self.root, "relay.partner.example")
+        self.client_other = self.make_client("client-other", self.other_root,
+                                             "relay.elsewhere.example")
+        self.client_expired = self.make_client("client-expired", self.root,
+                                               "old.partner.example", start_days=-60, days=-2)
+        self.client_noauth = self.make_client("client-noauth", self.root,
+                                              "web.partner.example", eku="serverAuth")
+        self.password_file = os.path.join(directory, "p12.pass")
+        with open(self.password_file, "w") as f:
+            f.write(self.PASSWORD + "\n")
+        self.p12 = os.path.join(directory, "client.p12")
+        run(["openssl", "pkcs12", "-export", "-in", self.client.cert, "-inkey", self.client.key,
+             "-certfile", self.root.cert, "-name", "partner client", "-out", self.p12,
+             "-passout", "file:" + self.password_file])
+        self.p12_corrupt = os.path.join(directory, "client-corrupt.p12")
+        with open(self.p12, "rb") as f:
+            data = bytearray(f.read())
+        mid = len(data) // 2
+        data[mid:mid + 16] = bytes(16)
+        with open(self.p12_corrupt, "wb") as f:
+            f.write(bytes(data[:len(data) - 40]))
+        self.wrong_password_file = os.path.join(directory, "wrong.pass")
+        with open(self.wrong_password_file, "w") as f:
+            f.write("not-the-password\n")
+
+    def make_client(self, name, issuer, cn, eku="clientAuth,serverAuth", start_days=-1, days=365):
+        return self._make(name, "/O=Partner Bank/CN=" + cn, issuer,
+                          ["basicConstraints=critical,CA:FALSE",
+                           "keyUsage=critical,digitalSignature",
+                           "extendedKeyUsage=" + eku,
+                           "subjectAltName=DNS:" + cn,
+                           "subjectKeyIdentifier=hash",
+                           "authorityKeyIdentifier=keyid"], start_days=start_days, days=days)
+
 
 # --------------------------------------------------------------------------
 # Loopback helpers
