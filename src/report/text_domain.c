@@ -56,7 +56,7 @@ static void render_mx(FILE *out, bool color, const struct mx_host *h)
 		fprintf(out, "     MX %-5d %s\n", h->pref, h->host);
 	for (size_t k = 0; k < h->naddr; k++) {
 		const struct mx_address *a = &h->addr[k];
-		fprintf(out, "         %-39s %s, DNSSEC %-8s ", a->address, a->family == AF_INET6 ? "AAAA" : "A   ",
+		fprintf(out, "         %-39s %-4s  DNSSEC %-8s  ", a->address, a->family == AF_INET6 ? "AAAA" : "A",
 			dnssec_status_name(a->dnssec));
 		if (!a->evaluated) {
 			fputs("not probed\n", out);
@@ -97,8 +97,9 @@ static void render_table(FILE *out, bool color, const struct domain_result *d)
 		}
 	}
 	fate_row(out, color, "the domain (worst of the above)", d->fate);
-	fprintf(out, "     TLS: %s; clear: %s; defer: %s (the sender retries, e.g. for 24 hours,\n"
-		     "     then sends a non-delivery report); ?: unknown, a probe that decides it did not run.\n",
+	fprintf(out, "     TLS: %s; clear: %s; ?: unknown (a probe that decides it did not run);\n"
+		     "     defer: %s\n"
+		     "     (the sender keeps retrying, Exchange Online for 24 hours, then sends a non-delivery report)\n",
 		mail_fate_text(FATE_TLS), mail_fate_text(FATE_CLEAR), mail_fate_text(FATE_DEFER));
 	/* why, once per address: at the first level that is not a delivery */
 	for (size_t m = 0; m < d->nmx; m++)
