@@ -11,6 +11,12 @@ extern const struct probe probe_expiry;
 extern const struct probe probe_names;
 extern const struct probe probe_revocation;
 extern const struct probe probe_diagnose;
+extern const struct probe probe_auth;
+extern const struct probe probe_stripping;
+extern const struct probe probe_access;
+extern const struct probe probe_require_tls;
+extern const struct probe probe_relay;
+extern const struct probe probe_injection;
 extern const struct probe probe_mtls;
 
 const struct probe *const probe_table[] = {
@@ -21,8 +27,28 @@ const struct probe *const probe_table[] = {
 	&probe_revocation, /* CRL, OCSP, stapling, must-staple */
 	&probe_mtls,     /* client-certificate request, demand, acceptance */
 	&probe_diagnose, /* where a failed session broke, and why */
+	&probe_auth,     /* AUTH before/after TLS; a real AUTH with --auth-user */
+	&probe_stripping, /* STARTTLS mangled or hidden by a middlebox */
+	&probe_access,   /* connection control: --expect-refused */
+	&probe_require_tls, /* opt-in: MAIL before STARTTLS must get 530 */
+	&probe_relay,    /* opt-in: RCPT to a foreign domain without AUTH */
+	&probe_injection, /* opt-in: STARTTLS command injection */
 	NULL,
 };
+
+bool probe_list_has(const char *list, const char *name)
+{
+	size_t n = strlen(name);
+	for (const char *p = list; *p;) {
+		size_t len = strcspn(p, ",");
+		if (len == n && strncasecmp(p, name, n) == 0)
+			return true;
+		p += len;
+		if (*p == ',')
+			p++;
+	}
+	return false;
+}
 
 const struct probe *probe_find(const char *name)
 {

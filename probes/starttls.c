@@ -196,23 +196,7 @@ static void judge_caps(struct probe_ctx *ctx)
 				      "TLS omits STARTTLS.");
 	}
 	if (!fa->implicit_tls && pl->valid) {
-		if (tl->auth && !pl->auth) {
-			f = probe_result_add(ctx->pr, "caps.auth-after-tls", SEV_PASS,
-					     "AUTH offered only after TLS: passwords never cross in clear");
-			char *m = strvec_join(&tl->auth_mechs, " ");
-			finding_add_ev(f, "mechanisms_tls", "%s", m);
-			free(m);
-		} else if (pl->auth) {
-			f = probe_result_add(ctx->pr, "caps.auth-before-tls",
-					     strcmp(ctx->t->scheme, "submission") == 0 ? SEV_WARN : SEV_INFO,
-					     "AUTH offered before TLS");
-			finding_set_detail(f, "A client could send its credentials before STARTTLS, in clear.");
-			char *m = strvec_join(&pl->auth_mechs, " ");
-			finding_add_ev(f, "mechanisms_plain", "%s", m);
-			free(m);
-			finding_set_remedy(f, "Postfix: smtpd_tls_auth_only = yes; Exim: auth_advertise_hosts = "
-					      "${if eq{$tls_in_cipher}{}{}{*}}.");
-		}
+		/* AUTH before and after TLS: the auth probe (probes/auth.c). */
 		/* What changed across TLS, keyword by keyword. */
 		struct strvec added = { 0 }, removed = { 0 };
 		for (size_t i = 0; i < tl->lines.n; i++)

@@ -22,6 +22,7 @@
 #include "core/options.h"
 #include "core/probe.h"
 #include "lab/lab.h"
+#include "net/source.h"
 #include "net/target.h"
 #include "report/render.h"
 #include "tls/identity.h"
@@ -62,7 +63,8 @@ static const char usage_text[] =
 	"  -e, --ehlo NAME        name to send in EHLO/HELO (default: this host's FQDN)\n"
 	"      --sni NAME         server name to send in TLS (default: the target host name;\n"
 	"                         none for an IP address)\n"
-	"      --probes LIST      comma-separated probes to run (default: all): %s\n"
+	"      --probes LIST      comma-separated probes to run: %s\n"
+	"                         (default: all but the opt-in ones, see below)\n"
 	"      --ca-file FILE     PEM file of CA certificates to trust, before the system store\n"
 	"      --warn-days N      warn when a certificate expires within N days (default 30)\n"
 	"      --at TIME          judge certificates at TIME: 2026-11-30T12:00:00Z or @EPOCH\n"
@@ -89,6 +91,21 @@ static const char usage_text[] =
 	"Exit status: 0 nothing failed, 1 a finding failed the policy, 2 usage or\n"
 	"configuration error, 3 a target could not be tested at all.\n";
 
+static const char usage_submission[] =
+	"\nSubmission security and connection control (KB823019):\n"
+	"  The opt-in probes require-tls (MAIL FROM before STARTTLS), relay (RCPT TO a foreign\n"
+	"  domain without AUTH; never DATA) and injection (STARTTLS command injection) each open\n"
+	"  one connection of their own; they run when named in --probes, and by default only on\n"
+	"  submission:// and smtps:// targets. stripping compares a second EHLO name (one more\n"
+	"  connection) only when named in --probes.\n"
+	"      --source ADDR      connect from this local address (connection control tests)\n"
+	"      --expect-refused   this source should be refused: refused at TCP, in the banner or at\n"
+	"                         EHLO passes, accepted fails (access probe)\n"
+	"      --auth-user USER   auth probe: try a real AUTH (PLAIN or LOGIN) inside TLS as USER\n"
+	"      --auth-password-file FILE  its password: first line of FILE (or MXPROBE_AUTH_PASSWORD\n"
+	"                         in the environment; never on the command line)\n"
+;
+
 static void print_usage(FILE *out)
 {
 	char names[256] = "";
@@ -98,6 +115,7 @@ static void print_usage(FILE *out)
 		strncat(names, (*p)->name, sizeof names - strlen(names) - 1);
 	}
 	fprintf(out, usage_text, names);
+	fputs(usage_submission, out);
 	fputs("\nDemo lab setups (mxprobe lab):\n", out);
 	lab_print_setups(out);
 }
@@ -207,6 +225,7 @@ ok:
 
 enum { OPT_TARGET_TIMEOUT = 256, OPT_SNI, OPT_PROBES, OPT_NO_COLOR, OPT_CA_FILE, OPT_WARN_DAYS, OPT_AT,
        OPT_EXPECT_NAME };
+enum { OPT_SOURCE = 800, OPT_EXPECT_REFUSED, OPT_AUTH_USER, OPT_AUTH_PASSWORD_FILE };
 enum { OPT_CLIENT_CERT = 400, OPT_CLIENT_KEY, OPT_PKCS12, OPT_PKCS12_PASSWORD_FILE };
 enum { OPT_DOMAIN = 500, OPT_RESOLVER };
 enum { OPT_REVOCATION = 700, OPT_CRL_FILE };
@@ -238,6 +257,10 @@ static const struct option long_opts[] = {
 	{ "resolver", required_argument, NULL, OPT_RESOLVER },
 	{ "revocation", required_argument, NULL, OPT_REVOCATION },
 	{ "crl-file", required_argument, NULL, OPT_CRL_FILE },
+	{ "source", required_argument, NULL, OPT_SOURCE },
+	{ "expect-refused", no_argument, NULL, OPT_EXPECT_REFUSED },
+	{ "auth-user", required_argument, NULL, OPT_AUTH_USER },
+	{ "auth-password-file", required_argument, NULL, OPT_AUTH_PASSWORD_FILE },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -252,6 +275,9 @@ struct cli {
 	const char *domains[CLI_MAX_DOMAINS];
 	size_t ndomains;
 	char resolver[96]; /* libunbound's "IP@PORT"; "" = /etc/resolv.conf */
+	/* --auth-user's password (auth probe); wiped and freed at the end */
+	const char *auth_password_file;
+	char *auth_password;
 	/* our client certificate (mtls probe) */
 	const char *client_cert, *client_key, *pkcs12, *pkcs12_password_file;
 	struct tls_identity *identity;
@@ -322,6 +348,50 @@ static int load_identity(struct cli *cl)
 	}
 	cl->opt.client_identity = cl->identity;
 	return -1;
+}
+
+/* The AUTH password: the first line of --auth-password-file, else
+ * MXPROBE_AUTH_PASSWORD. Never from argv (ps shows it to every user).
+ * 0, or -1 with err set. */
+static int load_auth_password(struct cli *cl, char *err, size_t errlen)
+{
+	if (!cl->opt.auth_user) {
+		if (cl->auth_password_file) {
+			snprintf(err, errlen, "--auth-password-file needs --auth-user");
+			return -1;
+		}
+		return 0;
+	}
+	if (cl->auth_password_file) {
+		FILE *fp = fopen(cl->auth_password_file, "r");
+		if (!fp) {
+			snprintf(err, errlen, "--auth-password-file %s: %s", cl->auth_password_file, strerror(errno));
+			return -1;
+		}
+		char line[1024];
+		if (!fgets(line, sizeof line, fp))
+			line[0] = '\0';
+		fclose(fp);
+		line[strcspn(line, "\r\n")] = '\0';
+		cl->auth_password = xstrdup(line);
+		explicit_bzero(line, sizeof line);
+	} else if (getenv("MXPROBE_AUTH_PASSWORD")) {
+		cl->auth_password = xstrdup(getenv("MXPROBE_AUTH_PASSWORD"));
+	} else {
+		snprintf(err, errlen, "--auth-user needs a password: --auth-password-file FILE or MXPROBE_AUTH_PASSWORD");
+		return -1;
+	}
+	cl->opt.auth_password = cl->auth_password;
+	return 0;
+}
+
+static void wipe_auth_password(struct cli *cl)
+{
+	if (cl->auth_password) {
+		explicit_bzero(cl->auth_password, strlen(cl->auth_password));
+		free(cl->auth_password);
+		cl->auth_password = NULL;
+	}
 }
 
 /* Parses flags from argv[optind...]; returns 0, or an exit status. */
@@ -429,6 +499,26 @@ static int parse_flags(struct cli *cl, int argc, char **argv)
 				return usage_error("--crl-file: at most %d files", MX_MAX_CRL_FILES);
 			cl->opt.crl_files[cl->opt.n_crl_files++] = optarg;
 			break;
+		case OPT_SOURCE: {
+			char err[160];
+			if (source_check(optarg, err, sizeof err) < 0)
+				return usage_error("--source '%s': %s", optarg, err);
+			cl->opt.source = optarg;
+			break;
+		}
+		case OPT_EXPECT_REFUSED:
+			cl->opt.expect_refused = true;
+			break;
+		case OPT_AUTH_USER:
+			if (!*optarg || strlen(optarg) > 255 || strpbrk(optarg, "\r\n"))
+				return usage_error("--auth-user: expected a user name of 1 to 255 characters on one line");
+			cl->opt.auth_user = optarg;
+			break;
+		case OPT_AUTH_PASSWORD_FILE:
+			if (access(optarg, R_OK) != 0)
+				return usage_error("--auth-password-file '%s': %s", optarg, strerror(errno));
+			cl->auth_password_file = optarg;
+			break;
 		case 'o':
 			cl->output = optarg;
 			break;
@@ -519,6 +609,13 @@ int cli_main(int argc, char **argv)
 		return rc;
 	if (!cl.opt.ehlo_name)
 		cl.opt.ehlo_name = cl.ehlo_owned = default_ehlo_name();
+	{
+		char err[512];
+		if (load_auth_password(&cl, err, sizeof err) < 0) {
+			free(cl.ehlo_owned);
+			return usage_error("%s", err);
+		}
+	}
 	rc = load_identity(&cl);
 	if (rc >= 0) {
 		free(cl.ehlo_owned);
@@ -581,6 +678,7 @@ int cli_main(int argc, char **argv)
 out:
 	report_clear(&rep);
 	free(cl.ehlo_owned);
+	wipe_auth_password(&cl);
 	tls_identity_free(cl.identity);
 	return status;
 }

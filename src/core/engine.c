@@ -9,24 +9,15 @@
 #include "core/probe.h"
 #include "proto/session.h"
 
-/* Is name in the comma-separated list? */
-static bool list_has(const char *list, const char *name)
+/* The default set (no --probes) leaves out the opt-in probes, except on a
+ * submission service, where MAIL, RCPT and AUTH are what it is for. */
+static bool probe_selected(const struct mx_options *opt, const struct target_spec *spec, const struct probe *p)
 {
-	size_t n = strlen(name);
-	for (const char *p = list; *p;) {
-		size_t len = strcspn(p, ",");
-		if (len == n && strncasecmp(p, name, n) == 0)
-			return true;
-		p += len;
-		if (*p == ',')
-			p++;
-	}
-	return false;
-}
-
-static bool probe_selected(const struct mx_options *opt, const struct probe *p)
-{
-	return !opt->probes || list_has(opt->probes, p->name);
+	if (opt->probes)
+		return probe_list_has(opt->probes, p->name);
+	if (!(p->flags & PROBE_OPT_IN))
+		return true;
+	return strcmp(spec->scheme, "submission") == 0 || strcmp(spec->scheme, "smtps") == 0;
 }
 
 void engine_run_target(const struct mx_options *opt, const struct target_spec *spec, struct target_result *t,
@@ -46,7 +37,7 @@ void engine_run_target(const struct mx_options *opt, const struct target_spec *s
 
 	unsigned needs = 0;
 	for (const struct probe *const *p = probe_table; *p; p++)
-		if (probe_selected(opt, *p))
+		if (probe_selected(opt, spec, *p))
 			needs |= (*p)->needs;
 	if (needs & NEEDS_SESSION) {
 		if (progress)
@@ -60,7 +51,7 @@ void engine_run_target(const struct mx_options *opt, const struct target_spec *s
 
 	struct http_cache *http = http_cache_new();
 	for (const struct probe *const *p = probe_table; *p; p++) {
-		if (!probe_selected(opt, *p))
+		if (!probe_selected(opt, spec, *p))
 			continue;
 		if (progress)
 			progress(user, t, (*p)->name);

@@ -49,6 +49,12 @@ struct mx_options {
 	/* mtls probe: our client certificate (--client-cert/--client-key or
 	 * --pkcs12), loaded by the cli; NULL = none */
 	const struct tls_identity *client_identity;
+	/* connection control and submission security (probes auth, access,
+	 * relay, require-tls, injection, stripping) */
+	const char *source;        /* --source: numeric address to connect from; NULL = the kernel's choice */
+	bool expect_refused;       /* --expect-refused: this source must be refused (access probe) */
+	const char *auth_user;     /* --auth-user: try a real AUTH inside TLS */
+	const char *auth_password; /* from --auth-password-file or MXPROBE_AUTH_PASSWORD; never argv */
 };
 
 /* The instant certificates are judged at: --at, else "now". */

@@ -28,7 +28,18 @@ struct probe {
 	const char *title;
 	unsigned needs;     /* enum probe_needs */
 	void (*run)(struct probe_ctx *ctx);
+	unsigned flags;     /* enum probe_flags */
 };
+
+enum probe_flags {
+	/* Sends MAIL, RCPT or AUTH, or opens connections of its own: in the
+	 * default set (no --probes) only on submission targets
+	 * (submission://, smtps://); otherwise only when named in --probes. */
+	PROBE_OPT_IN = 1 << 0,
+};
+
+/* Is name in the comma-separated --probes list? */
+bool probe_list_has(const char *list, const char *name);
 
 /* NULL-terminated, in the order they run and print. */
 extern const struct probe *const probe_table[];

@@ -68,6 +68,7 @@ struct conn {
 	size_t len;
 	bool greeted;            /* HELO/EHLO seen (since TLS started) */
 	bool in_mail, have_rcpt; /* mail transaction state */
+	bool ehlo_literal;       /* starttls-by-name: the last EHLO name was an address literal */
 };
 
 /* Handler result: go on reading commands, or end the connection. */
@@ -412,7 +413,10 @@ static bool offers_starttls(const struct conn *c)
 	switch (behaviour(c)) {
 	case FAKESRV_NO_STARTTLS:
 	case FAKESRV_EHLO_REFUSED:
+	case FAKESRV_STRIP_STARTTLS:
 		return false;
+	case FAKESRV_STARTTLS_BY_NAME:
+		return !c->tls && c->ehlo_literal;
 	default:
 		return !c->tls;
 	}
@@ -432,7 +436,13 @@ static enum cmd_next cmd_ehlo(struct conn *c, const char *arg)
 	if (!*arg)
 		return reply(c, "501 5.5.4 Syntax: EHLO hostname\r\n") ? CMD_CLOSE : CMD_CONTINUE;
 	c->greeted = true;
+	c->ehlo_literal = arg[0] == '[';
 	transaction_reset(c);
+	/* strip-starttls: what a Cisco ASA with ESMTP inspection leaves of
+	 * 250-STARTTLS. */
+	const char *tls_line = offers_starttls(c)				? "250-STARTTLS\r\n"
+			       : behaviour(c) == FAKESRV_STRIP_STARTTLS && !c->tls ? "250-XXXXXXXA\r\n"
+										: "";
 	/* No AUTH before TLS: a password must never cross in the clear. */
 	return reply(c,
 		     "250-%s\r\n"
@@ -444,7 +454,7 @@ static enum cmd_next cmd_ehlo(struct conn *c, const char *arg)
 		     "250-8BITMIME\r\n"
 		     "250-CHUNKING\r\n"
 		     "250 SMTPUTF8\r\n",
-		     host(c), offers_starttls(c) ? "250-STARTTLS\r\n" : "",
+		     host(c), tls_line,
 		     c->tls ? "250-AUTH PLAIN LOGIN\r\n" : "")
 		       ? CMD_CLOSE
 		       : CMD_CONTINUE;
@@ -465,8 +475,12 @@ static enum cmd_next tls_handshake(struct conn *c)
 	int ret;
 
 	/* Whatever the client pipelined behind STARTTLS was sent in the clear
-	 * and must not be read as if it came through TLS (CVE-2011-0411). */
-	if (c->len) {
+	 * and must not be read as if it came through TLS (CVE-2011-0411);
+	 * injection-vulnerable keeps it, as the vulnerable servers did. */
+	if (c->len && behaviour(c) == FAKESRV_INJECTION_VULNERABLE) {
+		srv_log(c->srv, "%s keeping %zu plaintext bytes sent behind STARTTLS (vulnerable)", c->peer,
+			c->len);
+	} else if (c->len) {
 		srv_log(c->srv, "%s discarding %zu plaintext bytes sent behind STARTTLS", c->peer,
 			c->len);
 		c->len = 0;
@@ -541,6 +555,9 @@ static enum cmd_next cmd_starttls(struct conn *c, const char *arg)
 	case FAKESRV_NO_STARTTLS:
 	case FAKESRV_EHLO_REFUSED:
 		return reply(c, "502 5.5.1 STARTTLS not available\r\n") ? CMD_CLOSE : CMD_CONTINUE;
+	case FAKESRV_STRIP_STARTTLS:
+		/* The inspection turned the command into XXXXXXXX on the way. */
+		return reply(c, "502 5.5.2 Error: command not recognized\r\n") ? CMD_CLOSE : CMD_CONTINUE;
 	case FAKESRV_STARTTLS_454:
 		return reply(c, "454 4.7.0 TLS not available due to local problem\r\n")
 			       ? CMD_CLOSE

@@ -31,7 +31,13 @@
 	  "sends a plaintext line behind the STARTTLS 220 (injection)")                       \
 	X(TARPIT, "tarpit", "sends the banner one byte at a time, then behaves well")          \
 	X(EHLO_REFUSED, "ehlo-refused", "EHLO answered 502, HELO works, no STARTTLS")          \
-	X(STARTTLS_GARBAGE, "starttls-garbage", "answers STARTTLS with a line without a code")
+	X(STARTTLS_GARBAGE, "starttls-garbage", "answers STARTTLS with a line without a code")  \
+	X(INJECTION_VULNERABLE, "injection-vulnerable",                                        \
+	  "keeps commands pipelined behind STARTTLS and answers them inside TLS (CVE-2011-0411)") \
+	X(STRIP_STARTTLS, "strip-starttls",                                                    \
+	  "EHLO shows 250-XXXXXXXA instead of STARTTLS, STARTTLS gets 502 (Cisco ESMTP inspection)") \
+	X(STARTTLS_BY_NAME, "starttls-by-name",                                                \
+	  "offers STARTTLS only to an address-literal EHLO name such as [127.0.0.1]")
 
 enum fakesrv_behaviour {
 #define FAKESRV_ENUM(e, name, desc) FAKESRV_##e,

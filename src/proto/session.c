@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "net/source.h"
 #include "tls/tls.h"
 #include "util/err.h"
 
@@ -99,8 +100,17 @@ int session_connect(struct session *s, const struct sockaddr *sa, socklen_t sale
 	sockaddr_format(sa, addr, sizeof addr);
 	transcript_addf(&s->t->tr, TR_EVENT, "Connecting to %s", addr);
 	s->t->connections++;
+	/* --source: connect from this address (KB823019 connection control). */
+	struct sockaddr_storage src;
+	socklen_t srclen = 0;
+	if (s->opt->source && source_sockaddr(s->opt->source, sa->sa_family, &src, &srclen) < 0) {
+		transcript_addf(&s->t->tr, TR_EVENT, "Connect failed: source address %s is not of %s's address family",
+				s->opt->source, addr);
+		return -MX_E_UNREACHABLE;
+	}
 	int64_t t0 = mono_us();
-	int rc = conn_connect(&s->c, sa, salen, NULL, 0, session_step_deadline(s));
+	int rc = conn_connect(&s->c, sa, salen, srclen ? (struct sockaddr *)&src : NULL, srclen,
+			      session_step_deadline(s));
 	s->f->connect_us = mono_us() - t0;
 	if (rc < 0) {
 		transcript_addf(&s->t->tr, TR_EVENT, "Connect failed: %s", mx_strerror(rc));

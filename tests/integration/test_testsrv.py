@@ -52,7 +52,7 @@ class TestServerBehaviours(mxtest.MxTestCase):
         # This server offers AUTH only after TLS.
         self.assertFalse(s["capabilities"]["plain"]["auth"], res.describe())
         self.assertTrue(s["capabilities"]["tls"]["auth"], res.describe())
-        self.assertFinding(res, "caps.auth-after-tls", ("pass", "info"))
+        self.assertFinding(res, "auth.after-tls", "pass")
 
     def test_no_starttls(self):
         res = self.probe("no-starttls")

@@ -1,0 +1,142 @@
+/* \summary: the injection probe (STARTTLS command injection, the
+ * CVE-2011-0411 class): on a connection of its own, "STARTTLS\r\nNOOP\r\n"
+ * in one write. The NOOP crossed in plaintext; a server that buffered it
+ * and answers it inside TLS, before we send anything there, lets a man in
+ * the middle inject commands into the encrypted session. After the 220 and
+ * the handshake we wait a moment for such an answer, then QUIT.
+ * specification: RFC 3207 section 4.2 (the server MUST discard what it
+ * knew before TLS), RFC 2920 section 3.1 (STARTTLS ends a pipeline);
+ * CVE-2011-0411 (Postfix), CVE-2011-1430 (Ipswitch), CVE-2011-1431
+ * (Kerio) and others of the class. */
+/* ids: injection.not-tested injection.not-applicable */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/probe.h"
+#include "proto/dialogue.h"
+#include "util/err.h"
+
+/* How long a vulnerable server has to answer the injected NOOP. It answers
+ * right after the handshake; a second is plenty on any network. */
+#define INJECTION_WAIT_US (1000 * 1000)
+
+static struct finding *not_tested(struct probe_ctx *ctx, const char *title, const struct dialogue *d)
+{
+	struct finding *f = probe_result_add(ctx->pr, "injection.not-tested", SEV_ERROR, title);
+	if (d && d->detail)
+		finding_set_detail(f, "The session stopped at the %s: %s", session_step_name(d->failed_step),
+				   d->detail);
+	return f;
+}
+
+/* After the handshake: does anything arrive before we speak? */
+static void wait_inside_tls(struct probe_ctx *ctx, struct dialogue *d, const char *plain_after)
+{
+	int64_t deadline = mono_us() + INJECTION_WAIT_US;
+	int64_t step = session_step_deadline(&d->s);
+	if (step < deadline)
+		deadline = step;
+	char *line = NULL;
+	size_t len = 0;
+	int rc = conn_read_line(&d->s.c, &line, &len, deadline);
+	struct finding *f;
+	if (rc == 0) {
+		char *got = str_escape(line, len, 512);
+		f = probe_result_add(ctx->pr, "injection.vulnerable", SEV_FAIL,
+				     "STARTTLS command injection: a command sent in clear was answered inside TLS");
+		finding_set_detail(f, "mxprobe sent \"STARTTLS\\r\\nNOOP\\r\\n\" in one write. The server answered "
+				      "the NOOP inside the TLS session, before the client sent anything there: it "
+				      "kept plaintext input across STARTTLS, so a man in the middle can inject "
+				      "commands (RSET, MAIL, RCPT) that run as if they came through TLS.");
+		finding_add_ev(f, "received_inside_tls", "%s", got);
+		free(got);
+		finding_set_remedy(f, "Update the MTA (Postfix 2.8.4/2.7.3 and later fix CVE-2011-0411) and any "
+				      "proxy or filter that terminates SMTP in front of it; the server must discard its "
+				      "input buffer when it starts TLS.");
+	} else {
+		f = probe_result_add(ctx->pr, "injection.not-vulnerable", SEV_PASS,
+				     "No STARTTLS command injection: the command sent in clear was not answered "
+				     "inside TLS");
+		finding_set_detail(f, rc == -MX_E_TIMEOUT
+					      ? "Nothing arrived inside TLS within %.1f s of the handshake: the server "
+						"discarded the plaintext NOOP."
+					      : "The server ended the session after the handshake (%.1f s wait) rather than "
+						"answering the plaintext NOOP.",
+				   (double)INJECTION_WAIT_US / 1e6);
+		finding_add_ev(f, "after_handshake", "%s", mx_errname(rc));
+	}
+	finding_add_ev(f, "sent", "STARTTLS\\r\\nNOOP\\r\\n (one write)");
+	if (plain_after)
+		finding_add_ev(f, "plaintext_after_220", "%s", plain_after);
+	finding_set_rfc(f, "RFC 3207 section 4.2; CVE-2011-0411");
+}
+
+static void run(struct probe_ctx *ctx)
+{
+	if (ctx->spec->implicit_tls) {
+		probe_result_add(ctx->pr, "injection.not-applicable", SEV_INFO,
+				 "Implicit TLS: there is no STARTTLS to inject behind");
+		return;
+	}
+	struct dialogue d;
+	struct smtp_reply r = { 0 };
+	char *plain_after = NULL;
+	if (dialogue_open(&d, ctx->opt, ctx->spec, ctx->t, "injection: STARTTLS and NOOP in one write", NULL,
+			  DLG_PLAIN) < 0) {
+		not_tested(ctx, "STARTTLS injection not tested", &d);
+		goto out;
+	}
+	if (!d.caps.starttls) {
+		probe_result_add(ctx->pr, "injection.not-applicable", SEV_INFO,
+				 "STARTTLS not offered: nothing to inject behind");
+		goto out;
+	}
+	static const char both[] = "STARTTLS\r\nNOOP\r\n";
+	transcript_add(&ctx->t->tr, TR_SENT, "STARTTLS");
+	transcript_add(&ctx->t->tr, TR_SENT, "NOOP");
+	transcript_add(&ctx->t->tr, TR_EVENT, "STARTTLS and NOOP sent in one write (injection test)");
+	int rc = conn_write_all(&d.s.c, both, sizeof both - 1, session_step_deadline(&d.s));
+	char *bad = NULL;
+	if (rc == 0)
+		rc = session_read_reply(&d.s, &r, STEP_STARTTLS, &bad);
+	free(bad);
+	if (rc < 0 || r.code != 220) {
+		struct finding *f = not_tested(ctx, "STARTTLS injection not tested: STARTTLS was not accepted", NULL);
+		if (rc < 0) {
+			finding_set_detail(f, "%s", mx_strerror(rc));
+		} else {
+			char *txt = dialogue_reply_text(&r);
+			finding_add_ev(f, "reply", "%s", txt);
+			free(txt);
+		}
+		goto out;
+	}
+	/* An answer to NOOP in clear, between the 220 and the handshake, is
+	 * not TLS: keep it out of the handshake, and say it. */
+	struct buf extra;
+	buf_init(&extra, 64 * 1024);
+	if (conn_drain_pending(&d.s.c, &extra)) {
+		plain_after = str_escape(extra.data, extra.len, 512);
+		transcript_addf(&ctx->t->tr, TR_EVENT, "Plaintext after the 220 to STARTTLS: %s", plain_after);
+	}
+	buf_clear(&extra);
+	if (dialogue_handshake(&d, ctx->spec) < 0) {
+		struct finding *f = not_tested(ctx, "STARTTLS injection not tested: the TLS handshake failed", &d);
+		if (plain_after)
+			finding_add_ev(f, "plaintext_after_220", "%s", plain_after);
+		goto out;
+	}
+	wait_inside_tls(ctx, &d, plain_after);
+out:
+	free(plain_after);
+	smtp_reply_clear(&r);
+	dialogue_close(&d, false);
+}
+
+const struct probe probe_injection = {
+	.name = "injection",
+	.title = "STARTTLS command injection (CVE-2011-0411 class)",
+	.needs = NEEDS_NOTHING,
+	.run = run,
+	.flags = PROBE_OPT_IN, /* one connection of its own */
+};
