@@ -234,4 +234,5 @@ const struct probe probe_chain = {
 	.title = "Certificate chain",
 	.needs = NEEDS_SESSION,
 	.run = chain_run,
+	.any_dialect = true,
 };

@@ -275,4 +275,5 @@ const struct probe probe_diagnose = {
 	.title = "Failure diagnosis",
 	.needs = NEEDS_SESSION,
 	.run = run,
+	.any_dialect = true,
 };

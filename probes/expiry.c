@@ -97,4 +97,5 @@ const struct probe probe_expiry = {
 	.title = "Certificate validity period",
 	.needs = NEEDS_SESSION,
 	.run = expiry_run,
+	.any_dialect = true,
 };

@@ -240,4 +240,5 @@ const struct probe probe_mtls = {
 	.title = "Mutual TLS (client certificates)",
 	.needs = NEEDS_SESSION,
 	.run = run,
+	.any_dialect = true,
 };

@@ -101,4 +101,5 @@ const struct probe probe_names = {
 	.title = "Certificate names",
 	.needs = NEEDS_SESSION,
 	.run = names_run,
+	.any_dialect = true,
 };

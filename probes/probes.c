@@ -11,6 +11,7 @@ extern const struct probe probe_expiry;
 extern const struct probe probe_names;
 extern const struct probe probe_revocation;
 extern const struct probe probe_diagnose;
+extern const struct probe probe_mailbox_login;
 extern const struct probe probe_auth;
 extern const struct probe probe_stripping;
 extern const struct probe probe_access;
@@ -27,6 +28,7 @@ const struct probe *const probe_table[] = {
 	&probe_revocation, /* CRL, OCSP, stapling, must-staple */
 	&probe_mtls,     /* client-certificate request, demand, acceptance */
 	&probe_diagnose, /* where a failed session broke, and why */
+	&probe_mailbox_login, /* POP3/IMAP: USER, LOGIN, AUTH=PLAIN before TLS */
 	&probe_auth,     /* AUTH before/after TLS; a real AUTH with --auth-user */
 	&probe_stripping, /* STARTTLS mangled or hidden by a middlebox */
 	&probe_access,   /* connection control: --expect-refused */

@@ -287,4 +287,5 @@ const struct probe probe_revocation = {
 	.title = "Revocation (CRL, OCSP, stapling)",
 	.needs = NEEDS_SESSION,
 	.run = revocation_run,
+	.any_dialect = true,
 };

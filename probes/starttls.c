@@ -260,4 +260,5 @@ const struct probe probe_starttls = {
 	.title = "STARTTLS and TLS negotiation",
 	.needs = NEEDS_SESSION,
 	.run = run,
+	.any_dialect = true,
 };

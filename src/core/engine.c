@@ -7,12 +7,16 @@
 #include <strings.h>
 
 #include "core/probe.h"
+#include "proto/dialect.h"
 #include "proto/session.h"
 
 /* The default set (no --probes) leaves out the opt-in probes, except on a
  * submission service, where MAIL, RCPT and AUTH are what it is for. */
 static bool probe_selected(const struct mx_options *opt, const struct target_spec *spec, const struct probe *p)
 {
+	/* A probe that speaks SMTP itself never runs on POP3 or IMAP. */
+	if (!p->any_dialect && !dialect_find(spec->dialect)->smtp_family)
+		return false;
 	if (opt->probes)
 		return probe_list_has(opt->probes, p->name);
 	if (!(p->flags & PROBE_OPT_IN))

@@ -29,6 +29,9 @@ struct probe {
 	unsigned needs;     /* enum probe_needs */
 	void (*run)(struct probe_ctx *ctx);
 	unsigned flags;     /* enum probe_flags */
+	/* Runs on every dialect (proto/dialect.h): it judges the session facts
+	 * or opens sessions with session_run. false: SMTP and LMTP only. */
+	bool any_dialect;
 };
 
 enum probe_flags {

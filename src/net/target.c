@@ -19,13 +19,19 @@ struct scheme {
 	const char *name;
 	uint16_t port;
 	bool implicit_tls;
+	const char *dialect; /* proto/dialect.h: what is spoken before (or inside) TLS */
 };
 
 static const struct scheme schemes[] = {
-	{ "smtp", 25, false },
-	{ "submission", 587, false },
-	{ "smtps", 465, true },
-	{ NULL, 0, false },
+	{ "smtp", 25, false, "smtp" },
+	{ "submission", 587, false, "smtp" },
+	{ "smtps", 465, true, "smtp" },
+	{ "lmtp", 24, false, "lmtp" },   /* RFC 2033 */
+	{ "pop3", 110, false, "pop3" },  /* RFC 1939, STLS: RFC 2595 */
+	{ "pop3s", 995, true, "pop3" },  /* RFC 8314 */
+	{ "imap", 143, false, "imap" },  /* RFC 3501/9051, STARTTLS */
+	{ "imaps", 993, true, "imap" },  /* RFC 8314 */
+	{ NULL, 0, false, NULL },
 };
 
 static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -108,7 +114,8 @@ int target_parse(const char *s, struct target_spec *out, char *err, size_t errle
 static int parse(const char *s, const char *shown, struct target_spec *out, char *err, size_t errlen)
 {
 	if (!s || !*s)
-		return fail(err, errlen, "empty target: expected HOST, HOST:PORT, [IPv6]:PORT or smtp://, submission://, smtps://");
+		return fail(err, errlen, "empty target: expected HOST, HOST:PORT, [IPv6]:PORT or SCHEME://HOST[:PORT] "
+				   "(smtp, submission, smtps, lmtp, pop3, pop3s, imap, imaps)");
 	for (const char *p = s; *p; p++)
 		if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 0x7f)
 			return fail(err, errlen, "target '%s': unexpected whitespace or control character", shown);
@@ -123,7 +130,8 @@ static int parse(const char *s, const char *shown, struct target_spec *out, char
 			if (strlen(c->name) == n && strncasecmp(s, c->name, n) == 0)
 				sc = c;
 		if (!sc)
-			return fail(err, errlen, "target '%s': unknown scheme '%.*s', expected smtp://, submission:// or smtps://",
+			return fail(err, errlen, "target '%s': unknown scheme '%.*s', expected smtp://, submission://, smtps://, "
+				    "lmtp://, pop3://, pop3s://, imap:// or imaps://",
 				    s, (int)n, s);
 		rest = sep + 3;
 		/* allow a trailing slash, as URLs are often pasted that way */
@@ -216,6 +224,7 @@ static int parse(const char *s, const char *shown, struct target_spec *out, char
 	out->port = port;
 	out->implicit_tls = sc->implicit_tls;
 	out->family = family;
+	out->dialect = sc->dialect;
 	return 0;
 }
 

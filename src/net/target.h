@@ -7,6 +7,9 @@
  *   smtp://host[:port]         25, STARTTLS
  *   submission://host[:port]   587, STARTTLS
  *   smtps://host[:port]        465, implicit TLS (RFC 8314)
+ *   lmtp://host[:port]         24, LHLO, STARTTLS (RFC 2033)
+ *   pop3://host[:port]         110, STLS (RFC 2595); pop3s:// 995, implicit TLS
+ *   imap://host[:port]         143, STARTTLS (RFC 3501); imaps:// 993, implicit TLS
  */
 #ifndef SRC_NET_TARGET_H
 #define SRC_NET_TARGET_H
@@ -27,6 +30,9 @@ struct target_spec {
 	char *domain;
 	char *mx_host;
 	int mx_pref;      /* -1: the domain's own address (no MX) */
+	/* The dialect (proto/dialect.h): "smtp", "lmtp", "pop3", "imap";
+	 * static, not owned; NULL means smtp. */
+	const char *dialect;
 };
 
 /* 0 on success; -1 with a one-line message in err saying what was expected. */

@@ -125,21 +125,32 @@ int session_read_reply(struct session *s, struct smtp_reply *r, enum session_ste
 {
 	int64_t t0 = mono_us();
 	int rc = smtp_read_reply(&s->c, r, session_step_deadline(s), bad);
-	int64_t took = mono_us() - t0;
 	struct session_facts *f = s->f;
 	/* Only a reply that did come is slow; one that never came is a timeout. */
-	if (rc == 0 && took > SESSION_SLOW_REPLY_US && !f->slow) {
+	if (rc == 0)
+		session_note_reply_time(s, step, mono_us() - t0);
+	if (rc == 0 && r->code == 421 && f->r421.code == 0) {
+		smtp_reply_to_info(r, &f->r421);
+		f->r421_step = step;
+	}
+	return rc;
+}
+
+void session_note_reply_time(struct session *s, enum session_step step, int64_t took)
+{
+	struct session_facts *f = s->f;
+	if (took > SESSION_SLOW_REPLY_US && !f->slow) {
 		f->slow = true;
 		f->slow_step = step;
 		f->slow_us = took;
 		transcript_addf(&s->t->tr, TR_EVENT, "Slow reply: %.1f s for the %s", (double)took / 1e6,
 				session_step_name(step));
 	}
-	if (rc == 0 && r->code == 421 && f->r421.code == 0) {
-		smtp_reply_to_info(r, &f->r421);
-		f->r421_step = step;
-	}
-	return rc;
+}
+
+const struct dialect *session_dialect(const struct session *s)
+{
+	return s->dialect ? s->dialect : &dialect_smtp;
 }
 
 int session_command(struct session *s, const char *line, const char *shown, struct smtp_reply *r,
@@ -165,10 +176,10 @@ static void fail_at(struct session_facts *f, enum session_step step, int err, ch
 }
 
 /* What to say about a failed read at a step. */
-static char *read_failure_detail(const struct session *s, int rc, char *bad)
+static char *read_failure_detail(const struct session *s, int rc, const char *bad)
 {
 	if (rc == -MX_E_BAD_REPLY && bad)
-		return xasprintf("not an SMTP reply: \"%s\"", bad);
+		return xasprintf("not %s reply: \"%s\"", session_dialect(s)->smtp_family ? "an SMTP" : "a valid", bad);
 	if (rc == -MX_E_LINE_TOO_LONG)
 		return xasprintf("the server sent more than %d bytes without an end of line", CONN_MAX_LINE);
 	if (rc == -MX_E_TIMEOUT)
@@ -178,6 +189,16 @@ static char *read_failure_detail(const struct session *s, int rc, char *bad)
 				 gnutls_alert_get_name((gnutls_alert_description_t)s->c.last_alert),
 				 s->c.last_alert);
 	return xstrdup(mx_strerror(rc));
+}
+
+void session_fail_at(struct session *s, enum session_step step, int err, char *detail_owned)
+{
+	fail_at(s->f, step, err, detail_owned);
+}
+
+char *session_read_failure(const struct session *s, int rc, const char *bad)
+{
+	return read_failure_detail(s, rc, bad);
 }
 
 /* Reads a reply for a step; on failure records it and returns false. */
@@ -212,11 +233,13 @@ static bool step_command(struct session *s, const char *line, struct smtp_reply 
 	return step_reply(s, r, step, keep);
 }
 
-/* EHLO, or HELO when EHLO is refused (RFC 5321 section 3.2). */
+/* EHLO, or HELO when EHLO is refused (RFC 5321 section 3.2); LMTP's LHLO
+ * has no HELO to fall back to (RFC 2033 section 4.1). */
 static bool do_ehlo(struct session *s, enum session_step step, struct reply_info *keep, struct smtp_caps *caps)
 {
 	struct smtp_reply r = { 0 };
-	char *line = xasprintf("EHLO %s", s->opt->ehlo_name);
+	const struct dialect *d = session_dialect(s);
+	char *line = xasprintf("%s %s", d->hello, s->opt->ehlo_name);
 	bool ok = step_command(s, line, &r, step, keep);
 	free(line);
 	if (ok && r.code == 250) {
@@ -224,7 +247,7 @@ static bool do_ehlo(struct session *s, enum session_step step, struct reply_info
 		smtp_reply_clear(&r);
 		return true;
 	}
-	if (ok && r.code >= 500 && r.code <= 504) {
+	if (ok && r.code >= 500 && r.code <= 504 && d == &dialect_smtp) {
 		line = xasprintf("HELO %s", s->opt->ehlo_name);
 		ok = step_command(s, line, &r, step, keep);
 		free(line);
@@ -278,8 +301,9 @@ static void check_after_starttls(struct session *s)
 		struct session_facts *f = s->f;
 		f->after_starttls = str_escape(extra.data, extra.len, 1024);
 		f->after_starttls_len = n;
-		transcript_addf(&s->t->tr, TR_EVENT, "%zu unexpected bytes after the 220 to STARTTLS: %s", n,
-				f->after_starttls);
+		const struct dialect *d = session_dialect(s);
+		transcript_addf(&s->t->tr, TR_EVENT, "%zu unexpected bytes after the %s to %s: %s", n, d->starttls_ok,
+				d->starttls_cmd, f->after_starttls);
 	}
 	buf_clear(&extra);
 }
@@ -299,49 +323,39 @@ static void do_quit(struct session *s)
 	tls_bye(&s->c, mono_us() + 200000);
 }
 
-static void run_dialogue(struct session *s, const struct target_spec *spec)
+/* ---- SMTP's steps (the smtp and lmtp dialects) ---- */
+
+bool session_smtp_greeting(struct session *s)
 {
 	struct session_facts *f = s->f;
 	struct smtp_reply r = { 0 };
-
-	if (spec->implicit_tls) {
-		f->implicit_tls = true;
-		f->starttls = STARTTLS_NOT_APPLICABLE;
-		if (!do_handshake(s, spec))
-			return;
-	}
-	int64_t t0 = mono_us();
 	bool ok = step_reply(s, &r, STEP_BANNER, &f->banner);
-	f->banner_wait_us = mono_us() - t0;
-	if (!ok)
-		goto out;
-	if (r.code != 220) {
+	if (ok && r.code != 220) {
 		/* 554: "no SMTP service here" (RFC 5321 section 3.1). */
 		fail_at(f, STEP_BANNER, -MX_E_REJECTED, xasprintf("%d %s", r.code, r.text.n ? r.text.v[0] : ""));
-		goto out;
+		ok = false;
 	}
 	smtp_reply_clear(&r);
+	return ok;
+}
 
-	if (spec->implicit_tls) {
-		if (do_ehlo(s, STEP_EHLO_TLS, &f->ehlo_tls, &f->caps_tls))
-			do_quit(s);
-		goto out;
-	}
-	if (!do_ehlo(s, STEP_EHLO, &f->ehlo, &f->caps_plain))
-		goto out;
-	if (!f->caps_plain.starttls) {
-		f->starttls = STARTTLS_NOT_OFFERED;
-		do_quit(s);
-		goto out;
-	}
+bool session_smtp_hello(struct session *s, enum session_step step, struct reply_info *keep, struct smtp_caps *caps)
+{
+	return do_ehlo(s, step, keep, caps);
+}
+
+bool session_smtp_starttls(struct session *s)
+{
+	struct session_facts *f = s->f;
+	struct smtp_reply r = { 0 };
 	char *bad = NULL;
+	bool ok = false;
 	int rc = conn_send_line(&s->c, "STARTTLS", NULL, session_step_deadline(s));
 	if (rc == 0)
 		rc = session_read_reply(s, &r, STEP_STARTTLS, &bad);
 	if (rc < 0) {
 		f->starttls = STARTTLS_BROKEN;
 		fail_at(f, STEP_STARTTLS, rc, read_failure_detail(s, rc, bad));
-		free(bad);
 		goto out;
 	}
 	smtp_reply_to_info(&r, &f->starttls_reply);
@@ -354,15 +368,58 @@ static void run_dialogue(struct session *s, const struct target_spec *spec)
 		goto out;
 	}
 	f->starttls = STARTTLS_ACCEPTED;
+	ok = true;
+out:
+	free(bad);
+	smtp_reply_clear(&r);
+	return ok;
+}
+
+void session_smtp_quit(struct session *s)
+{
+	do_quit(s);
+}
+
+/* The same sequence for every dialect; the dialect says how each step is
+ * spoken. */
+static void run_dialogue(struct session *s, const struct target_spec *spec)
+{
+	struct session_facts *f = s->f;
+	const struct dialect *d = session_dialect(s);
+
+	if (spec->implicit_tls) {
+		f->implicit_tls = true;
+		f->starttls = STARTTLS_NOT_APPLICABLE;
+		if (!do_handshake(s, spec))
+			return;
+	}
+	int64_t t0 = mono_us();
+	bool ok = d->greeting(s);
+	f->banner_wait_us = mono_us() - t0;
+	if (!ok)
+		return;
+
+	if (spec->implicit_tls) {
+		if (d->capabilities(s, STEP_EHLO_TLS, &f->ehlo_tls, &f->caps_tls))
+			d->quit(s);
+		return;
+	}
+	if (!d->capabilities(s, STEP_EHLO, &f->ehlo, &f->caps_plain))
+		return;
+	if (!f->caps_plain.starttls) {
+		f->starttls = STARTTLS_NOT_OFFERED;
+		d->quit(s);
+		return;
+	}
+	if (!d->starttls(s))
+		return;
 	check_after_starttls(s);
 	if (!do_handshake(s, spec))
-		goto out;
-	/* RFC 3207 section 4.2: the client MUST discard what it knew and
-	 * SHOULD send EHLO again. */
-	if (do_ehlo(s, STEP_EHLO_TLS, &f->ehlo_tls, &f->caps_tls))
-		do_quit(s);
-out:
-	smtp_reply_clear(&r);
+		return;
+	/* RFC 3207 section 4.2, RFC 2595 section 4, RFC 3501 section 6.2.1:
+	 * the client MUST discard what it knew and ask again. */
+	if (d->capabilities(s, STEP_EHLO_TLS, &f->ehlo_tls, &f->caps_tls))
+		d->quit(s);
 }
 
 void session_run_standard(const struct mx_options *opt, const struct target_spec *spec, struct target_result *t)
@@ -377,6 +434,7 @@ void session_run(const struct mx_options *opt, const struct target_spec *spec, s
 	session_init(&s, opt, t);
 	s.f = f;
 	s.params = sp;
+	s.dialect = dialect_find(spec->dialect);
 	if (sp && sp->label)
 		transcript_addf(&t->tr, TR_EVENT, "Session: %s", sp->label);
 	f->attempted = true;

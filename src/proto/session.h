@@ -13,6 +13,7 @@
 #include "core/options.h"
 #include "net/conn.h"
 #include "net/target.h"
+#include "proto/dialect.h"
 #include "proto/smtp.h"
 #include "report/model.h"
 #include "tls/tls.h"
@@ -33,6 +34,8 @@ struct session {
 	const struct session_params *params; /* may be NULL */
 	struct conn c;
 	int64_t target_deadline;
+	const struct dialect *dialect;    /* proto/dialect.h; NULL: SMTP */
+	unsigned tag;                     /* the last IMAP command tag used */
 };
 
 void session_init(struct session *s, const struct mx_options *opt, struct target_result *t);
@@ -50,6 +53,20 @@ int session_read_reply(struct session *s, struct smtp_reply *r, enum session_ste
  * transcript (NULL: show as sent). */
 int session_command(struct session *s, const char *line, const char *shown, struct smtp_reply *r,
 		    enum session_step step, char **bad);
+
+/* The session's dialect (SMTP when none was set). */
+const struct dialect *session_dialect(const struct session *s);
+/* Records the first failure of a session in its facts (detail owned). */
+void session_fail_at(struct session *s, enum session_step step, int err, char *detail_owned);
+/* What to say about a failed read at a step (owned; bad may be NULL). */
+char *session_read_failure(const struct session *s, int rc, const char *bad);
+/* Notes a reply that took `took_us` for the step (tarpits, greet pauses). */
+void session_note_reply_time(struct session *s, enum session_step step, int64_t took_us);
+/* SMTP's steps of the standard session (the smtp and lmtp dialects). */
+bool session_smtp_greeting(struct session *s);
+bool session_smtp_hello(struct session *s, enum session_step step, struct reply_info *keep, struct smtp_caps *caps);
+bool session_smtp_starttls(struct session *s);
+void session_smtp_quit(struct session *s);
 
 /* The standard session: banner, EHLO (HELO fallback), STARTTLS, handshake,
  * EHLO again, QUIT; or for implicit TLS: handshake, banner, EHLO, QUIT. It

@@ -34,10 +34,12 @@ struct target_row {
 	uint16_t port;
 	bool implicit_tls;
 	int family;
+	const char *dialect; /* NULL: smtp */
 };
 
-#define OK(n, in, sc, h, p, tls, fam) { n, in, true, sc, h, p, tls, fam }
-#define BAD(n, in) { n, in, false, NULL, NULL, 0, false, 0 }
+#define OK(n, in, sc, h, p, tls, fam) { n, in, true, sc, h, p, tls, fam, NULL }
+#define OKD(n, in, sc, h, p, tls, fam, d) { n, in, true, sc, h, p, tls, fam, d }
+#define BAD(n, in) { n, in, false, NULL, NULL, 0, false, 0, NULL }
 
 static const struct target_row rows[] = {
 	/* host names */
@@ -91,6 +93,18 @@ static const struct target_row rows[] = {
 	OK("url [v6]", "smtp://[::1]", "smtp", "::1", 25, false, AF_INET6),
 	OK("url [v6]:port/", "smtps://[2001:db8::1]:465/", "smtps", "2001:db8::1", 465, true, AF_INET6),
 	OK("url ipv4", "submission://192.0.2.7", "submission", "192.0.2.7", 587, false, AF_INET),
+	/* the other dialects: RFC 2033 (LMTP), RFC 2595 (STLS), RFC 3501, RFC 8314 */
+	OKD("lmtp://", "lmtp://mail.example.com", "lmtp", "mail.example.com", 24, false, 0, "lmtp"),
+	OKD("lmtp:// port", "lmtp://127.0.0.1:2424", "lmtp", "127.0.0.1", 2424, false, AF_INET, "lmtp"),
+	OKD("pop3://", "pop3://mail.example.com", "pop3", "mail.example.com", 110, false, 0, "pop3"),
+	OKD("pop3s://", "pop3s://mail.example.com", "pop3s", "mail.example.com", 995, true, 0, "pop3"),
+	OKD("POP3S:// upper", "POP3S://[::1]:1995/", "pop3s", "::1", 1995, true, AF_INET6, "pop3"),
+	OKD("imap://", "imap://mail.example.com", "imap", "mail.example.com", 143, false, 0, "imap"),
+	OKD("imaps://", "imaps://mail.example.com", "imaps", "mail.example.com", 993, true, 0, "imap"),
+	OKD("imap:// port 993 stays STARTTLS", "imap://mx.example:993", "imap", "mx.example", 993, false, 0, "imap"),
+	OKD("imaps:// other port", "imaps://192.0.2.9:10993", "imaps", "192.0.2.9", 10993, true, AF_INET, "imap"),
+	/* without a scheme a mailbox port still means SMTP: the scheme says the dialect */
+	OK("110 without scheme stays smtp", "mx.example:110", "smtp", "mx.example", 110, false, 0),
 
 	/* failures: empty and ports */
 	BAD("NULL", NULL),
@@ -133,6 +147,12 @@ static const struct target_row rows[] = {
 	BAD("fragment", "smtp://h#x"),
 	BAD("single slash", "smtp:/h"),
 	BAD("scheme twice", "smtp://smtp://h"),
+	BAD("pop://", "pop://h"),
+	BAD("pop3 without s", "pop3:/h"),
+	BAD("imap4://", "imap4://h"),
+	BAD("lmtps://", "lmtps://h"),
+	BAD("imaps:// alone", "imaps://"),
+	BAD("pop3 user@", "pop3://user@h"),
 	/* host names */
 	BAD("empty label", "a..b"),
 	BAD("leading dot", ".example.com"),
@@ -224,6 +244,9 @@ static int check_row(const struct target_row *row)
 		CHECK(t.implicit_tls == row->implicit_tls, "implicit_tls %d, expected %d", t.implicit_tls,
 		      row->implicit_tls);
 		CHECK(t.family == row->family, "family %d, expected %d", t.family, row->family);
+		const char *want = row->dialect ? row->dialect : "smtp";
+		CHECK(t.dialect && strcmp(t.dialect, want) == 0, "dialect '%s', expected '%s'",
+		      t.dialect ? t.dialect : "(null)", want);
 	}
 #undef CHECK
 	target_spec_clear(&t);
