@@ -6,7 +6,9 @@
  * (names in SMTP), RFC 5280 section 4.2.1.6 (iPAddress SANs). */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
+#include "core/domain.h"
 #include "core/probe.h"
 #include "pki/names.h"
 
@@ -93,6 +95,16 @@ static void names_run(struct probe_ctx *ctx)
 					      : "target host name");
 	for (size_t i = 0; i < ctx->opt->n_expect_names; i++)
 		judge_ref(ctx, &p, cn, ctx->opt->expect_names[i], "--expect-name");
+	/* --domain without --expect-name: Exchange domain security wants the
+	 * partner's domain itself in the certificate. Only domain-secure
+	 * requires it; below that a miss is worth knowing, no more. */
+	const char *dom = ctx->t->domain;
+	if (dom && mx && strcasecmp(dom, mx) != 0 && ctx->opt->n_expect_names == 0) {
+		judge_ref(ctx, &p, cn, dom, DOMAIN_PARTNER_NAME_CHECK);
+		struct finding *f = &ctx->pr->f[ctx->pr->n - 1];
+		if (ctx->opt->policy < POLICY_DOMAIN_SECURE && f->sev > SEV_INFO)
+			f->sev = SEV_INFO;
+	}
 	free(cn);
 }
 

@@ -68,6 +68,12 @@ enum mail_fate mail_fate_decide(enum policy p, const struct fate_input *in, cons
 	}
 	if (p == POLICY_SECURE)
 		return FATE_TLS;
+	/* Exchange domain security: the partner's domain in the certificate
+	 * (a target probed without --domain has none to check: unknown). */
+	if (in->domain_name_ok == 0) {
+		*reason = "the certificate does not cover the partner's domain (domain security)";
+		return FATE_DEFER;
+	}
 	if (in->mtls_ok < 0) {
 		*reason = "unknown: the mtls probe did not run or could not tell";
 		return FATE_UNKNOWN;
@@ -115,6 +121,31 @@ static int mtls_verdict(const struct probe_result *pr)
 	return failed ? 0 : -1;
 }
 
+/* The names probe's word on the MX name, --sni and --expect-name
+ * (partner = false), or on the partner's domain (partner = true): a
+ * mismatch is no, a match (DNS-ID or CN) yes, nothing judged unknown. */
+static int names_verdict(const struct probe_result *pr, bool partner)
+{
+	if (!pr)
+		return -1;
+	int v = -1;
+	for (size_t i = 0; i < pr->n; i++) {
+		const struct finding *f = &pr->f[i];
+		bool is_partner = false;
+		for (size_t k = 0; k < f->nev; k++)
+			if (strcmp(f->ev[k].key, "checked_as") == 0 &&
+			    strcmp(f->ev[k].value, DOMAIN_PARTNER_NAME_CHECK) == 0)
+				is_partner = true;
+		if (is_partner != partner)
+			continue;
+		if (strcmp(f->id, "cert.name-mismatch") == 0)
+			return 0;
+		if (strcmp(f->id, "cert.name-match") == 0 || strcmp(f->id, "cert.cn-only") == 0)
+			v = 1;
+	}
+	return v;
+}
+
 /* Does any probe of the target report this id? */
 static bool target_has_id(const struct target_result *t, const char *id)
 {
@@ -149,14 +180,8 @@ void fate_input_from_target(const struct target_result *t, struct fate_input *in
 		in->chain_ok = 0;
 
 	const struct probe_result *names = find_probe(t, "names");
-	if (!names)
-		in->name_ok = -1;
-	else if (has_id(names, "cert.name-mismatch"))
-		in->name_ok = 0;
-	else if (has_id(names, "cert.name-match") || has_id(names, "cert.cn-only"))
-		in->name_ok = 1;
-	else
-		in->name_ok = -1;
+	in->name_ok = names_verdict(names, false);
+	in->domain_name_ok = names_verdict(names, true);
 
 	in->mtls_ok = mtls_verdict(find_probe(t, "mtls"));
 }

@@ -17,6 +17,11 @@
 #include "net/target.h"
 #include "report/domain.h"
 
+/* The names probe's "checked_as" evidence for the partner's domain, which
+ * it checks for a --domain target (Exchange domain security); only
+ * domain-secure needs it covered. */
+#define DOMAIN_PARTNER_NAME_CHECK "partner domain (--domain)"
+
 /* What the fate decision needs of one address. Tri-states: 1 yes, 0 no,
  * -1 unknown (the probe that would tell did not run). */
 struct fate_input {
@@ -26,6 +31,7 @@ struct fate_input {
 	int chain_ok;   /* chain validates, within its validity period */
 	int name_ok;    /* the name (MX host, --expect-name) is in the certificate */
 	int mtls_ok;    /* our client certificate was requested and accepted */
+	int domain_name_ok; /* the partner's domain is in the certificate (domain-secure) */
 };
 
 /* What a sending MTA at policy p does; *reason says why when it is not a

@@ -232,8 +232,15 @@ class Domains(mxtest.MxTestCase):
             self.assertEq(res, good["fate"][pol]["action"], "deliver-tls", "good MX, " + pol)
             self.assertEq(res, good["fate"][pol]["text"], "deliver over TLS", "text")
         self.assertEq(res, good["fate"]["none"]["action"], "deliver-clear", "none")
-        # no mtls probe result that says "accepted": unknown, not a guess
-        self.assertIn(good["fate"]["domain-secure"]["action"], ("unknown", "defer-bounce"))
+        # domain security wants partner.example itself in the certificate,
+        # which names only mail.test.example: checked, info below domain-secure
+        self.assertEq(res, good["fate"]["domain-secure"]["action"], "defer-bounce", "domain-secure")
+        self.assertIn("partner's domain", good["fate"]["domain-secure"]["reason"], res.describe())
+        t = res.json["targets"][good["target"]]
+        partner = [f for p in t["probes"] for f in p["findings"]
+                   if f["evidence"].get("checked_as") == "partner domain (--domain)"]
+        self.assertEq(res, [(f["id"], f["severity"], f["evidence"]["name"]) for f in partner],
+                      [("cert.name-mismatch", "info", "partner.example")], "partner domain check")
         self.assertEq(res, bad["fate"]["may"]["action"], "deliver-clear", "broken MX, may")
         for pol in ("encrypt", "verify", "secure", "domain-secure"):
             self.assertEq(res, bad["fate"][pol]["action"], "defer-bounce", "broken MX, " + pol)

@@ -224,17 +224,19 @@ struct fate_row {
 };
 
 static const struct fate_row fate_rows[] = {
-	{ "everything works", { true, true, true, 1, 1, 1 }, { C, T, T, T, T, T } },
-	{ "unreachable", { false, false, false, -1, -1, -1 }, { D, D, D, D, D, D } },
-	{ "no STARTTLS", { true, false, false, -1, -1, -1 }, { C, C, D, D, D, D } },
-	{ "handshake fails", { true, true, false, -1, -1, -1 }, { C, C, D, D, D, D } },
-	{ "untrusted chain", { true, true, true, 0, 1, 1 }, { C, T, T, D, D, D } },
-	{ "wrong name", { true, true, true, 1, 0, 1 }, { C, T, T, T, D, D } },
-	{ "client cert refused", { true, true, true, 1, 1, 0 }, { C, T, T, T, T, D } },
-	{ "no mtls probe", { true, true, true, 1, 1, -1 }, { C, T, T, T, T, U } },
-	{ "no chain probe", { true, true, true, -1, 1, 1 }, { C, T, T, U, U, U } },
-	{ "no names probe", { true, true, true, 1, -1, 1 }, { C, T, T, T, U, U } },
-	{ "bad chain beats unknown names", { true, true, true, 0, -1, -1 }, { C, T, T, D, D, D } },
+	{ "everything works", { true, true, true, 1, 1, 1, 1 }, { C, T, T, T, T, T } },
+	{ "unreachable", { false, false, false, -1, -1, -1, 1 }, { D, D, D, D, D, D } },
+	{ "no STARTTLS", { true, false, false, -1, -1, -1, 1 }, { C, C, D, D, D, D } },
+	{ "handshake fails", { true, true, false, -1, -1, -1, 1 }, { C, C, D, D, D, D } },
+	{ "untrusted chain", { true, true, true, 0, 1, 1, 1 }, { C, T, T, D, D, D } },
+	{ "wrong name", { true, true, true, 1, 0, 1, 1 }, { C, T, T, T, D, D } },
+	{ "client cert refused", { true, true, true, 1, 1, 0, 1 }, { C, T, T, T, T, D } },
+	{ "no mtls probe", { true, true, true, 1, 1, -1, 1 }, { C, T, T, T, T, U } },
+	{ "no chain probe", { true, true, true, -1, 1, 1, 1 }, { C, T, T, U, U, U } },
+	{ "no names probe", { true, true, true, 1, -1, 1, 1 }, { C, T, T, T, U, U } },
+	{ "bad chain beats unknown names", { true, true, true, 0, -1, -1, 1 }, { C, T, T, D, D, D } },
+	{ "partner domain not in the certificate", { true, true, true, 1, 1, 1, 0 }, { C, T, T, T, T, D } },
+	{ "partner domain not checked", { true, true, true, 1, 1, 1, -1 }, { C, T, T, T, T, T } },
 };
 
 static void test_fate(void **state)
