@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "core/probe.h"
+#include "proto/dialect.h"
 #include "util/err.h"
 
 struct diagnosis {
@@ -249,6 +250,13 @@ static void run(struct probe_ctx *ctx)
 	if (f->failed_step == STEP_STARTTLS && f->starttls_reply.code)
 		finding_add_ev(fi, "reply", "%d %s%s%s", f->starttls_reply.code, f->starttls_reply.enh,
 			       f->starttls_reply.enh[0] ? " " : "", f->starttls_reply.text);
+	else if (f->failed_step == STEP_STARTTLS && f->starttls_reply.text) /* POP3, IMAP: no codes */
+		finding_add_ev(fi, "reply", "%s", f->starttls_reply.text);
+	/* Where the step names say EHLO and STARTTLS, POP3 and IMAP use other words. */
+	const struct dialect *dl = dialect_find(ctx->spec->dialect);
+	if (dl != &dialect_smtp)
+		finding_add_ev(fi, "dialect", "%s (capabilities: %s, TLS: %s, answered by %s)", dl->name, dl->hello,
+			       dl->starttls_cmd, dl->starttls_ok);
 	if (f->tls_error)
 		finding_add_ev(fi, "gnutls_error", "%s", f->tls_error);
 	if (f->tls_alert >= 0)
@@ -257,7 +265,7 @@ static void run(struct probe_ctx *ctx)
 		finding_add_ev(fi, "reply_421", "421 %s%s%s", f->r421.enh, f->r421.enh[0] ? " " : "", f->r421.text);
 	switch (f->failed_step) {
 	case STEP_STARTTLS:
-		finding_set_rfc(fi, "RFC 3207 section 4");
+		finding_set_rfc(fi, dl->starttls_rfc);
 		break;
 	case STEP_HANDSHAKE:
 		finding_set_rfc(fi, "RFC 8446 section 6.2");

@@ -4,11 +4,13 @@
  * no connection of its own.
  * specification: RFC 3207 (STARTTLS), RFC 8314 (implicit TLS), RFC 8996
  * (TLS 1.0 and 1.1 deprecated), RFC 7525/9325 (recommended suites). */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "core/probe.h"
+#include "proto/dialect.h"
 
 static const char *remedy_enable_tls =
 	"Enable STARTTLS on the receiving MTA with a certificate and key: Postfix smtpd_tls_security_level = may "
@@ -37,24 +39,33 @@ static void judge_offer(struct probe_ctx *ctx)
 	}
 	if (!fa->caps_plain.valid && !fa->used_helo)
 		return; /* the session broke earlier; diagnose says where */
+	const struct dialect *d = dialect_find(ctx->spec->dialect);
 	if (fa->caps_plain.starttls) {
-		f = probe_result_add(ctx->pr, "starttls.offered", SEV_PASS, "STARTTLS offered in the EHLO reply");
+		char title[96];
+		snprintf(title, sizeof title, "%s offered in %s", d->starttls_cmd, d->caps_where);
+		f = probe_result_add(ctx->pr, "starttls.offered", SEV_PASS, title);
 		capability_line_ev(f, &fa->caps_plain);
-		finding_set_rfc(f, "RFC 3207 section 4");
+		finding_set_rfc(f, d->starttls_rfc);
 		return;
 	}
 	f = probe_result_add(ctx->pr, "starttls.missing", policy_tls_severity(ctx->opt->policy),
-			     "STARTTLS not offered: mail to this server travels in clear");
+			     d->smtp_family ? "STARTTLS not offered: mail to this server travels in clear"
+					    : "STARTTLS/STLS not offered: logins and mail travel in clear");
 	if (fa->used_helo)
 		finding_set_detail(f, "The server refused EHLO and accepted only HELO, so it offers no SMTP "
 				      "extensions at all, STARTTLS included.");
-	else
-		finding_set_detail(f, "The EHLO reply does not list STARTTLS. A sender with opportunistic TLS "
+	else if (d->smtp_family)
+		finding_set_detail(f, "%s does not list STARTTLS. A sender with opportunistic TLS "
 				      "delivers in clear; one that enforces TLS defers the mail and bounces it "
-				      "when its retry period runs out.");
+				      "when its retry period runs out.",
+				   d == &dialect_smtp ? "The EHLO reply" : "The LHLO reply");
+	else
+		finding_set_detail(f, "%s does not list %s: mail clients either log in and read mail in clear "
+				      "or cannot connect.",
+				   d->caps_where, d->starttls_cmd);
 	capability_line_ev(f, &fa->caps_plain);
 	finding_add_ev(f, "policy", "%s", policy_name(ctx->opt->policy));
-	finding_set_rfc(f, "RFC 3207 section 4");
+	finding_set_rfc(f, d->starttls_rfc);
 	finding_set_remedy(f, "%s", remedy_enable_tls);
 }
 
@@ -63,20 +74,28 @@ static void judge_accept(struct probe_ctx *ctx)
 	const struct session_facts *fa = &ctx->t->facts;
 	if (fa->starttls != STARTTLS_ACCEPTED)
 		return; /* refused or broken: the diagnosis finding tells it */
-	struct finding *f = probe_result_add(ctx->pr, "starttls.accepted", SEV_PASS, "STARTTLS accepted");
-	finding_add_ev(f, "reply", "%d %s%s%s", fa->starttls_reply.code, fa->starttls_reply.enh,
-		       fa->starttls_reply.enh[0] ? " " : "", fa->starttls_reply.text);
-	finding_set_rfc(f, "RFC 3207 section 4");
+	const struct dialect *d = dialect_find(ctx->spec->dialect);
+	char title[64];
+	snprintf(title, sizeof title, "%s accepted", d->starttls_cmd);
+	struct finding *f = probe_result_add(ctx->pr, "starttls.accepted", SEV_PASS, title);
+	if (fa->starttls_reply.code) /* SMTP and LMTP: a code; POP3 and IMAP: the lines as they came */
+		finding_add_ev(f, "reply", "%d %s%s%s", fa->starttls_reply.code, fa->starttls_reply.enh,
+			       fa->starttls_reply.enh[0] ? " " : "", fa->starttls_reply.text);
+	else
+		finding_add_ev(f, "reply", "%s", fa->starttls_reply.text ? fa->starttls_reply.text : "");
+	finding_set_rfc(f, d->starttls_rfc);
 
 	if (fa->after_starttls) {
+		char what[96];
+		snprintf(what, sizeof what, "The server sent plaintext after its %s to %s", d->starttls_ok,
+			 d->starttls_cmd);
 		f = probe_result_add(ctx->pr, "starttls.plaintext-after-reply",
-				     ctx->opt->policy == POLICY_NONE ? SEV_WARN : SEV_FAIL,
-				     "The server sent plaintext after its 220 to STARTTLS");
-		finding_set_detail(f, "After \"220\" the server must wait for the TLS ClientHello. These %zu bytes "
+				     ctx->opt->policy == POLICY_NONE ? SEV_WARN : SEV_FAIL, what);
+		finding_set_detail(f, "After \"%s\" the server must wait for the TLS ClientHello. These %zu bytes "
 				      "came before the handshake; mxprobe discarded them and did not feed them to "
 				      "TLS. A client that keeps them would treat them as replies inside TLS "
 				      "(response injection), which is how STARTTLS injection attacks work.",
-				  fa->after_starttls_len);
+				  d->starttls_ok, fa->after_starttls_len);
 		finding_add_ev(f, "bytes", "%s", fa->after_starttls);
 		finding_add_ev(f, "length", "%zu", fa->after_starttls_len);
 		finding_set_rfc(f, "RFC 3207 section 4.2; RFC 5321 section 4.5.3");
