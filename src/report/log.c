@@ -119,6 +119,12 @@ static void render_target(FILE *out, const struct report *r, const struct target
 				  t->facts.local ? t->facts.local : "-");
 	put_line(out, '#', session, NULL);
 	free(session);
+	if (t->domain && t->mx_host) {
+		char *dom = t->mx_pref >= 0 ? xasprintf("Domain: %s MX %d %s", t->domain, t->mx_pref, t->mx_host)
+					    : xasprintf("Domain: %s (no MX: its own address)", t->domain);
+		put_line(out, '#', dom, NULL);
+		free(dom);
+	}
 
 	/* Each session's certificates go before its own completed handshake;
 	 * the standard session's, without that mark, before the first one. A

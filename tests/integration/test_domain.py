@@ -301,6 +301,13 @@ class Domains(mxtest.MxTestCase):
         self.assertEq(res, len(row), 1, "one table row for the broken MX")
         self.assertEq(res, row[0].split()[1:5], ["clear", "clear", "defer", "defer"], "row")
 
+    def test_log_names_the_mx(self):
+        res = self.probe("--domain", "partner.example", fmt="log")
+        self.assertExit(res, 1)
+        self.assertIn("#Domain: partner.example MX 10 %s" % mxtest.LEAF_NAME, res.stdout,
+                      res.describe())
+        self.assertIn("#Domain: partner.example MX 20 mx2.partner.example", res.stdout)
+
     def test_usage_errors(self):
         for args, word in ((["--domain", "bad domain"], "--domain"),
                            (["--resolver", "localhost", "--domain", "x.example"], "--resolver"),
