@@ -25,6 +25,7 @@
 #include "net/source.h"
 #include "net/target.h"
 #include "report/render.h"
+#include "scenario/scenario.h"
 #include "tls/identity.h"
 #include "util/util.h"
 
@@ -33,6 +34,7 @@
 static const char usage_text[] =
 	"Usage: mxprobe check [OPTIONS] TARGET...\n"
 	"       mxprobe lab [OPTIONS]\n"
+	"       mxprobe run [OPTIONS] FILE.scn TARGET...\n"
 	"       mxprobe --help | --version\n"
 	"\n"
 	"Probe mail servers' STARTTLS and TLS: what was offered, what was negotiated,\n"
@@ -41,6 +43,7 @@ static const char usage_text[] =
 	"Commands:\n"
 	"  check TARGET...        probe each target\n"
 	"  lab                    start built-in demo servers on loopback and probe them\n"
+	"  run FILE.scn TARGET... run a scenario script against each target (docs/scenarios.md)\n"
 	"\n"
 	"Targets:\n"
 	"  HOST, HOST:PORT        SMTP with STARTTLS (port 25; 465 means implicit TLS, 587 submission)\n"
@@ -81,10 +84,7 @@ static const char usage_text[] =
 	"      --pkcs12 FILE      our client certificate and key from a PKCS#12 (PFX) file\n"
 	"      --pkcs12-password-file FILE  the PKCS#12 password: first line of FILE\n"
 	"                         (or MXPROBE_PKCS12_PASSWORD in the environment; never on the command line)\n"
-	"      --revocation MODE  soft (default): a revocation status that cannot be had warns;\n"
-	"                         hard: it fails; off: revocation is not checked\n"
-	"      --crl-file FILE    a CRL (DER or PEM) to check certificates against, besides the\n"
-	"                         ones fetched from their distribution points (repeatable)\n"
+	"      --var NAME=VALUE   run: define ${NAME} for the scenario (repeatable)\n"
 	"  -o, --output FILE      write the report to FILE instead of standard output\n"
 	"  -v, --verbose          text: include the transcript of every session\n"
 	"      --no-color         no colours in text output (NO_COLOR in the environment too)\n"
@@ -229,9 +229,10 @@ ok:
 enum { OPT_TARGET_TIMEOUT = 256, OPT_SNI, OPT_PROBES, OPT_NO_COLOR, OPT_CA_FILE, OPT_WARN_DAYS, OPT_AT,
        OPT_EXPECT_NAME };
 enum { OPT_SOURCE = 800, OPT_EXPECT_REFUSED, OPT_AUTH_USER, OPT_AUTH_PASSWORD_FILE };
-enum { OPT_CLIENT_CERT = 400, OPT_CLIENT_KEY, OPT_PKCS12, OPT_PKCS12_PASSWORD_FILE };
-enum { OPT_DOMAIN = 500, OPT_RESOLVER };
 enum { OPT_REVOCATION = 700, OPT_CRL_FILE };
+enum { OPT_DOMAIN = 500, OPT_RESOLVER };
+enum { OPT_VAR = 600 };
+enum { OPT_CLIENT_CERT = 400, OPT_CLIENT_KEY, OPT_PKCS12, OPT_PKCS12_PASSWORD_FILE };
 
 static const struct option long_opts[] = {
 	{ "format", required_argument, NULL, 'f' },
@@ -256,10 +257,7 @@ static const struct option long_opts[] = {
 	{ "client-key", required_argument, NULL, OPT_CLIENT_KEY },
 	{ "pkcs12", required_argument, NULL, OPT_PKCS12 },
 	{ "pkcs12-password-file", required_argument, NULL, OPT_PKCS12_PASSWORD_FILE },
-	{ "domain", required_argument, NULL, OPT_DOMAIN },
-	{ "resolver", required_argument, NULL, OPT_RESOLVER },
-	{ "revocation", required_argument, NULL, OPT_REVOCATION },
-	{ "crl-file", required_argument, NULL, OPT_CRL_FILE },
+	{ "var", required_argument, NULL, OPT_VAR },
 	{ "source", required_argument, NULL, OPT_SOURCE },
 	{ "expect-refused", no_argument, NULL, OPT_EXPECT_REFUSED },
 	{ "auth-user", required_argument, NULL, OPT_AUTH_USER },
@@ -274,6 +272,9 @@ struct cli {
 	const char *output;
 	bool no_color;
 	char *ehlo_owned;
+	/* our client certificate (mtls probe) */
+	const char *client_cert, *client_key, *pkcs12, *pkcs12_password_file;
+	struct tls_identity *identity;
 	/* --domain, --resolver (cli/domains.c) */
 	const char *domains[CLI_MAX_DOMAINS];
 	size_t ndomains;
@@ -281,9 +282,9 @@ struct cli {
 	/* --auth-user's password (auth probe); wiped and freed at the end */
 	const char *auth_password_file;
 	char *auth_password;
-	/* our client certificate (mtls probe) */
-	const char *client_cert, *client_key, *pkcs12, *pkcs12_password_file;
-	struct tls_identity *identity;
+	/* run: --var NAME=VALUE, in order */
+	const char *vars[SCN_MAX_VARS];
+	size_t nvars;
 };
 
 static const char *identity_flag_name(int c)
@@ -462,17 +463,6 @@ static int parse_flags(struct cli *cl, int argc, char **argv)
 						   "or @EPOCH",
 						   optarg);
 			break;
-		case OPT_DOMAIN:
-			if (!dns_domain_ok(optarg))
-				return usage_error("--domain '%s': expected a mail domain such as example.com", optarg);
-			if (cl->ndomains >= CLI_MAX_DOMAINS)
-				return usage_error("--domain: at most %d domains", CLI_MAX_DOMAINS);
-			cl->domains[cl->ndomains++] = optarg;
-			break;
-		case OPT_RESOLVER:
-			if (dns_resolver_arg_parse(optarg, cl->resolver, sizeof cl->resolver) < 0)
-				return usage_error("--resolver '%s': expected IP or IP:PORT ([IPv6]:PORT)", optarg);
-			break;
 		case OPT_CLIENT_CERT:
 		case OPT_CLIENT_KEY:
 		case OPT_PKCS12:
@@ -483,6 +473,17 @@ static int parse_flags(struct cli *cl, int argc, char **argv)
 			  : c == OPT_CLIENT_KEY	  ? &cl->client_key
 			  : c == OPT_PKCS12	  ? &cl->pkcs12
 						  : &cl->pkcs12_password_file) = optarg;
+			break;
+		case OPT_DOMAIN:
+			if (!dns_domain_ok(optarg))
+				return usage_error("--domain '%s': expected a mail domain such as example.com", optarg);
+			if (cl->ndomains >= CLI_MAX_DOMAINS)
+				return usage_error("--domain: at most %d domains", CLI_MAX_DOMAINS);
+			cl->domains[cl->ndomains++] = optarg;
+			break;
+		case OPT_RESOLVER:
+			if (dns_resolver_arg_parse(optarg, cl->resolver, sizeof cl->resolver) < 0)
+				return usage_error("--resolver '%s': expected IP or IP:PORT ([IPv6]:PORT)", optarg);
 			break;
 		case OPT_EXPECT_NAME:
 			if (!ehlo_name_ok(optarg))
@@ -502,6 +503,19 @@ static int parse_flags(struct cli *cl, int argc, char **argv)
 				return usage_error("--crl-file: at most %d files", MX_MAX_CRL_FILES);
 			cl->opt.crl_files[cl->opt.n_crl_files++] = optarg;
 			break;
+		case OPT_VAR: {
+			const char *eq = strchr(optarg, '=');
+			size_t nl = eq ? (size_t)(eq - optarg) : 0;
+			bool ok = nl > 0 && nl <= 64 && strspn(optarg, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_"
+								       "0123456789") == nl &&
+				  !(optarg[0] >= '0' && optarg[0] <= '9') && !strpbrk(eq + 1, "\r\n");
+			if (!ok)
+				return usage_error("--var '%.64s': expected NAME=VALUE (NAME: letters, digits, _)", optarg);
+			if (cl->nvars >= SCN_MAX_VARS)
+				return usage_error("--var: at most %d variables", SCN_MAX_VARS);
+			cl->vars[cl->nvars++] = optarg;
+			break;
+		}
 		case OPT_SOURCE: {
 			char err[160];
 			if (source_check(optarg, err, sizeof err) < 0)
@@ -586,6 +600,42 @@ static int render(const struct cli *cl, const struct report *rep)
 	return 0;
 }
 
+/* mxprobe run FILE.scn TARGET...: the scenario once per target, into the
+ * same report model as check. -1 to go on and render, or an exit status. */
+static int run_scenario(struct cli *cl, int argc, char **argv, struct report *rep)
+{
+	if (optind >= argc)
+		return usage_error("run needs a scenario file and at least one target");
+	if (optind + 1 >= argc)
+		return usage_error("run needs at least one target after %s", argv[optind]);
+	struct scn_parse_opts po = { .vars = cl->vars, .nvars = cl->nvars };
+	struct scenario *sc = NULL;
+	char err[600];
+	if (scenario_load(argv[optind], &po, &sc, err, sizeof err) < 0) {
+		fprintf(stderr, "%s\n", err);
+		return EXIT_USAGE;
+	}
+	size_t n = (size_t)(argc - optind - 1);
+	struct target_spec *specs = xcalloc(n, sizeof *specs);
+	int status = -1;
+	size_t parsed = 0;
+	for (; parsed < n; parsed++) {
+		char terr[512];
+		if (target_parse(argv[optind + 1 + (int)parsed], &specs[parsed], terr, sizeof terr) < 0) {
+			status = usage_error("%s", terr);
+			break;
+		}
+	}
+	for (size_t i = 0; i < parsed; i++) {
+		if (status < 0)
+			scenario_run_target(sc, &cl->opt, &specs[i], report_add_target(rep));
+		target_spec_clear(&specs[i]);
+	}
+	free(specs);
+	scenario_free(sc);
+	return status;
+}
+
 int cli_main(int argc, char **argv)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -602,10 +652,10 @@ int cli_main(int argc, char **argv)
 		int rc = parse_flags(&cl, argc, argv);
 		if (rc >= 0)
 			return rc;
-		return usage_error("expected a command: check or lab");
+		return usage_error("expected a command: check, lab or run");
 	}
-	if (strcmp(cmd, "check") != 0 && strcmp(cmd, "lab") != 0)
-		return usage_error("unknown command '%s': expected check or lab", cmd);
+	if (strcmp(cmd, "check") != 0 && strcmp(cmd, "lab") != 0 && strcmp(cmd, "run") != 0)
+		return usage_error("unknown command '%s': expected check, lab or run", cmd);
 	optind = 2;
 	int rc = parse_flags(&cl, argc, argv);
 	if (rc >= 0)
@@ -643,6 +693,11 @@ int cli_main(int argc, char **argv)
 			status = 3;
 			goto out;
 		}
+	} else if (strcmp(cmd, "run") == 0) {
+		status = run_scenario(&cl, argc, argv, &rep);
+		if (status >= 0)
+			goto out;
+		status = 0;
 	} else {
 		if (optind >= argc && cl.ndomains == 0) {
 			status = usage_error("check needs at least one target or --domain");

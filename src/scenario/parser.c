@@ -291,6 +291,19 @@ static int parse_clauses(struct parser *p, struct scn_stmt *st)
 			return -1;
 		}
 		scn_tok_clear(&t);
+		if (o == &st->els) {
+			/* "else continue": not meeting it is no finding */
+			size_t save = p->lx.pos;
+			if (scn_next(&p->lx, &t) < 0)
+				return -1;
+			bool quiet = t.kind == TOK_WORD && strcmp(t.text, "continue") == 0;
+			scn_tok_clear(&t);
+			if (quiet) {
+				st->quiet = st->cont = true;
+				return expect_end(p);
+			}
+			p->lx.pos = save;
+		}
 		if (parse_finding_parts(p, &o->sev, &o->id, &o->msg, o == &st->els) < 0)
 			return -1;
 		o->set = true;

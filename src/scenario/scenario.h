@@ -89,6 +89,7 @@ struct scn_stmt {
 	struct scn_expect ex;
 	struct scn_outcome then, els;
 	bool cont;          /* else ... continue */
+	bool quiet;         /* "else continue": a condition, not a requirement (no finding, not counted) */
 	enum severity sev;  /* finding */
 };
 

@@ -13,6 +13,11 @@ sed -n '/step_ids\[\]/,/};/p' src/report/model.c |
 # Ids chosen at run time (a ternary) are listed after "/* ids: */" comments;
 # src/core/domain.c emits the domain-level ones (domain.*).
 grep -ho '/\* ids: [^*]*\*/' probes/*.c src/core/domain.c 2>/dev/null | sed 's#/\* ids: ##; s# \*/##' | tr ' ' '\n' >> "$code" || true
+# The scenario interpreter's own ids (src/scenario/), and the ids the shipped
+# scenarios give their outcomes (then/else clauses, finding statements).
+grep -ho '/\* ids: [^*]*\*/' src/scenario/*.c 2>/dev/null | sed 's#/\* ids: ##; s# \*/##' | tr ' ' '\n' >> "$code" || true
+grep -hoE '(then|else) (pass|info|warn|fail|error) [a-z0-9.-]+|^finding (pass|info|warn|fail) [a-z0-9.-]+' scenarios/*.scn 2>/dev/null |
+	awk '{ print $3 }' >> "$code" || true
 sort -u -o "$code" "$code"
 grep -o '^| `[a-z0-9.-]*`' docs/findings.md | sed 's/^| `//; s/`$//' | sort -u > "$doc"
 status=0

@@ -66,6 +66,8 @@ for t in $targets; do
 	art=$build/artifacts/$t
 	mkdir -p "$work" "$art"
 	[ -d "$seeds" ] && cp -R "$seeds/." "$work/"
+	# the scenario parser also starts from every shipped scenario
+	[ "$t" = scenario ] && cp "$src"/scenarios/*.scn "$work/"
 	dict=
 	[ -f "$here/corpus/dict/$t.dict" ] && dict="-dict=$here/corpus/dict/$t.dict"
 

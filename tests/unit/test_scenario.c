@@ -48,6 +48,7 @@ static const struct row rows[] = {
 	OK("closed", "connect\nquit\nexpect closed\n", 3),
 	OK("then and else", "connect\nexpect 5xx then pass relay.refused \"ok\" else fail relay.open \"open\" continue\n",
 	   2),
+	OK("else continue", "connect\nexpect 2xx then fail relay.open \"o\" else continue\nexpect 5xx else continue\n", 3),
 	OK("else error", "connect\nexpect 250 else error relay.not-tested \"could not\"\n", 2),
 	OK("starttls clauses", "connect\nehlo\nstarttls else fail starttls.failed \"no\"\n", 3),
 	OK("tls options", "tls sni mx.example\ntls priority \"NORMAL:-VERS-TLS1.0\"\ntls client-cert a.pem key a.key\n",
@@ -117,6 +118,8 @@ static const struct row rows[] = {
 	    "t.scn:2:30: expected end of line or continue, got \"else\""),
 	BAD("then after else", "connect\nexpect 250 else fail a.b \"x\" then pass a.c \"y\"\n",
 	    "t.scn:2:30: expected end of line or continue, got \"then\""),
+	BAD("else continue then junk", "connect\nexpect 250 else continue now\n",
+	    "t.scn:2:26: expected end of line, got \"now\""),
 	BAD("after continue", "connect\nexpect 250 else fail a.b \"x\" continue now\n",
 	    "t.scn:2:39: expected end of line, got \"now\""),
 
