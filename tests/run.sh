@@ -2,7 +2,7 @@
 # Runs every test: a build with -Werror under AddressSanitizer and
 # UndefinedBehaviorSanitizer, then CTest (cmocka unit tests, the renderer
 # tests, integration tests against a real Postfix and the scripted test
-# server, all on loopback). Run .ci/setup first (README.md).
+# server, all on loopback). Run `.ci/setup --tests` first (README.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
