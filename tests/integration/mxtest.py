@@ -336,48 +336,6 @@ class Pki:
              resp_path, "-ndays", str(days)], timeout=20)
         return resp_path
 
-    # -- revocation (issue 3): the `openssl ca` database all of this PKI's
-    # certificates are in (index.txt) also drives CRLs and `openssl ocsp`.
-
-    def _ca_cnf(self):
-        cfg = os.path.join(self.dir, "ca-db.cnf")
-        with open(cfg, "w") as f:
-            f.write("[ca]\ndefault_ca = test_ca\n[test_ca]\n"
-                    "database = %s\nnew_certs_dir = %s\nserial = %s\n"
-                    "default_md = sha256\npolicy = policy_any\nunique_subject = no\n"
-                    "[policy_any]\ncommonName = supplied\n[crl_ext]\n"
-                    "authorityKeyIdentifier = keyid\n"
-                    % (os.path.join(self.dir, "index.txt"), os.path.join(self.dir, "newcerts"),
-                       os.path.join(self.dir, "serial")))
-        return cfg
-
-    def revoke(self, cert, issuer, reason="keyCompromise"):
-        """Marks cert revoked (with a CRLReason) in the database."""
-        run(["openssl", "ca", "-batch", "-config", self._ca_cnf(), "-revoke", cert.cert,
-             "-cert", issuer.cert, "-keyfile", issuer.key, "-crl_reason", reason])
-
-    def gen_crl(self, issuer, out, days=7, der=True):
-        """A CRL signed by issuer listing every revoked entry of the
-        database, valid from now for `days`; DER (as distribution points
-        serve it) or PEM."""
-        pem = out + ".pem" if der else out
-        run(["openssl", "ca", "-batch", "-config", self._ca_cnf(), "-gencrl", "-cert",
-             issuer.cert, "-keyfile", issuer.key, "-crldays", str(days), "-crlexts", "crl_ext",
-             "-out", pem])
-        if der:
-            run(["openssl", "crl", "-in", pem, "-outform", "DER", "-out", out])
-        return out
-
-    def ocsp_respond(self, issuer, signer, req_path, resp_path, days=1):
-        """Answers one OCSP request file from the database with `openssl
-        ocsp` (no listener: the caller's loopback front does HTTP). The
-        request's nonce is copied into the response."""
-        run(["openssl", "ocsp", "-index", os.path.join(self.dir, "index.txt"), "-CA", issuer.cert,
-             "-rsigner", signer.cert, "-rkey", signer.key, "-reqin", req_path, "-respout",
-             resp_path, "-ndays", str(days)], timeout=20)
-        return resp_path
-
-
 class PartnerPki(Pki):
     """The sending partner's PKI, distinct from the server's (mutual TLS,
     issue 4): its own root with a client leaf (clientAuth EKU), a leaf from
