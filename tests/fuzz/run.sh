@@ -24,6 +24,7 @@ if [ -z "$build" ]; then
 	build=$(mktemp -d "${TMPDIR:-/tmp}/mxprobe-fuzz.XXXXXX") || exit 2
 fi
 mkdir -p "$build" || exit 2
+build=$(cd "$build" && pwd) # the steps below change directory
 # Every tests/fuzz/fuzz_NAME.c is a target unless some are named.
 all=$(for f in "$here"/fuzz_*.c; do n=${f##*/fuzz_}; echo "${n%.c}"; done)
 targets=${*:-$all}
