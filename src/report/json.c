@@ -75,10 +75,11 @@ static json_t *jstrvec(const struct strvec *sv)
 
 static json_t *jreply(const struct reply_info *r)
 {
-	if (r->code == 0)
+	/* POP3 and IMAP replies have text and no numeric code. */
+	if (r->code == 0 && !r->text)
 		return json_null();
-	return json_pack("{s:i, s:o, s:o}", "code", r->code, "enhanced",
-			 jstr(r->enh[0] ? r->enh : NULL), "text", jstr_req(r->text));
+	return json_pack("{s:o, s:o, s:o}", "code", r->code ? json_integer(r->code) : json_null(),
+			 "enhanced", jstr(r->enh[0] ? r->enh : NULL), "text", jstr_req(r->text));
 }
 
 static json_t *jcaps(const struct smtp_caps *c)

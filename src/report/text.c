@@ -92,15 +92,22 @@ static void put_secs(const struct tx *x, int64_t us)
 	fprintf(x->out, "%" PRId64 ".%03" PRId64 "s", us / 1000000, us / 1000 % 1000);
 }
 
+/* An SMTP/LMTP reply has a code; a POP3 or IMAP one only its text
+ * ("+OK ...", "* OK ..."). */
 static void put_reply(const struct tx *x, const struct reply_info *r)
 {
-	fprintf(x->out, "%d", r->code);
+	const char *sep = "";
+	if (r->code) {
+		fprintf(x->out, "%d", r->code);
+		sep = " ";
+	}
 	if (r->enh[0]) {
-		fputc(' ', x->out);
+		fputs(sep, x->out);
 		put_text(x, r->enh, 0);
+		sep = " ";
 	}
 	if (r->text && r->text[0]) {
-		fputc(' ', x->out);
+		fputs(sep, x->out);
 		put_first_line(x, r->text);
 	}
 }
@@ -222,7 +229,7 @@ static void render_session(const struct tx *x, const struct session_facts *f)
 		put_text(x, f->remote ? f->remote : "?", 0);
 		fprintf(x->out, " in %" PRId64 " ms\n", f->connect_us / 1000);
 	}
-	if (f->banner.code) {
+	if (f->banner.code || f->banner.text) {
 		label(x, "banner");
 		put_reply(x, &f->banner);
 		fputc('\n', x->out);
