@@ -268,6 +268,7 @@ static void revocation_run(struct probe_ctx *ctx)
 			.cert = c->der, .cert_len = c->der_len, .issuer = issuer, .issuer_len = issuer_len,
 			.staple = i < fa->tls.n_staples && fa->tls.staples[i].len ? &fa->tls.staples[i] : NULL,
 			.files = files, .http = ctx->http, .timeout_us = o->step_timeout_us,
+			.deadline = ctx->deadline,
 			.at = mx_options_at(o),
 		};
 		struct rev_cert rc;

@@ -61,7 +61,8 @@ void engine_run_target(const struct mx_options *opt, const struct target_spec *s
 			progress(user, t, (*p)->name);
 		int64_t p0 = mono_us();
 		struct probe_result *pr = target_add_probe(t, (*p)->name, (*p)->title);
-		struct probe_ctx ctx = { .opt = opt, .spec = spec, .t = t, .pr = pr, .http = http };
+		struct probe_ctx ctx = { .opt = opt, .spec = spec, .t = t, .pr = pr, .http = http,
+					 .deadline = t0 + opt->target_timeout_us };
 		(*p)->run(&ctx);
 		/* target_add_probe may move the array; refetch by index */
 		t->probes[t->nprobes - 1].duration_us = mono_us() - p0;

@@ -21,6 +21,7 @@ struct probe_ctx {
 	struct target_result *t;
 	struct probe_result *pr;
 	struct http_cache *http; /* HTTP fetches of this target, each URL once (net/http.h) */
+	int64_t deadline;        /* the target's deadline (mono_us clock): --target-timeout */
 };
 
 struct probe {

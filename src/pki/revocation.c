@@ -482,6 +482,19 @@ static void check_crl_files(const struct rev_inputs *in, gnutls_x509_crt_t cert,
 	}
 }
 
+/* A request gets the step timeout, but never runs past the target's
+ * deadline: a chain whose servers all hang costs --target-timeout at most.
+ * 0 when the deadline has passed. */
+static int64_t request_timeout(const struct rev_inputs *in)
+{
+	if (!in->deadline)
+		return in->timeout_us;
+	int64_t left = in->deadline - mono_us();
+	if (left <= 0)
+		return 0;
+	return left < in->timeout_us ? left : in->timeout_us;
+}
+
 static void check_cdp(const struct rev_inputs *in, gnutls_x509_crt_t cert, gnutls_x509_crt_t issuer,
 		      const char *url, struct rev_cert *out)
 {
@@ -490,7 +503,12 @@ static void check_cdp(const struct rev_inputs *in, gnutls_x509_crt_t cert, gnutl
 		unchecked(s, REV_WHY_HTTP, "fetching is off");
 		return;
 	}
-	struct http_request rq = { .url = url, .timeout_us = in->timeout_us };
+	int64_t tmo = request_timeout(in);
+	if (tmo == 0) {
+		unchecked(s, REV_WHY_TIMEOUT, "the target's deadline (--target-timeout) had passed");
+		return;
+	}
+	struct http_request rq = { .url = url, .timeout_us = tmo };
 	const struct http_response *r = http_fetch(in->http, &rq);
 	s->cached = r->cached;
 	if (r->status != HTTP_OK) {
@@ -635,8 +653,13 @@ static void query_ocsp(const struct rev_inputs *in, gnutls_x509_crt_t cert, gnut
 		unchecked(s, REV_WHY_BAD_DATA, "the OCSP request could not be built");
 		goto out;
 	}
+	int64_t tmo = request_timeout(in);
+	if (tmo == 0) {
+		unchecked(s, REV_WHY_TIMEOUT, "the target's deadline (--target-timeout) had passed");
+		goto out;
+	}
 	struct http_request rq = { .url = url, .content_type = "application/ocsp-request", .body = body.data,
-				   .body_len = body.size, .timeout_us = in->timeout_us, .max_bytes = 64 * 1024 };
+				   .body_len = body.size, .timeout_us = tmo, .max_bytes = 64 * 1024 };
 	const struct http_response *r = http_fetch(in->http, &rq);
 	s->cached = r->cached;
 	if (r->status != HTTP_OK) {

@@ -94,6 +94,7 @@ struct rev_inputs {
 	const struct rev_crls *files;                   /* may be NULL */
 	struct http_cache *http;                        /* NULL: fetch nothing */
 	int64_t timeout_us;                             /* per HTTP request */
+	int64_t deadline;                               /* mono_us; no request past it (0: none) */
 	int64_t at;                                     /* evaluation time */
 };
 
