@@ -220,7 +220,7 @@ static void chain_run(struct probe_ctx *ctx)
 	if (!fa->tls_ok || fa->chain_len == 0)
 		return; /* no chain: the starttls and diagnose probes tell why */
 	struct verify_result v;
-	verify_chain(ctx->opt, fa->chain, fa->chain_len, &v);
+	verify_chain(ctx->trust, ctx->opt, fa->chain, fa->chain_len, &v);
 	judge_trust(ctx, &v);
 	judge_order(ctx, &v);
 	judge_signatures(ctx, &v);

@@ -263,7 +263,7 @@ static void revocation_run(struct probe_ctx *ctx)
 			continue;
 		unsigned char *issuer = NULL;
 		size_t issuer_len = 0;
-		(void)verify_find_issuer(o, fa->chain, fa->chain_len, i, &issuer, &issuer_len);
+		(void)verify_find_issuer(ctx->trust, o, fa->chain, fa->chain_len, i, &issuer, &issuer_len);
 		struct rev_inputs in = {
 			.cert = c->der, .cert_len = c->der_len, .issuer = issuer, .issuer_len = issuer_len,
 			.staple = i < fa->tls.n_staples && fa->tls.staples[i].len ? &fa->tls.staples[i] : NULL,

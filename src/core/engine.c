@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "core/probe.h"
+#include "pki/verify.h"
 #include "proto/dialect.h"
 #include "proto/session.h"
 
@@ -54,6 +55,7 @@ void engine_run_target(const struct mx_options *opt, const struct target_spec *s
 			    : TARGET_TESTED;
 
 	struct http_cache *http = http_cache_new();
+	struct trust_stores *trust = trust_stores_new(opt);
 	for (const struct probe *const *p = probe_table; *p; p++) {
 		if (!probe_selected(opt, spec, *p))
 			continue;
@@ -62,12 +64,13 @@ void engine_run_target(const struct mx_options *opt, const struct target_spec *s
 		int64_t p0 = mono_us();
 		struct probe_result *pr = target_add_probe(t, (*p)->name, (*p)->title);
 		struct probe_ctx ctx = { .opt = opt, .spec = spec, .t = t, .pr = pr, .http = http,
-					 .deadline = t0 + opt->target_timeout_us };
+					 .deadline = t0 + opt->target_timeout_us, .trust = trust };
 		(*p)->run(&ctx);
 		/* target_add_probe may move the array; refetch by index */
 		t->probes[t->nprobes - 1].duration_us = mono_us() - p0;
 	}
 	http_cache_free(http);
+	trust_stores_free(trust);
 	t->duration_us = mono_us() - t0;
 }
 

@@ -22,6 +22,7 @@ struct probe_ctx {
 	struct probe_result *pr;
 	struct http_cache *http; /* HTTP fetches of this target, each URL once (net/http.h) */
 	int64_t deadline;        /* the target's deadline (mono_us clock): --target-timeout */
+	struct trust_stores *trust; /* the target's trust stores, loaded once (pki/verify.h) */
 };
 
 struct probe {

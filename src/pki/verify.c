@@ -123,17 +123,60 @@ static int load_stores(const struct mx_options *opt, struct store st[2], size_t 
 	return 0;
 }
 
+/* The stores of one target, loaded once on first use: the system store
+ * alone costs some 15 ms to parse, and chain and revocation both need it. */
+struct trust_stores {
+	const struct mx_options *opt;
+	bool loaded;
+	int rc;
+	char *err;
+	struct store st[2];
+	size_t nst;
+};
+
+struct trust_stores *trust_stores_new(const struct mx_options *opt)
+{
+	struct trust_stores *ts = xcalloc(1, sizeof *ts);
+	ts->opt = opt;
+	return ts;
+}
+
+void trust_stores_free(struct trust_stores *ts)
+{
+	if (!ts)
+		return;
+	for (size_t i = 0; i < ts->nst; i++)
+		gnutls_x509_trust_list_deinit(ts->st[i].tl, 1);
+	free(ts->err);
+	free(ts);
+}
+
+/* 0 with the stores, or -1 with a copy of why they did not load. */
+static int stores_get(struct trust_stores *ts, struct store **st, size_t *nst, char **err)
+{
+	if (!ts->loaded) {
+		ts->loaded = true;
+		ts->rc = load_stores(ts->opt, ts->st, &ts->nst, &ts->err);
+	}
+	*st = ts->st;
+	*nst = ts->nst;
+	if (ts->rc < 0 && err)
+		*err = xstrdup(ts->err ? ts->err : "out of memory setting up the trust store");
+	return ts->rc;
+}
+
 static int verify_in(gnutls_x509_trust_list_t tl, gnutls_x509_crt_t *crt, size_t n, unsigned flags,
 		     unsigned *status)
 {
 	return gnutls_x509_trust_list_verify_crt2(tl, crt, (unsigned)n, NULL, 0, flags, status, NULL);
 }
 
-int verify_chain(const struct mx_options *opt, const struct cert_info *chain, size_t n,
-		 struct verify_result *out)
+int verify_chain(struct trust_stores *ts, const struct mx_options *opt, const struct cert_info *chain,
+		 size_t n, struct verify_result *out)
 {
 	gnutls_x509_crt_t crt[VERIFY_MAX_CHAIN] = { NULL };
-	struct store st[2] = { { NULL, NULL }, { NULL, NULL } };
+	struct trust_stores *own = ts ? NULL : (ts = trust_stores_new(opt));
+	struct store *st = NULL;
 	size_t nst = 0;
 	struct strvec names = { 0 };
 	memset(out, 0, sizeof *out);
@@ -146,11 +189,8 @@ int verify_chain(const struct mx_options *opt, const struct cert_info *chain, si
 	read_order(crt, n, out);
 	read_eku(crt[0], out);
 	out->aia_ca_issuers = aia_ca_issuers(crt[n - 1]);
-	if (load_stores(opt, st, &nst, &out->error) < 0) {
-		if (!out->error)
-			out->error = xstrdup("out of memory setting up the trust store");
+	if (stores_get(ts, &st, &nst, &out->error) < 0)
 		goto out;
-	}
 	for (size_t i = 0; i < nst; i++) {
 		strvec_push(&names, st[i].name);
 		unsigned status = 0;
@@ -183,8 +223,7 @@ int verify_chain(const struct mx_options *opt, const struct cert_info *chain, si
 	out->stores = strvec_join(&names, ", ");
 out:
 	strvec_clear(&names);
-	for (size_t i = 0; i < nst; i++)
-		gnutls_x509_trust_list_deinit(st[i].tl, 1);
+	trust_stores_free(own);
 	for (size_t i = 0; i < n && i < VERIFY_MAX_CHAIN; i++)
 		if (crt[i])
 			gnutls_x509_crt_deinit(crt[i]);
@@ -213,11 +252,12 @@ static int export_der(gnutls_x509_crt_t crt, unsigned char **der, size_t *len)
 	return 0;
 }
 
-int verify_find_issuer(const struct mx_options *opt, const struct cert_info *chain, size_t n, size_t i,
-		       unsigned char **der, size_t *len)
+int verify_find_issuer(struct trust_stores *ts, const struct mx_options *opt, const struct cert_info *chain,
+		       size_t n, size_t i, unsigned char **der, size_t *len)
 {
 	gnutls_x509_crt_t crt[VERIFY_MAX_CHAIN] = { NULL };
-	struct store st[2] = { { NULL, NULL }, { NULL, NULL } };
+	struct trust_stores *own = ts ? NULL : (ts = trust_stores_new(opt));
+	struct store *st = NULL;
 	size_t nst = 0;
 	char *err = NULL;
 	int rc = -1;
@@ -234,7 +274,7 @@ int verify_find_issuer(const struct mx_options *opt, const struct cert_info *cha
 			goto out;
 		}
 	}
-	if (load_stores(opt, st, &nst, &err) < 0)
+	if (stores_get(ts, &st, &nst, &err) < 0)
 		goto out;
 	for (size_t k = 0; k < nst; k++) {
 		gnutls_x509_crt_t issuer = NULL;
@@ -246,8 +286,7 @@ int verify_find_issuer(const struct mx_options *opt, const struct cert_info *cha
 	}
 out:
 	free(err);
-	for (size_t k = 0; k < nst; k++)
-		gnutls_x509_trust_list_deinit(st[k].tl, 1);
+	trust_stores_free(own);
 	for (size_t j = 0; j < n; j++)
 		if (crt[j])
 			gnutls_x509_crt_deinit(crt[j]);

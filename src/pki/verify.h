@@ -38,7 +38,14 @@ struct verify_result {
 
 /* Verifies chain[0..n) (leaf first). 0; the result holds the verdict or,
  * in error, why no verdict could be made. */
-int verify_chain(const struct mx_options *opt, const struct cert_info *chain, size_t n,
+/* The trust stores (--ca-file or the lab's CA, then the system store) of one
+ * target, loaded once on first use and shared by the probes. */
+struct trust_stores;
+struct trust_stores *trust_stores_new(const struct mx_options *opt);
+void trust_stores_free(struct trust_stores *ts); /* NULL is fine */
+
+/* ts may be NULL: the stores are then loaded for this call alone. */
+int verify_chain(struct trust_stores *ts, const struct mx_options *opt, const struct cert_info *chain, size_t n,
 		 struct verify_result *out);
 void verify_result_clear(struct verify_result *r);
 
@@ -46,8 +53,8 @@ void verify_result_clear(struct verify_result *r);
  * chain that issued it, else a trust anchor of the same stores verify_chain
  * uses (--ca-file or the lab's CA, then the system store). The revocation
  * probe checks CRL and OCSP signatures with it. 0, or -1 when none is found. */
-int verify_find_issuer(const struct mx_options *opt, const struct cert_info *chain, size_t n, size_t i,
-		       unsigned char **der, size_t *len);
+int verify_find_issuer(struct trust_stores *ts, const struct mx_options *opt, const struct cert_info *chain,
+		       size_t n, size_t i, unsigned char **der, size_t *len);
 
 /* Is this signature algorithm name (as GnuTLS prints it) MD5 or SHA-1 based? */
 bool verify_sig_is_weak(const char *sig_alg);

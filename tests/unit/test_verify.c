@@ -83,7 +83,7 @@ static void test_trusted_by_own_ca(void **state)
 	struct verify_result v;
 	make_leaf(fx->pki, NOW - DAY, NOW + 90 * DAY, &leaf);
 	fx->opt.ca_pem = fx->ca_pem;
-	verify_chain(&fx->opt, &leaf, 1, &v);
+	verify_chain(NULL, &fx->opt, &leaf, 1, &v);
 	assert_null(v.error);
 	assert_true(v.trusted);
 	assert_string_equal(v.store, "lab CA");
@@ -91,7 +91,7 @@ static void test_trusted_by_own_ca(void **state)
 	verify_result_clear(&v);
 
 	fx->opt.ca_pem = fx->other_pem; /* another CA: issuer unknown */
-	verify_chain(&fx->opt, &leaf, 1, &v);
+	verify_chain(NULL, &fx->opt, &leaf, 1, &v);
 	assert_null(v.error);
 	assert_false(v.trusted);
 	assert_true(v.status & GNUTLS_CERT_SIGNER_NOT_FOUND);
@@ -109,7 +109,7 @@ static void test_time_left_to_expiry(void **state)
 	struct verify_result v;
 	make_leaf(fx->pki, NOW - 400 * DAY, NOW - 30 * DAY, &leaf);
 	fx->opt.ca_pem = fx->ca_pem;
-	verify_chain(&fx->opt, &leaf, 1, &v);
+	verify_chain(NULL, &fx->opt, &leaf, 1, &v);
 	assert_true(v.trusted);
 	verify_result_clear(&v);
 	cert_info_clear(&leaf);
@@ -123,7 +123,7 @@ static void test_store_error(void **state)
 	make_leaf(fx->pki, NOW - DAY, NOW + 90 * DAY, &leaf);
 	fx->opt.ca_pem = NULL;
 	fx->opt.ca_file = "/nonexistent/ca.pem";
-	verify_chain(&fx->opt, &leaf, 1, &v);
+	verify_chain(NULL, &fx->opt, &leaf, 1, &v);
 	assert_non_null(v.error);
 	assert_false(v.trusted);
 	verify_result_clear(&v);
