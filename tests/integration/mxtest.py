@@ -1141,6 +1141,9 @@ def _cli(argv):
             print("%-14s %s" % (c.name, c.target))
         print("leaf-sha1      %s" % pki.leaf.sha1)
         print("log            %s" % pf.log_file)
+        # `up` leaves the instance running for `down` (or a benchmark): the
+        # exit handler that stops whatever a test started must not stop it.
+        _live.clear()
         return 0
     config_dir = os.path.join(directory, "postfix", "etc")
     proc = run([postfix_path(), "-c", config_dir, "stop"], check=False)
