@@ -7,6 +7,8 @@
  * (A), RFC 3596 (AAAA). */
 #include "dns/dns.h"
 
+#include "net/target.h"
+
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
@@ -84,26 +86,8 @@ int dns_resolver_arg_parse(const char *s, char *out, size_t outlen)
 
 bool dns_domain_ok(const char *s)
 {
-	size_t len = strlen(s);
-	if (len && s[len - 1] == '.')
-		len--;
-	if (len == 0 || len > 253)
-		return false;
-	size_t label = 0;
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c == '.') {
-			if (label == 0)
-				return false;
-			label = 0;
-			continue;
-		}
-		if (!isalnum(c) && c != '-' && c != '_')
-			return false;
-		if (++label > 63)
-			return false;
-	}
-	return label > 0;
+	/* A mail domain is spelled like a host name. */
+	return target_host_name_ok(s);
 }
 
 struct dns_resolver *dns_resolver_new(const char *fwd, char *err, size_t errlen)

@@ -62,7 +62,7 @@ static int parse_port(const char *s, uint16_t *out)
 
 /* RFC 1123 host name: labels of letters, digits, hyphens (and the
  * underscore some internal names carry), 1..63 octets, 253 in all. */
-static bool host_name_ok(const char *h)
+bool target_host_name_ok(const char *h)
 {
 	size_t len = strlen(h);
 	if (len && h[len - 1] == '.')
@@ -192,7 +192,7 @@ static int parse(const char *s, const char *shown, struct target_spec *out, char
 			struct in_addr a4;
 			if (inet_pton(AF_INET, host, &a4) == 1)
 				family = AF_INET;
-			else if (!host_name_ok(host)) {
+			else if (!target_host_name_ok(host)) {
 				fail(err, errlen, "target '%s': '%s' is neither a host name nor an IPv4 address", s, host);
 				free(host);
 				free(hostport);

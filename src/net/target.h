@@ -39,4 +39,9 @@ struct target_spec {
 int target_parse(const char *s, struct target_spec *out, char *err, size_t errlen);
 void target_spec_clear(struct target_spec *t);
 
+/* An RFC 1123 host name (letters, digits, hyphens inside labels, the
+ * underscore internal names carry), labels of 1..63, 253 in all, an optional
+ * root dot, and a top-level label that is not all digits. */
+bool target_host_name_ok(const char *h);
+
 #endif
