@@ -30,7 +30,8 @@ static void run(struct probe_ctx *ctx)
 	struct finding *f;
 	if (!ctx->opt->expect_refused) {
 		if (ctx->opt->source && fa->connected) {
-			f = probe_result_add(ctx->pr, "access.source", SEV_INFO, "Connected from the address given with --source");
+			f = probe_result_add(ctx->pr, "access.source", SEV_INFO,
+					     "Connected from the address given with --source");
 			finding_add_ev(f, "local", "%s", fa->local ? fa->local : "?");
 		}
 		return;
@@ -50,17 +51,19 @@ static void run(struct probe_ctx *ctx)
 	if (!fa->connected || fa->failed_step == STEP_CONNECT || fa->failed_step == STEP_DNS) {
 		f = probe_result_add(ctx->pr, "access.not-tested", SEV_ERROR,
 				     "Could not tell whether this source is refused");
-		finding_set_detail(f, "The connection failed without a refusal (%s): a timeout or an unreachable "
-				      "network is not an access rule.",
+		finding_set_detail(f,
+				   "The connection failed without a refusal (%s): a timeout or an unreachable "
+				   "network is not an access rule.",
 				   fa->fail_detail ? fa->fail_detail : "?");
 		return;
 	}
 	f = probe_result_add(ctx->pr, "access.excluded-source-accepted", SEV_FAIL,
 			     "This source should be refused (--expect-refused) but was accepted");
-	finding_set_detail(f, "The server greeted with %d and accepted EHLO from %s. KB823019: a client from an "
-			      "excluded address must be refused. A server that refuses only later (Postfix "
-			      "smtpd_delay_reject = yes, the default, rejects at RCPT TO) lets the client talk; "
-			      "the relay probe shows what RCPT gets.",
+	finding_set_detail(f,
+			   "The server greeted with %d and accepted EHLO from %s. KB823019: a client from an "
+			   "excluded address must be refused. A server that refuses only later (Postfix "
+			   "smtpd_delay_reject = yes, the default, rejects at RCPT TO) lets the client talk; "
+			   "the relay probe shows what RCPT gets.",
 			   fa->banner.code, fa->local ? fa->local : "?");
 	finding_add_ev(f, "banner", "%d %s", fa->banner.code, fa->banner.text ? fa->banner.text : "");
 	finding_add_ev(f, "source", "%s", fa->local ? fa->local : "?");

@@ -53,17 +53,19 @@ static void judge_caps(struct probe_ctx *ctx)
 		bool sub = is_submission(ctx->t);
 		f = probe_result_add(ctx->pr, "auth.before-tls", sub ? SEV_FAIL : SEV_WARN,
 				     "AUTH offered before TLS: credentials can cross in clear");
-		finding_set_detail(f, "The EHLO reply before STARTTLS lists AUTH. A client configured without TLS "
-				      "(or one a man in the middle strips STARTTLS from) sends its user name and "
-				      "password in clear%s.",
+		finding_set_detail(f,
+				   "The EHLO reply before STARTTLS lists AUTH. A client configured without TLS "
+				   "(or one a man in the middle strips STARTTLS from) sends its user name and "
+				   "password in clear%s.",
 				   sub ? "; on a submission port this is every user's password" : "");
 		mechs_ev(f, "mechanisms_plain", pl);
 		mechs_ev(f, "mechanisms_tls", tl);
 		finding_add_ev(f, "port", "%u", ctx->t->port);
 		finding_set_rfc(f, "RFC 4954 section 4; RFC 3207 section 4.1");
-		finding_set_remedy(f, "Offer AUTH only inside TLS: Postfix smtpd_tls_auth_only = yes; Exim "
-				      "auth_advertise_hosts = ${if eq{$tls_in_cipher}{}{}{*}} (or server_advertise_condition "
-				      "per authenticator); Exchange: basic authentication only after TLS on the connector.");
+		finding_set_remedy(
+			f, "Offer AUTH only inside TLS: Postfix smtpd_tls_auth_only = yes; Exim "
+			   "auth_advertise_hosts = ${if eq{$tls_in_cipher}{}{}{*}} (or server_advertise_condition "
+			   "per authenticator); Exchange: basic authentication only after TLS on the connector.");
 		return;
 	}
 	if (tl->auth) {
@@ -198,10 +200,7 @@ static void run(struct probe_ctx *ctx)
 }
 
 const struct probe probe_auth = {
-	.name = "auth",
-	.title = "SMTP AUTH before and after TLS",
-	.needs = NEEDS_SESSION,
-	.run = run,
+	.name = "auth", .title = "SMTP AUTH before and after TLS", .needs = NEEDS_SESSION, .run = run,
 	/* In the default set: judging the capabilities costs nothing; AUTH is
 	 * sent only when --auth-user asks for it. */
 };

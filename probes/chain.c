@@ -79,10 +79,9 @@ static void judge_trust(struct probe_ctx *ctx, const struct verify_result *v)
 	if (v->only_insecure_alg)
 		return; /* judge_signatures says it: the chain is good but for the hash */
 	bool self = fa->chain[0].self_signed && fa->chain_len == 1;
-	f = probe_result_add(ctx->pr, self ? "cert.self-signed" : "cert.chain-untrusted",
-			     chain_severity(ctx->opt->policy),
-			     self ? "The server's certificate is self-signed"
-				  : "The certificate chain does not validate");
+	f = probe_result_add(
+		ctx->pr, self ? "cert.self-signed" : "cert.chain-untrusted", chain_severity(ctx->opt->policy),
+		self ? "The server's certificate is self-signed" : "The certificate chain does not validate");
 	finding_set_detail(f, "A sender that verifies certificates (policy verify or stricter, Exchange "
 			      "domain security, MTA-STS, DANE-TA) refuses this chain; an opportunistic "
 			      "sender still encrypts but cannot authenticate the server.");
@@ -110,9 +109,10 @@ static void judge_order(struct probe_ctx *ctx, const struct verify_result *v)
 		return;
 	struct finding *f = probe_result_add(ctx->pr, "cert.chain-order", SEV_WARN,
 					     "The chain is out of order or holds an unrelated certificate");
-	finding_set_detail(f, "Certificate %zu is not issued by certificate %zu. TLS 1.2 requires each "
-			      "certificate to certify the one before it; TLS 1.3 clients tolerate other "
-			      "orders but older senders fail.",
+	finding_set_detail(f,
+			   "Certificate %zu is not issued by certificate %zu. TLS 1.2 requires each "
+			   "certificate to certify the one before it; TLS 1.3 clients tolerate other "
+			   "orders but older senders fail.",
 			   v->order_break, v->order_break + 1);
 	chain_ev(f, fa);
 	finding_set_rfc(f, "RFC 5246 section 7.4.2; RFC 8446 section 4.4.2");
@@ -135,10 +135,12 @@ static void judge_signatures(struct probe_ctx *ctx, const struct verify_result *
 			f = probe_result_add(ctx->pr, "cert.weak-signature",
 					     ctx->opt->policy >= POLICY_VERIFY ? SEV_FAIL : SEV_WARN,
 					     "A certificate is signed with MD5 or SHA-1");
-			finding_set_detail(f, "Collisions make MD5 and SHA-1 signatures forgeable; current "
-					      "TLS libraries (GnuTLS, OpenSSL at security level 1+) refuse such "
-					      "certificates when they verify%s.",
-					   v->only_insecure_alg ? ", and it is the only reason this chain does not validate" : "");
+			finding_set_detail(
+				f,
+				"Collisions make MD5 and SHA-1 signatures forgeable; current "
+				"TLS libraries (GnuTLS, OpenSSL at security level 1+) refuse such "
+				"certificates when they verify%s.",
+				v->only_insecure_alg ? ", and it is the only reason this chain does not validate" : "");
 			finding_set_rfc(f, "RFC 9155 section 2; RFC 6151");
 			finding_set_remedy(f, "Have the certificate reissued with a SHA-256 signature.");
 		}

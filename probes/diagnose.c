@@ -26,8 +26,7 @@ static struct diagnosis diag_dns(int err)
 					   "The name has no A or AAAA record (or does not exist).",
 					   "Check the spelling; check that the MX record points to a host name with an "
 					   "A/AAAA record (an MX must not point to a CNAME or an IP address)." };
-	return (struct diagnosis){ "DNS resolution failed",
-				   "The resolver did not answer in time or returned an error.",
+	return (struct diagnosis){ "DNS resolution failed", "The resolver did not answer in time or returned an error.",
 				   "Check the resolver configuration (/etc/resolv.conf) and try `dig` for the name." };
 }
 
@@ -35,21 +34,24 @@ static struct diagnosis diag_connect(int err)
 {
 	switch (err) {
 	case -MX_E_REFUSED:
-		return (struct diagnosis){ "Connection refused: nothing listens on this port",
-					   "The host answered the TCP SYN with a reset: the MTA is not running, listens "
-					   "on another address or port, or a firewall rejects the connection.",
-					   "On the server: is the MTA running (systemctl status postfix / Exchange "
-					   "Transport service)? Does it listen on this address (ss -ltn)? Does a "
-					   "firewall rule reject port 25 from your address?" };
+		return (struct diagnosis){
+			"Connection refused: nothing listens on this port",
+			"The host answered the TCP SYN with a reset: the MTA is not running, listens "
+			"on another address or port, or a firewall rejects the connection.",
+			"On the server: is the MTA running (systemctl status postfix / Exchange "
+			"Transport service)? Does it listen on this address (ss -ltn)? Does a "
+			"firewall rule reject port 25 from your address?"
+		};
 	case -MX_E_TIMEOUT:
-		return (struct diagnosis){ "No answer to the connection attempt",
-					   "Nothing answered the TCP SYN before the deadline: a firewall drops the "
-					   "traffic (many ISPs and clouds block outbound port 25), or the host is down.",
-					   "Try from another network; check outbound port 25 filtering on your side and "
-					   "the server's firewall." };
+		return (struct diagnosis){
+			"No answer to the connection attempt",
+			"Nothing answered the TCP SYN before the deadline: a firewall drops the "
+			"traffic (many ISPs and clouds block outbound port 25), or the host is down.",
+			"Try from another network; check outbound port 25 filtering on your side and "
+			"the server's firewall."
+		};
 	case -MX_E_UNREACHABLE:
-		return (struct diagnosis){ "Network or host unreachable",
-					   "There is no route to the address from here.",
+		return (struct diagnosis){ "Network or host unreachable", "There is no route to the address from here.",
 					   "Check routing and that the address is right (and IPv6 connectivity for an "
 					   "IPv6 address)." };
 	default:
@@ -61,12 +63,14 @@ static struct diagnosis diag_connect(int err)
 static struct diagnosis diag_greeting(const struct session_facts *f)
 {
 	if (f->fail_err == -MX_E_SERVICE_UNAVAILABLE)
-		return (struct diagnosis){ "The server refused service (421)",
-					   "421 means \"service not available, closing channel\": rate limiting, "
-					   "greylisting, too many connections from your address, or the server is "
-					   "shutting down.",
-					   "Wait and try again from the same address; check whether your address is on a "
-					   "blocklist or hit a connection limit (Exim smtp_accept_max, Postfix anvil)." };
+		return (struct diagnosis){
+			"The server refused service (421)",
+			"421 means \"service not available, closing channel\": rate limiting, "
+			"greylisting, too many connections from your address, or the server is "
+			"shutting down.",
+			"Wait and try again from the same address; check whether your address is on a "
+			"blocklist or hit a connection limit (Exim smtp_accept_max, Postfix anvil)."
+		};
 	if (f->fail_err == -MX_E_REJECTED)
 		return (struct diagnosis){ "The server refused the session in its greeting",
 					   "A 554 (or other non-220) greeting means the server will not talk to this "
@@ -75,18 +79,22 @@ static struct diagnosis diag_greeting(const struct session_facts *f)
 					   "Probe from the address your MTA sends from; check the server's connection "
 					   "filters and blocklists." };
 	if (f->fail_err == -MX_E_TIMEOUT)
-		return (struct diagnosis){ "No greeting from the server",
-					   "The TCP connection opened but no complete 220 greeting came before the "
-					   "deadline: a tarpit or greeting delay (postscreen), an overloaded server, or "
-					   "a middlebox that accepts the connection and does not pass it on.",
-					   "Try a longer --timeout; check the server's load and greet-delay settings; "
-					   "compare with a connection from inside the server's network." };
+		return (struct diagnosis){
+			"No greeting from the server",
+			"The TCP connection opened but no complete 220 greeting came before the "
+			"deadline: a tarpit or greeting delay (postscreen), an overloaded server, or "
+			"a middlebox that accepts the connection and does not pass it on.",
+			"Try a longer --timeout; check the server's load and greet-delay settings; "
+			"compare with a connection from inside the server's network."
+		};
 	if (f->fail_err == -MX_E_LINE_TOO_LONG || f->fail_err == -MX_E_BAD_REPLY)
-		return (struct diagnosis){ "The server's greeting is not SMTP",
-					   "What came back is not an SMTP reply (RFC 5321 section 4.2): another protocol "
-					   "on this port (an implicit-TLS port probed as STARTTLS?), or a broken proxy.",
-					   "Check the port and scheme (smtps:// for port 465); look at what listens "
-					   "there." };
+		return (struct diagnosis){
+			"The server's greeting is not SMTP",
+			"What came back is not an SMTP reply (RFC 5321 section 4.2): another protocol "
+			"on this port (an implicit-TLS port probed as STARTTLS?), or a broken proxy.",
+			"Check the port and scheme (smtps:// for port 465); look at what listens "
+			"there."
+		};
 	if (f->fail_err == -MX_E_CLOSED || f->fail_err == -MX_E_RESET)
 		return (struct diagnosis){ "The server closed the connection before greeting",
 					   "The server hung up at once: connection control by address, a connection "
@@ -142,22 +150,26 @@ static struct diagnosis diag_handshake(const struct session_facts *f)
 	case 40: /* handshake_failure */
 	case 71: /* insufficient_security */
 	case 70: /* protocol_version */
-		return (struct diagnosis){ "TLS handshake refused: nothing in common",
-					   "The server found no protocol version, cipher suite or group it shares with "
-					   "mxprobe (TLS 1.0 to 1.3 offered): it may allow only obsolete SSL/ciphers, or "
-					   "require a client certificate (some OpenSSL servers abort with 40 then).",
-					   "Check the server's protocol and cipher settings; if it demands mutual TLS, "
-					   "provide a client certificate." };
+		return (struct diagnosis){
+			"TLS handshake refused: nothing in common",
+			"The server found no protocol version, cipher suite or group it shares with "
+			"mxprobe (TLS 1.0 to 1.3 offered): it may allow only obsolete SSL/ciphers, or "
+			"require a client certificate (some OpenSSL servers abort with 40 then).",
+			"Check the server's protocol and cipher settings; if it demands mutual TLS, "
+			"provide a client certificate."
+		};
 	case 42:  /* bad_certificate */
 	case 46:  /* certificate_unknown */
 	case 48:  /* unknown_ca */
 	case 49:  /* access_denied */
 	case 116: /* certificate_required */
-		return (struct diagnosis){ "TLS handshake refused: client certificate required",
-					   "The alert says the server wants a (trusted) client certificate: mutual TLS, "
-					   "as Exchange Domain Security requires from partner domains.",
-					   "Agree on the PKI with the partner and present a certificate its CA list "
-					   "accepts." };
+		return (struct diagnosis){
+			"TLS handshake refused: client certificate required",
+			"The alert says the server wants a (trusted) client certificate: mutual TLS, "
+			"as Exchange Domain Security requires from partner domains.",
+			"Agree on the PKI with the partner and present a certificate its CA list "
+			"accepts."
+		};
 	case 80: /* internal_error */
 		return (struct diagnosis){ "TLS handshake aborted by the server (internal error)",
 					   "The server hit an internal error: often an unusable certificate or key, or "
@@ -168,12 +180,14 @@ static struct diagnosis diag_handshake(const struct session_facts *f)
 		break;
 	}
 	if (f->fail_err == -MX_E_CLOSED || f->fail_err == -MX_E_RESET)
-		return (struct diagnosis){ "Connection closed in the middle of the TLS handshake",
-					   "The server (or something in between) hung up after our ClientHello: a "
-					   "firewall that does not allow TLS on port 25, a crashing MTA, or a server "
-					   "without a usable certificate.",
-					   "Compare with a probe from inside the network; check the server's TLS log and "
-					   "certificate; check firewalls with SMTP inspection." };
+		return (struct diagnosis){
+			"Connection closed in the middle of the TLS handshake",
+			"The server (or something in between) hung up after our ClientHello: a "
+			"firewall that does not allow TLS on port 25, a crashing MTA, or a server "
+			"without a usable certificate.",
+			"Compare with a probe from inside the network; check the server's TLS log and "
+			"certificate; check firewalls with SMTP inspection."
+		};
 	if (f->fail_err == -MX_E_TIMEOUT)
 		return (struct diagnosis){ "No answer to the TLS ClientHello",
 					   "The 220 to STARTTLS came but the handshake did not progress: a middlebox "
@@ -190,12 +204,14 @@ static struct diagnosis diag_handshake(const struct session_facts *f)
 static struct diagnosis diag_ehlo_tls(const struct session_facts *f)
 {
 	if (f->tls_alert >= 0 || (f->r421.code == 421 && f->r421_step == STEP_EHLO_TLS))
-		return (struct diagnosis){ "Refused right after the TLS handshake",
-					   "The handshake completed but the server refused the session inside TLS. In "
-					   "TLS 1.3 a server that requires a client certificate says so here (alert "
-					   "116 or 42, or Postfix's \"421 4.7.1 No client certificate presented\").",
-					   "Present a client certificate the server trusts (mutual TLS); read the reply "
-					   "in the evidence." };
+		return (struct diagnosis){
+			"Refused right after the TLS handshake",
+			"The handshake completed but the server refused the session inside TLS. In "
+			"TLS 1.3 a server that requires a client certificate says so here (alert "
+			"116 or 42, or Postfix's \"421 4.7.1 No client certificate presented\").",
+			"Present a client certificate the server trusts (mutual TLS); read the reply "
+			"in the evidence."
+		};
 	return (struct diagnosis){ "No usable reply to EHLO inside TLS",
 				   "TLS was established but the session broke on the first command inside it.",
 				   "Check the server's log; a broken TLS record layer or middlebox is likely." };

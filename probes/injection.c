@@ -50,19 +50,22 @@ static void wait_inside_tls(struct probe_ctx *ctx, struct dialogue *d, const cha
 				      "commands (RSET, MAIL, RCPT) that run as if they came through TLS.");
 		finding_add_ev(f, "received_inside_tls", "%s", got);
 		free(got);
-		finding_set_remedy(f, "Update the MTA (Postfix 2.8.4/2.7.3 and later fix CVE-2011-0411) and any "
-				      "proxy or filter that terminates SMTP in front of it; the server must discard its "
-				      "input buffer when it starts TLS.");
+		finding_set_remedy(f,
+				   "Update the MTA (Postfix 2.8.4/2.7.3 and later fix CVE-2011-0411) and any "
+				   "proxy or filter that terminates SMTP in front of it; the server must discard its "
+				   "input buffer when it starts TLS.");
 	} else {
 		f = probe_result_add(ctx->pr, "injection.not-vulnerable", SEV_PASS,
 				     "No STARTTLS command injection: the command sent in clear was not answered "
 				     "inside TLS");
-		finding_set_detail(f, rc == -MX_E_TIMEOUT
-					      ? "Nothing arrived inside TLS within %.1f s of the handshake: the server "
-						"discarded the plaintext NOOP."
-					      : "The server ended the session after the handshake (%.1f s wait) rather than "
-						"answering the plaintext NOOP.",
-				   (double)INJECTION_WAIT_US / 1e6);
+		finding_set_detail(
+			f,
+			rc == -MX_E_TIMEOUT
+				? "Nothing arrived inside TLS within %.1f s of the handshake: the server "
+				  "discarded the plaintext NOOP."
+				: "The server ended the session after the handshake (%.1f s wait) rather than "
+				  "answering the plaintext NOOP.",
+			(double)INJECTION_WAIT_US / 1e6);
 		finding_add_ev(f, "after_handshake", "%s", mx_errname(rc));
 	}
 	finding_add_ev(f, "sent", "STARTTLS\\r\\nNOOP\\r\\n (one write)");

@@ -54,13 +54,15 @@ static void starttls_detail(struct finding *f, const struct probe_ctx *ctx, cons
 {
 	const struct session_facts *fa = &ctx->t->facts;
 	if (fa->caps_plain.starttls)
-		finding_set_detail(f, "%s is offered before %s, so a client may send the password in clear before "
-				      "it starts TLS; many clients do when they are set up by hand or when a "
-				      "middlebox strips %s.",
+		finding_set_detail(f,
+				   "%s is offered before %s, so a client may send the password in clear before "
+				   "it starts TLS; many clients do when they are set up by hand or when a "
+				   "middlebox strips %s.",
 				   what, starttls_word(ctx), starttls_word(ctx));
 	else
-		finding_set_detail(f, "%s is offered and the server offers no %s at all: every password "
-				      "crosses the network in clear.",
+		finding_set_detail(f,
+				   "%s is offered and the server offers no %s at all: every password "
+				   "crosses the network in clear.",
 				   what, starttls_word(ctx));
 	finding_add_ev(f, "policy", "%s", policy_name(ctx->opt->policy));
 }
@@ -106,7 +108,8 @@ static void judge_pop3(struct probe_ctx *ctx, const struct smtp_caps *c)
 		finding_set_remedy(f, "%s", remedy_pop3);
 	}
 	if (has_cleartext_mech(c)) {
-		f = probe_result_add(ctx->pr, "pop3.sasl-plain-before-tls", sev, "SASL PLAIN (or LOGIN) offered before STLS");
+		f = probe_result_add(ctx->pr, "pop3.sasl-plain-before-tls", sev,
+				     "SASL PLAIN (or LOGIN) offered before STLS");
 		starttls_detail(f, ctx, "A cleartext SASL mechanism");
 		char *m = strvec_join(&c->auth_mechs, " ");
 		finding_add_ev(f, "mechanisms_plain", "%s", m);

@@ -60,8 +60,9 @@ static void check_identity(struct probe_ctx *ctx, const struct tls_identity *id)
 		fmt_iso8601(ck->not_after, iso, sizeof iso);
 		finding_add_ev(f, "not_after", "%s", iso);
 		finding_set_rfc(f, "RFC 5280 section 4.1.2.5");
-		finding_set_remedy(f, "Renew the certificate the sending server presents (Exchange: the certificate "
-				      "enabled for SMTP on the Edge server) and send the partner the new one if they pin it.");
+		finding_set_remedy(
+			f, "Renew the certificate the sending server presents (Exchange: the certificate "
+			   "enabled for SMTP on the Edge server) and send the partner the new one if they pin it.");
 	} else if (now < ck->not_before) {
 		f = probe_result_add(ctx->pr, "mtls.client-cert-not-yet-valid", mtls_sev(ctx),
 				     "Our client certificate is not valid yet");
@@ -91,16 +92,17 @@ static void check_identity(struct probe_ctx *ctx, const struct tls_identity *id)
 static void report_request(struct probe_ctx *ctx, const struct session_facts *fa)
 {
 	const struct tls_params *tp = &fa->tls;
-	struct finding *f = probe_result_add(ctx->pr, "mtls.requested", SEV_INFO,
-					     "The server asks for a client certificate");
+	struct finding *f =
+		probe_result_add(ctx->pr, "mtls.requested", SEV_INFO, "The server asks for a client certificate");
 	if (tp->ccert_ca_names.n)
-		finding_set_detail(f, "The CertificateRequest lists %zu acceptable CA%s; a client certificate from "
-				      "another CA may be refused.",
+		finding_set_detail(f,
+				   "The CertificateRequest lists %zu acceptable CA%s; a client certificate from "
+				   "another CA may be refused.",
 				   tp->ccert_ca_names.n, tp->ccert_ca_names.n == 1 ? "" : "s");
 	else
 		finding_set_detail(f, "The CertificateRequest names no CA: any issuer may be offered.");
 	finding_set_rfc(f, tp->protocol && strcmp(tp->protocol, "TLS1.3") == 0 ? "RFC 8446 section 4.3.2"
-										 : "RFC 5246 section 7.4.4");
+									       : "RFC 5246 section 7.4.4");
 	ev_list(f, "ca_names", &tp->ccert_ca_names, "any");
 	ev_list(f, "certificate_types", &tp->ccert_types, "(not told)");
 	ev_list(f, "signature_algorithms", &tp->ccert_sig_algs, "(not told)");
@@ -150,8 +152,10 @@ static void judge_demand(struct probe_ctx *ctx, const struct session_facts *fa)
 	} else {
 		f = probe_result_add(ctx->pr, "mtls.undetermined", SEV_WARN,
 				     "Whether a client certificate is required could not be told");
-		finding_set_detail(f, "The session without a certificate failed in a way that says nothing about "
-				      "certificates: %s.", why);
+		finding_set_detail(f,
+				   "The session without a certificate failed in a way that says nothing about "
+				   "certificates: %s.",
+				   why);
 		finding_add_ev(f, "without_certificate", "%s", why);
 	}
 	free(why);
@@ -165,19 +169,24 @@ static void judge_ours(struct probe_ctx *ctx, const struct session_facts *fa, co
 	struct finding *f;
 	if (o == MTLS_OK) {
 		f = probe_result_add(ctx->pr, "mtls.accepted", SEV_PASS, "The server accepted our client certificate");
-		finding_set_detail(f, "%s", wf->tls.ccert_sent ? "We presented our certificate; the handshake and the EHLO after it succeeded."
-							       : "The server did not ask for it in this session; the session succeeded.");
+		finding_set_detail(
+			f, "%s",
+			wf->tls.ccert_sent
+				? "We presented our certificate; the handshake and the EHLO after it succeeded."
+				: "The server did not ask for it in this session; the session succeeded.");
 		if (mtls_outcome(fa) == MTLS_OK)
-			finding_add_ev(f, "note", "%s", "the session also works without a certificate, so acceptance "
-							"here means the server did not refuse it; whether it trusts it "
-							"shows only in its own log");
+			finding_add_ev(f, "note", "%s",
+				       "the session also works without a certificate, so acceptance "
+				       "here means the server did not refuse it; whether it trusts it "
+				       "shows only in its own log");
 	} else {
 		bool blame_us = mtls_outcome(fa) == MTLS_OK || mtls_looks_like_demand(wf);
 		f = probe_result_add(ctx->pr, "mtls.rejected", blame_us ? mtls_sev(ctx) : SEV_WARN,
 				     "The server refused the session with our client certificate");
 		finding_set_detail(f, "With our certificate: %s.", why);
-		finding_set_remedy(f, "Check that the partner trusts our issuing CA for client certificates and that "
-				      "our certificate is valid, allows clientAuth and names our domain as they expect.");
+		finding_set_remedy(f,
+				   "Check that the partner trusts our issuing CA for client certificates and that "
+				   "our certificate is valid, allows clientAuth and names our domain as they expect.");
 	}
 	finding_add_ev(f, "with_certificate", "%s", why);
 	finding_add_ev(f, "outcome", "%s", mtls_outcome_name(o));
@@ -221,8 +230,7 @@ static void run(struct probe_ctx *ctx)
 		return;
 	}
 	struct session_facts wf = { 0 };
-	struct session_params sp = { .tls = { .identity = id },
-				     .label = "mtls: with our client certificate" };
+	struct session_params sp = { .tls = { .identity = id }, .label = "mtls: with our client certificate" };
 	session_run(ctx->opt, ctx->spec, ctx->t, &sp, &wf);
 	const struct strvec *ca = requested ? &fa->tls.ccert_ca_names : &wf.tls.ccert_ca_names;
 	if (!requested && wf.tls.cert_requested)

@@ -28,8 +28,8 @@ static void covered_ev(struct finding *f, const struct cert_info *leaf, const ch
 	strvec_clear(&all);
 }
 
-static void judge_ref(struct probe_ctx *ctx, const struct names_presented *p, const char *cn,
-		      const char *ref, const char *why)
+static void judge_ref(struct probe_ctx *ctx, const struct names_presented *p, const char *cn, const char *ref,
+		      const char *why)
 {
 	const struct cert_info *leaf = &ctx->t->facts.chain[0];
 	struct names_result r;
@@ -37,7 +37,9 @@ static void judge_ref(struct probe_ctx *ctx, const struct names_presented *p, co
 	enum severity miss = ctx->opt->policy >= POLICY_SECURE ? SEV_FAIL : SEV_WARN;
 	const char *id = !r.matched ? "cert.name-mismatch" : r.via_cn ? "cert.cn-only" : "cert.name-match";
 	struct finding *f = probe_result_add(ctx->pr, id,
-					     !r.matched ? miss : r.via_cn ? SEV_WARN : SEV_PASS,
+					     !r.matched ? miss
+					     : r.via_cn ? SEV_WARN
+							: SEV_PASS,
 					     !r.matched ? "The certificate does not cover the name"
 					     : r.via_cn ? "The name is only in the subject CN (no DNS SAN)"
 							: "The certificate covers the name");
@@ -49,15 +51,18 @@ static void judge_ref(struct probe_ctx *ctx, const struct names_presented *p, co
 		finding_add_ev(f, "nearest", "%s", r.nearest ? r.nearest : "(the certificate has no names)");
 	covered_ev(f, leaf, cn);
 	if (!r.matched) {
-		finding_set_detail(f, "%s A sender that checks names (policy secure, DANE-less "
-				      "MTA-STS, Exchange domain security) refuses the certificate.",
+		finding_set_detail(f,
+				   "%s A sender that checks names (policy secure, DANE-less "
+				   "MTA-STS, Exchange domain security) refuses the certificate.",
 				   names_is_ip_literal(ref) ? "Only iPAddress subjectAltNames count for an "
-							     "address." : "Neither a DNS subjectAltName nor, "
-							     "without any, the CN matches.");
+							      "address."
+							    : "Neither a DNS subjectAltName nor, "
+							      "without any, the CN matches.");
 		finding_set_rfc(f, "RFC 6125 section 6.4; RFC 7817 section 3");
-		finding_set_remedy(f, "Have the certificate reissued with \"%s\" as a DNS subjectAltName "
-				      "(wildcards cover exactly one left-most label), or point the MX record "
-				      "at a name the certificate has.",
+		finding_set_remedy(f,
+				   "Have the certificate reissued with \"%s\" as a DNS subjectAltName "
+				   "(wildcards cover exactly one left-most label), or point the MX record "
+				   "at a name the certificate has.",
 				   ref);
 	} else if (r.via_cn) {
 		finding_set_detail(f, "The certificate has no DNS subjectAltName; clients that follow RFC "
@@ -89,10 +94,10 @@ static void names_run(struct probe_ctx *ctx)
 	const char *mx = ctx->t->mx_host; /* --domain: the MX host name */
 	const char *ref = sni ? sni : mx ? mx : ctx->t->host;
 	judge_ref(ctx, &p, cn, ref,
-		  sni ? "--sni"
-		  : mx ? "MX host name"
+		  sni			     ? "--sni"
+		  : mx			     ? "MX host name"
 		  : names_is_ip_literal(ref) ? "target address"
-					      : "target host name");
+					     : "target host name");
 	for (size_t i = 0; i < ctx->opt->n_expect_names; i++)
 		judge_ref(ctx, &p, cn, ctx->opt->expect_names[i], "--expect-name");
 	/* --domain without --expect-name: Exchange domain security wants the

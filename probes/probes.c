@@ -21,20 +21,20 @@ extern const struct probe probe_injection;
 extern const struct probe probe_mtls;
 
 const struct probe *const probe_table[] = {
-	&probe_starttls, /* STARTTLS, TLS parameters, capabilities across TLS */
-	&probe_chain,    /* chain validation, order, signatures, keys, EKU */
-	&probe_expiry,   /* validity periods of every certificate, days left */
-	&probe_names,    /* RFC 6125: the host and every --expect-name */
-	&probe_revocation, /* CRL, OCSP, stapling, must-staple */
-	&probe_mtls,     /* client-certificate request, demand, acceptance */
-	&probe_diagnose, /* where a failed session broke, and why */
+	&probe_starttls,      /* STARTTLS, TLS parameters, capabilities across TLS */
+	&probe_chain,	      /* chain validation, order, signatures, keys, EKU */
+	&probe_expiry,	      /* validity periods of every certificate, days left */
+	&probe_names,	      /* RFC 6125: the host and every --expect-name */
+	&probe_revocation,    /* CRL, OCSP, stapling, must-staple */
+	&probe_mtls,	      /* client-certificate request, demand, acceptance */
+	&probe_diagnose,      /* where a failed session broke, and why */
 	&probe_mailbox_login, /* POP3/IMAP: USER, LOGIN, AUTH=PLAIN before TLS */
-	&probe_auth,     /* AUTH before/after TLS; a real AUTH with --auth-user */
-	&probe_stripping, /* STARTTLS mangled or hidden by a middlebox */
-	&probe_access,   /* connection control: --expect-refused */
-	&probe_require_tls, /* opt-in: MAIL before STARTTLS must get 530 */
-	&probe_relay,    /* opt-in: RCPT to a foreign domain without AUTH */
-	&probe_injection, /* opt-in: STARTTLS command injection */
+	&probe_auth,	      /* AUTH before/after TLS; a real AUTH with --auth-user */
+	&probe_stripping,     /* STARTTLS mangled or hidden by a middlebox */
+	&probe_access,	      /* connection control: --expect-refused */
+	&probe_require_tls,   /* opt-in: MAIL before STARTTLS must get 530 */
+	&probe_relay,	      /* opt-in: RCPT to a foreign domain without AUTH */
+	&probe_injection,     /* opt-in: STARTTLS command injection */
 	NULL,
 };
 

@@ -20,8 +20,9 @@ static void refused_early(struct probe_ctx *ctx, const struct dialogue *d)
 {
 	struct finding *f = probe_result_add(ctx->pr, "relay.refused", SEV_PASS,
 					     "Relay impossible: this client was refused before RCPT");
-	finding_set_detail(f, "The server refused this client at the %s, so it cannot relay through it "
-			      "(KB823019: relay from an excluded address gets an error).",
+	finding_set_detail(f,
+			   "The server refused this client at the %s, so it cannot relay through it "
+			   "(KB823019: relay from an excluded address gets an error).",
 			   session_step_name(d->failed_step));
 	finding_add_ev(f, "step", "%s", session_step_id(d->failed_step));
 	finding_add_ev(f, "reply", "%s", d->detail ? d->detail : "");
@@ -70,8 +71,8 @@ static void run(struct probe_ctx *ctx)
 	if (dialogue_open(&d, ctx->opt, ctx->spec, ctx->t, "relay: RCPT TO a foreign domain without AUTH", NULL,
 			  DLG_TLS_IF_OFFERED) < 0) {
 		/* Refused outright (TCP, 554 banner, EHLO rejected) = no relay. */
-		bool refused = d.err == -MX_E_REFUSED ||
-			       ((d.refusal.code / 100 == 5 || d.refusal.code == 421) && (d.failed_step == STEP_BANNER || d.failed_step == STEP_EHLO));
+		bool refused = d.err == -MX_E_REFUSED || ((d.refusal.code / 100 == 5 || d.refusal.code == 421) &&
+							  (d.failed_step == STEP_BANNER || d.failed_step == STEP_EHLO));
 		if (refused) {
 			refused_early(ctx, &d);
 			goto out;

@@ -40,8 +40,8 @@ static void run(struct probe_ctx *ctx)
 	}
 	struct dialogue d;
 	struct smtp_reply r = { 0 };
-	if (dialogue_open(&d, ctx->opt, ctx->spec, ctx->t, "require-tls: MAIL FROM before STARTTLS", NULL,
-			  DLG_PLAIN) < 0) {
+	if (dialogue_open(&d, ctx->opt, ctx->spec, ctx->t, "require-tls: MAIL FROM before STARTTLS", NULL, DLG_PLAIN) <
+	    0) {
 		f = probe_result_add(ctx->pr, "require-tls.not-tested", SEV_ERROR,
 				     "Could not reach MAIL FROM before STARTTLS");
 		finding_set_detail(f, "The session stopped at the %s: %s", session_step_name(d.failed_step),
@@ -63,8 +63,9 @@ static void run(struct probe_ctx *ctx)
 	} else if (r.code / 100 == 2) {
 		f = probe_result_add(ctx->pr, "require-tls.not-enforced", strict ? SEV_FAIL : SEV_INFO,
 				     "MAIL FROM accepted before STARTTLS: TLS is not required");
-		finding_set_detail(f, "A client may send mail (and, after AUTH, credentials) without TLS. Under "
-				      "policy %s that is %s.",
+		finding_set_detail(f,
+				   "A client may send mail (and, after AUTH, credentials) without TLS. Under "
+				   "policy %s that is %s.",
 				   policy_name(ctx->opt->policy), strict ? "a failure" : "allowed");
 		if (strict)
 			finding_set_remedy(f, "Require TLS on this service: Postfix smtpd_tls_security_level = encrypt "

@@ -52,10 +52,10 @@ static void source_ev(struct finding *f, size_t k, const struct rev_source *s)
 		fmt_iso8601(s->revoked_at, when, sizeof when);
 		snprintf(ra, sizeof ra, "%s", when);
 	}
-	finding_add_ev(f, key, "%s %s: %s%s%s%s%s%s; this_update=%s; next_update=%s%s%s%s%s",
-		       rev_kind_name(s->kind), s->where, rev_outcome_name(s->outcome),
-		       s->why != REV_WHY_NONE ? " (" : "", s->why != REV_WHY_NONE ? rev_why_id(s->why) : "",
-		       s->why != REV_WHY_NONE ? ")" : "", s->outcome == REV_REVOKED ? " on " : "", ra, tu, nu,
+	finding_add_ev(f, key, "%s %s: %s%s%s%s%s%s; this_update=%s; next_update=%s%s%s%s%s", rev_kind_name(s->kind),
+		       s->where, rev_outcome_name(s->outcome), s->why != REV_WHY_NONE ? " (" : "",
+		       s->why != REV_WHY_NONE ? rev_why_id(s->why) : "", s->why != REV_WHY_NONE ? ")" : "",
+		       s->outcome == REV_REVOKED ? " on " : "", ra, tu, nu,
 		       s->outcome == REV_REVOKED ? "; reason=" : "",
 		       s->outcome == REV_REVOKED ? rev_reason_name(s->reason) : "",
 		       s->nonce_sent ? (s->nonce_echoed ? "; nonce echoed" : "; no nonce in the reply") : "",
@@ -104,10 +104,12 @@ static void report_outcome(struct probe_ctx *ctx, const struct cert_info *c, con
 		f = probe_result_add(ctx->pr, "revocation.revoked", sev,
 				     rc->index == 0 ? "The server's certificate has been revoked"
 						    : "A certificate in the chain has been revoked");
-		finding_set_detail(f, "Certificate %zu was revoked on %s, reason %s, according to %s %s%s. "
-				      "Senders that check revocation refuse it.",
+		finding_set_detail(f,
+				   "Certificate %zu was revoked on %s, reason %s, according to %s %s%s. "
+				   "Senders that check revocation refuse it.",
 				   rc->index, when, rev_reason_name(d->reason), rev_kind_name(d->kind), d->where,
-				   d->why == REV_WHY_STALE ? " (an answer past its nextUpdate, but a revocation stands)" : "");
+				   d->why == REV_WHY_STALE ? " (an answer past its nextUpdate, but a revocation stands)"
+							   : "");
 		finding_add_ev(f, "revoked_at", "%s", when);
 		finding_add_ev(f, "reason", "%s", rev_reason_name(d->reason));
 		finding_set_rfc(f, rc->index == 0 && d->kind != REV_SRC_CRL_FILE && d->kind != REV_SRC_CRL_URL
@@ -118,9 +120,11 @@ static void report_outcome(struct probe_ctx *ctx, const struct cert_info *c, con
 		break;
 	}
 	case REV_UNKNOWN:
-		f = probe_result_add(ctx->pr, "revocation.unknown", sev, "The OCSP responder does not know the certificate");
-		finding_set_detail(f, "The responder %s answered \"unknown\" for certificate %zu: it does not "
-				      "know the certificate (not issued by this CA, or not yet in its database).",
+		f = probe_result_add(ctx->pr, "revocation.unknown", sev,
+				     "The OCSP responder does not know the certificate");
+		finding_set_detail(f,
+				   "The responder %s answered \"unknown\" for certificate %zu: it does not "
+				   "know the certificate (not issued by this CA, or not yet in its database).",
 				   d->where, rc->index);
 		finding_set_rfc(f, "RFC 6960 section 2.2");
 		finding_set_remedy(f, "Check that the certificate comes from the CA whose responder its AIA "
@@ -128,19 +132,21 @@ static void report_outcome(struct probe_ctx *ctx, const struct cert_info *c, con
 		break;
 	default:
 		f = probe_result_add(ctx->pr, "revocation.unchecked", sev, "Revocation could not be checked");
-		finding_set_detail(f, "Neither revoked nor good: the revocation status of %s (certificate %zu) "
-				      "could not be had: %s.%s",
+		finding_set_detail(f,
+				   "Neither revoked nor good: the revocation status of %s (certificate %zu) "
+				   "could not be had: %s.%s",
 				   cert_label(rc->index), rc->index, rev_why_text(rc->why),
 				   o->revocation == REVOCATION_HARD ? " --revocation hard makes this a failure."
-								     : " --revocation soft: a warning, not a failure.");
+								    : " --revocation soft: a warning, not a failure.");
 		finding_add_ev(f, "why", "%s", rev_why_id(rc->why));
 		finding_set_rfc(f, "RFC 5280 section 6.3.3; RFC 6960 section 2.2");
-		finding_set_remedy(f, rc->why == REV_WHY_NO_SOURCES
-					      ? "Ask the CA for certificates with a CRL distribution point or an OCSP "
-						"responder, or give its CRL with --crl-file."
-					      : "Check that the CRL and OCSP URLs in the certificate answer from where the "
-						"senders are (firewalls often block outbound HTTP from mail servers), and "
-						"that the CA publishes fresh CRLs and OCSP answers.");
+		finding_set_remedy(
+			f, rc->why == REV_WHY_NO_SOURCES
+				   ? "Ask the CA for certificates with a CRL distribution point or an OCSP "
+				     "responder, or give its CRL with --crl-file."
+				   : "Check that the CRL and OCSP URLs in the certificate answer from where the "
+				     "senders are (firewalls often block outbound HTTP from mail servers), and "
+				     "that the CA publishes fresh CRLs and OCSP answers.");
 		break;
 	}
 	cert_ev(f, c, rc);
@@ -171,10 +177,12 @@ static void report_staple(struct probe_ctx *ctx, const struct cert_info *c, cons
 		finding_set_remedy(f, "Replace the revoked certificate; the server itself tells every client "
 				      "that it is revoked.");
 	} else {
-		f = probe_result_add(ctx->pr, "ocsp.staple-invalid", rev_staple_invalid_severity(o->revocation, o->policy),
+		f = probe_result_add(ctx->pr, "ocsp.staple-invalid",
+				     rev_staple_invalid_severity(o->revocation, o->policy),
 				     "The stapled OCSP response is not valid");
-		finding_set_detail(f, "%s. A client that checks staples (GnuTLS, browsers) refuses the "
-				      "handshake.",
+		finding_set_detail(f,
+				   "%s. A client that checks staples (GnuTLS, browsers) refuses the "
+				   "handshake.",
 				   s->outcome == REV_UNKNOWN ? "The staple answers \"unknown\"" : rev_why_text(s->why));
 		finding_add_ev(f, "why", "%s", s->outcome == REV_UNKNOWN ? "unknown" : rev_why_id(s->why));
 		finding_set_remedy(f, "Let the server refresh its staple from the responder (Exim: "
@@ -198,9 +206,11 @@ static void report_sources(struct probe_ctx *ctx, const struct rev_cert *rc)
 		if (s->why == REV_WHY_STALE) {
 			bool crl = s->kind != REV_SRC_OCSP;
 			f = probe_result_add(ctx->pr, crl ? "crl.stale" : "ocsp.stale", SEV_WARN,
-					     crl ? "A CRL is past its nextUpdate" : "An OCSP response is past its nextUpdate");
-			finding_set_detail(f, "The %s for certificate %zu is stale at the evaluation time: clients "
-					      "that rely on it cannot tell whether the certificate is revoked.",
+					     crl ? "A CRL is past its nextUpdate"
+						 : "An OCSP response is past its nextUpdate");
+			finding_set_detail(f,
+					   "The %s for certificate %zu is stale at the evaluation time: clients "
+					   "that rely on it cannot tell whether the certificate is revoked.",
 					   crl ? "CRL" : "OCSP response", rc->index);
 			finding_set_rfc(f, crl ? "RFC 5280 section 5.1.2.5" : "RFC 6960 section 4.2.2.1");
 			finding_set_remedy(f, "The CA must publish a fresh one before nextUpdate.");
@@ -222,8 +232,7 @@ static void report_must_staple(struct probe_ctx *ctx, const struct cert_info *c,
 {
 	if (rc->index != 0 || !rc->must_staple || staple_of(rc))
 		return;
-	struct finding *f = probe_result_add(ctx->pr, "ocsp.must-staple-missing",
-					     policy_tls_severity(ctx->opt->policy),
+	struct finding *f = probe_result_add(ctx->pr, "ocsp.must-staple-missing", policy_tls_severity(ctx->opt->policy),
 					     "The certificate demands OCSP stapling, but no staple came");
 	finding_set_detail(f, "The certificate carries the TLS feature extension with status_request "
 			      "(must-staple), and the server sent no OCSP response in the handshake although "
@@ -250,8 +259,8 @@ static void revocation_run(struct probe_ctx *ctx)
 	char *err = NULL;
 	struct rev_crls *files = rev_crls_load(o->crl_files, o->n_crl_files, &err);
 	if (err) {
-		struct finding *f = probe_result_add(ctx->pr, "crl.file-error", SEV_ERROR,
-						     "A --crl-file could not be used");
+		struct finding *f =
+			probe_result_add(ctx->pr, "crl.file-error", SEV_ERROR, "A --crl-file could not be used");
 		finding_set_detail(f, "%s", err);
 		finding_set_remedy(f, "Give a CRL file in DER or PEM form.");
 		free(err);
@@ -265,9 +274,14 @@ static void revocation_run(struct probe_ctx *ctx)
 		size_t issuer_len = 0;
 		(void)verify_find_issuer(ctx->trust, o, fa->chain, fa->chain_len, i, &issuer, &issuer_len);
 		struct rev_inputs in = {
-			.cert = c->der, .cert_len = c->der_len, .issuer = issuer, .issuer_len = issuer_len,
+			.cert = c->der,
+			.cert_len = c->der_len,
+			.issuer = issuer,
+			.issuer_len = issuer_len,
 			.staple = i < fa->tls.n_staples && fa->tls.staples[i].len ? &fa->tls.staples[i] : NULL,
-			.files = files, .http = ctx->http, .timeout_us = o->step_timeout_us,
+			.files = files,
+			.http = ctx->http,
+			.timeout_us = o->step_timeout_us,
 			.deadline = ctx->deadline,
 			.at = mx_options_at(o),
 		};

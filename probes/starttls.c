@@ -32,7 +32,8 @@ static void judge_offer(struct probe_ctx *ctx)
 	const struct session_facts *fa = &ctx->t->facts;
 	struct finding *f;
 	if (fa->implicit_tls) {
-		f = probe_result_add(ctx->pr, "tls.implicit", SEV_INFO, "Implicit TLS: TLS starts at connect, no STARTTLS");
+		f = probe_result_add(ctx->pr, "tls.implicit", SEV_INFO,
+				     "Implicit TLS: TLS starts at connect, no STARTTLS");
 		finding_add_ev(f, "port", "%u", ctx->t->port);
 		finding_set_rfc(f, "RFC 8314 section 3");
 		return;
@@ -55,13 +56,15 @@ static void judge_offer(struct probe_ctx *ctx)
 		finding_set_detail(f, "The server refused EHLO and accepted only HELO, so it offers no SMTP "
 				      "extensions at all, STARTTLS included.");
 	else if (d->smtp_family)
-		finding_set_detail(f, "%s does not list STARTTLS. A sender with opportunistic TLS "
-				      "delivers in clear; one that enforces TLS defers the mail and bounces it "
-				      "when its retry period runs out.",
+		finding_set_detail(f,
+				   "%s does not list STARTTLS. A sender with opportunistic TLS "
+				   "delivers in clear; one that enforces TLS defers the mail and bounces it "
+				   "when its retry period runs out.",
 				   d == &dialect_smtp ? "The EHLO reply" : "The LHLO reply");
 	else
-		finding_set_detail(f, "%s does not list %s: mail clients either log in and read mail in clear "
-				      "or cannot connect.",
+		finding_set_detail(f,
+				   "%s does not list %s: mail clients either log in and read mail in clear "
+				   "or cannot connect.",
 				   d->caps_where, d->starttls_cmd);
 	capability_line_ev(f, &fa->caps_plain);
 	finding_add_ev(f, "policy", "%s", policy_name(ctx->opt->policy));
@@ -91,11 +94,12 @@ static void judge_accept(struct probe_ctx *ctx)
 			 d->starttls_cmd);
 		f = probe_result_add(ctx->pr, "starttls.plaintext-after-reply",
 				     ctx->opt->policy == POLICY_NONE ? SEV_WARN : SEV_FAIL, what);
-		finding_set_detail(f, "After \"%s\" the server must wait for the TLS ClientHello. These %zu bytes "
-				      "came before the handshake; mxprobe discarded them and did not feed them to "
-				      "TLS. A client that keeps them would treat them as replies inside TLS "
-				      "(response injection), which is how STARTTLS injection attacks work.",
-				  d->starttls_ok, fa->after_starttls_len);
+		finding_set_detail(f,
+				   "After \"%s\" the server must wait for the TLS ClientHello. These %zu bytes "
+				   "came before the handshake; mxprobe discarded them and did not feed them to "
+				   "TLS. A client that keeps them would treat them as replies inside TLS "
+				   "(response injection), which is how STARTTLS injection attacks work.",
+				   d->starttls_ok, fa->after_starttls_len);
 		finding_add_ev(f, "bytes", "%s", fa->after_starttls);
 		finding_add_ev(f, "length", "%zu", fa->after_starttls_len);
 		finding_set_rfc(f, "RFC 3207 section 4.2; RFC 5321 section 4.5.3");
@@ -144,7 +148,7 @@ static void judge_tls(struct probe_ctx *ctx)
 	else if (cbc)
 		s = SEV_INFO;
 	f = probe_result_add(ctx->pr, "tls.cipher", s,
-			     s == SEV_PASS ? "Negotiated an AEAD cipher"
+			     s == SEV_PASS   ? "Negotiated an AEAD cipher"
 			     : s == SEV_INFO ? "Negotiated a CBC-mode cipher"
 					     : "Negotiated a weak cipher");
 	finding_add_ev(f, "cipher_suite", "%s", tp->cipher_suite);
@@ -163,7 +167,7 @@ static void judge_tls(struct probe_ctx *ctx)
 	bool no_pfs = strcmp(tp->kx, "RSA") == 0;
 	bool small_dh = tp->dh_bits && tp->dh_bits < 2048;
 	f = probe_result_add(ctx->pr, "tls.key-exchange", (no_pfs || small_dh) ? SEV_WARN : SEV_PASS,
-			     no_pfs ? "Key exchange without forward secrecy"
+			     no_pfs	? "Key exchange without forward secrecy"
 			     : small_dh ? "Diffie-Hellman group smaller than 2048 bits"
 					: "Key exchange with forward secrecy");
 	finding_add_ev(f, "kx", "%s", tp->kx);
@@ -179,8 +183,9 @@ static void judge_tls(struct probe_ctx *ctx)
 	if (fa->chain_len) {
 		const struct cert_info *leaf = &fa->chain[0];
 		f = probe_result_add(ctx->pr, "tls.chain-received", SEV_INFO, "Certificate chain received");
-		finding_set_detail(f, "The server sent %zu certificate%s; the chain is stored with this report "
-				      "(subject, issuer, serial, thumbprints, names, validity, key).",
+		finding_set_detail(f,
+				   "The server sent %zu certificate%s; the chain is stored with this report "
+				   "(subject, issuer, serial, thumbprints, names, validity, key).",
 				   fa->chain_len, fa->chain_len == 1 ? "" : "s");
 		finding_add_ev(f, "leaf_subject", "%s", leaf->subject);
 		finding_add_ev(f, "leaf_issuer", "%s", leaf->issuer);
@@ -254,9 +259,10 @@ static void judge_service(struct probe_ctx *ctx)
 	if (fa->slow) {
 		struct finding *f = probe_result_add(ctx->pr, "smtp.slow-reply", SEV_WARN,
 						     "A reply came slowly: tarpit or greeting delay");
-		finding_set_detail(f, "The %s took %.1f s. Servers slow down clients they distrust (tarpits, "
-				      "Postfix postscreen's greet pause, Exchange tarpitting after errors); "
-				      "sending MTAs with short timeouts give up.",
+		finding_set_detail(f,
+				   "The %s took %.1f s. Servers slow down clients they distrust (tarpits, "
+				   "Postfix postscreen's greet pause, Exchange tarpitting after errors); "
+				   "sending MTAs with short timeouts give up.",
 				   session_step_name(fa->slow_step), (double)fa->slow_us / 1e6);
 		finding_add_ev(f, "step", "%s", session_step_id(fa->slow_step));
 		finding_add_ev(f, "seconds", "%.1f", (double)fa->slow_us / 1e6);

@@ -104,8 +104,9 @@ static void second_look(struct probe_ctx *ctx, const struct session_facts *fa)
 	if (first != second) {
 		f = probe_result_add(ctx->pr, "starttls.stripped", strip_severity(ctx),
 				     "STARTTLS offered to one EHLO name and not to another");
-		finding_set_detail(f, "The same server, asked twice, offered STARTTLS only to EHLO %s. Something "
-				      "decides by the client's name, or rewrites the reply for some clients.",
+		finding_set_detail(f,
+				   "The same server, asked twice, offered STARTTLS only to EHLO %s. Something "
+				   "decides by the client's name, or rewrites the reply for some clients.",
 				   first ? ctx->opt->ehlo_name : name);
 		finding_add_ev(f, "ehlo_offered", "%s", first ? ctx->opt->ehlo_name : name);
 		finding_add_ev(f, "ehlo_not_offered", "%s", first ? name : ctx->opt->ehlo_name);
@@ -142,9 +143,10 @@ static void run(struct probe_ctx *ctx)
 	if (find_mangled(&fa->caps_plain, line, sizeof line)) {
 		struct finding *f = probe_result_add(ctx->pr, "starttls.stripped", strip_severity(ctx),
 						     "STARTTLS mangled in the EHLO reply: a middlebox rewrites it");
-		finding_set_detail(f, "The EHLO reply has \"%s\" where STARTTLS would be. Firewalls with SMTP "
-				      "inspection (Cisco ASA/PIX) overwrite keywords they do not allow with X's, so "
-				      "the client never starts TLS and mail crosses in clear.",
+		finding_set_detail(f,
+				   "The EHLO reply has \"%s\" where STARTTLS would be. Firewalls with SMTP "
+				   "inspection (Cisco ASA/PIX) overwrite keywords they do not allow with X's, so "
+				   "the client never starts TLS and mail crosses in clear.",
 				   line);
 		finding_add_ev(f, "keyword", "%s", line);
 		finding_set_rfc(f, "RFC 3207 section 6");
@@ -157,15 +159,13 @@ static void run(struct probe_ctx *ctx)
 		struct finding *f = probe_result_add(ctx->pr, "starttls.not-stripped", SEV_PASS,
 						     "STARTTLS reaches the client unmangled");
 		finding_add_ev(f, "second_ehlo_name", "%s",
-			       ctx->opt->probes && probe_list_has(ctx->opt->probes, "stripping") ? "compared" : "not tried");
+			       ctx->opt->probes && probe_list_has(ctx->opt->probes, "stripping") ? "compared"
+												 : "not tried");
 	}
 }
 
 const struct probe probe_stripping = {
-	.name = "stripping",
-	.title = "STARTTLS stripped or mangled by a middlebox",
-	.needs = NEEDS_SESSION,
-	.run = run,
+	.name = "stripping", .title = "STARTTLS stripped or mangled by a middlebox", .needs = NEEDS_SESSION, .run = run,
 	/* In the default set: the mangled-keyword check uses the standard
 	 * session; the second connection only when named in --probes. */
 };

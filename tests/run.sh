@@ -6,6 +6,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# Formatting (STYLE.md): the code is as clang-format (.clang-format) leaves it.
+find src probes tests -name '*.[ch]' -print0 | xargs -0 clang-format --dry-run --Werror
+
 jobs=$(nproc 2>/dev/null || echo 2)
 dir=${MXPROBE_TEST_BUILD:-build/test}
 cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=Debug -DMXPROBE_WERROR=ON -DMXPROBE_SANITIZE=ON >/dev/null

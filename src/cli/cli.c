@@ -106,8 +106,7 @@ static const char usage_submission[] =
 	"                         EHLO passes, accepted fails (access probe)\n"
 	"      --auth-user USER   auth probe: try a real AUTH (PLAIN or LOGIN) inside TLS as USER\n"
 	"      --auth-password-file FILE  its password: first line of FILE (or MXPROBE_AUTH_PASSWORD\n"
-	"                         in the environment; never on the command line)\n"
-;
+	"                         in the environment; never on the command line)\n";
 
 static void print_usage(FILE *out)
 {
@@ -226,13 +225,39 @@ ok:
 	return 0;
 }
 
-enum { OPT_TARGET_TIMEOUT = 256, OPT_SNI, OPT_PROBES, OPT_NO_COLOR, OPT_CA_FILE, OPT_WARN_DAYS, OPT_AT,
-       OPT_EXPECT_NAME };
-enum { OPT_SOURCE = 800, OPT_EXPECT_REFUSED, OPT_AUTH_USER, OPT_AUTH_PASSWORD_FILE };
-enum { OPT_REVOCATION = 700, OPT_CRL_FILE };
-enum { OPT_DOMAIN = 500, OPT_RESOLVER };
-enum { OPT_VAR = 600 };
-enum { OPT_CLIENT_CERT = 400, OPT_CLIENT_KEY, OPT_PKCS12, OPT_PKCS12_PASSWORD_FILE };
+enum {
+	OPT_TARGET_TIMEOUT = 256,
+	OPT_SNI,
+	OPT_PROBES,
+	OPT_NO_COLOR,
+	OPT_CA_FILE,
+	OPT_WARN_DAYS,
+	OPT_AT,
+	OPT_EXPECT_NAME
+};
+enum {
+	OPT_SOURCE = 800,
+	OPT_EXPECT_REFUSED,
+	OPT_AUTH_USER,
+	OPT_AUTH_PASSWORD_FILE
+};
+enum {
+	OPT_REVOCATION = 700,
+	OPT_CRL_FILE
+};
+enum {
+	OPT_DOMAIN = 500,
+	OPT_RESOLVER
+};
+enum {
+	OPT_VAR = 600
+};
+enum {
+	OPT_CLIENT_CERT = 400,
+	OPT_CLIENT_KEY,
+	OPT_PKCS12,
+	OPT_PKCS12_PASSWORD_FILE
+};
 
 static const struct option long_opts[] = {
 	{ "format", required_argument, NULL, 'f' },
@@ -382,7 +407,8 @@ static int load_auth_password(struct cli *cl, char *err, size_t errlen)
 	} else if (getenv("MXPROBE_AUTH_PASSWORD")) {
 		cl->auth_password = xstrdup(getenv("MXPROBE_AUTH_PASSWORD"));
 	} else {
-		snprintf(err, errlen, "--auth-user needs a password: --auth-password-file FILE or MXPROBE_AUTH_PASSWORD");
+		snprintf(err, errlen,
+			 "--auth-user needs a password: --auth-password-file FILE or MXPROBE_AUTH_PASSWORD");
 		return -1;
 	}
 	cl->opt.auth_password = cl->auth_password;
@@ -469,10 +495,10 @@ static int parse_flags(struct cli *cl, int argc, char **argv)
 		case OPT_PKCS12_PASSWORD_FILE:
 			if (access(optarg, R_OK) != 0)
 				return usage_error("--%s '%s': %s", identity_flag_name(c), optarg, strerror(errno));
-			*(c == OPT_CLIENT_CERT	  ? &cl->client_cert
-			  : c == OPT_CLIENT_KEY	  ? &cl->client_key
-			  : c == OPT_PKCS12	  ? &cl->pkcs12
-						  : &cl->pkcs12_password_file) = optarg;
+			*(c == OPT_CLIENT_CERT	? &cl->client_cert
+			  : c == OPT_CLIENT_KEY ? &cl->client_key
+			  : c == OPT_PKCS12	? &cl->pkcs12
+						: &cl->pkcs12_password_file) = optarg;
 			break;
 		case OPT_DOMAIN:
 			if (!dns_domain_ok(optarg))
@@ -506,11 +532,13 @@ static int parse_flags(struct cli *cl, int argc, char **argv)
 		case OPT_VAR: {
 			const char *eq = strchr(optarg, '=');
 			size_t nl = eq ? (size_t)(eq - optarg) : 0;
-			bool ok = nl > 0 && nl <= 64 && strspn(optarg, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_"
-								       "0123456789") == nl &&
+			bool ok = nl > 0 && nl <= 64 &&
+				  strspn(optarg, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_"
+						 "0123456789") == nl &&
 				  !(optarg[0] >= '0' && optarg[0] <= '9') && !strpbrk(eq + 1, "\r\n");
 			if (!ok)
-				return usage_error("--var '%.64s': expected NAME=VALUE (NAME: letters, digits, _)", optarg);
+				return usage_error("--var '%.64s': expected NAME=VALUE (NAME: letters, digits, _)",
+						   optarg);
 			if (cl->nvars >= SCN_MAX_VARS)
 				return usage_error("--var: at most %d variables", SCN_MAX_VARS);
 			cl->vars[cl->nvars++] = optarg;
@@ -528,7 +556,8 @@ static int parse_flags(struct cli *cl, int argc, char **argv)
 			break;
 		case OPT_AUTH_USER:
 			if (!*optarg || strlen(optarg) > 255 || strpbrk(optarg, "\r\n"))
-				return usage_error("--auth-user: expected a user name of 1 to 255 characters on one line");
+				return usage_error(
+					"--auth-user: expected a user name of 1 to 255 characters on one line");
 			cl->opt.auth_user = optarg;
 			break;
 		case OPT_AUTH_PASSWORD_FILE:
@@ -722,8 +751,8 @@ int cli_main(int argc, char **argv)
 		}
 		free(specs);
 		char err[512];
-		if (cli_run_domains(&cl.opt, cl.resolver[0] ? cl.resolver : NULL, cl.domains, cl.ndomains, &rep,
-				    err, sizeof err) < 0) {
+		if (cli_run_domains(&cl.opt, cl.resolver[0] ? cl.resolver : NULL, cl.domains, cl.ndomains, &rep, err,
+				    sizeof err) < 0) {
 			fprintf(stderr, "mxprobe: DNS: %s\n", err);
 			status = 3;
 			goto out;

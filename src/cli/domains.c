@@ -10,8 +10,8 @@
 #include "net/target.h"
 #include "report/domain.h"
 
-int cli_run_domains(const struct mx_options *opt, const char *resolver, const char *const *domains,
-		    size_t n, struct report *rep, char *err, size_t errlen)
+int cli_run_domains(const struct mx_options *opt, const char *resolver, const char *const *domains, size_t n,
+		    struct report *rep, char *err, size_t errlen)
 {
 	if (n == 0)
 		return 0;

@@ -13,7 +13,7 @@
 
 /* resolver: libunbound's "IP@PORT", or NULL for /etc/resolv.conf.
  * 0, or -1 when the resolver could not be set up (err says why). */
-int cli_run_domains(const struct mx_options *opt, const char *resolver, const char *const *domains,
-		    size_t n, struct report *rep, char *err, size_t errlen);
+int cli_run_domains(const struct mx_options *opt, const char *resolver, const char *const *domains, size_t n,
+		    struct report *rep, char *err, size_t errlen);
 
 #endif

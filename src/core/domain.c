@@ -223,8 +223,8 @@ static char *failed_reason(const struct target_result *t)
 {
 	struct strvec ids = { 0 };
 	if (t->status != TARGET_TESTED)
-		strvec_push_owned(&ids, xasprintf("could not be tested (%s failed)",
-						  session_step_name(t->facts.failed_step)));
+		strvec_push_owned(
+			&ids, xasprintf("could not be tested (%s failed)", session_step_name(t->facts.failed_step)));
 	for (size_t i = 0; i < t->nprobes; i++)
 		for (size_t j = 0; j < t->probes[i].n; j++)
 			if (t->probes[i].f[j].sev == SEV_FAIL && !strvec_contains_ci(&ids, t->probes[i].f[j].id))
@@ -244,8 +244,7 @@ static bool target_passes(const struct target_result *t)
 	return true;
 }
 
-static void evaluate_address(struct report *r, struct domain_result *d, const struct mx_host *h,
-			     struct mx_address *a)
+static void evaluate_address(struct report *r, struct domain_result *d, const struct mx_host *h, struct mx_address *a)
 {
 	if (a->target >= r->n)
 		return;
@@ -316,20 +315,22 @@ static bool values_differ(const struct seen *v, size_t n, const char *mx)
 	return false;
 }
 
-static void add_inconsistent(struct domain_result *d, enum severity sev, const char *what,
-			     const char *scope, const struct seen *v, size_t n, const char *mx)
+static void add_inconsistent(struct domain_result *d, enum severity sev, const char *what, const char *scope,
+			     const struct seen *v, size_t n, const char *mx)
 {
 	/* ids: domain.inconsistent */
 	struct finding *f = probe_result_add(&d->checks, "domain.inconsistent", sev, "");
 	free(f->title);
 	f->title = xasprintf("%s of %s differ: %s", scope, d->name, what);
-	finding_set_detail(f, "Mail for %s may go to any of its MX addresses (RFC 5321 section 5.1); "
-			      "they do not agree on: %s.",
+	finding_set_detail(f,
+			   "Mail for %s may go to any of its MX addresses (RFC 5321 section 5.1); "
+			   "they do not agree on: %s.",
 			   d->name, what);
 	finding_set_rfc(f, "RFC 5321 section 5.1");
-	finding_set_remedy(f, "Configure every MX host and address of %s alike (certificate, TLS "
-			      "versions, STARTTLS, client-certificate requests): what happens to a message "
-			      "depends on the address it happens to reach.",
+	finding_set_remedy(f,
+			   "Configure every MX host and address of %s alike (certificate, TLS "
+			   "versions, STARTTLS, client-certificate requests): what happens to a message "
+			   "depends on the address it happens to reach.",
 			   d->name);
 	for (size_t i = 0; i < n; i++) {
 		if (mx && strcmp(v[i].mx, mx) != 0)

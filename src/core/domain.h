@@ -27,10 +27,10 @@
 struct fate_input {
 	bool reachable; /* connected, banner and EHLO worked */
 	bool starttls_offered;
-	bool tls_ok;    /* STARTTLS accepted (or implicit TLS), handshake and EHLO after it worked */
-	int chain_ok;   /* chain validates, within its validity period */
-	int name_ok;    /* the name (MX host, --expect-name) is in the certificate */
-	int mtls_ok;    /* our client certificate was requested and accepted */
+	bool tls_ok;	    /* STARTTLS accepted (or implicit TLS), handshake and EHLO after it worked */
+	int chain_ok;	    /* chain validates, within its validity period */
+	int name_ok;	    /* the name (MX host, --expect-name) is in the certificate */
+	int mtls_ok;	    /* our client certificate was requested and accepted */
 	int domain_name_ok; /* the partner's domain is in the certificate (domain-secure) */
 };
 

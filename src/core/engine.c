@@ -50,9 +50,8 @@ void engine_run_target(const struct mx_options *opt, const struct target_spec *s
 		session_run_standard(opt, spec, t);
 	}
 	enum session_step fs = t->facts.failed_step;
-	t->status = (fs == STEP_DNS || fs == STEP_CONNECT || fs == STEP_BANNER || fs == STEP_EHLO)
-			    ? TARGET_UNTESTABLE
-			    : TARGET_TESTED;
+	t->status = (fs == STEP_DNS || fs == STEP_CONNECT || fs == STEP_BANNER || fs == STEP_EHLO) ? TARGET_UNTESTABLE
+												   : TARGET_TESTED;
 
 	struct http_cache *http = http_cache_new();
 	struct trust_stores *trust = trust_stores_new(opt);
@@ -63,8 +62,13 @@ void engine_run_target(const struct mx_options *opt, const struct target_spec *s
 			progress(user, t, (*p)->name);
 		int64_t p0 = mono_us();
 		struct probe_result *pr = target_add_probe(t, (*p)->name, (*p)->title);
-		struct probe_ctx ctx = { .opt = opt, .spec = spec, .t = t, .pr = pr, .http = http,
-					 .deadline = t0 + opt->target_timeout_us, .trust = trust };
+		struct probe_ctx ctx = { .opt = opt,
+					 .spec = spec,
+					 .t = t,
+					 .pr = pr,
+					 .http = http,
+					 .deadline = t0 + opt->target_timeout_us,
+					 .trust = trust };
 		(*p)->run(&ctx);
 		/* target_add_probe may move the array; refetch by index */
 		t->probes[t->nprobes - 1].duration_us = mono_us() - p0;

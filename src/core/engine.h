@@ -12,8 +12,8 @@ typedef void (*engine_progress_fn)(void *user, const struct target_result *t, co
 
 /* Probes one target. Never exits, never prints. The result's status says
  * whether the target could be tested at all. */
-void engine_run_target(const struct mx_options *opt, const struct target_spec *spec,
-		       struct target_result *out, engine_progress_fn progress, void *user);
+void engine_run_target(const struct mx_options *opt, const struct target_spec *spec, struct target_result *out,
+		       engine_progress_fn progress, void *user);
 
 /* Exit code per DESIGN.md: 0 nothing failed, 1 a finding failed the policy,
  * 3 a target could not be tested at all. */

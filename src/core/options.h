@@ -6,18 +6,32 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum policy { POLICY_NONE, POLICY_MAY, POLICY_ENCRYPT, POLICY_VERIFY, POLICY_SECURE,
-	      POLICY_DOMAIN_SECURE };
+enum policy {
+	POLICY_NONE,
+	POLICY_MAY,
+	POLICY_ENCRYPT,
+	POLICY_VERIFY,
+	POLICY_SECURE,
+	POLICY_DOMAIN_SECURE
+};
 const char *policy_name(enum policy p);
 int policy_parse(const char *s, enum policy *out); /* 0 or -1 */
 
-enum out_format { FORMAT_TEXT, FORMAT_JSON, FORMAT_LOG };
+enum out_format {
+	FORMAT_TEXT,
+	FORMAT_JSON,
+	FORMAT_LOG
+};
 
 struct tls_identity; /* tls/identity.h */
 
 /* Whether "could not check revocation" warns (soft), fails (hard), or
  * revocation is not checked at all (off). */
-enum revocation_mode { REVOCATION_SOFT, REVOCATION_HARD, REVOCATION_OFF };
+enum revocation_mode {
+	REVOCATION_SOFT,
+	REVOCATION_HARD,
+	REVOCATION_OFF
+};
 const char *revocation_mode_name(enum revocation_mode m);
 int revocation_mode_parse(const char *s, enum revocation_mode *out); /* 0 or -1 */
 
@@ -29,15 +43,15 @@ struct mx_options {
 	enum out_format format;
 	bool color;
 	bool verbose;
-	const char *sni;           /* override the server name sent; NULL = target host */
-	const char *probes;        /* comma list, NULL = default set */
-	int64_t now;               /* "now" for decisions (seconds since epoch) */
+	const char *sni;    /* override the server name sent; NULL = target host */
+	const char *probes; /* comma list, NULL = default set */
+	int64_t now;	    /* "now" for decisions (seconds since epoch) */
 	/* certificates (chain, expiry, names probes) */
-	const char *ca_file;       /* --ca-file: PEM trust anchors, tried before the system store */
-	const char *ca_pem;        /* the same as PEM text (the lab's CA); used without ca_file */
-	bool no_system_trust;      /* leave the system store out (the lab) */
-	int warn_days;             /* --warn-days: "expiring soon" below this many days */
-	int64_t at;                /* --at: judge validity at this instant; 0 = now */
+	const char *ca_file;  /* --ca-file: PEM trust anchors, tried before the system store */
+	const char *ca_pem;   /* the same as PEM text (the lab's CA); used without ca_file */
+	bool no_system_trust; /* leave the system store out (the lab) */
+	int warn_days;	      /* --warn-days: "expiring soon" below this many days */
+	int64_t at;	      /* --at: judge validity at this instant; 0 = now */
 #define MX_MAX_EXPECT_NAMES 16
 	const char *expect_names[MX_MAX_EXPECT_NAMES]; /* --expect-name, in order */
 	size_t n_expect_names;
@@ -51,9 +65,9 @@ struct mx_options {
 	const struct tls_identity *client_identity;
 	/* connection control and submission security (probes auth, access,
 	 * relay, require-tls, injection, stripping) */
-	const char *source;        /* --source: numeric address to connect from; NULL = the kernel's choice */
-	bool expect_refused;       /* --expect-refused: this source must be refused (access probe) */
-	const char *auth_user;     /* --auth-user: try a real AUTH inside TLS */
+	const char *source;	   /* --source: numeric address to connect from; NULL = the kernel's choice */
+	bool expect_refused;	   /* --expect-refused: this source must be refused (access probe) */
+	const char *auth_user;	   /* --auth-user: try a real AUTH inside TLS */
 	const char *auth_password; /* from --auth-password-file or MXPROBE_AUTH_PASSWORD; never argv */
 };
 

@@ -20,17 +20,17 @@ struct probe_ctx {
 	const struct target_spec *spec; /* to open more sessions (proto/session.h) */
 	struct target_result *t;
 	struct probe_result *pr;
-	struct http_cache *http; /* HTTP fetches of this target, each URL once (net/http.h) */
-	int64_t deadline;        /* the target's deadline (mono_us clock): --target-timeout */
+	struct http_cache *http;    /* HTTP fetches of this target, each URL once (net/http.h) */
+	int64_t deadline;	    /* the target's deadline (mono_us clock): --target-timeout */
 	struct trust_stores *trust; /* the target's trust stores, loaded once (pki/verify.h) */
 };
 
 struct probe {
-	const char *name;   /* selectable with --probes */
+	const char *name; /* selectable with --probes */
 	const char *title;
-	unsigned needs;     /* enum probe_needs */
+	unsigned needs; /* enum probe_needs */
 	void (*run)(struct probe_ctx *ctx);
-	unsigned flags;     /* enum probe_flags */
+	unsigned flags; /* enum probe_flags */
 	/* Runs on every dialect (proto/dialect.h): it judges the session facts
 	 * or opens sessions with session_run. false: SMTP and LMTP only. */
 	bool any_dialect;

@@ -24,15 +24,15 @@
 #include "dns/mx.h"
 #include "util/util.h"
 
-#define RR_A 1
-#define RR_MX 15
-#define RR_AAAA 28
-#define CLASS_IN 1
+#define RR_A	       1
+#define RR_MX	       15
+#define RR_AAAA	       28
+#define CLASS_IN       1
 #define RCODE_SERVFAIL 2
 #define RCODE_NXDOMAIN 3
 
 /* Where the root's trust anchor lives on Debian (package dns-root-data). */
-#define ROOT_ANCHOR "/usr/share/dns/root.key"
+#define ROOT_ANCHOR    "/usr/share/dns/root.key"
 
 struct dns_resolver {
 	struct ub_ctx *ctx;
@@ -154,7 +154,7 @@ struct answer {
 	enum mx_answer kind;
 	enum dnssec_status dnssec;
 	struct ub_result *res; /* MXA_DATA: the records */
-	char *error;           /* MXA_ERROR: in words */
+	char *error;	       /* MXA_ERROR: in words */
 };
 
 static void answer_clear(struct answer *a)
@@ -286,8 +286,8 @@ static void resolve_host(struct dns_resolver *r, int64_t timeout_us, struct mx_h
 	add_addresses(h, &a4, AF_INET);
 	add_addresses(h, &a6, AF_INET6);
 	if (h->naddr == 0)
-		h->error = xasprintf("no address for %s: A: %s; AAAA: %s", h->host, answer_words(&a4),
-				     answer_words(&a6));
+		h->error =
+			xasprintf("no address for %s: A: %s; AAAA: %s", h->host, answer_words(&a4), answer_words(&a6));
 	answer_clear(&a4);
 	answer_clear(&a6);
 }
@@ -300,8 +300,8 @@ static int parse_mx(const struct answer *a, struct mx_rr **out, size_t *n)
 		count++;
 	struct mx_rr *v = xcalloc(count ? count : 1, sizeof *v);
 	for (size_t i = 0; i < count; i++) {
-		if (a->res->len[i] < 0 || mx_rdata_parse((const unsigned char *)a->res->data[i],
-							 (size_t)a->res->len[i], &v[i]) < 0) {
+		if (a->res->len[i] < 0 ||
+		    mx_rdata_parse((const unsigned char *)a->res->data[i], (size_t)a->res->len[i], &v[i]) < 0) {
 			free(v);
 			return -1;
 		}
@@ -342,8 +342,7 @@ void dns_resolve_domain(struct dns_resolver *r, int64_t timeout_us, struct domai
 		break;
 	case MXD_NULL_MX:
 		d->kind = DOMAIN_NULL_MX;
-		d->error = xasprintf("%s has a null MX (\"MX 0 .\", RFC 7505): this domain accepts no mail",
-				     name);
+		d->error = xasprintf("%s has a null MX (\"MX 0 .\", RFC 7505): this domain accepts no mail", name);
 		break;
 	case MXD_IMPLICIT:
 		d->kind = DOMAIN_IMPLICIT_MX;

@@ -14,7 +14,7 @@
 
 /* At most this many MX hosts per domain and addresses per host are
  * probed: each costs a connection (Postfix itself tries 5 addresses). */
-#define DNS_MAX_MX 16
+#define DNS_MAX_MX    16
 #define DNS_MAX_ADDRS 8
 
 struct dns_resolver;

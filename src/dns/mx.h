@@ -17,7 +17,7 @@
 struct mx_rr {
 	uint16_t pref;
 	char host[MX_NAME_MAX]; /* no trailing dot; "" for the root (null MX) */
-	bool host_ok;           /* a usable host name (letters, digits, '-', '_') */
+	bool host_ok;		/* a usable host name (letters, digits, '-', '_') */
 };
 
 /* Parses one MX RDATA. 0, or -1 when truncated, overlong, compressed

@@ -27,17 +27,17 @@
 
 #include "util/util.h"
 
-#define FAKESRV_LINE_MAX 4096             /* RFC 5321 asks for 512; we are lenient */
-#define FAKESRV_DEFAULT_HOST "mail.lab.example"
+#define FAKESRV_LINE_MAX      4096 /* RFC 5321 asks for 512; we are lenient */
+#define FAKESRV_DEFAULT_HOST  "mail.lab.example"
 #define FAKESRV_ENDLESS_BYTES (1024 * 1024)
 #define FAKESRV_ENDLESS_CHUNK 16384
-#define FAKESRV_BDAT_MAX (16 * 1024 * 1024)
+#define FAKESRV_BDAT_MAX      (16 * 1024 * 1024)
 
 const struct fakesrv_tok fakesrv_behaviour_names[] = {
 #define FAKESRV_TOK(e, name, desc) { FAKESRV_##e, name },
 	FAKESRV_BEHAVIOURS(FAKESRV_TOK)
 #undef FAKESRV_TOK
-	{ 0, NULL },
+		{ 0, NULL },
 };
 
 static const char *const behaviour_desc[] = {
@@ -61,18 +61,21 @@ struct conn {
 	struct fakesrv *srv;
 	int fd;
 	char peer[80];
-	gnutls_session_t tls;    /* NULL until STARTTLS succeeded */
-	int64_t deadline;        /* of the current TLS operation (mono_us) */
-	bool stopped;            /* the stop pipe fired */
+	gnutls_session_t tls; /* NULL until STARTTLS succeeded */
+	int64_t deadline;     /* of the current TLS operation (mono_us) */
+	bool stopped;	      /* the stop pipe fired */
 	char buf[FAKESRV_LINE_MAX + 1];
 	size_t len;
-	bool greeted;            /* HELO/EHLO seen (since TLS started) */
+	bool greeted;		 /* HELO/EHLO seen (since TLS started) */
 	bool in_mail, have_rcpt; /* mail transaction state */
-	bool ehlo_literal;       /* starttls-by-name: the last EHLO name was an address literal */
+	bool ehlo_literal;	 /* starttls-by-name: the last EHLO name was an address literal */
 };
 
 /* Handler result: go on reading commands, or end the connection. */
-enum cmd_next { CMD_CONTINUE, CMD_CLOSE };
+enum cmd_next {
+	CMD_CONTINUE,
+	CMD_CLOSE
+};
 
 /* ---- names --------------------------------------------------------- */
 
@@ -101,8 +104,7 @@ const char *fakesrv_behaviour_desc(int b)
 
 /* ---- logging ------------------------------------------------------- */
 
-static void srv_log(const struct fakesrv *s, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+static void srv_log(const struct fakesrv *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static void srv_log(const struct fakesrv *s, const char *fmt, ...)
 {
@@ -211,8 +213,7 @@ static int raw_send(struct conn *c, const void *p, size_t n)
 		}
 		if (w < 0 && errno == EINTR)
 			continue;
-		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) &&
-		    wait_fd(c, POLLOUT, deadline) == 1)
+		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && wait_fd(c, POLLOUT, deadline) == 1)
 			continue;
 		return -1;
 	}
@@ -302,8 +303,7 @@ static ssize_t tls_push(gnutls_transport_ptr_t ptr, const void *data, size_t len
 /* Whether a GnuTLS call that returned ret should be repeated. */
 static bool tls_again(const struct conn *c, int ret)
 {
-	return (ret == GNUTLS_E_AGAIN || ret == GNUTLS_E_INTERRUPTED) && !c->stopped &&
-	       mono_us() < c->deadline;
+	return (ret == GNUTLS_E_AGAIN || ret == GNUTLS_E_INTERRUPTED) && !c->stopped && mono_us() < c->deadline;
 }
 
 /* ---- connection I/O: plaintext or TLS ------------------------------ */
@@ -363,7 +363,11 @@ static int reply(struct conn *c, const char *fmt, ...)
 	return rc;
 }
 
-enum { LINE_EOF = -1, LINE_TOO_LONG = -2, LINE_TIMEOUT = -3 };
+enum {
+	LINE_EOF = -1,
+	LINE_TOO_LONG = -2,
+	LINE_TIMEOUT = -3
+};
 
 /* Next line without CRLF into line (cap >= FAKESRV_LINE_MAX + 1): its
  * length, or LINE_EOF (closed, error, stopped), LINE_TOO_LONG,
@@ -388,8 +392,8 @@ static ssize_t read_line(struct conn *c, char *line)
 		int64_t started = mono_us();
 		ssize_t r = conn_recv(c, c->buf + c->len, FAKESRV_LINE_MAX - c->len);
 		if (r <= 0) {
-			bool timed_out = r < 0 && !c->stopped &&
-					 mono_us() - started >= (int64_t)read_timeout_ms(c->srv) * 1000;
+			bool timed_out =
+				r < 0 && !c->stopped && mono_us() - started >= (int64_t)read_timeout_ms(c->srv) * 1000;
 			return timed_out ? LINE_TIMEOUT : LINE_EOF;
 		}
 		c->len += (size_t)r;
@@ -431,8 +435,7 @@ static void transaction_reset(struct conn *c)
 static enum cmd_next cmd_ehlo(struct conn *c, const char *arg)
 {
 	if (behaviour(c) == FAKESRV_EHLO_REFUSED)
-		return reply(c, "502 5.5.2 Error: command not recognized\r\n") ? CMD_CLOSE
-										: CMD_CONTINUE;
+		return reply(c, "502 5.5.2 Error: command not recognized\r\n") ? CMD_CLOSE : CMD_CONTINUE;
 	if (!*arg)
 		return reply(c, "501 5.5.4 Syntax: EHLO hostname\r\n") ? CMD_CLOSE : CMD_CONTINUE;
 	c->greeted = true;
@@ -440,9 +443,9 @@ static enum cmd_next cmd_ehlo(struct conn *c, const char *arg)
 	transaction_reset(c);
 	/* strip-starttls: what a Cisco ASA with ESMTP inspection leaves of
 	 * 250-STARTTLS. */
-	const char *tls_line = offers_starttls(c)				? "250-STARTTLS\r\n"
+	const char *tls_line = offers_starttls(c)				   ? "250-STARTTLS\r\n"
 			       : behaviour(c) == FAKESRV_STRIP_STARTTLS && !c->tls ? "250-XXXXXXXA\r\n"
-										: "";
+										   : "";
 	/* No AUTH before TLS: a password must never cross in the clear. */
 	return reply(c,
 		     "250-%s\r\n"
@@ -454,8 +457,7 @@ static enum cmd_next cmd_ehlo(struct conn *c, const char *arg)
 		     "250-8BITMIME\r\n"
 		     "250-CHUNKING\r\n"
 		     "250 SMTPUTF8\r\n",
-		     host(c), tls_line,
-		     c->tls ? "250-AUTH PLAIN LOGIN\r\n" : "")
+		     host(c), tls_line, c->tls ? "250-AUTH PLAIN LOGIN\r\n" : "")
 		       ? CMD_CLOSE
 		       : CMD_CONTINUE;
 }
@@ -478,11 +480,9 @@ static enum cmd_next tls_handshake(struct conn *c)
 	 * and must not be read as if it came through TLS (CVE-2011-0411);
 	 * injection-vulnerable keeps it, as the vulnerable servers did. */
 	if (c->len && behaviour(c) == FAKESRV_INJECTION_VULNERABLE) {
-		srv_log(c->srv, "%s keeping %zu plaintext bytes sent behind STARTTLS (vulnerable)", c->peer,
-			c->len);
+		srv_log(c->srv, "%s keeping %zu plaintext bytes sent behind STARTTLS (vulnerable)", c->peer, c->len);
 	} else if (c->len) {
-		srv_log(c->srv, "%s discarding %zu plaintext bytes sent behind STARTTLS", c->peer,
-			c->len);
+		srv_log(c->srv, "%s discarding %zu plaintext bytes sent behind STARTTLS", c->peer, c->len);
 		c->len = 0;
 	}
 	if ((ret = gnutls_init(&c->tls, GNUTLS_SERVER)) < 0)
@@ -499,8 +499,8 @@ static enum cmd_next tls_handshake(struct conn *c)
 	c->deadline = after_ms(read_timeout_ms(c->srv));
 	do
 		ret = gnutls_handshake(c->tls);
-	while (ret < 0 && (tls_again(c, ret) || (!gnutls_error_is_fatal(ret) && !c->stopped &&
-						  mono_us() < c->deadline)));
+	while (ret < 0 &&
+	       (tls_again(c, ret) || (!gnutls_error_is_fatal(ret) && !c->stopped && mono_us() < c->deadline)));
 	if (ret < 0)
 		goto fail;
 	if (c->srv->cfg.log) {
@@ -544,8 +544,7 @@ static enum cmd_next cmd_starttls(struct conn *c, const char *arg)
 	static const char injected[] = "220 2.0.0 Ready to start TLS\r\n250 injected plaintext\r\n";
 
 	if (c->tls)
-		return reply(c, "554 5.5.1 Error: TLS already active\r\n") ? CMD_CLOSE
-									    : CMD_CONTINUE;
+		return reply(c, "554 5.5.1 Error: TLS already active\r\n") ? CMD_CLOSE : CMD_CONTINUE;
 	/* RFC 3207 section 4: "The STARTTLS keyword is used to tell the SMTP
 	 * client that the SMTP server is currently able to negotiate the use
 	 * of TLS. It takes no parameters." */
@@ -559,9 +558,7 @@ static enum cmd_next cmd_starttls(struct conn *c, const char *arg)
 		/* The inspection turned the command into XXXXXXXX on the way. */
 		return reply(c, "502 5.5.2 Error: command not recognized\r\n") ? CMD_CLOSE : CMD_CONTINUE;
 	case FAKESRV_STARTTLS_454:
-		return reply(c, "454 4.7.0 TLS not available due to local problem\r\n")
-			       ? CMD_CLOSE
-			       : CMD_CONTINUE;
+		return reply(c, "454 4.7.0 TLS not available due to local problem\r\n") ? CMD_CLOSE : CMD_CONTINUE;
 	case FAKESRV_STARTTLS_GARBAGE:
 		if (reply(c, "TLS GO\r\n") == 0)
 			hold(c, hold_ms(c, 10000));
@@ -578,9 +575,7 @@ static enum cmd_next cmd_starttls(struct conn *c, const char *arg)
 		return tls_handshake(c);
 	default:
 		if (!c->srv->cfg.cred)
-			return reply(c, "454 4.7.0 TLS not available: no certificate\r\n")
-				       ? CMD_CLOSE
-				       : CMD_CONTINUE;
+			return reply(c, "454 4.7.0 TLS not available: no certificate\r\n") ? CMD_CLOSE : CMD_CONTINUE;
 		if (reply(c, "%s", ready))
 			return CMD_CLOSE;
 		return tls_handshake(c);
@@ -624,15 +619,12 @@ static enum cmd_next cmd_rcpt(struct conn *c, const char *arg)
 	if (!c->in_mail)
 		return reply(c, "503 5.5.1 Error: need MAIL command\r\n") ? CMD_CLOSE : CMD_CONTINUE;
 	if (!str_has_prefix_ci(arg, "TO:") || !gt)
-		return reply(c, "501 5.5.4 Syntax: RCPT TO:<address>\r\n") ? CMD_CLOSE
-									     : CMD_CONTINUE;
+		return reply(c, "501 5.5.4 Syntax: RCPT TO:<address>\r\n") ? CMD_CLOSE : CMD_CONTINUE;
 	const char *at = memchr(lt, '@', (size_t)(gt - lt));
 	/* RFC 5321 section 4.5.1: <postmaster> without a domain must work. */
 	if (at && !domain_is_local(c, at + 1, (size_t)(gt - at - 1)))
-		return reply(c, "554 5.7.1 <%.*s>: Relay access denied\r\n", (int)(gt - lt - 1),
-			     lt + 1)
-			       ? CMD_CLOSE
-			       : CMD_CONTINUE;
+		return reply(c, "554 5.7.1 <%.*s>: Relay access denied\r\n", (int)(gt - lt - 1), lt + 1) ? CMD_CLOSE
+													 : CMD_CONTINUE;
 	c->have_rcpt = true;
 	return reply(c, "250 2.1.5 Ok\r\n") ? CMD_CLOSE : CMD_CONTINUE;
 }
@@ -641,8 +633,7 @@ static enum cmd_next cmd_data(struct conn *c, const char *arg)
 {
 	(void)arg;
 	transaction_reset(c);
-	return reply(c, "554 5.7.1 Error: this lab server accepts no mail\r\n") ? CMD_CLOSE
-										 : CMD_CONTINUE;
+	return reply(c, "554 5.7.1 Error: this lab server accepts no mail\r\n") ? CMD_CLOSE : CMD_CONTINUE;
 }
 
 /* RFC 3030 section 2: BDAT carries exactly n octets after the command line;
@@ -688,16 +679,14 @@ static enum cmd_next cmd_noop(struct conn *c, const char *arg)
 static enum cmd_next cmd_vrfy(struct conn *c, const char *arg)
 {
 	(void)arg;
-	return reply(c, "252 2.0.0 Cannot VRFY user, but will accept message\r\n") ? CMD_CLOSE
-										      : CMD_CONTINUE;
+	return reply(c, "252 2.0.0 Cannot VRFY user, but will accept message\r\n") ? CMD_CLOSE : CMD_CONTINUE;
 }
 
 static enum cmd_next cmd_auth(struct conn *c, const char *arg)
 {
 	(void)arg;
 	if (!c->tls)
-		return reply(c, "503 5.5.1 Error: authentication not enabled\r\n") ? CMD_CLOSE
-										  : CMD_CONTINUE;
+		return reply(c, "503 5.5.1 Error: authentication not enabled\r\n") ? CMD_CLOSE : CMD_CONTINUE;
 	return reply(c, "535 5.7.8 Error: authentication failed\r\n") ? CMD_CLOSE : CMD_CONTINUE;
 }
 
@@ -718,10 +707,9 @@ static const struct {
 	const char *verb;
 	enum cmd_next (*fn)(struct conn *c, const char *arg);
 } commands[] = {
-	{ "EHLO", cmd_ehlo },	  { "HELO", cmd_helo }, { "STARTTLS", cmd_starttls },
-	{ "MAIL", cmd_mail },	  { "RCPT", cmd_rcpt }, { "DATA", cmd_data },
-	{ "BDAT", cmd_bdat },	  { "RSET", cmd_rset }, { "NOOP", cmd_noop },
-	{ "VRFY", cmd_vrfy },	  { "AUTH", cmd_auth }, { "QUIT", cmd_quit },
+	{ "EHLO", cmd_ehlo }, { "HELO", cmd_helo }, { "STARTTLS", cmd_starttls }, { "MAIL", cmd_mail },
+	{ "RCPT", cmd_rcpt }, { "DATA", cmd_data }, { "BDAT", cmd_bdat },	  { "RSET", cmd_rset },
+	{ "NOOP", cmd_noop }, { "VRFY", cmd_vrfy }, { "AUTH", cmd_auth },	  { "QUIT", cmd_quit },
 };
 
 static enum cmd_next dispatch(struct conn *c, char *line)
@@ -834,10 +822,9 @@ static void handle(struct fakesrv *s, int fd, const struct sockaddr_storage *ss,
 
 	c->srv = s;
 	c->fd = fd;
-	if (getnameinfo((const struct sockaddr *)ss, sl, h, sizeof h, p, sizeof p,
-			NI_NUMERICHOST | NI_NUMERICSERV) == 0)
-		snprintf(c->peer, sizeof c->peer, ss->ss_family == AF_INET6 ? "[%s]:%s" : "%s:%s", h,
-			 p);
+	if (getnameinfo((const struct sockaddr *)ss, sl, h, sizeof h, p, sizeof p, NI_NUMERICHOST | NI_NUMERICSERV) ==
+	    0)
+		snprintf(c->peer, sizeof c->peer, ss->ss_family == AF_INET6 ? "[%s]:%s" : "%s:%s", h, p);
 	else
 		snprintf(c->peer, sizeof c->peer, "?");
 	srv_log(s, "%s connected (behaviour %s)", c->peer, fakesrv_behaviour_name(s->cfg.behaviour));
@@ -903,12 +890,11 @@ static int listen_on(const char *addr, uint16_t port, uint16_t *bound, char *err
 	if (getsockname(fd, (struct sockaddr *)&ss, &sl) < 0)
 		goto syserr;
 	*bound = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
-						 : ((struct sockaddr_in *)&ss)->sin_port);
+						: ((struct sockaddr_in *)&ss)->sin_port);
 	freeaddrinfo(ai);
 	return fd;
 syserr:
-	snprintf(err, errlen, "fakesrv: listen on %s port %u: %s", addr, (unsigned)port,
-		 strerror(errno));
+	snprintf(err, errlen, "fakesrv: listen on %s port %u: %s", addr, (unsigned)port, strerror(errno));
 	if (fd >= 0)
 		close(fd);
 	freeaddrinfo(ai);
@@ -922,8 +908,8 @@ struct fakesrv *fakesrv_start(const struct fakesrv_cfg *cfg, char *err, size_t e
 	int r;
 
 	if ((int)cfg->behaviour < 0 || (int)cfg->behaviour >= FAKESRV__COUNT || !cfg->addr) {
-		snprintf(err, errlen, "fakesrv: bad configuration (behaviour %d, address %s)",
-			 (int)cfg->behaviour, cfg->addr ? cfg->addr : "none");
+		snprintf(err, errlen, "fakesrv: bad configuration (behaviour %d, address %s)", (int)cfg->behaviour,
+			 cfg->addr ? cfg->addr : "none");
 		return NULL;
 	}
 	s = xcalloc(1, sizeof *s);

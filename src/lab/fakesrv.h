@@ -17,26 +17,25 @@
 #include <gnutls/gnutls.h>
 
 /* X(enum suffix, name, one-line description) */
-#define FAKESRV_BEHAVIOURS(X)                                                                  \
-	X(GOOD, "good", "well-behaved ESMTP server with STARTTLS, AUTH only after TLS")        \
-	X(NO_STARTTLS, "no-starttls", "EHLO never lists STARTTLS; STARTTLS answered 502")       \
-	X(STARTTLS_454, "starttls-454", "STARTTLS offered but answered 454 4.7.0")             \
-	X(GARBAGE_BANNER, "garbage-banner", "banner is binary garbage without a reply code")   \
-	X(ENDLESS_LINE, "endless-line", "sends 1 MiB without CRLF instead of a banner")         \
-	X(SILENT, "silent", "accepts the connection and never sends anything")                 \
-	X(CLOSE_MID_HANDSHAKE, "close-mid-handshake",                                          \
-	  "answers STARTTLS 220, reads the ClientHello and closes")                           \
-	X(BANNER_421, "banner-421", "greets with 421 4.3.2 and closes")                        \
-	X(PLAINTEXT_AFTER_STARTTLS, "plaintext-after-starttls",                                \
-	  "sends a plaintext line behind the STARTTLS 220 (injection)")                       \
-	X(TARPIT, "tarpit", "sends the banner one byte at a time, then behaves well")          \
-	X(EHLO_REFUSED, "ehlo-refused", "EHLO answered 502, HELO works, no STARTTLS")          \
-	X(STARTTLS_GARBAGE, "starttls-garbage", "answers STARTTLS with a line without a code")  \
-	X(INJECTION_VULNERABLE, "injection-vulnerable",                                        \
-	  "keeps commands pipelined behind STARTTLS and answers them inside TLS (CVE-2011-0411)") \
-	X(STRIP_STARTTLS, "strip-starttls",                                                    \
-	  "EHLO shows 250-XXXXXXXA instead of STARTTLS, STARTTLS gets 502 (Cisco ESMTP inspection)") \
-	X(STARTTLS_BY_NAME, "starttls-by-name",                                                \
+#define FAKESRV_BEHAVIOURS(X)                                                                                   \
+	X(GOOD, "good", "well-behaved ESMTP server with STARTTLS, AUTH only after TLS")                         \
+	X(NO_STARTTLS, "no-starttls", "EHLO never lists STARTTLS; STARTTLS answered 502")                       \
+	X(STARTTLS_454, "starttls-454", "STARTTLS offered but answered 454 4.7.0")                              \
+	X(GARBAGE_BANNER, "garbage-banner", "banner is binary garbage without a reply code")                    \
+	X(ENDLESS_LINE, "endless-line", "sends 1 MiB without CRLF instead of a banner")                         \
+	X(SILENT, "silent", "accepts the connection and never sends anything")                                  \
+	X(CLOSE_MID_HANDSHAKE, "close-mid-handshake", "answers STARTTLS 220, reads the ClientHello and closes") \
+	X(BANNER_421, "banner-421", "greets with 421 4.3.2 and closes")                                         \
+	X(PLAINTEXT_AFTER_STARTTLS, "plaintext-after-starttls",                                                 \
+	  "sends a plaintext line behind the STARTTLS 220 (injection)")                                         \
+	X(TARPIT, "tarpit", "sends the banner one byte at a time, then behaves well")                           \
+	X(EHLO_REFUSED, "ehlo-refused", "EHLO answered 502, HELO works, no STARTTLS")                           \
+	X(STARTTLS_GARBAGE, "starttls-garbage", "answers STARTTLS with a line without a code")                  \
+	X(INJECTION_VULNERABLE, "injection-vulnerable",                                                         \
+	  "keeps commands pipelined behind STARTTLS and answers them inside TLS (CVE-2011-0411)")               \
+	X(STRIP_STARTTLS, "strip-starttls",                                                                     \
+	  "EHLO shows 250-XXXXXXXA instead of STARTTLS, STARTTLS gets 502 (Cisco ESMTP inspection)")            \
+	X(STARTTLS_BY_NAME, "starttls-by-name",                                                                 \
 	  "offers STARTTLS only to an address-literal EHLO name such as [127.0.0.1]")
 
 enum fakesrv_behaviour {
@@ -65,17 +64,17 @@ const char *fakesrv_behaviour_desc(int b);
 typedef void (*fakesrv_log_fn)(void *user, const char *line);
 
 struct fakesrv_cfg {
-	const char *addr;          /* numeric: "127.0.0.1", "::1" */
-	uint16_t port;             /* 0 = ephemeral */
+	const char *addr; /* numeric: "127.0.0.1", "::1" */
+	uint16_t port;	  /* 0 = ephemeral */
 	enum fakesrv_behaviour behaviour;
-	const char *hostname;      /* banner and EHLO name; NULL = "mail.lab.example" */
+	const char *hostname;		       /* banner and EHLO name; NULL = "mail.lab.example" */
 	gnutls_certificate_credentials_t cred; /* borrowed; must outlive the server */
-	const char *priority;      /* NULL = "NORMAL" */
-	unsigned banner_delay_ms;  /* pause before the banner (postscreen-like); 0 = none */
-	unsigned tarpit_byte_ms;   /* tarpit: pause per banner byte; 0 = 200 */
-	unsigned read_timeout_ms;  /* deadline of each read; 0 = 5000 */
-	unsigned hold_ms;          /* silent / endless-line / garbage holds; 0 = their default */
-	fakesrv_log_fn log;        /* may be NULL */
+	const char *priority;		       /* NULL = "NORMAL" */
+	unsigned banner_delay_ms;	       /* pause before the banner (postscreen-like); 0 = none */
+	unsigned tarpit_byte_ms;	       /* tarpit: pause per banner byte; 0 = 200 */
+	unsigned read_timeout_ms;	       /* deadline of each read; 0 = 5000 */
+	unsigned hold_ms;		       /* silent / endless-line / garbage holds; 0 = their default */
+	fakesrv_log_fn log;		       /* may be NULL */
 	void *log_user;
 };
 

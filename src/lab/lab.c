@@ -22,16 +22,20 @@
 
 #define LAB_ADDR "127.0.0.1"
 #define LAB_HOST "mail.lab.example"
-#define LAB_DAY (24 * 60 * 60)
+#define LAB_DAY	 (24 * 60 * 60)
 
-enum lab_cert { LAB_CERT_VALID, LAB_CERT_EXPIRED, LAB_CERT__COUNT };
+enum lab_cert {
+	LAB_CERT_VALID,
+	LAB_CERT_EXPIRED,
+	LAB_CERT__COUNT
+};
 
 struct lab_setup {
 	const char *name;
 	enum fakesrv_behaviour behaviour;
 	enum lab_cert cert;
-	unsigned tarpit_byte_ms;  /* 0 = fakesrv's default */
-	int64_t step_timeout_us;  /* lower the user's step timeout to this; 0 = keep */
+	unsigned tarpit_byte_ms; /* 0 = fakesrv's default */
+	int64_t step_timeout_us; /* lower the user's step timeout to this; 0 = keep */
 	const char *description;
 };
 
@@ -45,12 +49,10 @@ static const struct lab_setup setups[] = {
 	  "EHLO does not offer STARTTLS, as behind a meddling firewall" },
 	{ "expired-cert", FAKESRV_GOOD, LAB_CERT_EXPIRED, 0, 0,
 	  "STARTTLS works, but the certificate expired 30 days ago" },
-	{ "starttls-454", FAKESRV_STARTTLS_454, LAB_CERT_VALID, 0, 0,
-	  "STARTTLS offered, then refused with 454 4.7.0" },
+	{ "starttls-454", FAKESRV_STARTTLS_454, LAB_CERT_VALID, 0, 0, "STARTTLS offered, then refused with 454 4.7.0" },
 	{ "plaintext-after-starttls", FAKESRV_PLAINTEXT_AFTER_STARTTLS, LAB_CERT_VALID, 0, 0,
 	  "a plaintext reply injected behind the STARTTLS 220" },
-	{ "banner-421", FAKESRV_BANNER_421, LAB_CERT_VALID, 0, 0,
-	  "greets with 421 4.3.2 (shutting down) and closes" },
+	{ "banner-421", FAKESRV_BANNER_421, LAB_CERT_VALID, 0, 0, "greets with 421 4.3.2 (shutting down) and closes" },
 	{ "tarpit", FAKESRV_TARPIT, LAB_CERT_VALID, 60, 0,
 	  "the banner trickles in a byte every 60 ms, then all is well" },
 	{ "silent", FAKESRV_SILENT, LAB_CERT_VALID, 0, 2 * 1000000LL,
@@ -98,23 +100,21 @@ static int select_setups(const char *const *names, bool chosen[], char *err, siz
 
 /* The two certificates the setups use, relative to the options' "now" so
  * that a pinned clock gives the same verdicts. */
-static int issue_credentials(struct labpki *pki, int64_t now,
-			     gnutls_certificate_credentials_t cred[LAB_CERT__COUNT], char *err,
-			     size_t errlen)
+static int issue_credentials(struct labpki *pki, int64_t now, gnutls_certificate_credentials_t cred[LAB_CERT__COUNT],
+			     char *err, size_t errlen)
 {
 	/* The lab's targets are the address itself: it is in the certificate
 	 * too, so only the setups meant to fail do. */
 	static const char *const sans[] = { LAB_HOST, "IP:" LAB_ADDR, NULL };
 
-	if (labpki_issue(pki, LAB_HOST, sans, now - LAB_DAY, now + 90 * (int64_t)LAB_DAY,
-			 &cred[LAB_CERT_VALID], err, errlen) < 0)
+	if (labpki_issue(pki, LAB_HOST, sans, now - LAB_DAY, now + 90 * (int64_t)LAB_DAY, &cred[LAB_CERT_VALID], err,
+			 errlen) < 0)
 		return -1;
-	return labpki_issue(pki, LAB_HOST, sans, now - 400 * (int64_t)LAB_DAY,
-			    now - 30 * (int64_t)LAB_DAY, &cred[LAB_CERT_EXPIRED], err, errlen);
+	return labpki_issue(pki, LAB_HOST, sans, now - 400 * (int64_t)LAB_DAY, now - 30 * (int64_t)LAB_DAY,
+			    &cred[LAB_CERT_EXPIRED], err, errlen);
 }
 
-static struct fakesrv *start_setup(const struct lab_setup *s,
-				   gnutls_certificate_credentials_t cred[LAB_CERT__COUNT],
+static struct fakesrv *start_setup(const struct lab_setup *s, gnutls_certificate_credentials_t cred[LAB_CERT__COUNT],
 				   char *err, size_t errlen)
 {
 	struct fakesrv_cfg cfg = {
@@ -128,8 +128,8 @@ static struct fakesrv *start_setup(const struct lab_setup *s,
 	return fakesrv_start(&cfg, err, errlen);
 }
 
-static void probe_setup(const struct mx_options *opt, const struct lab_setup *s, uint16_t port,
-			const char *ca_pem, struct report *rep)
+static void probe_setup(const struct mx_options *opt, const struct lab_setup *s, uint16_t port, const char *ca_pem,
+			struct report *rep)
 {
 	struct mx_options o = *opt;
 	/* The lab's own root is the only trust anchor: its good server
@@ -152,8 +152,7 @@ static void probe_setup(const struct mx_options *opt, const struct lab_setup *s,
 	target_spec_clear(&spec);
 }
 
-int lab_run_only(const struct mx_options *opt, const char *const *names, struct report *rep,
-		 char *err, size_t errlen)
+int lab_run_only(const struct mx_options *opt, const char *const *names, struct report *rep, char *err, size_t errlen)
 {
 	bool chosen[ARRAY_LEN(setups)];
 	struct fakesrv *srv[ARRAY_LEN(setups)] = { NULL };

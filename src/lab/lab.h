@@ -19,12 +19,11 @@ int lab_run(const struct mx_options *opt, struct report *rep, char *err, size_t 
 
 /* The same for the named setups only (NULL-terminated; NULL = all), in the
  * lab's order. An unknown name is an error before anything starts. */
-int lab_run_only(const struct mx_options *opt, const char *const *names, struct report *rep,
-		 char *err, size_t errlen);
+int lab_run_only(const struct mx_options *opt, const char *const *names, struct report *rep, char *err, size_t errlen);
 
 /* The setups, in the order lab_run probes them. */
 size_t lab_setup_count(void);
-const char *lab_setup_name(size_t i);        /* NULL past the end */
+const char *lab_setup_name(size_t i);	     /* NULL past the end */
 const char *lab_setup_description(size_t i); /* one line; NULL past the end */
 
 /* For --help: one "  NAME  description" line per setup. */

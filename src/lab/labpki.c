@@ -38,8 +38,7 @@ static int key_generate(gnutls_x509_privkey_t *out)
 	int ret = gnutls_x509_privkey_init(out);
 	if (ret < 0)
 		return ret;
-	ret = gnutls_x509_privkey_generate2(*out, GNUTLS_PK_ECDSA,
-					    GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1), 0,
+	ret = gnutls_x509_privkey_generate2(*out, GNUTLS_PK_ECDSA, GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1), 0,
 					    NULL, 0);
 	if (ret < 0) {
 		gnutls_x509_privkey_deinit(*out);
@@ -62,8 +61,8 @@ static int set_random_serial(gnutls_x509_crt_t crt)
 
 /* Subject name, key, serial, validity and subjectKeyIdentifier: what every
  * certificate here has. */
-static int set_common(gnutls_x509_crt_t crt, gnutls_x509_privkey_t key, const char *cn,
-		      int64_t not_before, int64_t not_after, const char **what)
+static int set_common(gnutls_x509_crt_t crt, gnutls_x509_privkey_t key, const char *cn, int64_t not_before,
+		      int64_t not_after, const char **what)
 {
 	unsigned char keyid[64];
 	size_t keyid_len = sizeof keyid;
@@ -75,12 +74,11 @@ static int set_common(gnutls_x509_crt_t crt, gnutls_x509_privkey_t key, const ch
 	/* O before CN in the sequence prints as "CN=...,O=..." (RFC 4514
 	 * section 2.1 prints the last RDN first). */
 	*what = "set subject O";
-	if ((ret = gnutls_x509_crt_set_dn_by_oid(crt, GNUTLS_OID_X520_ORGANIZATION_NAME, 0,
-						 LABPKI_ORG, (unsigned)strlen(LABPKI_ORG))) < 0)
+	if ((ret = gnutls_x509_crt_set_dn_by_oid(crt, GNUTLS_OID_X520_ORGANIZATION_NAME, 0, LABPKI_ORG,
+						 (unsigned)strlen(LABPKI_ORG))) < 0)
 		return ret;
 	*what = "set subject CN";
-	if ((ret = gnutls_x509_crt_set_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME, 0, cn,
-						 (unsigned)strlen(cn))) < 0)
+	if ((ret = gnutls_x509_crt_set_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME, 0, cn, (unsigned)strlen(cn))) < 0)
 		return ret;
 	*what = "set key";
 	if ((ret = gnutls_x509_crt_set_key(crt, key)) < 0)
@@ -95,8 +93,7 @@ static int set_common(gnutls_x509_crt_t crt, gnutls_x509_privkey_t key, const ch
 	if ((ret = gnutls_x509_crt_set_expiration_time(crt, (time_t)not_after)) < 0)
 		return ret;
 	*what = "compute key id";
-	if ((ret = gnutls_x509_privkey_get_key_id(key, GNUTLS_KEYID_USE_SHA1, keyid, &keyid_len)) <
-	    0)
+	if ((ret = gnutls_x509_privkey_get_key_id(key, GNUTLS_KEYID_USE_SHA1, keyid, &keyid_len)) < 0)
 		return ret;
 	*what = "set subjectKeyIdentifier";
 	return gnutls_x509_crt_set_subject_key_id(crt, keyid, keyid_len);
@@ -121,16 +118,14 @@ struct labpki *labpki_new(char *err, size_t errlen)
 	if ((ret = gnutls_x509_crt_set_basic_constraints(pki->ca, 1, -1)) < 0)
 		goto out;
 	what = "set keyUsage";
-	if ((ret = gnutls_x509_crt_set_key_usage(pki->ca, GNUTLS_KEY_KEY_CERT_SIGN |
-								  GNUTLS_KEY_CRL_SIGN)) < 0)
+	if ((ret = gnutls_x509_crt_set_key_usage(pki->ca, GNUTLS_KEY_KEY_CERT_SIGN | GNUTLS_KEY_CRL_SIGN)) < 0)
 		goto out;
 	what = "self-sign CA";
 	if ((ret = gnutls_x509_crt_sign2(pki->ca, pki->ca, pki->ca_key, GNUTLS_DIG_SHA256, 0)) < 0)
 		goto out;
 	what = "read CA key id";
 	pki->ca_keyid_len = sizeof pki->ca_keyid;
-	if ((ret = gnutls_x509_crt_get_subject_key_id(pki->ca, pki->ca_keyid, &pki->ca_keyid_len,
-						      NULL)) < 0)
+	if ((ret = gnutls_x509_crt_get_subject_key_id(pki->ca, pki->ca_keyid, &pki->ca_keyid_len, NULL)) < 0)
 		goto out;
 	return pki;
 out:
@@ -164,14 +159,13 @@ static int add_san(gnutls_x509_crt_t crt, const char *san)
 								    GNUTLS_FSAN_APPEND);
 		return GNUTLS_E_INVALID_REQUEST;
 	}
-	return gnutls_x509_crt_set_subject_alt_name(crt, GNUTLS_SAN_DNSNAME, san,
-						    (unsigned)strlen(san), GNUTLS_FSAN_APPEND);
+	return gnutls_x509_crt_set_subject_alt_name(crt, GNUTLS_SAN_DNSNAME, san, (unsigned)strlen(san),
+						    GNUTLS_FSAN_APPEND);
 }
 
 /* Builds and signs one leaf; on success the caller owns *crt and *key. */
-static int leaf_make(struct labpki *pki, const char *cn, const char *const *sans,
-		     int64_t not_before, int64_t not_after, gnutls_x509_crt_t *crt_out,
-		     gnutls_x509_privkey_t *key_out, char *err, size_t errlen)
+static int leaf_make(struct labpki *pki, const char *cn, const char *const *sans, int64_t not_before, int64_t not_after,
+		     gnutls_x509_crt_t *crt_out, gnutls_x509_privkey_t *key_out, char *err, size_t errlen)
 {
 	gnutls_x509_crt_t crt = NULL;
 	gnutls_x509_privkey_t key = NULL;
@@ -215,9 +209,8 @@ out:
 	return fail(err, errlen, what, ret);
 }
 
-int labpki_issue(struct labpki *pki, const char *cn, const char *const *sans, int64_t not_before,
-		 int64_t not_after, gnutls_certificate_credentials_t *out_cred, char *err,
-		 size_t errlen)
+int labpki_issue(struct labpki *pki, const char *cn, const char *const *sans, int64_t not_before, int64_t not_after,
+		 gnutls_certificate_credentials_t *out_cred, char *err, size_t errlen)
 {
 	gnutls_x509_crt_t leaf = NULL;
 	gnutls_x509_privkey_t key = NULL;
@@ -257,9 +250,8 @@ static char *datum_to_str(gnutls_datum_t *d)
 	return s;
 }
 
-int labpki_issue_pem(struct labpki *pki, const char *cn, const char *const *sans,
-		     int64_t not_before, int64_t not_after, char **cert_pem, char **key_pem,
-		     char *err, size_t errlen)
+int labpki_issue_pem(struct labpki *pki, const char *cn, const char *const *sans, int64_t not_before, int64_t not_after,
+		     char **cert_pem, char **key_pem, char *err, size_t errlen)
 {
 	gnutls_x509_crt_t leaf = NULL;
 	gnutls_x509_privkey_t key = NULL;

@@ -33,16 +33,14 @@ void labpki_free(struct labpki *pki);
  * *out_cred receives new server credentials holding the leaf, its key and
  * the root as chain; the caller frees them with
  * gnutls_certificate_free_credentials(). 0, or -1 with a message in err. */
-int labpki_issue(struct labpki *pki, const char *cn, const char *const *sans, int64_t not_before,
-		 int64_t not_after, gnutls_certificate_credentials_t *out_cred, char *err,
-		 size_t errlen);
+int labpki_issue(struct labpki *pki, const char *cn, const char *const *sans, int64_t not_before, int64_t not_after,
+		 gnutls_certificate_credentials_t *out_cred, char *err, size_t errlen);
 
 /* Like labpki_issue, but hands out the leaf certificate and key as PEM
  * (malloc'd, NUL-terminated) instead of credentials, for tests that start
  * other servers with them. 0, or -1 with a message in err. */
-int labpki_issue_pem(struct labpki *pki, const char *cn, const char *const *sans,
-		     int64_t not_before, int64_t not_after, char **cert_pem, char **key_pem,
-		     char *err, size_t errlen);
+int labpki_issue_pem(struct labpki *pki, const char *cn, const char *const *sans, int64_t not_before, int64_t not_after,
+		     char **cert_pem, char **key_pem, char *err, size_t errlen);
 
 /* The root certificate as PEM, malloc'd and NUL-terminated; NULL on failure. */
 char *labpki_ca_pem(const struct labpki *pki);

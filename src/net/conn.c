@@ -88,8 +88,8 @@ static int errno_to_err(int e)
 	}
 }
 
-int conn_connect(struct conn *c, const struct sockaddr *sa, socklen_t salen,
-		 const struct sockaddr *source, socklen_t srclen, int64_t deadline)
+int conn_connect(struct conn *c, const struct sockaddr *sa, socklen_t salen, const struct sockaddr *source,
+		 socklen_t srclen, int64_t deadline)
 {
 	c->fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
 	if (c->fd < 0)

@@ -22,23 +22,23 @@
 
 struct conn {
 	int fd;
-	struct transcript *tr;   /* borrowed; may be NULL */
-	struct buf in;           /* received bytes not yet consumed (plaintext or decrypted) */
-	gnutls_session_t tls;    /* NULL until TLS is up (or being set up) */
+	struct transcript *tr;			   /* borrowed; may be NULL */
+	struct buf in;				   /* received bytes not yet consumed (plaintext or decrypted) */
+	gnutls_session_t tls;			   /* NULL until TLS is up (or being set up) */
 	gnutls_certificate_credentials_t tls_cred; /* owned once TLS is up */
 	bool tls_up;
-	int last_alert;          /* last TLS alert received, -1 if none */
+	int last_alert; /* last TLS alert received, -1 if none */
 	char remote[64];
 	char local[64];
 	bool eof;
-	char *in_line_hold;      /* the last line handed out */
+	char *in_line_hold; /* the last line handed out */
 };
 
 void conn_init(struct conn *c, struct transcript *tr);
 /* 0, or -MX_E_REFUSED/-MX_E_TIMEOUT/-MX_E_UNREACHABLE/-MX_E_IO. The socket
  * is bound to source (if not NULL) first. */
-int conn_connect(struct conn *c, const struct sockaddr *sa, socklen_t salen,
-		 const struct sockaddr *source, socklen_t srclen, int64_t deadline);
+int conn_connect(struct conn *c, const struct sockaddr *sa, socklen_t salen, const struct sockaddr *source,
+		 socklen_t srclen, int64_t deadline);
 /* Reads one line (LF-terminated; CR stripped). *line points into the
  * connection's buffer and is valid until the next read. The raw line is
  * also recorded in the transcript as TR_RECV (escaped).

@@ -15,7 +15,7 @@
 
 struct http_entry {
 	char *url;
-	unsigned char *req;   /* the request body, to tell POSTs apart */
+	unsigned char *req; /* the request body, to tell POSTs apart */
 	size_t req_len;
 	struct http_response resp;
 };
@@ -26,12 +26,9 @@ struct http_cache {
 };
 
 static const char *const status_names[] = {
-	[HTTP_OK] = "ok",
-	[HTTP_BAD_URL] = "bad-url",
-	[HTTP_TIMEOUT] = "timeout",
-	[HTTP_UNREACHABLE] = "unreachable",
-	[HTTP_TOO_BIG] = "too-big",
-	[HTTP_BAD_STATUS] = "bad-status",
+	[HTTP_OK] = "ok",	    [HTTP_BAD_URL] = "bad-url",
+	[HTTP_TIMEOUT] = "timeout", [HTTP_UNREACHABLE] = "unreachable",
+	[HTTP_TOO_BIG] = "too-big", [HTTP_BAD_STATUS] = "bad-status",
 	[HTTP_ERROR] = "error",
 };
 
@@ -139,8 +136,8 @@ static void fetch(const struct http_request *rq, struct http_response *out)
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
 	curl_easy_setopt(h, CURLOPT_USERAGENT, "mxprobe/" MXPROBE_VERSION);
 	if (rq->body) {
-		char *ct = xasprintf("Content-Type: %s",
-				     rq->content_type ? rq->content_type : "application/octet-stream");
+		char *ct =
+			xasprintf("Content-Type: %s", rq->content_type ? rq->content_type : "application/octet-stream");
 		hdr = curl_slist_append(hdr, ct);
 		free(ct);
 		curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
@@ -151,8 +148,9 @@ static void fetch(const struct http_request *rq, struct http_response *out)
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &out->code);
 	out->status = classify(cc, &s);
 	if (out->status != HTTP_OK) {
-		out->error = xstrdup(s.too_big ? "the reply passed the size cap"
-					       : errbuf[0] ? errbuf : curl_easy_strerror(cc));
+		out->error = xstrdup(s.too_big	 ? "the reply passed the size cap"
+				     : errbuf[0] ? errbuf
+						 : curl_easy_strerror(cc));
 	} else if (out->code < 200 || out->code > 299) {
 		out->status = HTTP_BAD_STATUS;
 		out->error = xasprintf("HTTP status %ld", out->code);

@@ -16,24 +16,24 @@
 #define HTTP_DEFAULT_MAX_BYTES (8u * 1024u * 1024u)
 
 enum http_status {
-	HTTP_OK,          /* a 2xx reply with a body within the cap */
-	HTTP_BAD_URL,     /* not http:// or https://, or unparsable */
-	HTTP_TIMEOUT,     /* the deadline passed */
+	HTTP_OK,	  /* a 2xx reply with a body within the cap */
+	HTTP_BAD_URL,	  /* not http:// or https://, or unparsable */
+	HTTP_TIMEOUT,	  /* the deadline passed */
 	HTTP_UNREACHABLE, /* refused, no route, name did not resolve */
-	HTTP_TOO_BIG,     /* the body passed the cap */
+	HTTP_TOO_BIG,	  /* the body passed the cap */
 	HTTP_BAD_STATUS,  /* a reply other than 2xx */
-	HTTP_ERROR,       /* any other transfer error */
+	HTTP_ERROR,	  /* any other transfer error */
 };
 const char *http_status_name(enum http_status s); /* "timeout", ... */
 
 struct http_response {
 	enum http_status status;
-	long code;            /* HTTP status code, 0 if none came */
-	unsigned char *body;  /* owned by the cache: valid until http_cache_free */
+	long code;	     /* HTTP status code, 0 if none came */
+	unsigned char *body; /* owned by the cache: valid until http_cache_free */
 	size_t len;
-	char *error;          /* curl's words when status != HTTP_OK; owned by the cache */
+	char *error; /* curl's words when status != HTTP_OK; owned by the cache */
 	int64_t elapsed_us;
-	bool cached;          /* this call was answered from the cache */
+	bool cached; /* this call was answered from the cache */
 };
 
 struct http_cache;
@@ -45,8 +45,8 @@ struct http_request {
 	const char *content_type; /* POST when body is not NULL */
 	const void *body;
 	size_t body_len;
-	int64_t timeout_us;       /* the whole request: connect, send, receive */
-	size_t max_bytes;         /* 0: HTTP_DEFAULT_MAX_BYTES */
+	int64_t timeout_us; /* the whole request: connect, send, receive */
+	size_t max_bytes;   /* 0: HTTP_DEFAULT_MAX_BYTES */
 };
 
 /* Fetches (or answers from the cache) and returns a pointer into the cache:

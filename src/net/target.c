@@ -23,14 +23,12 @@ struct scheme {
 };
 
 static const struct scheme schemes[] = {
-	{ "smtp", 25, false, "smtp" },
-	{ "submission", 587, false, "smtp" },
-	{ "smtps", 465, true, "smtp" },
-	{ "lmtp", 24, false, "lmtp" },   /* RFC 2033 */
-	{ "pop3", 110, false, "pop3" },  /* RFC 1939, STLS: RFC 2595 */
-	{ "pop3s", 995, true, "pop3" },  /* RFC 8314 */
-	{ "imap", 143, false, "imap" },  /* RFC 3501/9051, STARTTLS */
-	{ "imaps", 993, true, "imap" },  /* RFC 8314 */
+	{ "smtp", 25, false, "smtp" },	{ "submission", 587, false, "smtp" },
+	{ "smtps", 465, true, "smtp" }, { "lmtp", 24, false, "lmtp" }, /* RFC 2033 */
+	{ "pop3", 110, false, "pop3" },				       /* RFC 1939, STLS: RFC 2595 */
+	{ "pop3s", 995, true, "pop3" },				       /* RFC 8314 */
+	{ "imap", 143, false, "imap" },				       /* RFC 3501/9051, STARTTLS */
+	{ "imaps", 993, true, "imap" },				       /* RFC 8314 */
 	{ NULL, 0, false, NULL },
 };
 
@@ -114,8 +112,9 @@ int target_parse(const char *s, struct target_spec *out, char *err, size_t errle
 static int parse(const char *s, const char *shown, struct target_spec *out, char *err, size_t errlen)
 {
 	if (!s || !*s)
-		return fail(err, errlen, "empty target: expected HOST, HOST:PORT, [IPv6]:PORT or SCHEME://HOST[:PORT] "
-				   "(smtp, submission, smtps, lmtp, pop3, pop3s, imap, imaps)");
+		return fail(err, errlen,
+			    "empty target: expected HOST, HOST:PORT, [IPv6]:PORT or SCHEME://HOST[:PORT] "
+			    "(smtp, submission, smtps, lmtp, pop3, pop3s, imap, imaps)");
 	for (const char *p = s; *p; p++)
 		if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 0x7f)
 			return fail(err, errlen, "target '%s': unexpected whitespace or control character", shown);
@@ -130,7 +129,8 @@ static int parse(const char *s, const char *shown, struct target_spec *out, char
 			if (strlen(c->name) == n && strncasecmp(s, c->name, n) == 0)
 				sc = c;
 		if (!sc)
-			return fail(err, errlen, "target '%s': unknown scheme '%.*s', expected smtp://, submission://, smtps://, "
+			return fail(err, errlen,
+				    "target '%s': unknown scheme '%.*s', expected smtp://, submission://, smtps://, "
 				    "lmtp://, pop3://, pop3s://, imap:// or imaps://",
 				    s, (int)n, s);
 		rest = sep + 3;
@@ -179,7 +179,8 @@ static int parse(const char *s, const char *shown, struct target_spec *out, char
 			struct in6_addr a6;
 			if (inet_pton(AF_INET6, hostport, &a6) != 1) {
 				free(hostport);
-				return fail(err, errlen, "target '%s': an IPv6 address with a port needs brackets: [ADDR]:PORT", s);
+				return fail(err, errlen,
+					    "target '%s': an IPv6 address with a port needs brackets: [ADDR]:PORT", s);
 			}
 			host = xstrdup(hostport);
 			family = AF_INET6;
@@ -193,7 +194,8 @@ static int parse(const char *s, const char *shown, struct target_spec *out, char
 			if (inet_pton(AF_INET, host, &a4) == 1)
 				family = AF_INET;
 			else if (!target_host_name_ok(host)) {
-				fail(err, errlen, "target '%s': '%s' is neither a host name nor an IPv4 address", s, host);
+				fail(err, errlen, "target '%s': '%s' is neither a host name nor an IPv4 address", s,
+				     host);
 				free(host);
 				free(hostport);
 				return -1;

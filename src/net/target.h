@@ -19,17 +19,17 @@
 #include <stdint.h>
 
 struct target_spec {
-	char *input;      /* as written */
-	char *scheme;     /* "smtp", "submission", "smtps" */
-	char *host;       /* name or address literal, no brackets */
+	char *input;  /* as written */
+	char *scheme; /* "smtp", "submission", "smtps" */
+	char *host;   /* name or address literal, no brackets */
 	uint16_t port;
 	bool implicit_tls;
-	int family;       /* AF_INET / AF_INET6 for an address literal, 0 for a name */
+	int family; /* AF_INET / AF_INET6 for an address literal, 0 for a name */
 	/* An MX address of a --domain: host is the address, mx_host the name
 	 * TLS sends as SNI and the names check matches; NULL otherwise. */
 	char *domain;
 	char *mx_host;
-	int mx_pref;      /* -1: the domain's own address (no MX) */
+	int mx_pref; /* -1: the domain's own address (no MX) */
 	/* The dialect (proto/dialect.h): "smtp", "lmtp", "pop3", "imap";
 	 * static, not owned; NULL means smtp. */
 	const char *dialect;

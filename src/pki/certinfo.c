@@ -52,7 +52,8 @@ static void collect_sans(gnutls_x509_crt_t crt, struct cert_info *ci)
 		case GNUTLS_SAN_RFC822NAME:
 		case GNUTLS_SAN_URI: {
 			char *s = str_escape(name, size, 512);
-			strvec_push_owned(&ci->san_other, xasprintf("%s:%s", type == GNUTLS_SAN_URI ? "URI" : "email", s));
+			strvec_push_owned(&ci->san_other,
+					  xasprintf("%s:%s", type == GNUTLS_SAN_URI ? "URI" : "email", s));
 			free(s);
 			break;
 		}
@@ -135,8 +136,9 @@ int cert_info_from_der(const unsigned char *der, size_t len, struct cert_info *c
 
 	unsigned int ca = 0;
 	ci->is_ca = gnutls_x509_crt_get_basic_constraints(crt, NULL, &ca, NULL) >= 0 && ca;
-	ci->self_signed = gnutls_x509_crt_check_issuer(crt, crt) == 1 &&
-			  gnutls_x509_crt_verify(crt, &crt, 1, GNUTLS_VERIFY_ALLOW_SIGN_WITH_SHA1, &(unsigned){ 0 }) == 0;
+	ci->self_signed =
+		gnutls_x509_crt_check_issuer(crt, crt) == 1 &&
+		gnutls_x509_crt_verify(crt, &crt, 1, GNUTLS_VERIFY_ALLOW_SIGN_WITH_SHA1, &(unsigned){ 0 }) == 0;
 	if (ci->self_signed) {
 		unsigned status = 0;
 		gnutls_x509_crt_verify(crt, &crt, 1, GNUTLS_VERIFY_ALLOW_SIGN_WITH_SHA1, &status);

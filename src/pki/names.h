@@ -28,16 +28,16 @@ bool names_ip_equal(const char *a, const char *b);
 struct names_presented {
 	const char *const *dns; /* dNSName SANs */
 	size_t ndns;
-	const char *const *ip;  /* iPAddress SANs, printed */
+	const char *const *ip; /* iPAddress SANs, printed */
 	size_t nip;
-	const char *cn;         /* the subject's most specific CN, NULL if none */
+	const char *cn; /* the subject's most specific CN, NULL if none */
 };
 
 struct names_result {
 	bool matched;
-	bool via_cn;             /* matched only through the CN (no DNS SAN) */
-	const char *matched_by;  /* the presented identifier that matched */
-	const char *nearest;     /* without a match: the closest identifier, or NULL */
+	bool via_cn;		/* matched only through the CN (no DNS SAN) */
+	const char *matched_by; /* the presented identifier that matched */
+	const char *nearest;	/* without a match: the closest identifier, or NULL */
 };
 
 /* Matches one reference identity (host name or IP literal) against what a

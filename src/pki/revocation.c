@@ -55,9 +55,9 @@ const char *rev_kind_name(enum rev_kind k)
 
 /* RFC 5280 section 5.3.1; 7 is not used. */
 static const char *const reason_names[] = {
-	"unspecified",	    "keyCompromise",	     "cACompromise", "affiliationChanged",
-	"superseded",	    "cessationOfOperation", "certificateHold", "unspecified",
-	"removeFromCRL",    "privilegeWithdrawn",   "aACompromise",
+	"unspecified",	 "keyCompromise",	 "cACompromise",    "affiliationChanged",
+	"superseded",	 "cessationOfOperation", "certificateHold", "unspecified",
+	"removeFromCRL", "privilegeWithdrawn",	 "aACompromise",
 };
 
 const char *rev_reason_name(int reason)
@@ -495,8 +495,8 @@ static int64_t request_timeout(const struct rev_inputs *in)
 	return left < in->timeout_us ? left : in->timeout_us;
 }
 
-static void check_cdp(const struct rev_inputs *in, gnutls_x509_crt_t cert, gnutls_x509_crt_t issuer,
-		      const char *url, struct rev_cert *out)
+static void check_cdp(const struct rev_inputs *in, gnutls_x509_crt_t cert, gnutls_x509_crt_t issuer, const char *url,
+		      struct rev_cert *out)
 {
 	struct rev_source *s = add_source(out, REV_SRC_CRL_URL, url);
 	if (!in->http) {
@@ -581,15 +581,18 @@ static void check_ocsp(const unsigned char *der, size_t len, gnutls_x509_crt_t c
 	unsigned v = 0;
 	int rc = gnutls_ocsp_resp_verify_direct(resp, issuer, &v, 0);
 	if (rc < 0 || v != 0) {
-		char *why = xasprintf("%s%s%s%s%s%s%s", rc < 0 ? gnutls_strerror(rc) : "",
-				      v & GNUTLS_OCSP_VERIFY_SIGNER_NOT_FOUND ? "signer not found; " : "",
-				      v & GNUTLS_OCSP_VERIFY_SIGNER_KEYUSAGE_ERROR
-					      ? "the signer lacks the OCSPSigning key purpose; " : "",
-				      v & GNUTLS_OCSP_VERIFY_UNTRUSTED_SIGNER ? "the signer is not the issuer nor delegated by it; " : "",
-				      v & GNUTLS_OCSP_VERIFY_INSECURE_ALGORITHM ? "insecure algorithm; " : "",
-				      v & GNUTLS_OCSP_VERIFY_SIGNATURE_FAILURE ? "the signature does not verify; " : "",
-				      v & (GNUTLS_OCSP_VERIFY_CERT_NOT_ACTIVATED | GNUTLS_OCSP_VERIFY_CERT_EXPIRED)
-					      ? "the responder's certificate is outside its validity; " : "");
+		char *why = xasprintf(
+			"%s%s%s%s%s%s%s", rc < 0 ? gnutls_strerror(rc) : "",
+			v & GNUTLS_OCSP_VERIFY_SIGNER_NOT_FOUND ? "signer not found; " : "",
+			v & GNUTLS_OCSP_VERIFY_SIGNER_KEYUSAGE_ERROR ? "the signer lacks the OCSPSigning key purpose; "
+								     : "",
+			v & GNUTLS_OCSP_VERIFY_UNTRUSTED_SIGNER ? "the signer is not the issuer nor delegated by it; "
+								: "",
+			v & GNUTLS_OCSP_VERIFY_INSECURE_ALGORITHM ? "insecure algorithm; " : "",
+			v & GNUTLS_OCSP_VERIFY_SIGNATURE_FAILURE ? "the signature does not verify; " : "",
+			v & (GNUTLS_OCSP_VERIFY_CERT_NOT_ACTIVATED | GNUTLS_OCSP_VERIFY_CERT_EXPIRED)
+				? "the responder's certificate is outside its validity; "
+				: "");
 		unchecked(s, REV_WHY_BAD_SIGNATURE, why);
 		free(why);
 		goto out;
@@ -634,8 +637,8 @@ out:
 	gnutls_ocsp_resp_deinit(resp);
 }
 
-static void query_ocsp(const struct rev_inputs *in, gnutls_x509_crt_t cert, gnutls_x509_crt_t issuer,
-		       const char *url, struct rev_cert *out)
+static void query_ocsp(const struct rev_inputs *in, gnutls_x509_crt_t cert, gnutls_x509_crt_t issuer, const char *url,
+		       struct rev_cert *out)
 {
 	struct rev_source *s = add_source(out, REV_SRC_OCSP, url);
 	gnutls_ocsp_req_t req = NULL;
@@ -658,8 +661,12 @@ static void query_ocsp(const struct rev_inputs *in, gnutls_x509_crt_t cert, gnut
 		unchecked(s, REV_WHY_TIMEOUT, "the target's deadline (--target-timeout) had passed");
 		goto out;
 	}
-	struct http_request rq = { .url = url, .content_type = "application/ocsp-request", .body = body.data,
-				   .body_len = body.size, .timeout_us = tmo, .max_bytes = 64 * 1024 };
+	struct http_request rq = { .url = url,
+				   .content_type = "application/ocsp-request",
+				   .body = body.data,
+				   .body_len = body.size,
+				   .timeout_us = tmo,
+				   .max_bytes = 64 * 1024 };
 	const struct http_response *r = http_fetch(in->http, &rq);
 	s->cached = r->cached;
 	if (r->status != HTTP_OK) {
@@ -752,7 +759,7 @@ void rev_check_cert(const struct rev_inputs *in, size_t index, struct rev_cert *
 	bool have_staple = in->staple && in->staple->der && in->staple->len;
 	if (!in->issuer || import_crt(in->issuer, in->issuer_len, &issuer) < 0) {
 		out->why = (ocsp.n || cdp.n || have_staple || (in->files && in->files->n)) ? REV_WHY_NO_ISSUER
-											 : REV_WHY_NO_SOURCES;
+											   : REV_WHY_NO_SOURCES;
 		goto out;
 	}
 	bool settled = false;

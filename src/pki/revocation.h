@@ -26,20 +26,20 @@ enum rev_outcome {
 const char *rev_outcome_name(enum rev_outcome o); /* "good", "revoked", ... */
 
 /* Why a source (or a certificate) could not be checked. */
-#define REV_WHYS(X)                                                              \
-	X(NONE, "none", "")                                                      \
+#define REV_WHYS(X)                                                                                          \
+	X(NONE, "none", "")                                                                                  \
 	X(NO_SOURCES, "no-sources", "no CRL distribution point, no OCSP responder and no --crl-file for it") \
-	X(NO_ISSUER, "no-issuer", "the issuer is neither in the chain nor in a trust store") \
-	X(UNREACHABLE, "unreachable", "the server could not be reached")        \
-	X(TIMEOUT, "timeout", "no answer before the deadline")                   \
-	X(HTTP, "http-error", "the HTTP request failed")                         \
-	X(BAD_DATA, "bad-data", "the answer could not be parsed")                \
-	X(WRONG_ISSUER, "wrong-issuer", "the CRL is from another issuer")        \
-	X(BAD_SIGNATURE, "bad-signature", "the signature does not verify against the issuer") \
-	X(STALE, "stale", "past its nextUpdate")                                 \
-	X(FUTURE, "not-yet-valid", "its thisUpdate is in the future")             \
-	X(RESPONDER_ERROR, "responder-error", "the OCSP responder answered with an error status") \
-	X(NOT_FOR_CERT, "not-for-certificate", "the OCSP response is about another certificate") \
+	X(NO_ISSUER, "no-issuer", "the issuer is neither in the chain nor in a trust store")                 \
+	X(UNREACHABLE, "unreachable", "the server could not be reached")                                     \
+	X(TIMEOUT, "timeout", "no answer before the deadline")                                               \
+	X(HTTP, "http-error", "the HTTP request failed")                                                     \
+	X(BAD_DATA, "bad-data", "the answer could not be parsed")                                            \
+	X(WRONG_ISSUER, "wrong-issuer", "the CRL is from another issuer")                                    \
+	X(BAD_SIGNATURE, "bad-signature", "the signature does not verify against the issuer")                \
+	X(STALE, "stale", "past its nextUpdate")                                                             \
+	X(FUTURE, "not-yet-valid", "its thisUpdate is in the future")                                        \
+	X(RESPONDER_ERROR, "responder-error", "the OCSP responder answered with an error status")            \
+	X(NOT_FOR_CERT, "not-for-certificate", "the OCSP response is about another certificate")             \
 	X(NONCE_MISMATCH, "nonce-mismatch", "the OCSP response carries another nonce (replayed?)")
 
 enum rev_why {
@@ -47,34 +47,39 @@ enum rev_why {
 	REV_WHYS(REV_WHY_ENUM)
 #undef REV_WHY_ENUM
 };
-const char *rev_why_id(enum rev_why w);   /* "timeout" */
+const char *rev_why_id(enum rev_why w);	  /* "timeout" */
 const char *rev_why_text(enum rev_why w); /* "no answer before the deadline" */
 
-enum rev_kind { REV_SRC_CRL_FILE, REV_SRC_CRL_URL, REV_SRC_OCSP, REV_SRC_STAPLE };
+enum rev_kind {
+	REV_SRC_CRL_FILE,
+	REV_SRC_CRL_URL,
+	REV_SRC_OCSP,
+	REV_SRC_STAPLE
+};
 const char *rev_kind_name(enum rev_kind k); /* "crl-file", "crl", "ocsp", "staple" */
 
 /* What one source said about one certificate. */
 struct rev_source {
 	enum rev_kind kind;
-	char *where;            /* URL or file name; "stapled" */
+	char *where; /* URL or file name; "stapled" */
 	enum rev_outcome outcome;
-	enum rev_why why;       /* for REV_UNCHECKED, and STALE also with REVOKED */
-	char *detail;           /* e.g. curl's or GnuTLS's words; may be NULL */
-	int64_t this_update;    /* 0 unknown */
-	int64_t next_update;    /* 0 unknown, -1 absent */
-	int64_t revoked_at;     /* REV_REVOKED */
-	int reason;             /* RFC 5280 CRLReason, -1 none given */
+	enum rev_why why;    /* for REV_UNCHECKED, and STALE also with REVOKED */
+	char *detail;	     /* e.g. curl's or GnuTLS's words; may be NULL */
+	int64_t this_update; /* 0 unknown */
+	int64_t next_update; /* 0 unknown, -1 absent */
+	int64_t revoked_at;  /* REV_REVOKED */
+	int reason;	     /* RFC 5280 CRLReason, -1 none given */
 	bool nonce_sent, nonce_echoed;
-	bool cached;            /* the HTTP answer came from this run's cache */
+	bool cached; /* the HTTP answer came from this run's cache */
 };
 
 struct rev_cert {
-	size_t index;           /* in the chain */
+	size_t index; /* in the chain */
 	char *serial_hex;
 	enum rev_outcome outcome;
-	enum rev_why why;       /* REV_UNCHECKED: the reason of the first source (or NO_SOURCES/NO_ISSUER) */
+	enum rev_why why; /* REV_UNCHECKED: the reason of the first source (or NO_SOURCES/NO_ISSUER) */
 	const struct rev_source *decided_by; /* into src; NULL when unchecked */
-	bool must_staple;       /* TLS feature status_request (RFC 7633) */
+	bool must_staple;		     /* TLS feature status_request (RFC 7633) */
 	struct rev_source *src;
 	size_t nsrc, capsrc;
 };
@@ -88,14 +93,16 @@ struct rev_crls *rev_crls_load(const char *const *files, size_t n, char **err);
 void rev_crls_free(struct rev_crls *c);
 
 struct rev_inputs {
-	const unsigned char *cert; size_t cert_len;     /* DER */
-	const unsigned char *issuer; size_t issuer_len; /* DER; NULL: not found */
-	const struct ocsp_staple *staple;               /* NULL: none for this certificate */
-	const struct rev_crls *files;                   /* may be NULL */
-	struct http_cache *http;                        /* NULL: fetch nothing */
-	int64_t timeout_us;                             /* per HTTP request */
-	int64_t deadline;                               /* mono_us; no request past it (0: none) */
-	int64_t at;                                     /* evaluation time */
+	const unsigned char *cert;
+	size_t cert_len; /* DER */
+	const unsigned char *issuer;
+	size_t issuer_len;		  /* DER; NULL: not found */
+	const struct ocsp_staple *staple; /* NULL: none for this certificate */
+	const struct rev_crls *files;	  /* may be NULL */
+	struct http_cache *http;	  /* NULL: fetch nothing */
+	int64_t timeout_us;		  /* per HTTP request */
+	int64_t deadline;		  /* mono_us; no request past it (0: none) */
+	int64_t at;			  /* evaluation time */
 };
 
 /* Checks one certificate against every source and combines them. */

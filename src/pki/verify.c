@@ -18,8 +18,8 @@
 
 bool verify_sig_is_weak(const char *sig_alg)
 {
-	return sig_alg && (strcasestr(sig_alg, "SHA1") || strcasestr(sig_alg, "SHA-1") ||
-			   strcasestr(sig_alg, "MD5") || strcasestr(sig_alg, "MD2"));
+	return sig_alg && (strcasestr(sig_alg, "SHA1") || strcasestr(sig_alg, "SHA-1") || strcasestr(sig_alg, "MD5") ||
+			   strcasestr(sig_alg, "MD2"));
 }
 
 static int import_chain(const struct cert_info *chain, size_t n, gnutls_x509_crt_t *crt)
@@ -165,14 +165,13 @@ static int stores_get(struct trust_stores *ts, struct store **st, size_t *nst, c
 	return ts->rc;
 }
 
-static int verify_in(gnutls_x509_trust_list_t tl, gnutls_x509_crt_t *crt, size_t n, unsigned flags,
-		     unsigned *status)
+static int verify_in(gnutls_x509_trust_list_t tl, gnutls_x509_crt_t *crt, size_t n, unsigned flags, unsigned *status)
 {
 	return gnutls_x509_trust_list_verify_crt2(tl, crt, (unsigned)n, NULL, 0, flags, status, NULL);
 }
 
-int verify_chain(struct trust_stores *ts, const struct mx_options *opt, const struct cert_info *chain,
-		 size_t n, struct verify_result *out)
+int verify_chain(struct trust_stores *ts, const struct mx_options *opt, const struct cert_info *chain, size_t n,
+		 struct verify_result *out)
 {
 	gnutls_x509_crt_t crt[VERIFY_MAX_CHAIN] = { NULL };
 	struct trust_stores *own = ts ? NULL : (ts = trust_stores_new(opt));
@@ -214,7 +213,8 @@ int verify_chain(struct trust_stores *ts, const struct mx_options *opt, const st
 		if (status & GNUTLS_CERT_INSECURE_ALGORITHM) {
 			unsigned s2 = 0;
 			out->only_insecure_alg =
-				verify_in(st[i].tl, crt, n, VERIFY_FLAGS | GNUTLS_VERIFY_ALLOW_SIGN_WITH_SHA1, &s2) == 0 &&
+				verify_in(st[i].tl, crt, n, VERIFY_FLAGS | GNUTLS_VERIFY_ALLOW_SIGN_WITH_SHA1, &s2) ==
+					0 &&
 				s2 == 0;
 		}
 	}
@@ -252,8 +252,8 @@ static int export_der(gnutls_x509_crt_t crt, unsigned char **der, size_t *len)
 	return 0;
 }
 
-int verify_find_issuer(struct trust_stores *ts, const struct mx_options *opt, const struct cert_info *chain,
-		       size_t n, size_t i, unsigned char **der, size_t *len)
+int verify_find_issuer(struct trust_stores *ts, const struct mx_options *opt, const struct cert_info *chain, size_t n,
+		       size_t i, unsigned char **der, size_t *len)
 {
 	gnutls_x509_crt_t crt[VERIFY_MAX_CHAIN] = { NULL };
 	struct trust_stores *own = ts ? NULL : (ts = trust_stores_new(opt));

@@ -20,20 +20,20 @@
 #define VERIFY_MAX_CHAIN 16
 
 struct verify_result {
-	char *error;          /* the check could not be made (a store did not load); else NULL */
-	bool trusted;         /* a path to a trust anchor, validity periods aside */
-	const char *store;    /* which store validated: "ca-file", "system"; NULL */
-	char *stores;         /* the stores tried, printed */
-	unsigned status;      /* GnuTLS status bits of the first store (when !trusted) */
-	char *status_text;    /* GnuTLS's words for them */
+	char *error;		/* the check could not be made (a store did not load); else NULL */
+	bool trusted;		/* a path to a trust anchor, validity periods aside */
+	const char *store;	/* which store validated: "ca-file", "system"; NULL */
+	char *stores;		/* the stores tried, printed */
+	unsigned status;	/* GnuTLS status bits of the first store (when !trusted) */
+	char *status_text;	/* GnuTLS's words for them */
 	bool only_insecure_alg; /* untrusted only for a SHA-1 (or weaker) signature */
-	bool in_order;        /* each certificate is issued by the next one */
-	size_t order_break;   /* the first index whose issuer is not the next one */
+	bool in_order;		/* each certificate is issued by the next one */
+	size_t order_break;	/* the first index whose issuer is not the next one */
 	bool last_issuer_known; /* the last certificate's issuer is a trust anchor */
-	char *aia_ca_issuers; /* the last certificate's caIssuers URL, or NULL */
+	char *aia_ca_issuers;	/* the last certificate's caIssuers URL, or NULL */
 	bool leaf_eku_present;
-	bool leaf_server_auth;  /* EKU has serverAuth or anyExtendedKeyUsage */
-	char *leaf_eku;       /* the leaf's EKU OIDs, printed; NULL if none */
+	bool leaf_server_auth; /* EKU has serverAuth or anyExtendedKeyUsage */
+	char *leaf_eku;	       /* the leaf's EKU OIDs, printed; NULL if none */
 };
 
 /* Verifies chain[0..n) (leaf first). 0; the result holds the verdict or,
@@ -53,8 +53,8 @@ void verify_result_clear(struct verify_result *r);
  * chain that issued it, else a trust anchor of the same stores verify_chain
  * uses (--ca-file or the lab's CA, then the system store). The revocation
  * probe checks CRL and OCSP signatures with it. 0, or -1 when none is found. */
-int verify_find_issuer(struct trust_stores *ts, const struct mx_options *opt, const struct cert_info *chain,
-		       size_t n, size_t i, unsigned char **der, size_t *len);
+int verify_find_issuer(struct trust_stores *ts, const struct mx_options *opt, const struct cert_info *chain, size_t n,
+		       size_t i, unsigned char **der, size_t *len);
 
 /* Is this signature algorithm name (as GnuTLS prints it) MD5 or SHA-1 based? */
 bool verify_sig_is_weak(const char *sig_alg);

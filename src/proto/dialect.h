@@ -18,25 +18,25 @@
 struct session;
 
 struct dialect {
-	const char *name;          /* "smtp", "lmtp", "pop3", "imap" */
-	uint16_t port;             /* default port with STARTTLS */
-	uint16_t tls_port;         /* default port with implicit TLS, 0 if none */
+	const char *name;  /* "smtp", "lmtp", "pop3", "imap" */
+	uint16_t port;	   /* default port with STARTTLS */
+	uint16_t tls_port; /* default port with implicit TLS, 0 if none */
 	/* Words for findings and the transcript. */
-	const char *hello;         /* what asks for capabilities: "EHLO", "LHLO", "CAPA", "CAPABILITY" */
-	const char *starttls_cmd;  /* "STARTTLS", "STLS" */
-	const char *starttls_ok;   /* the reply that starts TLS: "220", "+OK", "a OK" */
-	const char *caps_where;    /* "the EHLO reply", "the CAPA reply", "the CAPABILITY response" */
-	const char *starttls_rfc;  /* "RFC 3207 section 4" */
-	bool smtp_family;          /* SMTP replies (codes), AUTH judged by the SMTP probes */
+	const char *hello;	  /* what asks for capabilities: "EHLO", "LHLO", "CAPA", "CAPABILITY" */
+	const char *starttls_cmd; /* "STARTTLS", "STLS" */
+	const char *starttls_ok;  /* the reply that starts TLS: "220", "+OK", "a OK" */
+	const char *caps_where;	  /* "the EHLO reply", "the CAPA reply", "the CAPABILITY response" */
+	const char *starttls_rfc; /* "RFC 3207 section 4" */
+	bool smtp_family;	  /* SMTP replies (codes), AUTH judged by the SMTP probes */
 	/* The steps. Each records a failure in the session's facts itself
 	 * and returns false when the session cannot go on. */
-	bool (*greeting)(struct session *s);        /* fills facts.banner */
+	bool (*greeting)(struct session *s); /* fills facts.banner */
 	bool (*capabilities)(struct session *s, enum session_step step, struct reply_info *keep,
 			     struct smtp_caps *caps);
 	/* Sends the STARTTLS command and reads its reply into facts.starttls
 	 * and facts.starttls_reply; true when TLS may start now. */
 	bool (*starttls)(struct session *s);
-	void (*quit)(struct session *s);            /* fills facts.quit, quit_ok */
+	void (*quit)(struct session *s); /* fills facts.quit, quit_ok */
 };
 
 extern const struct dialect dialect_smtp;

@@ -27,8 +27,8 @@ static int fail(struct dialogue *d, enum session_step step, int err, char *detai
 
 static int fail_read(struct dialogue *d, enum session_step step, int rc, char *bad)
 {
-	char *det = rc == -MX_E_BAD_REPLY && bad ? xasprintf("not an SMTP reply: \"%s\"", bad)
-						 : xstrdup(mx_strerror(rc));
+	char *det =
+		rc == -MX_E_BAD_REPLY && bad ? xasprintf("not an SMTP reply: \"%s\"", bad) : xstrdup(mx_strerror(rc));
 	free(bad);
 	return fail(d, step, rc, det);
 }

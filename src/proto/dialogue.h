@@ -14,22 +14,22 @@
 #include "proto/session.h"
 
 enum dialogue_tls {
-	DLG_PLAIN,          /* stop after the first EHLO: no STARTTLS */
+	DLG_PLAIN,	    /* stop after the first EHLO: no STARTTLS */
 	DLG_TLS_IF_OFFERED, /* STARTTLS, handshake and EHLO again when STARTTLS is offered */
-	DLG_TLS,            /* the same, and a failure when it cannot be done */
+	DLG_TLS,	    /* the same, and a failure when it cannot be done */
 };
 
 struct dialogue {
 	struct session s;
-	struct session_facts f;   /* this conversation's facts (TLS parameters, chain) */
-	struct reply_info banner; /* the greeting */
-	struct smtp_caps caps;    /* from the last EHLO (inside TLS once TLS is up) */
-	bool tls;                 /* TLS is up */
-	bool open;                /* connected and not closed */
+	struct session_facts f;	       /* this conversation's facts (TLS parameters, chain) */
+	struct reply_info banner;      /* the greeting */
+	struct smtp_caps caps;	       /* from the last EHLO (inside TLS once TLS is up) */
+	bool tls;		       /* TLS is up */
+	bool open;		       /* connected and not closed */
 	enum session_step failed_step; /* STEP_NONE when dialogue_open succeeded */
-	int err;                  /* -MX_E_x of the failure */
-	struct reply_info refusal;/* the reply that refused us (banner 554, EHLO 5xx, STARTTLS 454), if any */
-	char *detail;             /* what went wrong, printable; NULL on success */
+	int err;		       /* -MX_E_x of the failure */
+	struct reply_info refusal;     /* the reply that refused us (banner 554, EHLO 5xx, STARTTLS 454), if any */
+	char *detail;		       /* what went wrong, printable; NULL on success */
 };
 
 /* Opens the conversation. ehlo_name NULL: the --ehlo name. label is said in

@@ -16,12 +16,8 @@ static const struct {
 	enum imap_cond c;
 	const char *name;
 } conds[] = {
-	{ IMAP_COND_OK, "OK" },
-	{ IMAP_COND_NO, "NO" },
-	{ IMAP_COND_BAD, "BAD" },
-	{ IMAP_COND_BYE, "BYE" },
-	{ IMAP_COND_PREAUTH, "PREAUTH" },
-	{ IMAP_COND_NONE, NULL },
+	{ IMAP_COND_OK, "OK" },	  { IMAP_COND_NO, "NO" },	    { IMAP_COND_BAD, "BAD" },
+	{ IMAP_COND_BYE, "BYE" }, { IMAP_COND_PREAUTH, "PREAUTH" }, { IMAP_COND_NONE, NULL },
 };
 
 const char *imap_cond_name(enum imap_cond c)
@@ -233,8 +229,9 @@ static int command(struct session *s, const char *cmd, enum session_step step, s
 			int cond = (int)r.cond;
 			imap_response_clear(&r);
 			if (!ours) {
-				session_fail_at(s, step, -MX_E_BAD_REPLY,
-						xasprintf("a tagged response for another command (expected tag %s)", tag));
+				session_fail_at(
+					s, step, -MX_E_BAD_REPLY,
+					xasprintf("a tagged response for another command (expected tag %s)", tag));
 				return -MX_E_BAD_REPLY;
 			}
 			return cond;
@@ -277,13 +274,13 @@ static bool imap_greeting(struct session *s)
 	else if (r.kind == IMAP_UNTAGGED && r.cond == IMAP_COND_BYE)
 		session_fail_at(s, STEP_BANNER, -MX_E_REJECTED, xasprintf("* BYE %s", r.text));
 	else
-		session_fail_at(s, STEP_BANNER, -MX_E_BAD_REPLY, xstrdup("the greeting is not \"* OK\" or \"* PREAUTH\""));
+		session_fail_at(s, STEP_BANNER, -MX_E_BAD_REPLY,
+				xstrdup("the greeting is not \"* OK\" or \"* PREAUTH\""));
 	imap_response_clear(&r);
 	return ok;
 }
 
-static bool imap_capability(struct session *s, enum session_step step, struct reply_info *keep,
-			    struct smtp_caps *caps)
+static bool imap_capability(struct session *s, enum session_step step, struct reply_info *keep, struct smtp_caps *caps)
 {
 	struct strvec seen = { 0 };
 	smtp_caps_clear(caps);
@@ -296,8 +293,8 @@ static bool imap_capability(struct session *s, enum session_step step, struct re
 	}
 	if (rc != IMAP_COND_OK) {
 		smtp_caps_clear(caps);
-		session_fail_at(s, step, -MX_E_REJECTED, xasprintf("%s %s", imap_cond_name((enum imap_cond)rc),
-								    keep->text ? keep->text : ""));
+		session_fail_at(s, step, -MX_E_REJECTED,
+				xasprintf("%s %s", imap_cond_name((enum imap_cond)rc), keep->text ? keep->text : ""));
 		return false;
 	}
 	/* A tagged OK without CAPABILITY data: nothing offered, still an answer. */

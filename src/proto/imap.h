@@ -13,20 +13,31 @@
 #include "report/model.h"
 
 /* RFC 7162 section 4 asks clients to take lines of 8192 octets. */
-#define IMAP_MAX_LINE 8192
-#define IMAP_MAX_TAG 32
+#define IMAP_MAX_LINE	  8192
+#define IMAP_MAX_TAG	  32
 /* Untagged lines before the tagged one we wait for. */
 #define IMAP_MAX_UNTAGGED 64
 
-enum imap_kind { IMAP_UNTAGGED, IMAP_TAGGED, IMAP_CONTINUATION };
-enum imap_cond { IMAP_COND_NONE, IMAP_COND_OK, IMAP_COND_NO, IMAP_COND_BAD, IMAP_COND_BYE, IMAP_COND_PREAUTH };
+enum imap_kind {
+	IMAP_UNTAGGED,
+	IMAP_TAGGED,
+	IMAP_CONTINUATION
+};
+enum imap_cond {
+	IMAP_COND_NONE,
+	IMAP_COND_OK,
+	IMAP_COND_NO,
+	IMAP_COND_BAD,
+	IMAP_COND_BYE,
+	IMAP_COND_PREAUTH
+};
 
 struct imap_response {
 	enum imap_kind kind;
 	char tag[IMAP_MAX_TAG + 1]; /* tagged only */
-	enum imap_cond cond;        /* NONE for untagged data ("* CAPABILITY ...") */
-	char *code;                 /* response code without brackets, NULL if none (owned) */
-	char *text;                 /* the rest: text after cond/code, or the data itself (owned) */
+	enum imap_cond cond;	    /* NONE for untagged data ("* CAPABILITY ...") */
+	char *code;		    /* response code without brackets, NULL if none (owned) */
+	char *text;		    /* the rest: text after cond/code, or the data itself (owned) */
 };
 
 /* Parses one line (without CRLF). 0, or -MX_E_LINE_TOO_LONG past

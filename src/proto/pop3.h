@@ -15,7 +15,7 @@
 
 /* RFC 2449 section 4 allows 512 octets with CRLF; servers stretch that a
  * little, a hostile one a lot. */
-#define POP3_MAX_LINE 1024
+#define POP3_MAX_LINE	    1024
 /* A CAPA list may not go on forever. */
 #define POP3_MAX_CAPA_LINES 128
 

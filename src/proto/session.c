@@ -186,8 +186,7 @@ static char *read_failure_detail(const struct session *s, int rc, const char *ba
 		return xasprintf("no complete reply within %.0f s", (double)s->opt->step_timeout_us / 1e6);
 	if (rc == -MX_E_TLS_ALERT && s->c.last_alert >= 0)
 		return xasprintf("TLS alert %s (%d)",
-				 gnutls_alert_get_name((gnutls_alert_description_t)s->c.last_alert),
-				 s->c.last_alert);
+				 gnutls_alert_get_name((gnutls_alert_description_t)s->c.last_alert), s->c.last_alert);
 	return xstrdup(mx_strerror(rc));
 }
 
@@ -259,8 +258,7 @@ static bool do_ehlo(struct session *s, enum session_step step, struct reply_info
 		}
 	}
 	if (ok)
-		fail_at(s->f, step, -MX_E_REJECTED,
-			xasprintf("%d %s", r.code, r.text.n ? r.text.v[0] : ""));
+		fail_at(s->f, step, -MX_E_REJECTED, xasprintf("%d %s", r.code, r.text.n ? r.text.v[0] : ""));
 	smtp_reply_clear(&r);
 	return false;
 }
@@ -273,7 +271,7 @@ static bool do_handshake(struct session *s, const struct target_spec *spec)
 	if (s->params)
 		to = s->params->tls;
 	if (!to.sni)
-		to.sni = s->opt->sni ? s->opt->sni
+		to.sni = s->opt->sni	 ? s->opt->sni
 			 : spec->mx_host ? spec->mx_host /* --domain: the MX name, not the address */
 					 : (spec->family ? NULL : spec->host);
 	int rc = tls_client_handshake(&s->c, &to, f, session_step_deadline(s));

@@ -23,19 +23,19 @@
 
 /* What a probe can change about a session it opens itself. */
 struct session_params {
-	struct tls_opts tls;  /* zero: defaults (SNI from the target, default priority, no client certificate) */
-	const char *label;    /* said in the transcript before the session starts */
+	struct tls_opts tls; /* zero: defaults (SNI from the target, default priority, no client certificate) */
+	const char *label;   /* said in the transcript before the session starts */
 };
 
 struct session {
 	const struct mx_options *opt;
-	struct target_result *t;          /* transcript and connection count */
-	struct session_facts *f;          /* where this session's facts go */
+	struct target_result *t;	     /* transcript and connection count */
+	struct session_facts *f;	     /* where this session's facts go */
 	const struct session_params *params; /* may be NULL */
 	struct conn c;
 	int64_t target_deadline;
-	const struct dialect *dialect;    /* proto/dialect.h; NULL: SMTP */
-	unsigned tag;                     /* the last IMAP command tag used */
+	const struct dialect *dialect; /* proto/dialect.h; NULL: SMTP */
+	unsigned tag;		       /* the last IMAP command tag used */
 };
 
 void session_init(struct session *s, const struct mx_options *opt, struct target_result *t);

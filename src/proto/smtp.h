@@ -16,9 +16,9 @@
 #define SMTP_MAX_REPLY_LINES 256
 
 struct smtp_reply {
-	int code;          /* 0 until the first line */
-	char enh[16];      /* enhanced status code of the first line, "" if none */
-	struct strvec text;/* each line's text, without code, separator and enhanced code */
+	int code;	    /* 0 until the first line */
+	char enh[16];	    /* enhanced status code of the first line, "" if none */
+	struct strvec text; /* each line's text, without code, separator and enhanced code */
 	bool done;
 };
 

@@ -73,8 +73,7 @@ struct mx_host *domain_add_mx(struct domain_result *d, int pref, const char *hos
 	return h;
 }
 
-struct mx_address *mx_host_add_address(struct mx_host *h, const char *address, int family,
-				       enum dnssec_status dnssec)
+struct mx_address *mx_host_add_address(struct mx_host *h, const char *address, int family, enum dnssec_status dnssec)
 {
 	if (h->naddr == h->capaddr) {
 		h->capaddr = h->capaddr ? h->capaddr * 2 : 4;

@@ -17,18 +17,18 @@
 
 /* The validator's word on one answer (libunbound's ub_result). */
 enum dnssec_status {
-	DNSSEC_UNKNOWN,  /* no answer to judge (query failed) */
+	DNSSEC_UNKNOWN,	 /* no answer to judge (query failed) */
 	DNSSEC_INSECURE, /* not signed, or no trust anchor to validate with */
-	DNSSEC_SECURE,   /* validated */
-	DNSSEC_BOGUS,    /* signed, but validation failed */
+	DNSSEC_SECURE,	 /* validated */
+	DNSSEC_BOGUS,	 /* signed, but validation failed */
 };
 const char *dnssec_status_name(enum dnssec_status s); /* "secure", ... */
 
 /* What DNS said about the domain's mail exchangers. */
 enum domain_mx_kind {
-	DOMAIN_MX,          /* MX records; hosts in preference order */
+	DOMAIN_MX,	    /* MX records; hosts in preference order */
 	DOMAIN_IMPLICIT_MX, /* no MX: the domain's own A/AAAA (RFC 5321 section 5.1) */
-	DOMAIN_NULL_MX,     /* "MX 0 ." (RFC 7505): the domain accepts no mail */
+	DOMAIN_NULL_MX,	    /* "MX 0 ." (RFC 7505): the domain accepts no mail */
 	DOMAIN_NXDOMAIN,    /* the domain does not exist */
 	DOMAIN_DNS_ERROR,   /* SERVFAIL, timeout, a malformed answer */
 };
@@ -49,29 +49,29 @@ const char *mail_fate_id(enum mail_fate f);   /* "deliver-tls", ... */
 const char *mail_fate_text(enum mail_fate f); /* "deliver over TLS", ... */
 
 enum domain_verdict {
-	VERDICT_PASS,    /* every MX address passes the policy */
-	VERDICT_FAIL,    /* at least one does not (named in `broken`) */
+	VERDICT_PASS,	 /* every MX address passes the policy */
+	VERDICT_FAIL,	 /* at least one does not (named in `broken`) */
 	VERDICT_NO_MAIL, /* null MX: nothing to deliver to */
-	VERDICT_ERROR,   /* DNS could not tell (NXDOMAIN, SERVFAIL, timeout) */
+	VERDICT_ERROR,	 /* DNS could not tell (NXDOMAIN, SERVFAIL, timeout) */
 };
 const char *domain_verdict_id(enum domain_verdict v); /* "pass", ... */
 
 struct mx_address {
-	char *address;              /* printed, no brackets */
-	int family;                 /* AF_INET / AF_INET6 */
-	enum dnssec_status dnssec;  /* of the A or AAAA answer it came from */
-	size_t target;              /* index into report.t; SIZE_MAX = not probed */
-	bool evaluated;             /* pass and fate are set */
-	bool pass;                  /* no finding failed the policy */
+	char *address;		   /* printed, no brackets */
+	int family;		   /* AF_INET / AF_INET6 */
+	enum dnssec_status dnssec; /* of the A or AAAA answer it came from */
+	size_t target;		   /* index into report.t; SIZE_MAX = not probed */
+	bool evaluated;		   /* pass and fate are set */
+	bool pass;		   /* no finding failed the policy */
 	enum mail_fate fate[DOMAIN_NPOLICIES];
 	char *fate_reason[DOMAIN_NPOLICIES]; /* why (NULL for a plain TLS delivery) */
 };
 
 struct mx_host {
-	int pref;                   /* MX preference; -1 for an implicit MX */
-	char *host;                 /* no trailing dot */
+	int pref;   /* MX preference; -1 for an implicit MX */
+	char *host; /* no trailing dot */
 	enum dnssec_status dnssec_a, dnssec_aaaa;
-	char *error;                /* its addresses could not be resolved; NULL if fine */
+	char *error; /* its addresses could not be resolved; NULL if fine */
 	struct mx_address *addr;
 	size_t naddr, capaddr;
 };
@@ -79,15 +79,15 @@ struct mx_host {
 /* One domain that breaks the verdict: which MX, which address, why. */
 struct domain_break {
 	char *mx;
-	char *address;              /* NULL when the host has no address */
-	char *reason;               /* the failed finding ids, or what went wrong */
+	char *address; /* NULL when the host has no address */
+	char *reason;  /* the failed finding ids, or what went wrong */
 };
 
 struct domain_result {
 	char *name;
 	enum domain_mx_kind kind;
-	enum dnssec_status dnssec;  /* of the MX answer */
-	char *error;                /* DNS problem in words; NULL if none */
+	enum dnssec_status dnssec; /* of the MX answer */
+	char *error;		   /* DNS problem in words; NULL if none */
 	struct mx_host *mx;
 	size_t nmx, capmx;
 	/* filled in by domain_evaluate (core/domain.h) */
@@ -95,14 +95,13 @@ struct domain_result {
 	struct domain_break *broken;
 	size_t nbroken, capbroken;
 	enum mail_fate fate[DOMAIN_NPOLICIES]; /* the worst over every address */
-	bool safe[DOMAIN_NPOLICIES];           /* no address defers, none unknown */
-	struct probe_result checks;            /* domain.* findings */
+	bool safe[DOMAIN_NPOLICIES];	       /* no address defers, none unknown */
+	struct probe_result checks;	       /* domain.* findings */
 };
 
 struct domain_result *report_add_domain(struct report *r, const char *name);
 struct mx_host *domain_add_mx(struct domain_result *d, int pref, const char *host);
-struct mx_address *mx_host_add_address(struct mx_host *h, const char *address, int family,
-				       enum dnssec_status dnssec);
+struct mx_address *mx_host_add_address(struct mx_host *h, const char *address, int family, enum dnssec_status dnssec);
 void domain_add_break(struct domain_result *d, const char *mx, const char *address, const char *reason);
 void domain_result_clear(struct domain_result *d);
 void report_domains_clear(struct report *r);

@@ -78,34 +78,29 @@ static json_t *jreply(const struct reply_info *r)
 	/* POP3 and IMAP replies have text and no numeric code. */
 	if (r->code == 0 && !r->text)
 		return json_null();
-	return json_pack("{s:o, s:o, s:o}", "code", r->code ? json_integer(r->code) : json_null(),
-			 "enhanced", jstr(r->enh[0] ? r->enh : NULL), "text", jstr_req(r->text));
+	return json_pack("{s:o, s:o, s:o}", "code", r->code ? json_integer(r->code) : json_null(), "enhanced",
+			 jstr(r->enh[0] ? r->enh : NULL), "text", jstr_req(r->text));
 }
 
 static json_t *jcaps(const struct smtp_caps *c)
 {
 	if (!c->valid)
 		return json_null();
-	json_t *size = c->size_present
-		? jint(c->size > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)c->size)
-		: json_null();
+	json_t *size =
+		c->size_present ? jint(c->size > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)c->size) : json_null();
 	return json_pack("{s:o, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b,"
 			 " s:o, s:o, s:o, s:o}",
-			 "greeting", jstr(c->greeting), "starttls", c->starttls,
-			 "pipelining", c->pipelining, "8bitmime", c->eightbitmime,
-			 "chunking", c->chunking, "binarymime", c->binarymime,
-			 "smtputf8", c->smtputf8, "dsn", c->dsn,
-			 "enhancedstatuscodes", c->enhancedstatuscodes, "requiretls",
-			 c->requiretls, "etrn", c->etrn, "auth", c->auth, "size", size,
-			 "auth_mechanisms", jstrvec(&c->auth_mechs), "unknown",
-			 jstrvec(&c->unknown), "lines", jstrvec(&c->lines));
+			 "greeting", jstr(c->greeting), "starttls", c->starttls, "pipelining", c->pipelining,
+			 "8bitmime", c->eightbitmime, "chunking", c->chunking, "binarymime", c->binarymime, "smtputf8",
+			 c->smtputf8, "dsn", c->dsn, "enhancedstatuscodes", c->enhancedstatuscodes, "requiretls",
+			 c->requiretls, "etrn", c->etrn, "auth", c->auth, "size", size, "auth_mechanisms",
+			 jstrvec(&c->auth_mechs), "unknown", jstrvec(&c->unknown), "lines", jstrvec(&c->lines));
 }
 
 /* RFC 7468 textual encoding: base64 in 64-character lines. */
 static char *pem_encode(const unsigned char *der, size_t n)
 {
-	static const char b64[] =
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 	static const char head[] = "-----BEGIN CERTIFICATE-----\n";
 	static const char tail[] = "-----END CERTIFICATE-----\n";
 	size_t enc = (n + 2) / 3 * 4;
@@ -120,8 +115,7 @@ static char *pem_encode(const unsigned char *der, size_t n)
 			v |= (unsigned)der[i + 1] << 8;
 		if (i + 2 < n)
 			v |= der[i + 2];
-		char q[4] = { b64[(v >> 18) & 63], b64[(v >> 12) & 63],
-			      i + 1 < n ? b64[(v >> 6) & 63] : '=',
+		char q[4] = { b64[(v >> 18) & 63], b64[(v >> 12) & 63], i + 1 < n ? b64[(v >> 6) & 63] : '=',
 			      i + 2 < n ? b64[v & 63] : '=' };
 		for (size_t k = 0; k < 4; k++) {
 			*o++ = q[k];
@@ -147,14 +141,13 @@ static json_t *jcert(const struct cert_info *ci)
 	}
 	return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:I,"
 			 " s:o, s:b, s:b, s:o}",
-			 "subject", jstr_req(ci->subject), "issuer", jstr_req(ci->issuer),
-			 "serial", jstr_req(ci->serial_hex), "sha1", jstr_req(ci->sha1_hex),
-			 "sha256", jstr_req(ci->sha256_hex), "san_dns", jstrvec(&ci->san_dns),
-			 "san_ip", jstrvec(&ci->san_ip), "san_other", jstrvec(&ci->san_other),
-			 "not_before", jiso(ci->not_before), "not_after", jiso(ci->not_after),
+			 "subject", jstr_req(ci->subject), "issuer", jstr_req(ci->issuer), "serial",
+			 jstr_req(ci->serial_hex), "sha1", jstr_req(ci->sha1_hex), "sha256", jstr_req(ci->sha256_hex),
+			 "san_dns", jstrvec(&ci->san_dns), "san_ip", jstrvec(&ci->san_ip), "san_other",
+			 jstrvec(&ci->san_other), "not_before", jiso(ci->not_before), "not_after", jiso(ci->not_after),
 			 "key_type", jstr_req(ci->key_type), "key_bits", (json_int_t)ci->key_bits,
-			 "signature_algorithm", jstr_req(ci->sig_alg), "is_ca", ci->is_ca,
-			 "self_signed", ci->self_signed, "pem", pem);
+			 "signature_algorithm", jstr_req(ci->sig_alg), "is_ca", ci->is_ca, "self_signed",
+			 ci->self_signed, "pem", pem);
 }
 
 static json_t *jchain(const struct cert_info *c, size_t n)
@@ -165,8 +158,7 @@ static json_t *jchain(const struct cert_info *c, size_t n)
 	return a;
 }
 
-static const char *const starttls_ids[] = { "not-applicable", "not-offered", "accepted",
-					    "refused", "broken" };
+static const char *const starttls_ids[] = { "not-applicable", "not-offered", "accepted", "refused", "broken" };
 
 static const char *starttls_id(enum starttls_state s)
 {
@@ -175,9 +167,8 @@ static const char *starttls_id(enum starttls_state s)
 
 static json_t *jstarttls(const struct session_facts *f)
 {
-	return json_pack("{s:s, s:o, s:o, s:I}", "state", starttls_id(f->starttls), "reply",
-			 jreply(&f->starttls_reply), "bytes_after_reply",
-			 jstr(f->after_starttls), "bytes_after_reply_len",
+	return json_pack("{s:s, s:o, s:o, s:I}", "state", starttls_id(f->starttls), "reply", jreply(&f->starttls_reply),
+			 "bytes_after_reply", jstr(f->after_starttls), "bytes_after_reply_len",
 			 (json_int_t)f->after_starttls_len);
 }
 
@@ -192,9 +183,9 @@ static json_t *jstaples(const struct tls_params *t)
 		gnutls_datum_t b64 = { NULL, 0 };
 		if (gnutls_base64_encode2(&in, &b64) < 0)
 			continue;
-		json_array_append_new(a, json_pack("{s:I, s:I, s:s%}", "certificate", (json_int_t)i,
-						   "bytes", (json_int_t)t->staples[i].len, "base64",
-						   (const char *)b64.data, (size_t)b64.size));
+		json_array_append_new(a, json_pack("{s:I, s:I, s:s%}", "certificate", (json_int_t)i, "bytes",
+						   (json_int_t)t->staples[i].len, "base64", (const char *)b64.data,
+						   (size_t)b64.size));
 		gnutls_free(b64.data);
 	}
 	return a;
@@ -207,16 +198,13 @@ static json_t *jtls(const struct session_facts *f)
 		return json_null();
 	return json_pack("{s:o, s:o, s:o, s:I, s:o, s:o, s:o, s:I, s:o, s:o,"
 			 " s:b, s:b, s:b, s:b, s:b, s:o, s:o}",
-			 "protocol", jstr_req(t->protocol), "cipher_suite",
-			 jstr_req(t->cipher_suite), "cipher", jstr_req(t->cipher),
-			 "cipher_bits", (json_int_t)t->cipher_bits, "mac", jstr_req(t->mac),
-			 "kx", jstr_req(t->kx), "group", jstr(t->group), "dh_bits",
-			 (json_int_t)t->dh_bits, "server_signature_algorithm",
-			 jstr_req(t->server_sig_alg), "sni", jstr(t->sni), "resumed", t->resumed,
-			 "extended_master_secret", t->ext_master_secret, "safe_renegotiation",
-			 t->safe_renegotiation, "ocsp_stapled", t->ocsp_stapled,
-			 "certificate_requested", t->cert_requested, "handshake_ms",
-			 jms(t->handshake_us), "ocsp_staples", jstaples(t));
+			 "protocol", jstr_req(t->protocol), "cipher_suite", jstr_req(t->cipher_suite), "cipher",
+			 jstr_req(t->cipher), "cipher_bits", (json_int_t)t->cipher_bits, "mac", jstr_req(t->mac), "kx",
+			 jstr_req(t->kx), "group", jstr(t->group), "dh_bits", (json_int_t)t->dh_bits,
+			 "server_signature_algorithm", jstr_req(t->server_sig_alg), "sni", jstr(t->sni), "resumed",
+			 t->resumed, "extended_master_secret", t->ext_master_secret, "safe_renegotiation",
+			 t->safe_renegotiation, "ocsp_stapled", t->ocsp_stapled, "certificate_requested",
+			 t->cert_requested, "handshake_ms", jms(t->handshake_us), "ocsp_staples", jstaples(t));
 }
 
 static json_t *jtls_error(const struct session_facts *f)
@@ -224,9 +212,8 @@ static json_t *jtls_error(const struct session_facts *f)
 	if (!f->tls_error)
 		return json_null();
 	bool alert = f->tls_alert >= 0;
-	return json_pack("{s:o, s:o, s:o, s:o}", "error", jstr_req(f->tls_error), "message",
-			 jstr(f->tls_error_text), "alert",
-			 alert ? jint(f->tls_alert) : json_null(), "alert_name",
+	return json_pack("{s:o, s:o, s:o, s:o}", "error", jstr_req(f->tls_error), "message", jstr(f->tls_error_text),
+			 "alert", alert ? jint(f->tls_alert) : json_null(), "alert_name",
 			 alert ? jstr(f->tls_alert_name) : json_null());
 }
 
@@ -243,30 +230,25 @@ static json_t *jccert_request(const struct session_facts *f)
 
 static json_t *jsession(const struct session_facts *f)
 {
-	json_t *r421 = f->r421.code == 0
-		? json_null()
-		: json_pack("{s:s, s:o}", "step", session_step_id(f->r421_step), "reply",
-			    jreply(&f->r421));
+	json_t *r421 = f->r421.code == 0 ? json_null()
+					 : json_pack("{s:s, s:o}", "step", session_step_id(f->r421_step), "reply",
+						     jreply(&f->r421));
 	json_t *slow = !f->slow ? json_null()
-				: json_pack("{s:s, s:o}", "step", session_step_id(f->slow_step),
-					    "ms", jms(f->slow_us));
-	json_t *o = json_pack(
-		"{s:o, s:o, s:b, s:o, s:s, s:o, s:o, s:o, s:o, s:b, s:o, s:{s:o, s:o}, s:o,"
-		" s:b, s:b, s:b, s:o, s:o, s:o, s:o, s:o, s:o}",
-		"remote", jstr(f->remote), "local", jstr(f->local), "connected", f->connected,
-		"connect_ms", jms(f->connect_us), "failed_step", session_step_id(f->failed_step),
-		"error", f->fail_err ? json_string(mx_errname(f->fail_err)) : json_null(),
-		"error_detail", jstr(f->fail_detail), "banner", jreply(&f->banner),
-		"banner_wait_ms", jms(f->banner_wait_us), "used_helo", f->used_helo, "ehlo",
-		jreply(&f->ehlo), "capabilities", "plain", jcaps(&f->caps_plain), "tls",
-		jcaps(&f->caps_tls), "starttls", jstarttls(f), "implicit_tls", f->implicit_tls,
-		"tls_attempted", f->tls_attempted, "tls_ok", f->tls_ok, "tls", jtls(f),
-		"tls_error", jtls_error(f), "ehlo_tls", jreply(&f->ehlo_tls), "quit",
-		jreply(&f->quit), "reply_421", r421, "slow", slow);
+				: json_pack("{s:s, s:o}", "step", session_step_id(f->slow_step), "ms", jms(f->slow_us));
+	json_t *o = json_pack("{s:o, s:o, s:b, s:o, s:s, s:o, s:o, s:o, s:o, s:b, s:o, s:{s:o, s:o}, s:o,"
+			      " s:b, s:b, s:b, s:o, s:o, s:o, s:o, s:o, s:o}",
+			      "remote", jstr(f->remote), "local", jstr(f->local), "connected", f->connected,
+			      "connect_ms", jms(f->connect_us), "failed_step", session_step_id(f->failed_step), "error",
+			      f->fail_err ? json_string(mx_errname(f->fail_err)) : json_null(), "error_detail",
+			      jstr(f->fail_detail), "banner", jreply(&f->banner), "banner_wait_ms",
+			      jms(f->banner_wait_us), "used_helo", f->used_helo, "ehlo", jreply(&f->ehlo),
+			      "capabilities", "plain", jcaps(&f->caps_plain), "tls", jcaps(&f->caps_tls), "starttls",
+			      jstarttls(f), "implicit_tls", f->implicit_tls, "tls_attempted", f->tls_attempted,
+			      "tls_ok", f->tls_ok, "tls", jtls(f), "tls_error", jtls_error(f), "ehlo_tls",
+			      jreply(&f->ehlo_tls), "quit", jreply(&f->quit), "reply_421", r421, "slow", slow);
 	if (o) {
 		json_object_set_new(o, "client_cert_request", jccert_request(f));
-		json_object_set_new(o, "alert_after_handshake",
-				    f->late_alert >= 0 ? jint(f->late_alert) : json_null());
+		json_object_set_new(o, "alert_after_handshake", f->late_alert >= 0 ? jint(f->late_alert) : json_null());
 	}
 	return o;
 }
@@ -289,10 +271,9 @@ static json_t *jevidence(const struct finding *fd)
 
 static json_t *jfinding(const struct finding *fd)
 {
-	return json_pack("{s:o, s:s, s:o, s:o, s:o, s:o, s:o}", "id", jstr_req(fd->id),
-			 "severity", severity_name(fd->sev), "title", jstr_req(fd->title),
-			 "detail", jstr(fd->detail), "remedy", jstr(fd->remedy), "rfc",
-			 jstr(fd->rfc), "evidence", jevidence(fd));
+	return json_pack("{s:o, s:s, s:o, s:o, s:o, s:o, s:o}", "id", jstr_req(fd->id), "severity",
+			 severity_name(fd->sev), "title", jstr_req(fd->title), "detail", jstr(fd->detail), "remedy",
+			 jstr(fd->remedy), "rfc", jstr(fd->rfc), "evidence", jevidence(fd));
 }
 
 static json_t *jprobe(const struct probe_result *pr)
@@ -300,9 +281,9 @@ static json_t *jprobe(const struct probe_result *pr)
 	json_t *findings = json_array();
 	for (size_t i = 0; findings && i < pr->n; i++)
 		json_array_append_new(findings, jfinding(&pr->f[i]));
-	return json_pack("{s:o, s:o, s:s, s:o, s:o}", "name", jstr_req(pr->name), "title",
-			 jstr_req(pr->title), "worst", severity_name(probe_result_worst(pr)),
-			 "duration_ms", jms(pr->duration_us), "findings", findings);
+	return json_pack("{s:o, s:o, s:s, s:o, s:o}", "name", jstr_req(pr->name), "title", jstr_req(pr->title), "worst",
+			 severity_name(probe_result_worst(pr)), "duration_ms", jms(pr->duration_us), "findings",
+			 findings);
 }
 
 static const char *const tr_kind_ids[] = { "sent", "recv", "event" };
@@ -312,11 +293,9 @@ static json_t *jtranscript(const struct transcript *tr)
 	json_t *a = json_array();
 	for (size_t i = 0; a && i < tr->n; i++) {
 		const struct tr_entry *e = &tr->e[i];
-		const char *kind = (unsigned)e->kind < ARRAY_LEN(tr_kind_ids)
-			? tr_kind_ids[e->kind]
-			: "event";
-		json_array_append_new(a, json_pack("{s:o, s:s, s:o}", "t_ms", jms(e->t_us),
-						   "kind", kind, "text", jstr_req(e->text)));
+		const char *kind = (unsigned)e->kind < ARRAY_LEN(tr_kind_ids) ? tr_kind_ids[e->kind] : "event";
+		json_array_append_new(
+			a, json_pack("{s:o, s:s, s:o}", "t_ms", jms(e->t_us), "kind", kind, "text", jstr_req(e->text)));
 	}
 	return a;
 }
@@ -326,18 +305,16 @@ static json_t *jtarget(const struct target_result *t)
 	json_t *probes = json_array();
 	for (size_t i = 0; probes && i < t->nprobes; i++)
 		json_array_append_new(probes, jprobe(&t->probes[i]));
-	json_t *o = json_pack(
-		"{s:o, s:o, s:o, s:i, s:b, s:o, s:s, s:s, s:o, s:o, s:I, s:o, s:o, s:o, s:o,"
-		" s:o}",
-		"input", jstr_req(t->input), "scheme", jstr_req(t->scheme), "host",
-		jstr_req(t->host), "port", (int)t->port, "implicit_tls", t->implicit_tls,
-		"address", jstr(t->address), "status",
-		t->status == TARGET_TESTED ? "tested" : "untestable", "worst",
-		severity_name(target_worst(t)), "started", jiso_ms(t->started_wall_us),
-		"duration_ms", jms(t->duration_us), "connections", (json_int_t)t->connections,
-		"session", jsession(&t->facts), "chain", jchain(t->facts.chain, t->facts.chain_len),
-		"client_chain", jchain(t->facts.client_chain, t->facts.client_chain_len), "probes",
-		probes, "transcript", jtranscript(&t->tr));
+	json_t *o = json_pack("{s:o, s:o, s:o, s:i, s:b, s:o, s:s, s:s, s:o, s:o, s:I, s:o, s:o, s:o, s:o,"
+			      " s:o}",
+			      "input", jstr_req(t->input), "scheme", jstr_req(t->scheme), "host", jstr_req(t->host),
+			      "port", (int)t->port, "implicit_tls", t->implicit_tls, "address", jstr(t->address),
+			      "status", t->status == TARGET_TESTED ? "tested" : "untestable", "worst",
+			      severity_name(target_worst(t)), "started", jiso_ms(t->started_wall_us), "duration_ms",
+			      jms(t->duration_us), "connections", (json_int_t)t->connections, "session",
+			      jsession(&t->facts), "chain", jchain(t->facts.chain, t->facts.chain_len), "client_chain",
+			      jchain(t->facts.client_chain, t->facts.client_chain_len), "probes", probes, "transcript",
+			      jtranscript(&t->tr));
 	json_target_domain(o, t); /* --domain: domain, mx_host, mx_pref */
 	return o;
 }
@@ -350,15 +327,13 @@ static json_t *jreport(const struct report *r)
 	for (size_t i = 0; targets && i < r->n; i++)
 		json_array_append_new(targets, jtarget(r->t[i]));
 	json_t *o = json_pack("{s:s, s:{s:s, s:o}, s:o, s:o, s:o, s:o,"
-			 " s:{s:I, s:I, s:I, s:I, s:I, s:I}, s:o}",
-			 "schema", "mxprobe/1", "tool", "name", "mxprobe", "version",
-			 jstr_req(r->tool_version), "started", jiso_ms(r->started_wall_us),
-			 "duration_ms", jms(r->duration_us), "policy", jstr_req(r->policy),
-			 "ehlo_name", jstr_req(r->ehlo_name), "summary", "targets",
-			 (json_int_t)r->n, "pass", (json_int_t)c[SEV_PASS], "info",
-			 (json_int_t)c[SEV_INFO], "warn", (json_int_t)c[SEV_WARN], "fail",
-			 (json_int_t)c[SEV_FAIL], "error", (json_int_t)c[SEV_ERROR], "targets",
-			 targets);
+			      " s:{s:I, s:I, s:I, s:I, s:I, s:I}, s:o}",
+			      "schema", "mxprobe/1", "tool", "name", "mxprobe", "version", jstr_req(r->tool_version),
+			      "started", jiso_ms(r->started_wall_us), "duration_ms", jms(r->duration_us), "policy",
+			      jstr_req(r->policy), "ehlo_name", jstr_req(r->ehlo_name), "summary", "targets",
+			      (json_int_t)r->n, "pass", (json_int_t)c[SEV_PASS], "info", (json_int_t)c[SEV_INFO],
+			      "warn", (json_int_t)c[SEV_WARN], "fail", (json_int_t)c[SEV_FAIL], "error",
+			      (json_int_t)c[SEV_ERROR], "targets", targets);
 	if (o)
 		json_object_set_new(o, "domains", json_domains(r, jfinding));
 	return o;

@@ -28,8 +28,8 @@ static json_t *jaddress(const struct report *r, const struct mx_address *a)
 		json_object_set_new(fate, policy_name((enum policy)p), jfate(a, p));
 	bool probed = a->target < r->n;
 	return json_pack("{s:s, s:s, s:s, s:o, s:o, s:o}", "address", a->address, "family",
-			 a->family == AF_INET6 ? "ipv6" : "ipv4", "dnssec", dnssec_status_name(a->dnssec),
-			 "target", probed ? json_integer((json_int_t)a->target) : json_null(), "pass",
+			 a->family == AF_INET6 ? "ipv6" : "ipv4", "dnssec", dnssec_status_name(a->dnssec), "target",
+			 probed ? json_integer((json_int_t)a->target) : json_null(), "pass",
 			 a->evaluated ? json_boolean(a->pass) : json_null(), "fate", fate);
 }
 
@@ -39,10 +39,9 @@ static json_t *jmx(const struct report *r, const struct mx_host *h)
 	for (size_t i = 0; i < h->naddr; i++)
 		json_array_append_new(addrs, jaddress(r, &h->addr[i]));
 	return json_pack("{s:o, s:s, s:b, s:s, s:s, s:o, s:o}", "preference",
-			 h->pref >= 0 ? json_integer(h->pref) : json_null(), "host", h->host, "implicit",
-			 h->pref < 0, "dnssec_a", dnssec_status_name(h->dnssec_a), "dnssec_aaaa",
-			 dnssec_status_name(h->dnssec_aaaa), "error", jstr_or_null(h->error), "addresses",
-			 addrs);
+			 h->pref >= 0 ? json_integer(h->pref) : json_null(), "host", h->host, "implicit", h->pref < 0,
+			 "dnssec_a", dnssec_status_name(h->dnssec_a), "dnssec_aaaa", dnssec_status_name(h->dnssec_aaaa),
+			 "error", jstr_or_null(h->error), "addresses", addrs);
 }
 
 static json_t *jdomain(const struct report *r, const struct domain_result *d, json_finding_fn finding)
@@ -67,11 +66,11 @@ static json_t *jdomain(const struct report *r, const struct domain_result *d, js
 	json_t *findings = json_array();
 	for (size_t i = 0; i < d->checks.n; i++)
 		json_array_append_new(findings, finding(&d->checks.f[i]));
-	return json_pack("{s:s, s:s, s:s, s:o, s:s, s:s, s:o, s:o, s:o, s:o, s:o}", "domain", d->name,
-			 "mx_kind", domain_mx_kind_id(d->kind), "dnssec", dnssec_status_name(d->dnssec), "error",
+	return json_pack("{s:s, s:s, s:s, s:o, s:s, s:s, s:o, s:o, s:o, s:o, s:o}", "domain", d->name, "mx_kind",
+			 domain_mx_kind_id(d->kind), "dnssec", dnssec_status_name(d->dnssec), "error",
 			 jstr_or_null(d->error), "verdict", domain_verdict_id(d->verdict), "policy",
-			 r->policy ? r->policy : "encrypt", "broken", broken, "mx", mx, "fate", fate,
-			 "safe_policies", safe, "findings", findings);
+			 r->policy ? r->policy : "encrypt", "broken", broken, "mx", mx, "fate", fate, "safe_policies",
+			 safe, "findings", findings);
 }
 
 json_t *json_domains(const struct report *r, json_finding_fn finding)
@@ -88,6 +87,5 @@ void json_target_domain(json_t *o, const struct target_result *t)
 		return;
 	json_object_set_new(o, "domain", jstr_or_null(t->domain));
 	json_object_set_new(o, "mx_host", jstr_or_null(t->mx_host));
-	json_object_set_new(o, "mx_pref",
-			    t->mx_host && t->mx_pref >= 0 ? json_integer(t->mx_pref) : json_null());
+	json_object_set_new(o, "mx_pref", t->mx_host && t->mx_pref >= 0 ? json_integer(t->mx_pref) : json_null());
 }

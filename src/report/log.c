@@ -92,8 +92,7 @@ static void put_cert_blocks(FILE *out, const struct session_facts *f)
 
 static bool is_handshake_event(const struct tr_entry *e)
 {
-	return e->kind == TR_EVENT && e->text &&
-	       strncmp(e->text, handshake_event, sizeof handshake_event - 1) == 0;
+	return e->kind == TR_EVENT && e->text && strncmp(e->text, handshake_event, sizeof handshake_event - 1) == 0;
 }
 
 /* The session whose handshake completed at transcript entry i, if kept. */
@@ -115,8 +114,7 @@ static void render_target(FILE *out, const struct report *r, const struct target
 	fprintf(out, "#Software: mxprobe %s\n", r->tool_version ? r->tool_version : "");
 	fprintf(out, "#Date: %s\n", date);
 	char *session = xasprintf("Session: %s %s %s", t->input ? t->input : "-",
-				  t->facts.remote ? t->facts.remote : "-",
-				  t->facts.local ? t->facts.local : "-");
+				  t->facts.remote ? t->facts.remote : "-", t->facts.local ? t->facts.local : "-");
 	put_line(out, '#', session, NULL);
 	free(session);
 	if (t->domain && t->mx_host) {

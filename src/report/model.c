@@ -20,7 +20,7 @@ static const char *const step_names[] = {
 #undef STEP_NAME
 };
 
-static const char *const step_ids[] = { "none", "dns", "connect", "banner", "ehlo",
+static const char *const step_ids[] = { "none",	    "dns",	 "connect",  "banner", "ehlo",
 					"starttls", "handshake", "ehlo-tls", "quit" };
 
 const char *session_step_name(enum session_step s)
@@ -168,8 +168,7 @@ void session_facts_clear(struct session_facts *f)
 
 /* ---- findings ---- */
 
-struct finding *probe_result_add(struct probe_result *pr, const char *id, enum severity sev,
-				 const char *title)
+struct finding *probe_result_add(struct probe_result *pr, const char *id, enum severity sev, const char *title)
 {
 	if (pr->n == pr->cap) {
 		pr->cap = pr->cap ? pr->cap * 2 : 8;

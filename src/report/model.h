@@ -13,7 +13,13 @@
 
 #include "util/util.h"
 
-enum severity { SEV_PASS, SEV_INFO, SEV_WARN, SEV_FAIL, SEV_ERROR };
+enum severity {
+	SEV_PASS,
+	SEV_INFO,
+	SEV_WARN,
+	SEV_FAIL,
+	SEV_ERROR
+};
 const char *severity_name(enum severity s); /* "pass", "info", ... */
 
 /* ---- transcript ---------------------------------------------------- */
@@ -27,7 +33,7 @@ enum tr_kind {
 struct tr_entry {
 	int64_t t_us; /* microseconds since the transcript started */
 	enum tr_kind kind;
-	char *text;   /* printable: untrusted bytes are escaped */
+	char *text; /* printable: untrusted bytes are escaped */
 };
 
 struct transcript {
@@ -49,21 +55,21 @@ void transcript_clear(struct transcript *tr);
 
 /* One certificate as the server sent it. Strings are printable. */
 struct cert_info {
-	char *subject;        /* RFC 4514 DN, as GnuTLS prints it */
+	char *subject; /* RFC 4514 DN, as GnuTLS prints it */
 	char *issuer;
-	char *serial_hex;     /* upper-case hex, no separators (Exchange style) */
-	char *sha1_hex;       /* thumbprint: upper-case hex, no separators */
-	char *sha256_hex;     /* upper-case hex, no separators */
-	struct strvec san_dns;   /* dNSName entries */
-	struct strvec san_ip;    /* iPAddress entries, printed */
-	struct strvec san_other; /* email, URI, ... as "type:value" */
+	char *serial_hex;	       /* upper-case hex, no separators (Exchange style) */
+	char *sha1_hex;		       /* thumbprint: upper-case hex, no separators */
+	char *sha256_hex;	       /* upper-case hex, no separators */
+	struct strvec san_dns;	       /* dNSName entries */
+	struct strvec san_ip;	       /* iPAddress entries, printed */
+	struct strvec san_other;       /* email, URI, ... as "type:value" */
 	int64_t not_before, not_after; /* seconds since the epoch */
-	char *key_type;       /* "RSA", "ECDSA", "EdDSA (Ed25519)", ... */
+	char *key_type;		       /* "RSA", "ECDSA", "EdDSA (Ed25519)", ... */
 	unsigned key_bits;
-	char *sig_alg;        /* "RSA-SHA256", ... */
-	bool is_ca;           /* basicConstraints cA */
-	bool self_signed;     /* subject == issuer and self-verifies */
-	unsigned char *der;   /* the certificate itself */
+	char *sig_alg;	    /* "RSA-SHA256", ... */
+	bool is_ca;	    /* basicConstraints cA */
+	bool self_signed;   /* subject == issuer and self-verifies */
+	unsigned char *der; /* the certificate itself */
 	size_t der_len;
 };
 void cert_info_clear(struct cert_info *ci);
@@ -74,16 +80,16 @@ struct ocsp_staple {
 };
 
 struct tls_params {
-	char *protocol;      /* "TLS1.3" */
-	char *cipher_suite;  /* IANA name: "TLS_AES_256_GCM_SHA384" */
-	char *cipher;        /* "AES-256-GCM" */
-	unsigned cipher_bits;/* key size in bits */
-	char *mac;           /* "AEAD", "SHA256" */
-	char *kx;            /* key exchange algorithm: "ECDHE-RSA", "(TLS1.3)"... */
-	char *group;         /* "X25519", "SECP256R1", "FFDHE2048"; NULL if none */
-	unsigned dh_bits;    /* custom DH prime size when no named group */
-	char *server_sig_alg;/* signature algorithm of the server's handshake signature */
-	char *sni;           /* server name we sent, NULL if none (IP target) */
+	char *protocol;	      /* "TLS1.3" */
+	char *cipher_suite;   /* IANA name: "TLS_AES_256_GCM_SHA384" */
+	char *cipher;	      /* "AES-256-GCM" */
+	unsigned cipher_bits; /* key size in bits */
+	char *mac;	      /* "AEAD", "SHA256" */
+	char *kx;	      /* key exchange algorithm: "ECDHE-RSA", "(TLS1.3)"... */
+	char *group;	      /* "X25519", "SECP256R1", "FFDHE2048"; NULL if none */
+	unsigned dh_bits;     /* custom DH prime size when no named group */
+	char *server_sig_alg; /* signature algorithm of the server's handshake signature */
+	char *sni;	      /* server name we sent, NULL if none (IP target) */
 	bool resumed;
 	bool ext_master_secret;
 	bool safe_renegotiation;
@@ -97,50 +103,50 @@ struct tls_params {
 	size_t n_staples;
 	/* The CertificateRequest, as it came (RFC 8446 section 4.3.2, RFC 5246
 	 * section 7.4.4); empty unless cert_requested. */
-	struct strvec ccert_ca_names;  /* acceptable CAs, printed DNs; empty = any */
-	struct strvec ccert_types;     /* certificate (key) types: "RSA", "ECDSA" */
-	struct strvec ccert_sig_algs;  /* signature algorithms, when the library tells */
-	bool ccert_sent;               /* we presented a certificate */
+	struct strvec ccert_ca_names; /* acceptable CAs, printed DNs; empty = any */
+	struct strvec ccert_types;    /* certificate (key) types: "RSA", "ECDSA" */
+	struct strvec ccert_sig_algs; /* signature algorithms, when the library tells */
+	bool ccert_sent;	      /* we presented a certificate */
 };
 void tls_params_clear(struct tls_params *tp);
 
 /* The capabilities from one EHLO reply (RFC 5321 section 4.1.1.1 and the
  * extensions' own RFCs). */
 struct smtp_caps {
-	bool valid;            /* an EHLO reply was parsed */
-	char *greeting;        /* text of the first line (server name, hello) */
-	bool starttls, pipelining, eightbitmime, chunking, binarymime, smtputf8,
-		dsn, enhancedstatuscodes, requiretls, auth, size_present, etrn;
-	uint64_t size;         /* SIZE limit, 0 = no limit announced */
+	bool valid;	/* an EHLO reply was parsed */
+	char *greeting; /* text of the first line (server name, hello) */
+	bool starttls, pipelining, eightbitmime, chunking, binarymime, smtputf8, dsn, enhancedstatuscodes, requiretls,
+		auth, size_present, etrn;
+	uint64_t size;		  /* SIZE limit, 0 = no limit announced */
 	struct strvec auth_mechs; /* upper-case */
-	struct strvec unknown;    /* keywords we do not interpret, as sent */
-	struct strvec lines;      /* every capability line after the greeting */
+	struct strvec unknown;	  /* keywords we do not interpret, as sent */
+	struct strvec lines;	  /* every capability line after the greeting */
 	/* POP3 and IMAP (proto/pop3.h, proto/imap.h): lines holds the CAPA
 	 * lines / CAPABILITY atoms; starttls is STLS / STARTTLS; auth and
 	 * auth_mechs are POP3's SASL line / IMAP's AUTH= atoms. */
-	bool logindisabled;       /* IMAP LOGINDISABLED (RFC 3501 section 6.2.3) */
-	bool pop3_user;           /* POP3 USER: USER/PASS login (RFC 2449 section 6.3) */
+	bool logindisabled; /* IMAP LOGINDISABLED (RFC 3501 section 6.2.3) */
+	bool pop3_user;	    /* POP3 USER: USER/PASS login (RFC 2449 section 6.3) */
 };
 void smtp_caps_clear(struct smtp_caps *c);
 
 /* A reply as the model keeps it. */
 struct reply_info {
-	int code;        /* 0 = no reply */
-	char enh[16];    /* enhanced status code "5.7.0", "" if none */
-	char *text;      /* all lines' text joined with "\n" (without the codes) */
+	int code;     /* 0 = no reply */
+	char enh[16]; /* enhanced status code "5.7.0", "" if none */
+	char *text;   /* all lines' text joined with "\n" (without the codes) */
 };
 void reply_info_clear(struct reply_info *r);
 
 /* The steps of one session, in order; where a failure happened. */
-#define SESSION_STEPS(X)                                   \
-	X(NONE, "none")                                    \
-	X(DNS, "DNS resolution")                           \
-	X(CONNECT, "TCP connect")                          \
-	X(BANNER, "banner")                                \
-	X(EHLO, "EHLO")                                    \
-	X(STARTTLS, "reply to STARTTLS")                   \
-	X(HANDSHAKE, "TLS handshake")                      \
-	X(EHLO_TLS, "EHLO after TLS")                      \
+#define SESSION_STEPS(X)                 \
+	X(NONE, "none")                  \
+	X(DNS, "DNS resolution")         \
+	X(CONNECT, "TCP connect")        \
+	X(BANNER, "banner")              \
+	X(EHLO, "EHLO")                  \
+	X(STARTTLS, "reply to STARTTLS") \
+	X(HANDSHAKE, "TLS handshake")    \
+	X(EHLO_TLS, "EHLO after TLS")    \
 	X(QUIT, "QUIT")
 
 enum session_step {
@@ -154,34 +160,34 @@ const char *session_step_id(enum session_step s);   /* "handshake" */
 enum starttls_state {
 	STARTTLS_NOT_APPLICABLE, /* implicit TLS, or never reached */
 	STARTTLS_NOT_OFFERED,
-	STARTTLS_ACCEPTED,       /* 220 */
-	STARTTLS_REFUSED,        /* 4xx/5xx */
-	STARTTLS_BROKEN,         /* no reply, garbage, closed */
+	STARTTLS_ACCEPTED, /* 220 */
+	STARTTLS_REFUSED,  /* 4xx/5xx */
+	STARTTLS_BROKEN,   /* no reply, garbage, closed */
 };
 
 /* What the standard session saw; probes judge it. */
 struct session_facts {
 	bool attempted;
-	char *remote;            /* "127.0.0.1:25" / "[::1]:25" */
+	char *remote; /* "127.0.0.1:25" / "[::1]:25" */
 	char *local;
 	bool connected;
 	int64_t connect_us;
 	struct reply_info banner;
-	int64_t banner_wait_us;  /* time from connect to the end of the banner */
-	bool used_helo;          /* EHLO refused, HELO worked */
+	int64_t banner_wait_us; /* time from connect to the end of the banner */
+	bool used_helo;		/* EHLO refused, HELO worked */
 	struct reply_info ehlo;
 	struct smtp_caps caps_plain;
 	enum starttls_state starttls;
 	struct reply_info starttls_reply;
-	char *after_starttls;    /* bytes that followed the 220, escaped; NULL if none */
+	char *after_starttls; /* bytes that followed the 220, escaped; NULL if none */
 	size_t after_starttls_len;
 	bool implicit_tls;
 	bool tls_attempted;
 	bool tls_ok;
 	struct tls_params tls;
-	char *tls_error;         /* GnuTLS error name, e.g. "GNUTLS_E_FATAL_ALERT_RECEIVED" */
-	char *tls_error_text;    /* GnuTLS's message */
-	int tls_alert;           /* received alert number, -1 if none */
+	char *tls_error;      /* GnuTLS error name, e.g. "GNUTLS_E_FATAL_ALERT_RECEIVED" */
+	char *tls_error_text; /* GnuTLS's message */
+	int tls_alert;	      /* received alert number, -1 if none */
 	char *tls_alert_name;
 	struct cert_info *chain; /* as sent, leaf first */
 	size_t chain_len;
@@ -193,14 +199,14 @@ struct session_facts {
 	bool quit_ok;
 	/* failure */
 	enum session_step failed_step; /* STEP_NONE = success */
-	int fail_err;            /* -MX_E_x */
-	char *fail_detail;       /* what exactly was received, printable */
-	struct reply_info r421;  /* a 421 at any step */
+	int fail_err;		       /* -MX_E_x */
+	char *fail_detail;	       /* what exactly was received, printable */
+	struct reply_info r421;	       /* a 421 at any step */
 	enum session_step r421_step;
-	bool slow;               /* a reply took unusually long (tarpit?) */
+	bool slow; /* a reply took unusually long (tarpit?) */
 	enum session_step slow_step;
 	int64_t slow_us;
-	int late_alert;          /* alert received after the handshake (TLS 1.3 refusals), -1 if none */
+	int late_alert;		   /* alert received after the handshake (TLS 1.3 refusals), -1 if none */
 	size_t tr_handshake_entry; /* 1 + index of this session's "TLS handshake complete" transcript entry; 0 = none */
 };
 void session_facts_clear(struct session_facts *f);
@@ -213,18 +219,18 @@ struct evidence {
 };
 
 struct finding {
-	char *id;        /* stable: "starttls.offered" */
+	char *id; /* stable: "starttls.offered" */
 	enum severity sev;
-	char *title;     /* one line */
-	char *detail;    /* may be NULL */
-	char *remedy;    /* may be NULL: what the administrator should do */
-	char *rfc;       /* may be NULL: "RFC 3207 section 4" */
+	char *title;  /* one line */
+	char *detail; /* may be NULL */
+	char *remedy; /* may be NULL: what the administrator should do */
+	char *rfc;    /* may be NULL: "RFC 3207 section 4" */
 	struct evidence *ev;
 	size_t nev, capev;
 };
 
 struct probe_result {
-	char *name;      /* probe name */
+	char *name; /* probe name */
 	char *title;
 	struct finding *f;
 	size_t n, cap;
@@ -232,13 +238,11 @@ struct probe_result {
 };
 
 /* Adds a finding; the returned pointer stays valid until the next add. */
-struct finding *probe_result_add(struct probe_result *pr, const char *id, enum severity sev,
-				 const char *title);
+struct finding *probe_result_add(struct probe_result *pr, const char *id, enum severity sev, const char *title);
 void finding_set_detail(struct finding *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void finding_set_remedy(struct finding *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void finding_set_rfc(struct finding *f, const char *rfc);
-void finding_add_ev(struct finding *f, const char *key, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+void finding_add_ev(struct finding *f, const char *key, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 enum severity probe_result_worst(const struct probe_result *pr);
 /* Frees a probe result's findings and strings (for one not in a target). */
 void probe_result_clear(struct probe_result *pr);
@@ -248,17 +252,17 @@ void probe_result_clear(struct probe_result *pr);
 struct domain_result;
 
 enum target_status {
-	TARGET_TESTED,      /* probes ran; findings tell the rest */
-	TARGET_UNTESTABLE,  /* could not be tested at all (exit 3) */
+	TARGET_TESTED,	   /* probes ran; findings tell the rest */
+	TARGET_UNTESTABLE, /* could not be tested at all (exit 3) */
 };
 
 struct target_result {
-	char *input;        /* as the user wrote it */
-	char *scheme;       /* "smtp", "submission", "smtps" */
-	char *host;         /* name or address literal, no brackets */
+	char *input;  /* as the user wrote it */
+	char *scheme; /* "smtp", "submission", "smtps" */
+	char *host;   /* name or address literal, no brackets */
 	uint16_t port;
 	bool implicit_tls;
-	char *address;      /* the address probed, printed */
+	char *address; /* the address probed, printed */
 	enum target_status status;
 	int64_t started_wall_us;
 	int64_t duration_us;
@@ -284,7 +288,7 @@ enum severity target_worst(const struct target_result *t);
 
 struct report {
 	char *tool_version;
-	char *policy;       /* "may", "encrypt", ... */
+	char *policy; /* "may", "encrypt", ... */
 	char *ehlo_name;
 	int64_t started_wall_us;
 	int64_t duration_us;

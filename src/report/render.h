@@ -9,8 +9,8 @@
 #include "report/model.h"
 
 struct render_opts {
-	bool color;    /* ANSI colours (text only) */
-	bool verbose;  /* text: include the transcript and passed findings' detail */
+	bool color;   /* ANSI colours (text only) */
+	bool verbose; /* text: include the transcript and passed findings' detail */
 };
 
 /* Each returns 0, or -1 when writing failed. */

@@ -16,17 +16,17 @@
 #include "util/err.h"
 
 #define SGR_RESET "\x1b[0m"
-#define SGR_BOLD "\x1b[1m"
-#define SGR_DIM "\x1b[2m"
+#define SGR_BOLD  "\x1b[1m"
+#define SGR_DIM	  "\x1b[2m"
 
 static const struct {
 	const char *tag;
 	const char *sgr;
 } sev_style[] = {
-	[SEV_PASS] = { "[PASS]", "\x1b[32m" },  /* green */
-	[SEV_INFO] = { "[INFO]", "\x1b[36m" },  /* cyan */
-	[SEV_WARN] = { "[WARN]", "\x1b[33m" },  /* yellow */
-	[SEV_FAIL] = { "[FAIL]", "\x1b[31m" },  /* red */
+	[SEV_PASS] = { "[PASS]", "\x1b[32m" },	/* green */
+	[SEV_INFO] = { "[INFO]", "\x1b[36m" },	/* cyan */
+	[SEV_WARN] = { "[WARN]", "\x1b[33m" },	/* yellow */
+	[SEV_FAIL] = { "[FAIL]", "\x1b[31m" },	/* red */
 	[SEV_ERROR] = { "[ERR ]", "\x1b[35m" }, /* magenta */
 };
 
@@ -131,8 +131,7 @@ static void render_header(const struct tx *x, const struct target_result *t)
 		put_text(x, t->address, 0);
 		fputc(']', x->out);
 	}
-	fprintf(x->out, "  %s  %u connection%s  ",
-		t->status == TARGET_TESTED ? "tested" : "untestable", t->connections,
+	fprintf(x->out, "  %s  %u connection%s  ", t->status == TARGET_TESTED ? "tested" : "untestable", t->connections,
 		t->connections == 1 ? "" : "s");
 	put_secs(x, t->duration_us);
 	fputc('\n', x->out);

@@ -10,11 +10,11 @@
 #include "core/options.h"
 #include "report/domain.h"
 
-#define SGR_BOLD "\033[1m"
-#define SGR_RED "\033[31m"
-#define SGR_GREEN "\033[32m"
+#define SGR_BOLD   "\033[1m"
+#define SGR_RED	   "\033[31m"
+#define SGR_GREEN  "\033[32m"
 #define SGR_YELLOW "\033[33m"
-#define SGR_RESET "\033[0m"
+#define SGR_RESET  "\033[0m"
 
 static const char *short_fate(enum mail_fate f)
 {
@@ -97,9 +97,10 @@ static void render_table(FILE *out, bool color, const struct domain_result *d)
 		}
 	}
 	fate_row(out, color, "the domain (worst of the above)", d->fate);
-	fprintf(out, "     TLS: %s; clear: %s; ?: unknown (a probe that decides it did not run);\n"
-		     "     defer: %s\n"
-		     "     (the sender keeps retrying, Exchange Online for 24 hours, then sends a non-delivery report)\n",
+	fprintf(out,
+		"     TLS: %s; clear: %s; ?: unknown (a probe that decides it did not run);\n"
+		"     defer: %s\n"
+		"     (the sender keeps retrying, Exchange Online for 24 hours, then sends a non-delivery report)\n",
 		mail_fate_text(FATE_TLS), mail_fate_text(FATE_CLEAR), mail_fate_text(FATE_DEFER));
 	/* why, once per address: at the first level that is not a delivery */
 	for (size_t m = 0; m < d->nmx; m++)
@@ -136,7 +137,10 @@ static void render_findings(FILE *out, bool color, const struct probe_result *pr
 	for (size_t i = 0; i < pr->n; i++) {
 		const struct finding *f = &pr->f[i];
 		col(out, color, f->sev == SEV_WARN ? SGR_YELLOW : "");
-		fprintf(out, "   [%-4s] %s: %s\n", f->sev == SEV_WARN ? "WARN" : f->sev == SEV_FAIL ? "FAIL" : "INFO",
+		fprintf(out, "   [%-4s] %s: %s\n",
+			f->sev == SEV_WARN   ? "WARN"
+			: f->sev == SEV_FAIL ? "FAIL"
+					     : "INFO",
 			f->id, f->title);
 		col(out, color, f->sev == SEV_WARN ? SGR_RESET : "");
 		for (size_t k = 0; k < f->nev; k++)

@@ -23,22 +23,26 @@
 
 /* ids: scenario.passed scenario.expect-failed scenario.error */
 
-enum res { RES_OK, RES_FAIL, RES_ERROR };
+enum res {
+	RES_OK,
+	RES_FAIL,
+	RES_ERROR
+};
 
 struct run {
 	const struct scenario *sc;
 	const struct mx_options *opt;
 	const struct target_spec *spec;
 	struct target_result *t;
-	size_t pr;                 /* index of our probe result in t->probes */
+	size_t pr; /* index of our probe result in t->probes */
 	struct session s;
-	bool connected;            /* a TCP connection is open */
-	bool tls;                  /* TLS is up on it */
-	struct smtp_reply reply;   /* the last reply */
+	bool connected;		 /* a TCP connection is open */
+	bool tls;		 /* TLS is up on it */
+	struct smtp_reply reply; /* the last reply */
 	bool have_reply;
-	int reply_rc;              /* 0, or why no reply came */
-	char *reply_to;            /* what it answered: "the banner", "RCPT TO:<a@b>" */
-	struct smtp_caps caps;     /* from the last 250 to EHLO */
+	int reply_rc;	       /* 0, or why no reply came */
+	char *reply_to;	       /* what it answered: "the banner", "RCPT TO:<a@b>" */
+	struct smtp_caps caps; /* from the last 250 to EHLO */
 	bool have_caps;
 	const char *sni;
 	bool sni_set;
@@ -50,7 +54,7 @@ struct run {
 	unsigned expectations, met;
 	bool any_unmet;
 	int handshakes;
-	char *detail;              /* why the current statement failed; owned */
+	char *detail; /* why the current statement failed; owned */
 };
 
 static enum res fail_with(struct run *r, enum res res, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -470,8 +474,9 @@ static enum res do_expect(struct run *r, const struct scn_expect *ex)
 		bool has = caps_have(&r->caps, ex->cap);
 		if (has == (ex->kind == SCN_EXPECT_CAP))
 			return RES_OK;
-		return fail_with(r, RES_FAIL, has ? "expected no %s in the EHLO reply, got it" :
-						    "expected %s in the EHLO reply, got none",
+		return fail_with(r, RES_FAIL,
+				 has ? "expected no %s in the EHLO reply, got it"
+				     : "expected %s in the EHLO reply, got none",
 				 ex->cap);
 	}
 	default:
@@ -623,8 +628,7 @@ static bool judge(struct run *r, const struct scn_stmt *st, enum res res)
 /* Leave politely: QUIT (briefly) if the dialogue is still in step. */
 static void finish(struct run *r)
 {
-	if (r->connected && !(r->have_reply && r->reply_rc < 0) &&
-	    !(r->reply_to && strcmp(r->reply_to, "QUIT") == 0)) {
+	if (r->connected && !(r->have_reply && r->reply_rc < 0) && !(r->reply_to && strcmp(r->reply_to, "QUIT") == 0)) {
 		int64_t d = mono_us() + 2000000;
 		if (d > r->s.target_deadline)
 			d = r->s.target_deadline;

@@ -149,8 +149,7 @@ static size_t utf8_len(const unsigned char *p, size_t n)
 			return 0;
 		cp = (cp << 6) | (p[i] & 0x3fu);
 	}
-	if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
+	if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) || (cp >= 0xd800 && cp <= 0xdfff))
 		return 0;
 	return len;
 }
@@ -158,7 +157,10 @@ static size_t utf8_len(const unsigned char *p, size_t n)
 int scn_check_line(const char *line, size_t len, unsigned lineno, struct scn_err *err)
 {
 	if (len > SCN_MAX_LINE) {
-		scn_err_set(err, lineno, SCN_MAX_LINE + 1, "a line of at most " "4096" " bytes",
+		scn_err_set(err, lineno, SCN_MAX_LINE + 1,
+			    "a line of at most "
+			    "4096"
+			    " bytes",
 			    "a line of %zu bytes", len);
 		return -1;
 	}
@@ -213,8 +215,7 @@ static int expand_var(struct scn_lexer *lx, struct buf *b, struct scn_tok *t)
 	key[n] = '\0';
 	const struct scn_var *v = scn_var_find(lx->vars, key);
 	if (!v) {
-		scn_err_set(lx->err, lx->lineno, col, "a variable defined by --var, set, env or secret",
-			    "${%s}", key);
+		scn_err_set(lx->err, lx->lineno, col, "a variable defined by --var, set, env or secret", "${%s}", key);
 		return -1;
 	}
 	if (v->secret)
@@ -336,8 +337,8 @@ int scn_next(struct scn_lexer *lx, struct scn_tok *t)
 	    !(lx->line[lx->pos] == '\r' && lx->pos + 1 == lx->len)) {
 		char got[64];
 		scn_quote(got, sizeof got, lx->line + lx->pos, 1);
-		scn_err_set(lx->err, lx->lineno, (unsigned)lx->pos + 1, "a space after the closing quote or slash", "%s",
-			    got);
+		scn_err_set(lx->err, lx->lineno, (unsigned)lx->pos + 1, "a space after the closing quote or slash",
+			    "%s", got);
 		rc = -1;
 	}
 	if (rc < 0) {

@@ -43,16 +43,21 @@ void scn_err_set(struct scn_err *e, unsigned line, unsigned col, const char *exp
 /* Quotes and escapes source bytes for a message: "\"abc\"", cut to fit. */
 void scn_quote(char *out, size_t outlen, const char *p, size_t n);
 
-enum scn_tok_kind { TOK_END, TOK_WORD, TOK_STRING, TOK_REGEX };
+enum scn_tok_kind {
+	TOK_END,
+	TOK_WORD,
+	TOK_STRING,
+	TOK_REGEX
+};
 
 struct scn_tok {
 	enum scn_tok_kind kind;
-	unsigned col;        /* 1-based byte column of the first byte */
-	const char *raw;     /* the source bytes (for messages: never holds a secret) */
+	unsigned col;	 /* 1-based byte column of the first byte */
+	const char *raw; /* the source bytes (for messages: never holds a secret) */
 	size_t rawlen;
-	char *text;          /* expanded (word, string) or unescaped (regex); owned */
-	bool secret;         /* a secret variable went into text */
-	bool only_var;       /* the token is exactly one ${NAME} */
+	char *text;    /* expanded (word, string) or unescaped (regex); owned */
+	bool secret;   /* a secret variable went into text */
+	bool only_var; /* the token is exactly one ${NAME} */
 };
 void scn_tok_clear(struct scn_tok *t);
 
@@ -62,7 +67,7 @@ struct scn_lexer {
 	unsigned lineno;
 	const struct scn_vartab *vars;
 	struct scn_err *err;
-	bool regex_ok;  /* a leading / starts a /regex/ (in expect), else a word such as a path */
+	bool regex_ok; /* a leading / starts a /regex/ (in expect), else a word such as a path */
 };
 
 /* Checks a raw line (without its LF; a CR before it is allowed and

@@ -35,9 +35,9 @@ struct parser {
 	struct scn_err err;
 	const struct scn_parse_opts *po;
 	struct scn_lexer lx;
-	bool connected;   /* a connect came before */
-	bool have_reply;  /* a statement that reads a reply came before */
-	bool have_ehlo;   /* an EHLO since the last connect or starttls */
+	bool connected;	 /* a connect came before */
+	bool have_reply; /* a statement that reads a reply came before */
+	bool have_ehlo;	 /* an EHLO since the last connect or starttls */
 };
 
 /* ---- tokens ---- */
@@ -228,7 +228,8 @@ static bool parse_sev(const char *s, enum severity *out, bool allow_error)
 static int parse_finding_parts(struct parser *p, enum severity *sev, char **id, char **msg, bool allow_error)
 {
 	struct scn_tok t;
-	const char *sevs = allow_error ? "a severity: pass, info, warn, fail or error" : "a severity: pass, info, warn or fail";
+	const char *sevs =
+		allow_error ? "a severity: pass, info, warn, fail or error" : "a severity: pass, info, warn or fail";
 	if (next_value(p, &t, false, sevs) < 0)
 		return -1;
 	if (!parse_sev(t.text, sev, allow_error)) {
@@ -272,7 +273,7 @@ static int parse_clauses(struct parser *p, struct scn_stmt *st)
 			scn_tok_clear(&t);
 			return 0;
 		}
-		const char *exp = st->els.set ? "end of line or continue"
+		const char *exp = st->els.set	 ? "end of line or continue"
 				  : st->then.set ? "else or end of line"
 						 : "then, else or end of line";
 		struct scn_outcome *o = NULL;
@@ -337,8 +338,8 @@ static int parse_expect(struct parser *p, struct scn_stmt *st, unsigned col)
 	if (t.kind == TOK_WORD && (strcmp(t.text, "capability") == 0 || strcmp(t.text, "no-capability") == 0)) {
 		ex->kind = t.text[0] == 'n' ? SCN_EXPECT_NO_CAP : SCN_EXPECT_CAP;
 		if (!p->have_ehlo) {
-			scn_err_set(&p->err, p->lx.lineno, col, "ehlo before expect capability (since connect or starttls)",
-				    "%s", "no EHLO reply");
+			scn_err_set(&p->err, p->lx.lineno, col,
+				    "ehlo before expect capability (since connect or starttls)", "%s", "no EHLO reply");
 			rc = -1;
 			goto done;
 		}
@@ -356,8 +357,8 @@ static int parse_expect(struct parser *p, struct scn_stmt *st, unsigned col)
 	}
 	ex->kind = SCN_EXPECT_REPLY;
 	if (!p->have_reply) {
-		scn_err_set(&p->err, p->lx.lineno, col, "a statement that reads a reply before expect",
-			    "%s", "no reply yet");
+		scn_err_set(&p->err, p->lx.lineno, col, "a statement that reads a reply before expect", "%s",
+			    "no reply yet");
 		rc = -1;
 		goto done;
 	}
@@ -389,7 +390,8 @@ static int parse_expect(struct parser *p, struct scn_stmt *st, unsigned col)
 				if (ex->ncodes != 1)
 					snprintf(e, sizeof e, "one reply code before an enhanced status code");
 				else
-					snprintf(e, sizeof e, "an enhanced status code of class %d such as %d.7.1", cls, cls);
+					snprintf(e, sizeof e, "an enhanced status code of class %d such as %d.7.1", cls,
+						 cls);
 				rc = fail_tok(p, &t, e);
 				goto done;
 			}
@@ -485,8 +487,9 @@ static int parse_path(struct parser *p, struct scn_stmt *st, bool null_ok)
 		if ((unsigned char)t.text[i] <= ' ')
 			ok = false;
 	if (!ok) {
-		fail_tok(p, &t, null_ok ? "an address in angle brackets such as <postmaster@example.com> or <>"
-					: "an address in angle brackets such as <postmaster@example.com>");
+		fail_tok(p, &t,
+			 null_ok ? "an address in angle brackets such as <postmaster@example.com> or <>"
+				 : "an address in angle brackets such as <postmaster@example.com>");
 		scn_tok_clear(&t);
 		return -1;
 	}
@@ -507,8 +510,8 @@ static int parse_auth(struct parser *p, struct scn_stmt *st)
 		return -1;
 	if (!t.secret || !t.only_var) {
 		/* never echo a literal password */
-		scn_err_set(&p->err, p->lx.lineno, t.col, "a password from a secret variable such as ${PASSWORD}",
-			    "%s", t.secret ? "more than the variable" : "a value that is not a secret");
+		scn_err_set(&p->err, p->lx.lineno, t.col, "a password from a secret variable such as ${PASSWORD}", "%s",
+			    t.secret ? "more than the variable" : "a value that is not a secret");
 		scn_tok_clear(&t);
 		return -1;
 	}
@@ -741,16 +744,16 @@ static const struct {
 	bool needs_connect;
 	bool reads_reply;
 } statements[] = {
-	{ "connect", SCN_CONNECT, false, true },   { "ehlo", SCN_EHLO, true, true },
-	{ "helo", SCN_HELO, true, true },          { "starttls", SCN_STARTTLS, true, true },
-	{ "tls", SCN_TLS_SNI, false, false },      { "send", SCN_SEND, true, true },
-	{ "expect", SCN_EXPECT, false, false },    { "auth", SCN_AUTH_PLAIN, true, true },
-	{ "mail", SCN_MAIL, true, true },          { "rcpt", SCN_RCPT, true, true },
-	{ "data", SCN_DATA, true, true },          { "rset", SCN_RSET, true, true },
-	{ "quit", SCN_QUIT, true, true },          { "finding", SCN_FINDING, false, false },
+	{ "connect", SCN_CONNECT, false, true }, { "ehlo", SCN_EHLO, true, true },
+	{ "helo", SCN_HELO, true, true },	 { "starttls", SCN_STARTTLS, true, true },
+	{ "tls", SCN_TLS_SNI, false, false },	 { "send", SCN_SEND, true, true },
+	{ "expect", SCN_EXPECT, false, false },	 { "auth", SCN_AUTH_PLAIN, true, true },
+	{ "mail", SCN_MAIL, true, true },	 { "rcpt", SCN_RCPT, true, true },
+	{ "data", SCN_DATA, true, true },	 { "rset", SCN_RSET, true, true },
+	{ "quit", SCN_QUIT, true, true },	 { "finding", SCN_FINDING, false, false },
 };
 
-#define STATEMENT_LIST \
+#define STATEMENT_LIST                                                                                        \
 	"a statement (connect, ehlo, helo, starttls, tls, send, expect, auth, mail, rcpt, data, rset, quit, " \
 	"finding, set, env, secret, title)"
 
@@ -928,16 +931,14 @@ int scenario_parse(const char *file, const char *text, size_t len, const struct 
 	p.sc = NULL;
 	goto out;
 fmt:
-	snprintf(err, errlen, "%s:%u:%u: expected %s, got %s", file, p.err.line, p.err.col, p.err.expected,
-		 p.err.got);
+	snprintf(err, errlen, "%s:%u:%u: expected %s, got %s", file, p.err.line, p.err.col, p.err.expected, p.err.got);
 out:
 	scenario_free(p.sc);
 	scn_vartab_clear(&p.vars);
 	return rc;
 }
 
-int scenario_load(const char *path, const struct scn_parse_opts *po, struct scenario **out, char *err,
-		  size_t errlen)
+int scenario_load(const char *path, const struct scn_parse_opts *po, struct scenario **out, char *err, size_t errlen)
 {
 	*out = NULL;
 	FILE *f = fopen(path, "rb");

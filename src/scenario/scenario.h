@@ -26,22 +26,22 @@
 #define SCN_MAX_LINE 4096
 #define SCN_MAX_VARS 256
 
-#define SCN_OPS(X)                                  \
-	X(CONNECT, "connect")                       \
-	X(EHLO, "ehlo")                             \
-	X(HELO, "helo")                             \
-	X(STARTTLS, "starttls")                     \
-	X(TLS_SNI, "tls sni")                       \
-	X(TLS_PRIORITY, "tls priority")             \
-	X(TLS_CLIENT_CERT, "tls client-cert")       \
-	X(SEND, "send")                             \
-	X(EXPECT, "expect")                         \
-	X(AUTH_PLAIN, "auth plain")                 \
-	X(MAIL, "mail from")                        \
-	X(RCPT, "rcpt to")                          \
-	X(DATA, "data")                             \
-	X(RSET, "rset")                             \
-	X(QUIT, "quit")                             \
+#define SCN_OPS(X)                            \
+	X(CONNECT, "connect")                 \
+	X(EHLO, "ehlo")                       \
+	X(HELO, "helo")                       \
+	X(STARTTLS, "starttls")               \
+	X(TLS_SNI, "tls sni")                 \
+	X(TLS_PRIORITY, "tls priority")       \
+	X(TLS_CLIENT_CERT, "tls client-cert") \
+	X(SEND, "send")                       \
+	X(EXPECT, "expect")                   \
+	X(AUTH_PLAIN, "auth plain")           \
+	X(MAIL, "mail from")                  \
+	X(RCPT, "rcpt to")                    \
+	X(DATA, "data")                       \
+	X(RSET, "rset")                       \
+	X(QUIT, "quit")                       \
 	X(FINDING, "finding")
 
 enum scn_op {
@@ -52,23 +52,23 @@ enum scn_op {
 const char *scn_op_name(enum scn_op op);
 
 enum scn_expect_kind {
-	SCN_EXPECT_REPLY,   /* codes or classes, an enhanced code and/or a regex */
-	SCN_EXPECT_CAP,     /* a keyword in the last EHLO reply */
+	SCN_EXPECT_REPLY, /* codes or classes, an enhanced code and/or a regex */
+	SCN_EXPECT_CAP,	  /* a keyword in the last EHLO reply */
 	SCN_EXPECT_NO_CAP,
-	SCN_EXPECT_CLOSED,  /* the server closed the connection */
+	SCN_EXPECT_CLOSED, /* the server closed the connection */
 };
 
 struct scn_expect {
 	enum scn_expect_kind kind;
 #define SCN_MAX_CODES 4
-	size_t ncodes;        /* 0: any code; else one of these ranges */
+	size_t ncodes; /* 0: any code; else one of these ranges */
 	int code_lo[SCN_MAX_CODES], code_hi[SCN_MAX_CODES];
-	char code_src[32];    /* as written: "250", "4xx,5xx" */
-	char enh[16];         /* "" or "5.7.0" */
+	char code_src[32]; /* as written: "250", "4xx,5xx" */
+	char enh[16];	   /* "" or "5.7.0" */
 	bool has_re;
-	regex_t re;           /* REG_EXTENDED | REG_NOSUB | REG_NEWLINE */
+	regex_t re; /* REG_EXTENDED | REG_NOSUB | REG_NEWLINE */
 	char *re_src;
-	char *cap;            /* capability keyword, upper-case */
+	char *cap; /* capability keyword, upper-case */
 };
 
 /* What a statement's outcome turns into: `then SEV ID "MSG"` when the
@@ -83,20 +83,20 @@ struct scn_outcome {
 struct scn_stmt {
 	enum scn_op op;
 	unsigned line;
-	char *src;          /* the line as written (variables unexpanded: no secret) */
-	char *arg, *arg2;   /* name, line, address, file, ... (expanded) */
-	char *secret;       /* auth's password; wiped when freed */
+	char *src;	  /* the line as written (variables unexpanded: no secret) */
+	char *arg, *arg2; /* name, line, address, file, ... (expanded) */
+	char *secret;	  /* auth's password; wiped when freed */
 	struct scn_expect ex;
 	struct scn_outcome then, els;
-	bool cont;          /* else ... continue */
-	bool quiet;         /* "else continue": a condition, not a requirement (no finding, not counted) */
-	enum severity sev;  /* finding */
+	bool cont;	   /* else ... continue */
+	bool quiet;	   /* "else continue": a condition, not a requirement (no finding, not counted) */
+	enum severity sev; /* finding */
 };
 
 struct scenario {
-	char *file;         /* as given, for messages */
-	char *name;         /* the file's base name without .scn: the probe name */
-	char *title;        /* `title "..."`, or NULL */
+	char *file;  /* as given, for messages */
+	char *name;  /* the file's base name without .scn: the probe name */
+	char *title; /* `title "..."`, or NULL */
 	struct scn_stmt *s;
 	size_t n, cap;
 };
@@ -104,7 +104,7 @@ struct scenario {
 struct scn_parse_opts {
 	const char *const *vars; /* "NAME=VALUE" from --var, in order */
 	size_t nvars;
-	bool no_io;              /* fuzzing: env and files are not read, placeholders are used */
+	bool no_io; /* fuzzing: env and files are not read, placeholders are used */
 };
 
 /* Parses text (len bytes, any content) from `file`. 0, or -1 with
@@ -112,8 +112,7 @@ struct scn_parse_opts {
 int scenario_parse(const char *file, const char *text, size_t len, const struct scn_parse_opts *po,
 		   struct scenario **out, char *err, size_t errlen);
 /* Reads and parses a file. 0 or -1 with the message in err. */
-int scenario_load(const char *path, const struct scn_parse_opts *po, struct scenario **out, char *err,
-		  size_t errlen);
+int scenario_load(const char *path, const struct scn_parse_opts *po, struct scenario **out, char *err, size_t errlen);
 void scenario_free(struct scenario *sc);
 
 /* Runs the scenario against one target, filling out like the engine does

@@ -17,7 +17,7 @@
 #include "util/err.h"
 
 #define ID_MAX_CHAIN 16
-#define OID_ANY_EKU "2.5.29.37.0"
+#define OID_ANY_EKU  "2.5.29.37.0"
 
 struct tls_identity {
 	char *source;
@@ -226,8 +226,7 @@ int tls_identity_load_pkcs12(const char *file, const char *password, struct tls_
 	}
 	grc = gnutls_pkcs12_verify_mac(p12, password ? password : "");
 	if (grc == GNUTLS_E_MAC_VERIFY_FAILED) {
-		rc = fail(err, errlen,
-			  "--pkcs12 %s: wrong password (the file's integrity check failed)%s", file,
+		rc = fail(err, errlen, "--pkcs12 %s: wrong password (the file's integrity check failed)%s", file,
 			  password ? "" : "; give it with --pkcs12-password-file or MXPROBE_PKCS12_PASSWORD");
 		goto out;
 	}
@@ -237,8 +236,8 @@ int tls_identity_load_pkcs12(const char *file, const char *password, struct tls_
 			  gnutls_strerror(grc));
 		goto out;
 	}
-	grc = gnutls_pkcs12_simple_parse(p12, password ? password : "", &xkey, &chain, &nchain, &extra, &nextra,
-					 NULL, 0);
+	grc = gnutls_pkcs12_simple_parse(p12, password ? password : "", &xkey, &chain, &nchain, &extra, &nextra, NULL,
+					 0);
 	if (grc < 0) {
 		rc = fail(err, errlen, "--pkcs12 %s: no usable key and certificate inside: %s", file,
 			  gnutls_strerror(grc));

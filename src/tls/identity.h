@@ -32,9 +32,9 @@ const char *tls_identity_source(const struct tls_identity *id);
 
 /* What a partner will check of the leaf. */
 struct tls_identity_check {
-	bool has_eku;          /* an extendedKeyUsage extension is present */
-	bool eku_client_auth;  /* ... and it allows clientAuth (or anyExtendedKeyUsage) */
-	bool key_matches;      /* the private key belongs to the leaf */
+	bool has_eku;	      /* an extendedKeyUsage extension is present */
+	bool eku_client_auth; /* ... and it allows clientAuth (or anyExtendedKeyUsage) */
+	bool key_matches;     /* the private key belongs to the leaf */
 	int64_t not_before, not_after;
 	struct strvec issuers; /* printed DNs that may anchor our chain in the server's CA list */
 };

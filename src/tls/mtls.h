@@ -11,13 +11,13 @@
 #include "report/model.h"
 
 enum mtls_outcome {
-	MTLS_OK,              /* handshake and the EHLO after it succeeded */
+	MTLS_OK,	      /* handshake and the EHLO after it succeeded */
 	MTLS_HANDSHAKE_ALERT, /* the server aborted the handshake with an alert */
 	MTLS_LATE_ALERT,      /* handshake done, an alert on the first read (TLS 1.3) */
-	MTLS_REFUSED,         /* handshake done, an SMTP refusal to EHLO (Postfix: 421 4.7.1) */
-	MTLS_CLOSED,          /* handshake or EHLO cut off without a word */
-	MTLS_OTHER,           /* a failure that says nothing about certificates */
-	MTLS_NO_TLS,          /* TLS never started (no STARTTLS, refused, not reached) */
+	MTLS_REFUSED,	      /* handshake done, an SMTP refusal to EHLO (Postfix: 421 4.7.1) */
+	MTLS_CLOSED,	      /* handshake or EHLO cut off without a word */
+	MTLS_OTHER,	      /* a failure that says nothing about certificates */
+	MTLS_NO_TLS,	      /* TLS never started (no STARTTLS, refused, not reached) */
 };
 
 /* Classifies a session's facts. */

@@ -259,8 +259,7 @@ tls_failed:
 		c->last_alert = (int)a;
 		transcript_addf(c->tr, TR_EVENT, "TLS alert received: %s (%d)", f->tls_alert_name, f->tls_alert);
 		rc = -MX_E_TLS_ALERT;
-	} else if (grc == GNUTLS_E_PREMATURE_TERMINATION || grc == GNUTLS_E_PULL_ERROR ||
-		   grc == GNUTLS_E_PUSH_ERROR) {
+	} else if (grc == GNUTLS_E_PREMATURE_TERMINATION || grc == GNUTLS_E_PULL_ERROR || grc == GNUTLS_E_PUSH_ERROR) {
 		rc = -MX_E_CLOSED;
 	} else {
 		rc = -MX_E_TLS;

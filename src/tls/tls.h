@@ -18,8 +18,8 @@ struct tls_identity; /* tls/identity.h */
 #define TLS_DEFAULT_PRIORITY "NORMAL:+VERS-TLS1.1:+VERS-TLS1.0"
 
 struct tls_opts {
-	const char *sni;       /* NULL: send none (IP-literal targets, RFC 6066 section 3) */
-	const char *priority;  /* NULL: TLS_DEFAULT_PRIORITY */
+	const char *sni;		     /* NULL: send none (IP-literal targets, RFC 6066 section 3) */
+	const char *priority;		     /* NULL: TLS_DEFAULT_PRIORITY */
 	const struct tls_identity *identity; /* NULL: send no client certificate when asked */
 };
 
@@ -27,8 +27,7 @@ struct tls_opts {
  * Fills f->tls, f->chain (also after a failure, if the server got that far),
  * f->tls_error*, f->tls_alert*. 0, or a negative error; afterwards
  * conn_read_line/conn_send_line speak TLS. */
-int tls_client_handshake(struct conn *c, const struct tls_opts *o, struct session_facts *f,
-			 int64_t deadline);
+int tls_client_handshake(struct conn *c, const struct tls_opts *o, struct session_facts *f, int64_t deadline);
 
 /* Sends close_notify (best effort, bounded by the deadline). */
 void tls_bye(struct conn *c, int64_t deadline);

@@ -3,25 +3,25 @@
 #ifndef SRC_UTIL_ERR_H
 #define SRC_UTIL_ERR_H
 
-#define MX_ERRORS(X)                                                       \
-	X(OK, "success")                                                   \
-	X(TIMEOUT, "timed out")                                            \
-	X(CLOSED, "connection closed by the server")                       \
-	X(RESET, "connection reset by the server")                         \
-	X(REFUSED, "connection refused")                                   \
-	X(UNREACHABLE, "network or host unreachable")                      \
-	X(IO, "input/output error")                                        \
-	X(LINE_TOO_LONG, "line longer than the limit")                     \
-	X(REPLY_TOO_LONG, "reply with too many lines")                     \
-	X(BAD_REPLY, "malformed reply")                                    \
-	X(SERVICE_UNAVAILABLE, "the server refused service (421)")        \
-	X(REJECTED, "the server rejected the command")                     \
-	X(DNS, "name resolution failed")                                   \
-	X(NXDOMAIN, "no such host")                                        \
-	X(TLS, "TLS error")                                                \
-	X(TLS_ALERT, "TLS alert received")                                 \
-	X(USAGE, "usage error")                                            \
-	X(NOMEM, "out of memory")                                          \
+#define MX_ERRORS(X)                                               \
+	X(OK, "success")                                           \
+	X(TIMEOUT, "timed out")                                    \
+	X(CLOSED, "connection closed by the server")               \
+	X(RESET, "connection reset by the server")                 \
+	X(REFUSED, "connection refused")                           \
+	X(UNREACHABLE, "network or host unreachable")              \
+	X(IO, "input/output error")                                \
+	X(LINE_TOO_LONG, "line longer than the limit")             \
+	X(REPLY_TOO_LONG, "reply with too many lines")             \
+	X(BAD_REPLY, "malformed reply")                            \
+	X(SERVICE_UNAVAILABLE, "the server refused service (421)") \
+	X(REJECTED, "the server rejected the command")             \
+	X(DNS, "name resolution failed")                           \
+	X(NXDOMAIN, "no such host")                                \
+	X(TLS, "TLS error")                                        \
+	X(TLS_ALERT, "TLS alert received")                         \
+	X(USAGE, "usage error")                                    \
+	X(NOMEM, "out of memory")                                  \
 	X(INTERNAL, "internal error")
 
 enum mx_err {

@@ -47,7 +47,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				abort();
 			check_printable(r.text);
 			check_printable(r.code);
-			if (r.kind == IMAP_UNTAGGED && r.cond == IMAP_COND_NONE && strncasecmp(r.text, "CAPABILITY ", 11) == 0)
+			if (r.kind == IMAP_UNTAGGED && r.cond == IMAP_COND_NONE &&
+			    strncasecmp(r.text, "CAPABILITY ", 11) == 0)
 				imap_caps_add(r.text + 11, &caps);
 			if (r.code && strncasecmp(r.code, "CAPABILITY ", 11) == 0)
 				imap_caps_add(r.code + 11, &caps);

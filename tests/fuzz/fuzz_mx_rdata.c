@@ -23,8 +23,8 @@ static void check(const struct mx_rr *rr)
 			abort();
 		for (size_t i = 0; i < len; i++) {
 			char c = rr->host[i];
-			if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-			      c == '-' || c == '_' || c == '.'))
+			if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+			      c == '_' || c == '.'))
 				abort();
 		}
 	}

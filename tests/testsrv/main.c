@@ -27,7 +27,12 @@
 
 #define DAY (24 * 60 * 60)
 
-enum lab_cert { CERT_VALID, CERT_EXPIRED, CERT_NOT_YET_VALID, CERT_WRONG_NAME };
+enum lab_cert {
+	CERT_VALID,
+	CERT_EXPIRED,
+	CERT_NOT_YET_VALID,
+	CERT_WRONG_NAME
+};
 
 static const struct fakesrv_tok lab_cert_names[] = {
 	{ CERT_VALID, "valid" },
@@ -119,9 +124,23 @@ static int parse_ms(const char *s, unsigned *out)
 }
 
 enum {
-	OPT_LISTEN = 256, OPT_BEHAVIOUR, OPT_CERT, OPT_KEY, OPT_CA_OUT, OPT_HOSTNAME, OPT_READY,
-	OPT_STDIN_STOP, OPT_LIST, OPT_LAB_CERT, OPT_PRIORITY, OPT_TARPIT, OPT_BANNER_DELAY,
-	OPT_READ_TIMEOUT, OPT_HOLD, OPT_VERBOSE, OPT_HELP,
+	OPT_LISTEN = 256,
+	OPT_BEHAVIOUR,
+	OPT_CERT,
+	OPT_KEY,
+	OPT_CA_OUT,
+	OPT_HOSTNAME,
+	OPT_READY,
+	OPT_STDIN_STOP,
+	OPT_LIST,
+	OPT_LAB_CERT,
+	OPT_PRIORITY,
+	OPT_TARPIT,
+	OPT_BANNER_DELAY,
+	OPT_READ_TIMEOUT,
+	OPT_HOLD,
+	OPT_VERBOSE,
+	OPT_HELP,
 };
 
 static const struct option long_opts[] = {
@@ -162,23 +181,46 @@ static const char *apply_opt(struct args *a, int o, const char *v, bool *list, b
 		b = tok_parse(lab_cert_names, v);
 		a->lab_cert = (enum lab_cert)(b < 0 ? 0 : b);
 		return b < 0 ? "--lab-cert wants valid, expired, not-yet-valid or wrong-name" : NULL;
-	case OPT_CERT: a->cert_file = v; return NULL;
-	case OPT_KEY: a->key_file = v; return NULL;
-	case OPT_CA_OUT: a->ca_out = v; return NULL;
-	case OPT_HOSTNAME: a->hostname = v; return NULL;
-	case OPT_READY: a->ready_file = v; return NULL;
-	case OPT_PRIORITY: a->priority = v; return NULL;
-	case OPT_STDIN_STOP: a->stdin_stop = true; return NULL;
-	case OPT_VERBOSE: a->verbose = true; return NULL;
-	case OPT_LIST: *list = true; return NULL;
-	case OPT_HELP: *help = true; return NULL;
-	case OPT_TARPIT: return parse_ms(v, &a->tarpit_ms) ? "--tarpit-ms wants 0..600000" : NULL;
+	case OPT_CERT:
+		a->cert_file = v;
+		return NULL;
+	case OPT_KEY:
+		a->key_file = v;
+		return NULL;
+	case OPT_CA_OUT:
+		a->ca_out = v;
+		return NULL;
+	case OPT_HOSTNAME:
+		a->hostname = v;
+		return NULL;
+	case OPT_READY:
+		a->ready_file = v;
+		return NULL;
+	case OPT_PRIORITY:
+		a->priority = v;
+		return NULL;
+	case OPT_STDIN_STOP:
+		a->stdin_stop = true;
+		return NULL;
+	case OPT_VERBOSE:
+		a->verbose = true;
+		return NULL;
+	case OPT_LIST:
+		*list = true;
+		return NULL;
+	case OPT_HELP:
+		*help = true;
+		return NULL;
+	case OPT_TARPIT:
+		return parse_ms(v, &a->tarpit_ms) ? "--tarpit-ms wants 0..600000" : NULL;
 	case OPT_BANNER_DELAY:
 		return parse_ms(v, &a->banner_delay_ms) ? "--banner-delay-ms wants 0..600000" : NULL;
 	case OPT_READ_TIMEOUT:
 		return parse_ms(v, &a->read_timeout_ms) ? "--read-timeout-ms wants 0..600000" : NULL;
-	case OPT_HOLD: return parse_ms(v, &a->hold_ms) ? "--hold-ms wants 0..600000" : NULL;
-	default: return "unknown option (see --help)";
+	case OPT_HOLD:
+		return parse_ms(v, &a->hold_ms) ? "--hold-ms wants 0..600000" : NULL;
+	default:
+		return "unknown option (see --help)";
 	}
 }
 
@@ -226,8 +268,8 @@ static int parse_args(int argc, char **argv, struct args *a)
 }
 
 /* Lab PKI credentials for the chosen kind of certificate. */
-static int lab_credentials(const struct args *a, struct labpki *pki,
-			   gnutls_certificate_credentials_t *cred, char *err, size_t errlen)
+static int lab_credentials(const struct args *a, struct labpki *pki, gnutls_certificate_credentials_t *cred, char *err,
+			   size_t errlen)
 {
 	int64_t now = (int64_t)time(NULL);
 	int64_t nb = now - DAY, na = now + 90 * DAY;
@@ -344,8 +386,8 @@ int main(int argc, char **argv)
 
 	if (a.cert_file) {
 		if ((ret = gnutls_certificate_allocate_credentials(&cred)) < 0 ||
-		    (ret = gnutls_certificate_set_x509_key_file(cred, a.cert_file, a.key_file,
-								 GNUTLS_X509_FMT_PEM)) < 0) {
+		    (ret = gnutls_certificate_set_x509_key_file(cred, a.cert_file, a.key_file, GNUTLS_X509_FMT_PEM)) <
+			    0) {
 			fprintf(stderr, "mxtestsrv: loading %s / %s: %s\n", a.cert_file, a.key_file,
 				gnutls_strerror(ret));
 			goto out;

@@ -32,21 +32,34 @@ struct rdata_row {
 #define B(s) s, sizeof(s) - 1
 
 static const struct rdata_row rdata_rows[] = {
-	{ B("\x00\x0a\x03mx1\x07" "example\x03" "com\x00"), 0, 10, "mx1.example.com", true },
-	{ B("\xff\xff\x01" "a\x00"), 0, 65535, "a", true },
-	{ B("\x00\x00\x00"), 0, 0, "", false },                         /* null MX "0 ." */
+	{ B("\x00\x0a\x03mx1\x07"
+	    "example\x03"
+	    "com\x00"),
+	  0, 10, "mx1.example.com", true },
+	{ B("\xff\xff\x01"
+	    "a\x00"),
+	  0, 65535, "a", true },
+	{ B("\x00\x00\x00"), 0, 0, "", false }, /* null MX "0 ." */
 	{ B("\x00\x05\x04mx_1\x00"), 0, 5, "mx_1", true },
-	{ B("\x00\x05\x04m x\x01\x00"), 0, 5, "m\\032x\\001", false },    /* escaped, unusable */
-	{ B("\x00\x05\x04-mx1\x00"), 0, 5, "-mx1", false },               /* leading hyphen */
+	{ B("\x00\x05\x04m x\x01\x00"), 0, 5, "m\\032x\\001", false }, /* escaped, unusable */
+	{ B("\x00\x05\x04-mx1\x00"), 0, 5, "-mx1", false },	       /* leading hyphen */
 	{ B("\x00\x05\x04mx1-\x00"), 0, 5, "mx1-", false },
 	{ B(""), -1, 0, NULL, false },
 	{ B("\x00"), -1, 0, NULL, false },
-	{ B("\x00\x05"), -1, 0, NULL, false },                            /* no name at all */
-	{ B("\x00\x05\x03" "ab"), -1, 0, NULL, false },                    /* label past the end */
-	{ B("\x00\x05\x02" "ab"), -1, 0, NULL, false },                    /* no root label */
-	{ B("\x00\x05\xc0\x0c"), -1, 0, NULL, false },                    /* compression pointer */
-	{ B("\x00\x05\x40" "a\x00"), -1, 0, NULL, false },                 /* reserved label type */
-	{ B("\x00\x05\x01" "a\x00\x00"), -1, 0, NULL, false },             /* bytes after the name */
+	{ B("\x00\x05"), -1, 0, NULL, false }, /* no name at all */
+	{ B("\x00\x05\x03"
+	    "ab"),
+	  -1, 0, NULL, false }, /* label past the end */
+	{ B("\x00\x05\x02"
+	    "ab"),
+	  -1, 0, NULL, false },			       /* no root label */
+	{ B("\x00\x05\xc0\x0c"), -1, 0, NULL, false }, /* compression pointer */
+	{ B("\x00\x05\x40"
+	    "a\x00"),
+	  -1, 0, NULL, false }, /* reserved label type */
+	{ B("\x00\x05\x01"
+	    "a\x00\x00"),
+	  -1, 0, NULL, false }, /* bytes after the name */
 };
 
 static void test_rdata(void **state)
@@ -129,15 +142,12 @@ struct decide_row {
 };
 
 static const struct decide_row decide_rows[] = {
-	{ MXA_DATA, "mx1,mx2", MXD_USE_MX },
-	{ MXA_DATA, ".", MXD_NULL_MX },            /* RFC 7505 */
-	{ MXA_DATA, ".,mx1", MXD_USE_MX },         /* misconfigured: the others are used */
-	{ MXA_DATA, "!bad", MXD_ERROR },           /* no usable host */
-	{ MXA_DATA, "!bad,.", MXD_NULL_MX },
-	{ MXA_DATA, "", MXD_IMPLICIT },            /* no records at all */
-	{ MXA_NODATA, "", MXD_IMPLICIT },          /* RFC 5321 section 5.1 */
-	{ MXA_NXDOMAIN, "", MXD_NXDOMAIN },
-	{ MXA_ERROR, "", MXD_ERROR },              /* SERVFAIL, timeout: never implicit */
+	{ MXA_DATA, "mx1,mx2", MXD_USE_MX }, { MXA_DATA, ".", MXD_NULL_MX }, /* RFC 7505 */
+	{ MXA_DATA, ".,mx1", MXD_USE_MX },				     /* misconfigured: the others are used */
+	{ MXA_DATA, "!bad", MXD_ERROR },				     /* no usable host */
+	{ MXA_DATA, "!bad,.", MXD_NULL_MX }, { MXA_DATA, "", MXD_IMPLICIT }, /* no records at all */
+	{ MXA_NODATA, "", MXD_IMPLICIT },				     /* RFC 5321 section 5.1 */
+	{ MXA_NXDOMAIN, "", MXD_NXDOMAIN },  { MXA_ERROR, "", MXD_ERROR },   /* SERVFAIL, timeout: never implicit */
 };
 
 static void test_decide(void **state)
@@ -170,14 +180,21 @@ static void test_resolver_arg(void **state)
 	static const struct {
 		const char *in, *out;
 	} rows[] = {
-		{ "127.0.0.1", "127.0.0.1@53" },   { "127.0.0.53:5353", "127.0.0.53@5353" },
-		{ "::1", "::1@53" },               { "[::1]:5353", "::1@5353" },
+		{ "127.0.0.1", "127.0.0.1@53" },
+		{ "127.0.0.53:5353", "127.0.0.53@5353" },
+		{ "::1", "::1@53" },
+		{ "[::1]:5353", "::1@5353" },
 		{ "[2001:db8::1]", "2001:db8::1@53" },
-		{ "", NULL },                      { "localhost", NULL },
-		{ "127.0.0.1:0", NULL },           { "127.0.0.1:65536", NULL },
-		{ "127.0.0.1:", NULL },            { "127.0.0.1:5x", NULL },
-		{ "[::1", NULL },                  { "[::1]x", NULL },
-		{ "1.2.3.4.5", NULL },             { "127.0.0.1:53:53", NULL },
+		{ "", NULL },
+		{ "localhost", NULL },
+		{ "127.0.0.1:0", NULL },
+		{ "127.0.0.1:65536", NULL },
+		{ "127.0.0.1:", NULL },
+		{ "127.0.0.1:5x", NULL },
+		{ "[::1", NULL },
+		{ "[::1]x", NULL },
+		{ "1.2.3.4.5", NULL },
+		{ "127.0.0.1:53:53", NULL },
 	};
 	for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
 		char out[96];
@@ -265,8 +282,7 @@ static struct target_result *add_target(struct report *r, bool starttls, bool fa
 	t->facts.caps_plain.starttls = starttls;
 	t->facts.tls_ok = starttls;
 	struct probe_result *pr = target_add_probe(t, "starttls", "STARTTLS");
-	probe_result_add(pr, starttls ? "starttls.offered" : "starttls.missing", fail ? SEV_FAIL : SEV_PASS,
-			 "x");
+	probe_result_add(pr, starttls ? "starttls.offered" : "starttls.missing", fail ? SEV_FAIL : SEV_PASS, "x");
 	return t;
 }
 
@@ -336,10 +352,14 @@ static void test_verdict_kinds(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_rdata),         cmocka_unit_test(test_rdata_long_names),
-		cmocka_unit_test(test_sort_keeps_ties), cmocka_unit_test(test_decide),
-		cmocka_unit_test(test_resolver_arg),  cmocka_unit_test(test_domain_arg),
-		cmocka_unit_test(test_fate),          cmocka_unit_test(test_verdict),
+		cmocka_unit_test(test_rdata),
+		cmocka_unit_test(test_rdata_long_names),
+		cmocka_unit_test(test_sort_keeps_ties),
+		cmocka_unit_test(test_decide),
+		cmocka_unit_test(test_resolver_arg),
+		cmocka_unit_test(test_domain_arg),
+		cmocka_unit_test(test_fate),
+		cmocka_unit_test(test_verdict),
 		cmocka_unit_test(test_verdict_kinds),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

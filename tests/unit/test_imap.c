@@ -19,10 +19,10 @@
 #include "util/err.h"
 
 #define LN(x) x, sizeof(x) - 1
-#define BAD -MX_E_BAD_REPLY
-#define U IMAP_UNTAGGED
-#define T IMAP_TAGGED
-#define C IMAP_CONTINUATION
+#define BAD   -MX_E_BAD_REPLY
+#define U     IMAP_UNTAGGED
+#define T     IMAP_TAGGED
+#define C     IMAP_CONTINUATION
 
 struct resp_row {
 	const char *name;
@@ -40,7 +40,8 @@ static const struct resp_row rows[] = {
 	{ "dovecot greeting",
 	  LN("* OK [CAPABILITY IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE LITERAL+ STARTTLS LOGINDISABLED] "
 	     "Dovecot (Debian) ready."),
-	  0, U, "", IMAP_COND_OK, "CAPABILITY IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE LITERAL+ STARTTLS LOGINDISABLED",
+	  0, U, "", IMAP_COND_OK,
+	  "CAPABILITY IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE LITERAL+ STARTTLS LOGINDISABLED",
 	  "Dovecot (Debian) ready." },
 	{ "plain greeting", LN("* OK ready"), 0, U, "", IMAP_COND_OK, NULL, "ready" },
 	{ "PREAUTH", LN("* PREAUTH [ALERT] hi"), 0, U, "", IMAP_COND_PREAUTH, "ALERT", "hi" },
@@ -52,7 +53,8 @@ static const struct resp_row rows[] = {
 	  IMAP_COND_OK, NULL, "Pre-login capabilities listed, post-login capabilities have more." },
 	{ "tagged OK lower case", LN("a2 ok Begin TLS negotiation now."), 0, T, "a2", IMAP_COND_OK, NULL,
 	  "Begin TLS negotiation now." },
-	{ "tagged NO with code", LN("a2 NO [UNAVAILABLE] TLS off"), 0, T, "a2", IMAP_COND_NO, "UNAVAILABLE", "TLS off" },
+	{ "tagged NO with code", LN("a2 NO [UNAVAILABLE] TLS off"), 0, T, "a2", IMAP_COND_NO, "UNAVAILABLE",
+	  "TLS off" },
 	{ "tagged BAD", LN("A0001 BAD Unknown command"), 0, T, "A0001", IMAP_COND_BAD, NULL, "Unknown command" },
 	{ "tagged OK without text", LN("a3 OK"), 0, T, "a3", IMAP_COND_OK, NULL, "" },
 	{ "tag with ]", LN("x]1 OK fine"), 0, T, "x]1", IMAP_COND_OK, NULL, "fine" },
@@ -143,9 +145,11 @@ struct caps_row {
 
 static const struct caps_row caps_rows[] = {
 	{ "dovecot, disable_plaintext_auth = yes",
-	  "IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE LITERAL+ STARTTLS LOGINDISABLED", true, true, false, "", 9 },
+	  "IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE LITERAL+ STARTTLS LOGINDISABLED", true, true, false, "",
+	  9 },
 	{ "dovecot, disable_plaintext_auth = no",
-	  "IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE LITERAL+ STARTTLS AUTH=PLAIN", true, false, true, "PLAIN", 9 },
+	  "IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE LITERAL+ STARTTLS AUTH=PLAIN", true, false, true, "PLAIN",
+	  9 },
 	{ "inside TLS", "IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE LITERAL+ AUTH=PLAIN AUTH=login", false, false,
 	  true, "PLAIN LOGIN", 9 },
 	{ "lower case", "imap4rev1 starttls logindisabled", true, true, false, "", 3 },

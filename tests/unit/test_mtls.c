@@ -19,7 +19,7 @@ struct outcome_row {
 	int tls_alert, late_alert;
 	enum session_step failed_step;
 	int fail_err;
-	int r421_code;       /* a 421 at EHLO after TLS */
+	int r421_code; /* a 421 at EHLO after TLS */
 	const char *r421_text;
 	enum mtls_outcome want;
 	bool want_demand;
@@ -30,12 +30,12 @@ static const struct outcome_row outcome_rows[] = {
 	{ "no TLS", false, false, -1, -1, STEP_EHLO, -MX_E_REJECTED, 0, NULL, MTLS_NO_TLS, false, "not started" },
 	{ "all fine", true, true, -1, -1, STEP_NONE, 0, 0, NULL, MTLS_OK, false, "accepted" },
 	{ "QUIT failed only", true, true, -1, -1, STEP_QUIT, -MX_E_CLOSED, 0, NULL, MTLS_OK, false, "accepted" },
-	{ "TLS 1.2 alert 40", true, false, 40, -1, STEP_HANDSHAKE, -MX_E_TLS_ALERT, 0, NULL, MTLS_HANDSHAKE_ALERT,
-	  true, "Handshake failed (40)" },
+	{ "TLS 1.2 alert 40", true, false, 40, -1, STEP_HANDSHAKE, -MX_E_TLS_ALERT, 0, NULL, MTLS_HANDSHAKE_ALERT, true,
+	  "Handshake failed (40)" },
 	{ "gnutls-serv decode_error", true, false, 50, -1, STEP_HANDSHAKE, -MX_E_TLS_ALERT, 0, NULL,
 	  MTLS_HANDSHAKE_ALERT, false, "(50)" },
-	{ "TLS 1.3 certificate_required", true, true, -1, 116, STEP_EHLO_TLS, -MX_E_TLS_ALERT, 0, NULL,
-	  MTLS_LATE_ALERT, true, "(116) after the handshake" },
+	{ "TLS 1.3 certificate_required", true, true, -1, 116, STEP_EHLO_TLS, -MX_E_TLS_ALERT, 0, NULL, MTLS_LATE_ALERT,
+	  true, "(116) after the handshake" },
 	{ "TLS 1.3 unknown_ca", true, true, -1, 48, STEP_EHLO_TLS, -MX_E_TLS_ALERT, 0, NULL, MTLS_LATE_ALERT, true,
 	  "(48)" },
 	{ "Postfix req_ccert", true, true, -1, -1, STEP_EHLO_TLS, -MX_E_SERVICE_UNAVAILABLE, 421,
@@ -43,8 +43,7 @@ static const struct outcome_row outcome_rows[] = {
 	  "421 4.7.1 mail.example Error: No client certificate presented" },
 	{ "421 for another reason", true, true, -1, -1, STEP_EHLO_TLS, -MX_E_SERVICE_UNAVAILABLE, 421,
 	  "Too many connections", MTLS_REFUSED, false, "Too many" },
-	{ "closed after TLS", true, true, -1, -1, STEP_EHLO_TLS, -MX_E_CLOSED, 0, NULL, MTLS_CLOSED, false,
-	  "closed" },
+	{ "closed after TLS", true, true, -1, -1, STEP_EHLO_TLS, -MX_E_CLOSED, 0, NULL, MTLS_CLOSED, false, "closed" },
 	{ "handshake cut off", true, false, -1, -1, STEP_HANDSHAKE, -MX_E_CLOSED, 0, NULL, MTLS_CLOSED, false,
 	  "closed" },
 	{ "handshake timeout", true, false, -1, -1, STEP_HANDSHAKE, -MX_E_TIMEOUT, 0, NULL, MTLS_OTHER, false,
@@ -102,13 +101,13 @@ struct issuer_row {
 };
 
 static const struct issuer_row issuer_rows[] = {
-	{ { NULL }, { "CN=A" }, true },                                        /* empty list: any CA */
+	{ { NULL }, { "CN=A" }, true }, /* empty list: any CA */
 	{ { "CN=Partner Root,O=Partner" }, { "CN=Partner Root,O=Partner" }, true },
 	{ { "CN=Partner Root,O=Partner" }, { "cn=partner root, o=Partner" }, true }, /* case, spaces */
 	{ { "CN=Partner Root,O=Partner" }, { "CN=Other Root,O=Other" }, false },
 	{ { "CN=X", "CN=Partner Inter" }, { "CN=Partner Inter", "CN=Partner Root" }, true },
-	{ { "CN=Partner Root" }, { "CN=Partner Root X" }, false },              /* no prefix match */
-	{ { "CN=Partner Root" }, { NULL }, false },                             /* nothing of ours */
+	{ { "CN=Partner Root" }, { "CN=Partner Root X" }, false }, /* no prefix match */
+	{ { "CN=Partner Root" }, { NULL }, false },		   /* nothing of ours */
 };
 
 static void test_issuer_rows(void **state)
@@ -139,8 +138,7 @@ static void test_load_errors(void **state)
 	assert_int_equal(tls_identity_load_pkcs12("CMakeLists.txt", NULL, &id, err, sizeof err), -MX_E_USAGE);
 	assert_non_null(strstr(err, "not a PKCS#12"));
 	assert_null(strchr(err, '\n'));
-	assert_int_equal(tls_identity_load_pem("CMakeLists.txt", "CMakeLists.txt", &id, err, sizeof err),
-			 -MX_E_USAGE);
+	assert_int_equal(tls_identity_load_pem("CMakeLists.txt", "CMakeLists.txt", &id, err, sizeof err), -MX_E_USAGE);
 	assert_non_null(strstr(err, "no PEM certificate"));
 	tls_identity_free(NULL);
 }

@@ -53,7 +53,11 @@ static const struct dns_row dns_rows[] = {
 	{ "*.example.com", "xn--bcher-kva.example.com", true },
 	{ "xn--*.example.com", "xn--bcher-kva.example.com", false },
 	{ "*.xn--bcher-kva.example", "mail.xn--bcher-kva.example", true },
-	{ "b\xc3\xbc" "cher.example", "b\xc3\xbc" "cher.example", false }, /* U-labels */
+	{ "b\xc3\xbc"
+	  "cher.example",
+	  "b\xc3\xbc"
+	  "cher.example",
+	  false }, /* U-labels */
 	{ "example.com", "", false },
 	{ "", "example.com", false },
 	{ "example..com", "example..com", false },
@@ -71,8 +75,7 @@ static void test_dns_rows(void **state)
 		const struct dns_row *r = &dns_rows[i];
 		bool got = names_dns_match(r->pattern, r->host);
 		if (got != r->want) {
-			print_error("row %zu: '%s' vs '%s': got %d, want %d\n", i, r->pattern, r->host,
-				    got, r->want);
+			print_error("row %zu: '%s' vs '%s': got %d, want %d\n", i, r->pattern, r->host, got, r->want);
 			failed++;
 		}
 	}
@@ -92,30 +95,53 @@ struct cert_row {
 };
 
 static const struct cert_row cert_rows[] = {
-	{ "SAN", { "mail.example.com", "example.com" }, { NULL }, "other.example", "example.com", true,
-	  false, "example.com" },
-	{ "CN ignored with a DNS SAN", { "mail.example.com" }, { NULL }, "example.com", "example.com",
-	  false, false, "mail.example.com" },
-	{ "CN only", { NULL }, { NULL }, "mail.example.com", "MAIL.example.com.", true, true,
+	{ "SAN",
+	  { "mail.example.com", "example.com" },
+	  { NULL },
+	  "other.example",
+	  "example.com",
+	  true,
+	  false,
+	  "example.com" },
+	{ "CN ignored with a DNS SAN",
+	  { "mail.example.com" },
+	  { NULL },
+	  "example.com",
+	  "example.com",
+	  false,
+	  false,
 	  "mail.example.com" },
-	{ "CN only, wrong", { NULL }, { NULL }, "mail.example.com", "mx.example.com", false, false,
+	{ "CN only", { NULL }, { NULL }, "mail.example.com", "MAIL.example.com.", true, true, "mail.example.com" },
+	{ "CN only, wrong",
+	  { NULL },
+	  { NULL },
+	  "mail.example.com",
+	  "mx.example.com",
+	  false,
+	  false,
 	  "mail.example.com" },
-	{ "CN wildcard", { NULL }, { NULL }, "*.example.com", "mx.example.com", true, true,
-	  "*.example.com" },
-	{ "IP SAN v4", { "mail.example.com" }, { "192.0.2.1", "127.0.0.1" }, NULL, "127.0.0.1", true,
-	  false, "127.0.0.1" },
-	{ "IP SAN v6", { NULL }, { "2001:db8::1" }, NULL, "2001:DB8:0:0::1", true, false,
-	  "2001:db8::1" },
-	{ "IP target, no IP SAN", { "127.0.0.1" }, { NULL }, "127.0.0.1", "127.0.0.1", false, false,
+	{ "CN wildcard", { NULL }, { NULL }, "*.example.com", "mx.example.com", true, true, "*.example.com" },
+	{ "IP SAN v4",
+	  { "mail.example.com" },
+	  { "192.0.2.1", "127.0.0.1" },
+	  NULL,
+	  "127.0.0.1",
+	  true,
+	  false,
 	  "127.0.0.1" },
-	{ "IP target, other IP", { NULL }, { "127.0.0.2" }, NULL, "127.0.0.1", false, false,
-	  "127.0.0.2" },
-	{ "name target, IP SAN only", { NULL }, { "127.0.0.1" }, NULL, "mail.example.com", false,
-	  false, NULL },
-	{ "nearest miss", { "www.other.org", "mx1.example.com", "example.net" }, { NULL }, NULL,
-	  "mx2.example.com", false, false, "mx1.example.com" },
-	{ "wildcard one label", { "*.example.com" }, { NULL }, NULL, "a.b.example.com", false, false,
-	  "*.example.com" },
+	{ "IP SAN v6", { NULL }, { "2001:db8::1" }, NULL, "2001:DB8:0:0::1", true, false, "2001:db8::1" },
+	{ "IP target, no IP SAN", { "127.0.0.1" }, { NULL }, "127.0.0.1", "127.0.0.1", false, false, "127.0.0.1" },
+	{ "IP target, other IP", { NULL }, { "127.0.0.2" }, NULL, "127.0.0.1", false, false, "127.0.0.2" },
+	{ "name target, IP SAN only", { NULL }, { "127.0.0.1" }, NULL, "mail.example.com", false, false, NULL },
+	{ "nearest miss",
+	  { "www.other.org", "mx1.example.com", "example.net" },
+	  { NULL },
+	  NULL,
+	  "mx2.example.com",
+	  false,
+	  false,
+	  "mx1.example.com" },
+	{ "wildcard one label", { "*.example.com" }, { NULL }, NULL, "a.b.example.com", false, false, "*.example.com" },
 };
 
 static size_t count(const char *const *v, size_t max)
@@ -133,8 +159,10 @@ static void test_cert_rows(void **state)
 	for (size_t i = 0; i < sizeof cert_rows / sizeof cert_rows[0]; i++) {
 		const struct cert_row *r = &cert_rows[i];
 		struct names_presented p = {
-			.dns = r->dns, .ndns = count(r->dns, 4),
-			.ip = r->ip, .nip = count(r->ip, 3),
+			.dns = r->dns,
+			.ndns = count(r->dns, 4),
+			.ip = r->ip,
+			.nip = count(r->ip, 3),
 			.cn = r->cn,
 		};
 		struct names_result res;
@@ -142,8 +170,8 @@ static void test_cert_rows(void **state)
 		const char *who = res.matched ? res.matched_by : res.nearest;
 		bool who_ok = r->matched_by ? (who && strcmp(who, r->matched_by) == 0) : who == NULL;
 		if (res.matched != r->matched || res.via_cn != r->via_cn || !who_ok) {
-			print_error("row '%s': matched %d via_cn %d by/nearest '%s'\n", r->name,
-				    res.matched, res.via_cn, who ? who : "(null)");
+			print_error("row '%s': matched %d via_cn %d by/nearest '%s'\n", r->name, res.matched,
+				    res.via_cn, who ? who : "(null)");
 			failed++;
 		}
 	}

@@ -20,8 +20,8 @@
 #include "util/err.h"
 
 #define LN(x) x, sizeof(x) - 1
-#define BAD -MX_E_BAD_REPLY
-#define LONG -MX_E_LINE_TOO_LONG
+#define BAD   -MX_E_BAD_REPLY
+#define LONG  -MX_E_LINE_TOO_LONG
 
 struct status_row {
 	const char *name;
@@ -91,27 +91,49 @@ static void test_status_long_line(void **state)
 struct multi_row {
 	const char *name;
 	const char *lines[MAX_LINES]; /* NULL-terminated */
-	int rc;                       /* of the last line fed */
-	const char *joined;           /* the body joined with "|" when rc == 0 */
+	int rc;			      /* of the last line fed */
+	const char *joined;	      /* the body joined with "|" when rc == 0 */
 	/* pop3_caps_parse on a complete body */
 	bool stls, user, auth;
-	const char *mechs;            /* joined with " " */
+	const char *mechs; /* joined with " " */
 };
 
 static const struct multi_row multi_rows[] = {
 	{ "dovecot, plaintext allowed",
 	  { "CAPA", "TOP", "UIDL", "RESP-CODES", "PIPELINING", "AUTH-RESP-CODE", "STLS", "USER", "SASL PLAIN", ".",
 	    NULL },
-	  0, "CAPA|TOP|UIDL|RESP-CODES|PIPELINING|AUTH-RESP-CODE|STLS|USER|SASL PLAIN", true, true, true, "PLAIN" },
+	  0,
+	  "CAPA|TOP|UIDL|RESP-CODES|PIPELINING|AUTH-RESP-CODE|STLS|USER|SASL PLAIN",
+	  true,
+	  true,
+	  true,
+	  "PLAIN" },
 	{ "dovecot, disable_plaintext_auth",
 	  { "CAPA", "TOP", "UIDL", "RESP-CODES", "PIPELINING", "AUTH-RESP-CODE", "STLS", "SASL", ".", NULL },
-	  0, "CAPA|TOP|UIDL|RESP-CODES|PIPELINING|AUTH-RESP-CODE|STLS|SASL", true, false, true, "" },
-	{ "lower case, several mechanisms", { "stls", "user", "sasl plain login  cram-md5", ".", NULL }, 0,
-	  "stls|user|sasl plain login  cram-md5", true, true, true, "PLAIN LOGIN CRAM-MD5" },
+	  0,
+	  "CAPA|TOP|UIDL|RESP-CODES|PIPELINING|AUTH-RESP-CODE|STLS|SASL",
+	  true,
+	  false,
+	  true,
+	  "" },
+	{ "lower case, several mechanisms",
+	  { "stls", "user", "sasl plain login  cram-md5", ".", NULL },
+	  0,
+	  "stls|user|sasl plain login  cram-md5",
+	  true,
+	  true,
+	  true,
+	  "PLAIN LOGIN CRAM-MD5" },
 	{ "empty list", { ".", NULL }, 0, "", false, false, false, "" },
 	{ "byte-stuffed", { "..hidden", ".", NULL }, 0, ".hidden", false, false, false, "" },
-	{ "STLS with a parameter is still STLS", { "STLS now", "IMPLEMENTATION x", ".", NULL }, 0,
-	  "STLS now|IMPLEMENTATION x", true, false, false, "" },
+	{ "STLS with a parameter is still STLS",
+	  { "STLS now", "IMPLEMENTATION x", ".", NULL },
+	  0,
+	  "STLS now|IMPLEMENTATION x",
+	  true,
+	  false,
+	  false,
+	  "" },
 	{ "STLSX is not STLS", { "STLSX", "USERS", ".", NULL }, 0, "STLSX|USERS", false, false, false, "" },
 	/* failures */
 	{ "unterminated CAPA", { "STLS", "USER", NULL }, 1, NULL, false, false, false, NULL },
@@ -150,8 +172,8 @@ static void test_multi_rows(void **state)
 			char *mechs = strvec_join(&c.auth_mechs, " ");
 			if (!c.valid || c.starttls != r->stls || c.pop3_user != r->user || c.auth != r->auth ||
 			    strcmp(mechs, r->mechs) != 0 || c.lines.n != m.lines.n || c.logindisabled) {
-				print_error("row '%s': caps stls=%d user=%d auth=%d mechs \"%s\"\n", r->name, c.starttls,
-					    c.pop3_user, c.auth, mechs);
+				print_error("row '%s': caps stls=%d user=%d auth=%d mechs \"%s\"\n", r->name,
+					    c.starttls, c.pop3_user, c.auth, mechs);
 				bad++;
 			}
 			free(mechs);

@@ -29,8 +29,8 @@ static void reply_set(struct reply_info *r, int code, const char *enh, const cha
 	r->text = xstrdup(text);
 }
 
-static void cert_fill(struct cert_info *ci, const char *subject, const char *issuer,
-		      const char *serial, const char *sha1, size_t der_len)
+static void cert_fill(struct cert_info *ci, const char *subject, const char *issuer, const char *serial,
+		      const char *sha1, size_t der_len)
 {
 	ci->subject = xstrdup(subject);
 	ci->issuer = xstrdup(issuer);
@@ -105,17 +105,16 @@ static void good_target(struct report *r)
 
 	f->chain = xcalloc(2, sizeof *f->chain);
 	f->chain_len = 2;
-	cert_fill(&f->chain[0], "CN=mx.example.com", "CN=Example CA,O=Example",
-		  "446DD186000A00002819", leaf_sha1, 11);
+	cert_fill(&f->chain[0], "CN=mx.example.com", "CN=Example CA,O=Example", "446DD186000A00002819", leaf_sha1, 11);
 	strvec_push(&f->chain[0].san_dns, "mx.example.com");
 	strvec_push(&f->chain[0].san_dns, "mail.example.com");
-	cert_fill(&f->chain[1], "CN=Example CA,O=Example", "CN=Example Root",
-		  "01", "0000000000000000000000000000000000000001", 100);
+	cert_fill(&f->chain[1], "CN=Example CA,O=Example", "CN=Example Root", "01",
+		  "0000000000000000000000000000000000000001", 100);
 	f->chain[1].is_ca = true;
 	f->client_chain = xcalloc(1, sizeof *f->client_chain);
 	f->client_chain_len = 1;
-	cert_fill(&f->client_chain[0], "CN=edge.example.net", "CN=edge.example.net",
-		  "CA2EDF2487C6F09B4E413FD3812A7F89", "E8DA062786FD097DD8D79FF10C583CC23AD64F6C", 3);
+	cert_fill(&f->client_chain[0], "CN=edge.example.net", "CN=edge.example.net", "CA2EDF2487C6F09B4E413FD3812A7F89",
+		  "E8DA062786FD097DD8D79FF10C583CC23AD64F6C", 3);
 	strvec_push(&f->client_chain[0].san_dns, "edge.example.net");
 	reply_set(&f->ehlo_tls, 250, "", "mx.example.com\nPIPELINING");
 	f->caps_tls.valid = true;
@@ -169,8 +168,7 @@ static void failed_target(struct report *r)
 	f->fail_detail = xstrdup("connect: Connection refused");
 	tr_at(&t->tr, 500, TR_EVENT, "connect to [2001:db8::1]:465 failed: Connection refused");
 	struct probe_result *pr = target_add_probe(t, "starttls", "STARTTLS and handshake");
-	struct finding *fd =
-		probe_result_add(pr, "target.unreachable", SEV_ERROR, "The target could not be reached");
+	struct finding *fd = probe_result_add(pr, "target.unreachable", SEV_ERROR, "The target could not be reached");
 	finding_set_detail(fd, "Connection refused.");
 }
 
@@ -259,8 +257,8 @@ static void test_json_shape(void **state)
 		fail_msg("json_loads: %s at line %d", err.text, err.line);
 
 	/* keys in the documented order */
-	static const char *const top[] = { "schema", "tool",    "started", "duration_ms",
-					   "policy", "ehlo_name", "summary", "targets", "domains" };
+	static const char *const top[] = { "schema",	"tool",	   "started", "duration_ms", "policy",
+					   "ehlo_name", "summary", "targets", "domains" };
 	size_t i = 0;
 	for (void *it = json_object_iter(root); it; it = json_object_iter_next(root, it), i++) {
 		assert_true(i < ARRAY_LEN(top));
@@ -317,7 +315,7 @@ static void test_json_values(void **state)
 	assert_jstr(root, "targets.0.chain.0.not_after", "2027-01-01T00:00:00Z");
 	/* bytes 00..0A -> base64 */
 	assert_jstr(root, "targets.0.chain.0.pem",
-		   "-----BEGIN CERTIFICATE-----\nAAECAwQFBgcICQo=\n-----END CERTIFICATE-----\n");
+		    "-----BEGIN CERTIFICATE-----\nAAECAwQFBgcICQo=\n-----END CERTIFICATE-----\n");
 	/* 100 bytes -> 136 base64 characters in lines of 64 */
 	const char *pem = json_string_value(get(root, "targets.0.chain.1.pem"));
 	const char *body = strchr(pem, '\n') + 1;

@@ -78,9 +78,9 @@ struct staple_row {
 };
 
 static const struct staple_row staple_rows[] = {
-	{ REVOCATION_SOFT, POLICY_NONE, SEV_INFO },     { REVOCATION_SOFT, POLICY_MAY, SEV_WARN },
-	{ REVOCATION_SOFT, POLICY_ENCRYPT, SEV_WARN },  { REVOCATION_SOFT, POLICY_VERIFY, SEV_FAIL },
-	{ REVOCATION_HARD, POLICY_MAY, SEV_FAIL },      { REVOCATION_OFF, POLICY_SECURE, SEV_INFO },
+	{ REVOCATION_SOFT, POLICY_NONE, SEV_INFO },    { REVOCATION_SOFT, POLICY_MAY, SEV_WARN },
+	{ REVOCATION_SOFT, POLICY_ENCRYPT, SEV_WARN }, { REVOCATION_SOFT, POLICY_VERIFY, SEV_FAIL },
+	{ REVOCATION_HARD, POLICY_MAY, SEV_FAIL },     { REVOCATION_OFF, POLICY_SECURE, SEV_INFO },
 };
 
 static void test_staple_invalid(void **state)
@@ -107,15 +107,10 @@ struct combine_row {
 };
 
 static const struct combine_row combine_rows[] = {
-	{ { X }, 0, -1 },
-	{ { X }, 1, -1 },
-	{ { X, X, X }, 3, -1 },                 /* all unreachable: never good */
-	{ { G }, 1, 0 },
-	{ { X, G }, 2, 1 },                     /* one answer is enough */
-	{ { G, R }, 2, 1 },                     /* revoked anywhere wins */
-	{ { R, G, G }, 3, 0 },
-	{ { U, X }, 2, 0 },
-	{ { U, G }, 2, 1 },                     /* a CRL that says good beats an unknown */
+	{ { X }, 0, -1 },	  { { X }, 1, -1 },   { { X, X, X }, 3, -1 }, /* all unreachable: never good */
+	{ { G }, 1, 0 },	  { { X, G }, 2, 1 },			      /* one answer is enough */
+	{ { G, R }, 2, 1 },						      /* revoked anywhere wins */
+	{ { R, G, G }, 3, 0 },	  { { U, X }, 2, 0 }, { { U, G }, 2, 1 }, /* a CRL that says good beats an unknown */
 	{ { X, U, R, G }, 4, 2 },
 };
 
@@ -143,13 +138,13 @@ struct fresh_row {
 #define T0 1800000000LL
 static const struct fresh_row fresh_rows[] = {
 	{ T0, T0 + 86400, T0 + 3600, REV_WHY_NONE },
-	{ T0, T0 + 86400, T0 + 86400, REV_WHY_NONE },                       /* at nextUpdate: still fresh */
-	{ T0, T0 + 86400, T0 + 86400 + REV_CLOCK_SKEW, REV_WHY_NONE },      /* within the skew */
+	{ T0, T0 + 86400, T0 + 86400, REV_WHY_NONE },		       /* at nextUpdate: still fresh */
+	{ T0, T0 + 86400, T0 + 86400 + REV_CLOCK_SKEW, REV_WHY_NONE }, /* within the skew */
 	{ T0, T0 + 86400, T0 + 86400 + REV_CLOCK_SKEW + 1, REV_WHY_STALE },
-	{ T0, T0 + 86400, T0 + 30 * 86400, REV_WHY_STALE },                 /* --at a month later */
-	{ T0, -1, T0 + 365 * 86400, REV_WHY_NONE },                         /* no nextUpdate given */
+	{ T0, T0 + 86400, T0 + 30 * 86400, REV_WHY_STALE }, /* --at a month later */
+	{ T0, -1, T0 + 365 * 86400, REV_WHY_NONE },	    /* no nextUpdate given */
 	{ T0, T0 + 86400, T0 - REV_CLOCK_SKEW, REV_WHY_NONE },
-	{ T0, T0 + 86400, T0 - REV_CLOCK_SKEW - 1, REV_WHY_FUTURE },        /* issued after --at */
+	{ T0, T0 + 86400, T0 - REV_CLOCK_SKEW - 1, REV_WHY_FUTURE }, /* issued after --at */
 };
 
 static void test_freshness(void **state)
@@ -211,9 +206,9 @@ static size_t make_crl(unsigned char *out, size_t cap)
 	put(&tbs, 0x30, NULL, 0); /* issuer */
 	put(&tbs, 0x17, utc, 13);
 	put(&tbs, 0x17, utc, 13);
-	entry(&list, s5, 1, 1);       /* keyCompromise */
-	entry(&list, s80, 2, -1);     /* no reason */
-	entry(&list, s1234, 2, 6);    /* certificateHold */
+	entry(&list, s5, 1, 1);	   /* keyCompromise */
+	entry(&list, s80, 2, -1);  /* no reason */
+	entry(&list, s1234, 2, 6); /* certificateHold */
 	put(&tbs, 0x30, list.b, list.n);
 	put(&crl, 0x30, tbs.b, tbs.n);
 	put(&crl, 0x30, NULL, 0);
@@ -230,15 +225,15 @@ static void test_crl_reason(void **state)
 	(void)state;
 	unsigned char crl[512];
 	size_t n = make_crl(crl, sizeof crl);
-	static const unsigned char s5[] = { 0x05 }, s05[] = { 0x00, 0x05 }, s80[] = { 0x00, 0x80 },
-				   s80b[] = { 0x80 }, s1234[] = { 0x12, 0x34 }, s6[] = { 0x06 };
+	static const unsigned char s5[] = { 0x05 }, s05[] = { 0x00, 0x05 }, s80[] = { 0x00, 0x80 }, s80b[] = { 0x80 },
+				   s1234[] = { 0x12, 0x34 }, s6[] = { 0x06 };
 	struct {
 		const unsigned char *serial;
 		size_t sn;
 		int want;
 	} rows[] = {
-		{ s5, 1, 1 },      { s05, 2, 1 }, /* leading zero octets do not matter */
-		{ s80, 2, -1 },    { s80b, 1, -1 }, { s1234, 2, 6 }, { s6, 1, -2 }, /* not listed */
+		{ s5, 1, 1 },	{ s05, 2, 1 },					 /* leading zero octets do not matter */
+		{ s80, 2, -1 }, { s80b, 1, -1 }, { s1234, 2, 6 }, { s6, 1, -2 }, /* not listed */
 		{ s5, 0, -2 },
 	};
 	for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
@@ -280,9 +275,8 @@ static void test_names(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_severity),   cmocka_unit_test(test_staple_invalid),
-		cmocka_unit_test(test_combine),    cmocka_unit_test(test_freshness),
-		cmocka_unit_test(test_crl_reason), cmocka_unit_test(test_names),
+		cmocka_unit_test(test_severity),  cmocka_unit_test(test_staple_invalid), cmocka_unit_test(test_combine),
+		cmocka_unit_test(test_freshness), cmocka_unit_test(test_crl_reason),	 cmocka_unit_test(test_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -22,13 +22,19 @@
 struct row {
 	const char *name;
 	const char *text;
-	size_t len;         /* 0: strlen(text) */
-	const char *error;  /* NULL: parses */
-	size_t nstmts;      /* when it parses */
+	size_t len;	   /* 0: strlen(text) */
+	const char *error; /* NULL: parses */
+	size_t nstmts;	   /* when it parses */
 };
 
-#define OK(n, t, k) { n, t, 0, NULL, k }
-#define BAD(n, t, e) { n, t, 0, e, 0 }
+#define OK(n, t, k)              \
+	{                        \
+		n, t, 0, NULL, k \
+	}
+#define BAD(n, t, e)          \
+	{                     \
+		n, t, 0, e, 0 \
+	}
 
 static const struct row rows[] = {
 	/* what parses */
@@ -46,9 +52,10 @@ static const struct row rows[] = {
 	OK("regex with escaped slash", "connect\nexpect /a\\/b/\n", 2),
 	OK("capability", "connect\nehlo\nexpect capability STARTTLS\nexpect no-capability auth\n", 4),
 	OK("closed", "connect\nquit\nexpect closed\n", 3),
-	OK("then and else", "connect\nexpect 5xx then pass relay.refused \"ok\" else fail relay.open \"open\" continue\n",
-	   2),
-	OK("else continue", "connect\nexpect 2xx then fail relay.open \"o\" else continue\nexpect 5xx else continue\n", 3),
+	OK("then and else",
+	   "connect\nexpect 5xx then pass relay.refused \"ok\" else fail relay.open \"open\" continue\n", 2),
+	OK("else continue", "connect\nexpect 2xx then fail relay.open \"o\" else continue\nexpect 5xx else continue\n",
+	   3),
 	OK("else error", "connect\nexpect 250 else error relay.not-tested \"could not\"\n", 2),
 	OK("starttls clauses", "connect\nehlo\nstarttls else fail starttls.failed \"no\"\n", 3),
 	OK("tls options", "tls sni mx.example\ntls priority \"NORMAL:-VERS-TLS1.0\"\ntls client-cert a.pem key a.key\n",
@@ -71,20 +78,24 @@ static const struct row rows[] = {
 	OK("cli var", "connect\nrcpt to <${RCPT}>\n", 2),
 
 	/* unknown statements, missing and extra arguments */
-	BAD("unknown statement", "conect\n", "t.scn:1:1: expected a statement (connect, ehlo, helo, starttls, tls, "
-					     "send, expect, auth, mail, rcpt, data, rset, quit, finding, set, env, "
-					     "secret, title), got \"conect\""),
-	BAD("unknown on line 3", "connect\n\n  frobnicate\n", "t.scn:3:3: expected a statement (connect, ehlo, helo, "
-								  "starttls, tls, send, expect, auth, mail, rcpt, data, "
-								  "rset, quit, finding, set, env, secret, title), got "
-								  "\"frobnicate\""),
-	BAD("statement as a string", "\"connect\"\n", "t.scn:1:1: expected a statement (connect, ehlo, helo, starttls, "
-							  "tls, send, expect, auth, mail, rcpt, data, rset, quit, "
-							  "finding, set, env, secret, title), got \"\\\"connect\\\"\""),
+	BAD("unknown statement", "conect\n",
+	    "t.scn:1:1: expected a statement (connect, ehlo, helo, starttls, tls, "
+	    "send, expect, auth, mail, rcpt, data, rset, quit, finding, set, env, "
+	    "secret, title), got \"conect\""),
+	BAD("unknown on line 3", "connect\n\n  frobnicate\n",
+	    "t.scn:3:3: expected a statement (connect, ehlo, helo, "
+	    "starttls, tls, send, expect, auth, mail, rcpt, data, "
+	    "rset, quit, finding, set, env, secret, title), got "
+	    "\"frobnicate\""),
+	BAD("statement as a string", "\"connect\"\n",
+	    "t.scn:1:1: expected a statement (connect, ehlo, helo, starttls, "
+	    "tls, send, expect, auth, mail, rcpt, data, rset, quit, "
+	    "finding, set, env, secret, title), got \"\\\"connect\\\"\""),
 	BAD("extra argument", "connect now\n", "t.scn:1:9: expected end of line, got \"now\""),
-	BAD("expect without argument", "connect\nexpect\n", "t.scn:2:7: expected a reply code (250, 2xx, 25x), "
-								"/regex/, capability, no-capability or closed, got end "
-								"of line"),
+	BAD("expect without argument", "connect\nexpect\n",
+	    "t.scn:2:7: expected a reply code (250, 2xx, 25x), "
+	    "/regex/, capability, no-capability or closed, got end "
+	    "of line"),
 	BAD("send without line", "connect\nsend\n", "t.scn:2:5: expected a \"line\" to send, got end of line"),
 	BAD("send two strings", "connect\nsend \"a\" \"b\"\n", "t.scn:2:10: expected end of line, got \"\\\"b\\\"\""),
 	BAD("mail without from", "connect\nmail <a@b>\n", "t.scn:2:6: expected from, got \"<a@b>\""),
@@ -134,23 +145,29 @@ static const struct row rows[] = {
 
 	/* strings */
 	BAD("unterminated string", "connect\nsend \"NOOP\n", "t.scn:2:6: expected a closing \", got end of line"),
-	BAD("unterminated before CR", "connect\r\nsend \"NOOP\r\n", "t.scn:2:6: expected a closing \", got end of line"),
+	BAD("unterminated before CR", "connect\r\nsend \"NOOP\r\n",
+	    "t.scn:2:6: expected a closing \", got end of line"),
 	BAD("bad escape", "connect\nsend \"a\\qb\"\n", "t.scn:2:8: expected \\\", \\\\ or \\$, got \"\\\\q\""),
 	BAD("quote inside a word", "connect\nehlo ab\"c\"\n", "t.scn:2:8: expected a space before a string, got \""),
 	BAD("junk after string", "connect\nsend \"a\"b\n",
 	    "t.scn:2:9: expected a space after the closing quote or slash, got \"b\""),
 
 	/* codes */
-	BAD("code too long", "connect\nexpect 2500\n", "t.scn:2:8: expected a reply code such as 250, 2xx, 25x or "
-						      "4xx,5xx, got \"2500\""),
-	BAD("code class 1", "connect\nexpect 150\n", "t.scn:2:8: expected a reply code such as 250, 2xx, 25x or "
-						     "4xx,5xx, got \"150\""),
-	BAD("code 600", "connect\nexpect 600\n", "t.scn:2:8: expected a reply code such as 250, 2xx, 25x or "
-						 "4xx,5xx, got \"600\""),
-	BAD("code x5x", "connect\nexpect 2x5\n", "t.scn:2:8: expected a reply code such as 250, 2xx, 25x or "
-						 "4xx,5xx, got \"2x5\""),
-	BAD("code empty alternative", "connect\nexpect 4xx,\n", "t.scn:2:8: expected a reply code such as 250, 2xx, "
-								"25x or 4xx,5xx, got \"4xx,\""),
+	BAD("code too long", "connect\nexpect 2500\n",
+	    "t.scn:2:8: expected a reply code such as 250, 2xx, 25x or "
+	    "4xx,5xx, got \"2500\""),
+	BAD("code class 1", "connect\nexpect 150\n",
+	    "t.scn:2:8: expected a reply code such as 250, 2xx, 25x or "
+	    "4xx,5xx, got \"150\""),
+	BAD("code 600", "connect\nexpect 600\n",
+	    "t.scn:2:8: expected a reply code such as 250, 2xx, 25x or "
+	    "4xx,5xx, got \"600\""),
+	BAD("code x5x", "connect\nexpect 2x5\n",
+	    "t.scn:2:8: expected a reply code such as 250, 2xx, 25x or "
+	    "4xx,5xx, got \"2x5\""),
+	BAD("code empty alternative", "connect\nexpect 4xx,\n",
+	    "t.scn:2:8: expected a reply code such as 250, 2xx, "
+	    "25x or 4xx,5xx, got \"4xx,\""),
 	BAD("five alternatives", "connect\nexpect 2xx,3xx,4xx,5xx,250\n",
 	    "t.scn:2:8: expected a reply code such as 250, 2xx, 25x or 4xx,5xx, got \"2xx,3xx,4xx,5xx,250\""),
 	BAD("enhanced class mismatch", "connect\nexpect 530 2.7.0\n",
@@ -163,8 +180,9 @@ static const struct row rows[] = {
 	    "t.scn:3:19: expected a capability keyword such as STARTTLS, got \"AUTH=PLAIN\""),
 
 	/* regexes */
-	BAD("bad regex", "connect\nexpect /a(/\n", "t.scn:2:8: expected a POSIX extended regular expression, got "
-						   "\"/a(/\" (Unmatched ( or \\()"),
+	BAD("bad regex", "connect\nexpect /a(/\n",
+	    "t.scn:2:8: expected a POSIX extended regular expression, got "
+	    "\"/a(/\" (Unmatched ( or \\()"),
 	BAD("unterminated regex", "connect\nexpect /abc\n",
 	    "t.scn:2:8: expected a closing / after the regular expression, got end of line"),
 	BAD("regex then junk", "connect\nexpect /a/x\n",
@@ -177,7 +195,8 @@ static const struct row rows[] = {
 	    "t.scn:2:7: expected a variable defined by --var, set, env or secret, got ${X}"),
 	BAD("unterminated variable", "connect\nsend \"${NAME\"\n",
 	    "t.scn:2:7: expected a variable such as ${NAME}, got \"${NAME\""),
-	BAD("empty variable name", "connect\nehlo ${}\n", "t.scn:2:6: expected a variable such as ${NAME}, got \"${}\""),
+	BAD("empty variable name", "connect\nehlo ${}\n",
+	    "t.scn:2:6: expected a variable such as ${NAME}, got \"${}\""),
 	BAD("bad set name", "set 1X a\n", "t.scn:1:5: expected a variable name such as SENDER, got \"1X\""),
 	BAD("set without value", "set X\n", "t.scn:1:6: expected a value, got end of line"),
 	BAD("env unset", "env MXTEST_SCN_SURELY_UNSET_42\n",
@@ -226,7 +245,8 @@ static void test_rows(void **state)
 		int rc = scenario_parse("t.scn", r->text, len, &po, &sc, err, sizeof err);
 		if (r->error) {
 			if (rc == 0 || strcmp(err, r->error) != 0)
-				fail_msg("row '%s': expected error\n  %s\ngot (rc %d)\n  %s", r->name, r->error, rc, err);
+				fail_msg("row '%s': expected error\n  %s\ngot (rc %d)\n  %s", r->name, r->error, rc,
+					 err);
 			assert_null(sc);
 			/* one line, and never the secret */
 			assert_null(strchr(err, '\n'));
@@ -368,10 +388,10 @@ static void test_queue_id(void **state)
 	static const struct {
 		const char *text, *id;
 	} q[] = {
-		{ "Ok: queued as 4XyZ12AbCd", "4XyZ12AbCd" },            /* Postfix */
-		{ "OK id=1rZabc-000Abc-2x", "1rZabc-000Abc-2x" },         /* Exim */
+		{ "Ok: queued as 4XyZ12AbCd", "4XyZ12AbCd" },					/* Postfix */
+		{ "OK id=1rZabc-000Abc-2x", "1rZabc-000Abc-2x" },				/* Exim */
 		{ "<a@b> [InternalId=12345, Hostname=EX1] Queued mail for delivery", "12345" }, /* Exchange */
-		{ "x1ABC23 Message accepted for delivery", "x1ABC23" },  /* Sendmail */
+		{ "x1ABC23 Message accepted for delivery", "x1ABC23" },				/* Sendmail */
 		{ "Ok", NULL },
 		{ "queued as ", NULL },
 	};
@@ -390,9 +410,9 @@ static void test_queue_id(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_rows),        cmocka_unit_test(test_line_limit),
+		cmocka_unit_test(test_rows),	      cmocka_unit_test(test_line_limit),
 		cmocka_unit_test(test_parsed_fields), cmocka_unit_test(test_secret_file),
-		cmocka_unit_test(test_shipped),     cmocka_unit_test(test_queue_id),
+		cmocka_unit_test(test_shipped),	      cmocka_unit_test(test_queue_id),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

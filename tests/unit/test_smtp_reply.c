@@ -22,14 +22,17 @@ struct line {
 	const char *s;
 	size_t len;
 };
-#define LN(x) { x, sizeof(x) - 1 }
+#define LN(x)                    \
+	{                        \
+		x, sizeof(x) - 1 \
+	}
 #define MAX_ROW_LINES 16
 
 struct reply_row {
 	const char *name;
 	struct line lines[MAX_ROW_LINES]; /* up to the first { NULL, 0 } */
-	int rc;                           /* of the last line fed */
-	size_t fed;                       /* lines fed until rc != 1 */
+	int rc;				  /* of the last line fed */
+	size_t fed;			  /* lines fed until rc != 1 */
 	/* when rc >= 0 */
 	int code;
 	const char *enh;
@@ -41,13 +44,23 @@ struct reply_row {
 static const struct reply_row rows[] = {
 	/* single lines */
 	{ "single line", { LN("250 ok") }, 0, 1, 250, "", "ok" },
-	{ "banner", { LN("220 mx.example.com ESMTP Postfix (Debian/GNU)") }, 0, 1, 220, "",
+	{ "banner",
+	  { LN("220 mx.example.com ESMTP Postfix (Debian/GNU)") },
+	  0,
+	  1,
+	  220,
+	  "",
 	  "mx.example.com ESMTP Postfix (Debian/GNU)" },
 	{ "250 alone", { LN("250") }, 0, 1, 250, "", "" },
 	{ "250 and space", { LN("250 ") }, 0, 1, 250, "", "" },
 	{ "text keeps spaces", { LN("250  two  spaces ") }, 0, 1, 250, "", " two  spaces " },
 	{ "554", { LN("554 no SMTP service here") }, 0, 1, 554, "", "no SMTP service here" },
-	{ "421", { LN("421 4.3.2 Service not available, closing transmission channel") }, 0, 1, 421, "4.3.2",
+	{ "421",
+	  { LN("421 4.3.2 Service not available, closing transmission channel") },
+	  0,
+	  1,
+	  421,
+	  "4.3.2",
 	  "Service not available, closing transmission channel" },
 	{ "highest code 559", { LN("559 x") }, 0, 1, 559, "", "x" },
 	{ "lowest code 200", { LN("200 x") }, 0, 1, 200, "", "x" },
@@ -61,15 +74,30 @@ static const struct reply_row rows[] = {
 	{ "multi-line, bare last", { LN("250-a"), LN("250") }, 0, 2, 250, "", "a\n" },
 	{ "multi-line, unfinished", { LN("250-a"), LN("250-b") }, 1, 2, 250, "", "a\nb" },
 	{ "continuation alone", { LN("250-") }, 1, 1, 250, "", "" },
-	{ "multi-line 220 banner", { LN("220-mx.example.com ESMTP"), LN("220-no UCE"), LN("220 ready") }, 0, 3, 220,
-	  "", "mx.example.com ESMTP\nno UCE\nready" },
-	{ "multi-line 554", { LN("554-5.7.1 go away"), LN("554 5.7.1 really") }, 0, 2, 554, "5.7.1",
+	{ "multi-line 220 banner",
+	  { LN("220-mx.example.com ESMTP"), LN("220-no UCE"), LN("220 ready") },
+	  0,
+	  3,
+	  220,
+	  "",
+	  "mx.example.com ESMTP\nno UCE\nready" },
+	{ "multi-line 554",
+	  { LN("554-5.7.1 go away"), LN("554 5.7.1 really") },
+	  0,
+	  2,
+	  554,
+	  "5.7.1",
 	  "go away\nreally" },
 
 	/* enhanced status codes: stripped and kept when the class matches */
 	{ "enh", { LN("250 2.1.0 ok") }, 0, 1, 250, "2.1.0", "ok" },
 	{ "enh 5.7.1", { LN("550 5.7.1 Relaying denied") }, 0, 1, 550, "5.7.1", "Relaying denied" },
-	{ "enh 4.7.0", { LN("454 4.7.0 TLS not available due to local problem") }, 0, 1, 454, "4.7.0",
+	{ "enh 4.7.0",
+	  { LN("454 4.7.0 TLS not available due to local problem") },
+	  0,
+	  1,
+	  454,
+	  "4.7.0",
 	  "TLS not available due to local problem" },
 	{ "enh 220 STARTTLS", { LN("220 2.0.0 Ready to start TLS") }, 0, 1, 220, "2.0.0", "Ready to start TLS" },
 	{ "enh alone", { LN("250 2.1.0") }, 0, 1, 250, "2.1.0", "" },
@@ -88,8 +116,7 @@ static const struct reply_row rows[] = {
 	{ "enh class of two digits", { LN("250 22.1.0 x") }, 0, 1, 250, "", "22.1.0 x" },
 	{ "enh tab after", { LN("250 2.1.0\tx") }, 0, 1, 250, "", "2.1.0\tx" },
 	{ "enh class 3 (not a class)", { LN("354 3.0.0 go ahead") }, 0, 1, 354, "", "3.0.0 go ahead" },
-	{ "enh in multi-line", { LN("250-2.0.0 first"), LN("250 2.1.5 second") }, 0, 2, 250, "2.0.0",
-	  "first\nsecond" },
+	{ "enh in multi-line", { LN("250-2.0.0 first"), LN("250 2.1.5 second") }, 0, 2, 250, "2.0.0", "first\nsecond" },
 	{ "enh only on second line", { LN("250-hello"), LN("250 2.0.0 ok") }, 0, 2, 250, "", "hello\nok" },
 	{ "enh, version-like text", { LN("250 2.0.0.1 x") }, 0, 1, 250, "", "2.0.0.1 x" },
 
@@ -98,36 +125,75 @@ static const struct reply_row rows[] = {
 	  { LN("250-edgedns3 Hello woodgrove.com [192.168.0.2], pleased to meet you"), LN("250-ENHANCEDSTATUSCODES"),
 	    LN("250-PIPELINING"), LN("250-EXPN"), LN("250-VERB"), LN("250-8BITMIME"), LN("250-SIZE"), LN("250-DSN"),
 	    LN("250-ETRN"), LN("250-STARTTLS"), LN("250-DELIVERBY"), LN("250 HELP") },
-	  0, 12, 250, "",
+	  0,
+	  12,
+	  250,
+	  "",
 	  "edgedns3 Hello woodgrove.com [192.168.0.2], pleased to meet you\nENHANCEDSTATUSCODES\nPIPELINING\nEXPN\n"
 	  "VERB\n8BITMIME\nSIZE\nDSN\nETRN\nSTARTTLS\nDELIVERBY\nHELP" },
 	{ "exchange receive log EHLO",
 	  { LN("250-edgea36.dns.contoso.com Hello [192.168.0.1]"), LN("250-SIZE 15728640"), LN("250-PIPELINING"),
 	    LN("250-DSN"), LN("250-ENHANCEDSTATUSCODES"), LN("250-STARTTLS"), LN("250-AUTH"), LN("250-8BITMIME"),
 	    LN("250-BINARYMIME"), LN("250 CHUNKING") },
-	  0, 10, 250, "",
+	  0,
+	  10,
+	  250,
+	  "",
 	  "edgea36.dns.contoso.com Hello [192.168.0.1]\nSIZE 15728640\nPIPELINING\nDSN\nENHANCEDSTATUSCODES\n"
 	  "STARTTLS\nAUTH\n8BITMIME\nBINARYMIME\nCHUNKING" },
 	{ "exchange receive log EHLO after TLS",
 	  { LN("250-edgea36.dns.contoso.com Hello [192.168.0.1]"), LN("250-SIZE 15728640"), LN("250-PIPELINING"),
 	    LN("250-DSN"), LN("250-ENHANCEDSTATUSCODES"), LN("250-AUTH"), LN("250-8BITMIME"), LN("250-BINARYMIME"),
 	    LN("250 CHUNKING") },
-	  0, 9, 250, "",
+	  0,
+	  9,
+	  250,
+	  "",
 	  "edgea36.dns.contoso.com Hello [192.168.0.1]\nSIZE 15728640\nPIPELINING\nDSN\nENHANCEDSTATUSCODES\n"
 	  "AUTH\n8BITMIME\nBINARYMIME\nCHUNKING" },
-	{ "exchange 220 after STARTTLS", { LN("220 2.0.0 SMTP server ready") }, 0, 1, 220, "2.0.0", "SMTP server ready" },
-	{ "exchange MAIL reply", { LN("250 2.1.0 <user@example.com>... Sender ok") }, 0, 1, 250, "2.1.0",
+	{ "exchange 220 after STARTTLS",
+	  { LN("220 2.0.0 SMTP server ready") },
+	  0,
+	  1,
+	  220,
+	  "2.0.0",
+	  "SMTP server ready" },
+	{ "exchange MAIL reply",
+	  { LN("250 2.1.0 <user@example.com>... Sender ok") },
+	  0,
+	  1,
+	  250,
+	  "2.1.0",
 	  "<user@example.com>... Sender ok" },
-	{ "exchange queued", { LN("250 2.6.0 <200608281121.k7SBHYi0004586@edgedns3> Queued mail for delivery") }, 0, 1,
-	  250, "2.6.0", "<200608281121.k7SBHYi0004586@edgedns3> Queued mail for delivery" },
-	{ "exchange 354", { LN("354 Start mail input; end with <CRLF>.<CRLF>") }, 0, 1, 354, "",
+	{ "exchange queued",
+	  { LN("250 2.6.0 <200608281121.k7SBHYi0004586@edgedns3> Queued mail for delivery") },
+	  0,
+	  1,
+	  250,
+	  "2.6.0",
+	  "<200608281121.k7SBHYi0004586@edgedns3> Queued mail for delivery" },
+	{ "exchange 354",
+	  { LN("354 Start mail input; end with <CRLF>.<CRLF>") },
+	  0,
+	  1,
+	  354,
+	  "",
 	  "Start mail input; end with <CRLF>.<CRLF>" },
-	{ "exchange 221", { LN("221 2.0.0 edgedns3 closing connection") }, 0, 1, 221, "2.0.0",
+	{ "exchange 221",
+	  { LN("221 2.0.0 edgedns3 closing connection") },
+	  0,
+	  1,
+	  221,
+	  "2.0.0",
 	  "edgedns3 closing connection" },
 	{ "hosted filter EHLO (Postfix)",
 	  { LN("250-mail77-red.bigfish.com"), LN("250-PIPELINING"), LN("250-SIZE 150000000"), LN("250-ETRN"),
 	    LN("250-STARTTLS"), LN("250 8BITMIME") },
-	  0, 6, 250, "", "mail77-red.bigfish.com\nPIPELINING\nSIZE 150000000\nETRN\nSTARTTLS\n8BITMIME" },
+	  0,
+	  6,
+	  250,
+	  "",
+	  "mail77-red.bigfish.com\nPIPELINING\nSIZE 150000000\nETRN\nSTARTTLS\n8BITMIME" },
 
 	/* not reply lines */
 	{ "empty line", { LN("") }, BAD, 1, 0, NULL, NULL },
@@ -153,7 +219,14 @@ static const struct reply_row rows[] = {
 	{ "text only", { LN("hello") }, BAD, 1, 0, NULL, NULL },
 	{ "HTTP answer", { LN("HTTP/1.1 400 Bad Request") }, BAD, 1, 0, NULL, NULL },
 	{ "TLS bytes", { LN("\x16\x03\x01\x02\x00\x01") }, BAD, 1, 0, NULL, NULL },
-	{ "high byte code", { LN("\xb2" "50 x") }, BAD, 1, 0, NULL, NULL },
+	{ "high byte code",
+	  { LN("\xb2"
+	       "50 x") },
+	  BAD,
+	  1,
+	  0,
+	  NULL,
+	  NULL },
 	{ "CR in place of separator", { LN("250\rok") }, BAD, 1, 0, NULL, NULL },
 	/* embedded NUL: the length says where the line ends */
 	{ "NUL in text", { LN("250 a\0b") }, BAD, 1, 0, NULL, NULL },
@@ -383,10 +456,8 @@ static void test_reply_length_bounds(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_reply_rows),
-		cmocka_unit_test(test_enh_rows),
-		cmocka_unit_test(test_reply_max_lines),
-		cmocka_unit_test(test_reply_long_line),
+		cmocka_unit_test(test_reply_rows),	    cmocka_unit_test(test_enh_rows),
+		cmocka_unit_test(test_reply_max_lines),	    cmocka_unit_test(test_reply_long_line),
 		cmocka_unit_test(test_reply_length_bounds),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

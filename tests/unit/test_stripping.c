@@ -16,15 +16,15 @@ static const struct {
 	const char *kw;
 	bool mangled;
 } rows[] = {
-	{ "XXXXXXXA", true },   /* Cisco ASA/PIX */
+	{ "XXXXXXXA", true }, /* Cisco ASA/PIX */
 	{ "XXXXXXXX", true },
 	{ "xxxxxxxa", true },
 	{ "STARTTLX", true },
 	{ "STARTTL", true },
 	{ "XSTARTTLS", true },
-	{ "STARTTLS", false },  /* the real thing */
+	{ "STARTTLS", false }, /* the real thing */
 	{ "starttls", false },
-	{ "XXXXA", false },     /* too short for STARTTLS */
+	{ "XXXXA", false }, /* too short for STARTTLS */
 	{ "XXXXXXXXXXXX", false },
 	{ "PIPELINING", false },
 	{ "8BITMIME", false },

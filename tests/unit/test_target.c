@@ -16,12 +16,12 @@
 
 #include "net/target.h"
 
-#define L16 "abcdefghijklmnop"
-#define L63 L16 L16 L16 "abcdefghijklmno"
-#define L64 L16 L16 L16 L16
-#define L61 L16 L16 L16 "abcdefghijklm"
-#define L62 L61 "n"
-#define A256 L64 L64 L64 L64
+#define L16   "abcdefghijklmnop"
+#define L63   L16 L16 L16 "abcdefghijklmno"
+#define L64   L16 L16 L16 L16
+#define L61   L16 L16 L16 "abcdefghijklm"
+#define L62   L61 "n"
+#define A256  L64 L64 L64 L64
 #define A2048 A256 A256 A256 A256 A256 A256 A256 A256
 
 struct target_row {
@@ -37,9 +37,18 @@ struct target_row {
 	const char *dialect; /* NULL: smtp */
 };
 
-#define OK(n, in, sc, h, p, tls, fam) { n, in, true, sc, h, p, tls, fam, NULL }
-#define OKD(n, in, sc, h, p, tls, fam, d) { n, in, true, sc, h, p, tls, fam, d }
-#define BAD(n, in) { n, in, false, NULL, NULL, 0, false, 0, NULL }
+#define OK(n, in, sc, h, p, tls, fam)                 \
+	{                                             \
+		n, in, true, sc, h, p, tls, fam, NULL \
+	}
+#define OKD(n, in, sc, h, p, tls, fam, d)          \
+	{                                          \
+		n, in, true, sc, h, p, tls, fam, d \
+	}
+#define BAD(n, in)                                          \
+	{                                                   \
+		n, in, false, NULL, NULL, 0, false, 0, NULL \
+	}
 
 static const struct target_row rows[] = {
 	/* host names */
@@ -187,8 +196,8 @@ static const struct target_row rows[] = {
 	 * "0x7f.1" as 127.0.0.1, while they pass here as names (family 0). */
 	BAD("dotted number, too few parts", "1.2.3"),
 	BAD("dotted number, out of range", "256.1.1.1"),
-	BAD("short IPv4 form", "127.1"),          /* getaddrinfo: 127.0.0.1, SNI "127.1" */
-	BAD("hex IPv4 form", "0x7f.1"),           /* getaddrinfo: 127.0.0.1 */
+	BAD("short IPv4 form", "127.1"), /* getaddrinfo: 127.0.0.1, SNI "127.1" */
+	BAD("hex IPv4 form", "0x7f.1"),	 /* getaddrinfo: 127.0.0.1 */
 	/* long */
 	BAD("very long name", A2048),
 	BAD("very long with port", A2048 ":25"),
@@ -212,14 +221,14 @@ static int check_row(const struct target_row *row)
 	int bad = 0;
 	memset(err, 0, sizeof err);
 	int rc = target_parse(row->in, &t, err, sizeof err);
-#define CHECK(cond, ...)                                              \
-	do {                                                          \
-		if (!(cond)) {                                        \
-			print_error("row '%s': ", row->name);         \
-			print_error(__VA_ARGS__);                     \
-			print_error("\n");                            \
-			bad++;                                        \
-		}                                                     \
+#define CHECK(cond, ...)                                      \
+	do {                                                  \
+		if (!(cond)) {                                \
+			print_error("row '%s': ", row->name); \
+			print_error(__VA_ARGS__);             \
+			print_error("\n");                    \
+			bad++;                                \
+		}                                             \
 	} while (0)
 	if (!row->ok) {
 		CHECK(rc == -1, "expected failure, got rc=%d (host '%s', port %u)", rc, t.host ? t.host : "",

@@ -14,12 +14,12 @@
 
 #include "util/util.h"
 
-#define FAIL_ROW(name, ...)                            \
-	do {                                           \
-		print_error("row '%s': ", name);       \
-		print_error(__VA_ARGS__);              \
-		print_error("\n");                     \
-		failed++;                              \
+#define FAIL_ROW(name, ...)                      \
+	do {                                     \
+		print_error("row '%s': ", name); \
+		print_error(__VA_ARGS__);        \
+		print_error("\n");               \
+		failed++;                        \
 	} while (0)
 
 /* ---- str_escape ---- */
@@ -31,7 +31,10 @@ struct escape_row {
 	size_t max_out;
 	const char *want;
 };
-#define ESC(name, in, max, want) { name, in, sizeof(in) - 1, max, want }
+#define ESC(name, in, max, want)                    \
+	{                                           \
+		name, in, sizeof(in) - 1, max, want \
+	}
 
 static const struct escape_row escape_rows[] = {
 	ESC("empty", "", 10, ""),
@@ -123,7 +126,10 @@ struct hex_row {
 	char sep;
 	const char *want;
 };
-#define HEX(name, in, sep, want) { name, in, sizeof(in) - 1, sep, want }
+#define HEX(name, in, sep, want)                    \
+	{                                           \
+		name, in, sizeof(in) - 1, sep, want \
+	}
 
 static const struct hex_row hex_rows[] = {
 	HEX("empty", "", 0, ""),
@@ -171,7 +177,8 @@ static const struct buf_row buf_rows[] = {
 	{ "max 0", 0, { "x" }, { -1 }, NULL },
 	{ "max 0, empty", 0, { "" }, { 0 }, "" },
 	{ "first too big", 2, { "abc", "ab" }, { -1, 0 }, "ab" },
-	{ "growth past initial capacity", 1000,
+	{ "growth past initial capacity",
+	  1000,
 	  { "0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789"
 	    "0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789"
 	    "012345678901234567890123456789012345678901234567890123456789",
@@ -319,9 +326,14 @@ struct prefix_row {
 };
 
 static const struct prefix_row prefix_rows[] = {
-	{ "STARTTLS", "start", true },  { "starttls", "STARTTLS", true }, { "STARTTLS", "STARTTLSX", false },
-	{ "", "", true },               { "abc", "", true },              { "", "a", false },
-	{ "AUTH=LOGIN", "auth=", true }, { "XAUTH", "AUTH", false },
+	{ "STARTTLS", "start", true },
+	{ "starttls", "STARTTLS", true },
+	{ "STARTTLS", "STARTTLSX", false },
+	{ "", "", true },
+	{ "abc", "", true },
+	{ "", "a", false },
+	{ "AUTH=LOGIN", "auth=", true },
+	{ "XAUTH", "AUTH", false },
 };
 
 static void test_prefix_rows(void **state)
@@ -372,16 +384,11 @@ static void test_iso8601(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_str_escape_rows),
-		cmocka_unit_test(test_str_escape_all_bytes),
-		cmocka_unit_test(test_hex_upper_rows),
-		cmocka_unit_test(test_buf_rows),
-		cmocka_unit_test(test_buf_huge_append),
-		cmocka_unit_test(test_buf_consume),
-		cmocka_unit_test(test_strvec_join_rows),
-		cmocka_unit_test(test_strvec_grow_and_contains),
-		cmocka_unit_test(test_prefix_rows),
-		cmocka_unit_test(test_xstr),
+		cmocka_unit_test(test_str_escape_rows),	 cmocka_unit_test(test_str_escape_all_bytes),
+		cmocka_unit_test(test_hex_upper_rows),	 cmocka_unit_test(test_buf_rows),
+		cmocka_unit_test(test_buf_huge_append),	 cmocka_unit_test(test_buf_consume),
+		cmocka_unit_test(test_strvec_join_rows), cmocka_unit_test(test_strvec_grow_and_contains),
+		cmocka_unit_test(test_prefix_rows),	 cmocka_unit_test(test_xstr),
 		cmocka_unit_test(test_iso8601),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

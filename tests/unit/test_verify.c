@@ -29,8 +29,7 @@ static const char *const sans[] = { "mail.test.example", "IP:127.0.0.1", NULL };
 static void make_leaf(struct labpki *pki, int64_t nb, int64_t na, struct cert_info *ci)
 {
 	char *cert_pem = NULL, *key_pem = NULL, err[256];
-	assert_int_equal(labpki_issue_pem(pki, "mail.test.example", sans, nb, na, &cert_pem, &key_pem,
-					  err, sizeof err),
+	assert_int_equal(labpki_issue_pem(pki, "mail.test.example", sans, nb, na, &cert_pem, &key_pem, err, sizeof err),
 			 0);
 	gnutls_datum_t pem = { .data = (unsigned char *)cert_pem, .size = (unsigned)strlen(cert_pem) };
 	gnutls_datum_t der = { NULL, 0 };
@@ -168,8 +167,8 @@ struct run {
 	struct probe_result *pr;
 };
 
-static void run_probe(const struct probe *p, const struct mx_options *opt, struct labpki *pki,
-		      int64_t nb, int64_t na, const char *host, struct run *r)
+static void run_probe(const struct probe *p, const struct mx_options *opt, struct labpki *pki, int64_t nb, int64_t na,
+		      const char *host, struct run *r)
 {
 	report_init(&r->rep);
 	r->t = report_add_target(&r->rep);
@@ -185,7 +184,7 @@ static void run_probe(const struct probe *p, const struct mx_options *opt, struc
 
 struct expiry_row {
 	const char *name;
-	int64_t nb, na;   /* relative to the evaluation time */
+	int64_t nb, na; /* relative to the evaluation time */
 	int warn_days;
 	const char *id;
 	enum severity sev;
@@ -264,12 +263,9 @@ static void test_chain_and_names_probes(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_trusted_by_own_ca),
-		cmocka_unit_test(test_time_left_to_expiry),
-		cmocka_unit_test(test_store_error),
-		cmocka_unit_test(test_weak_sig_names),
-		cmocka_unit_test(test_expiry_rows),
-		cmocka_unit_test(test_chain_and_names_probes),
+		cmocka_unit_test(test_trusted_by_own_ca), cmocka_unit_test(test_time_left_to_expiry),
+		cmocka_unit_test(test_store_error),	  cmocka_unit_test(test_weak_sig_names),
+		cmocka_unit_test(test_expiry_rows),	  cmocka_unit_test(test_chain_and_names_probes),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
