@@ -429,7 +429,7 @@ static int parse_flags(struct cli *cl, int argc, char **argv)
 {
 	int c;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+f:p:t:e:o:vhV", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "f:p:t:e:o:vhV", long_opts, NULL)) != -1) {
 		switch (c) {
 		case 'f':
 			if (strcmp(optarg, "text") == 0)
