@@ -149,6 +149,12 @@ static void report_outcome(struct probe_ctx *ctx, const struct cert_info *c, con
 				     "that the CA publishes fresh CRLs and OCSP answers.");
 		break;
 	}
+	/* One finding per certificate: the title says which, and why not. */
+	char *title = rc->outcome == REV_GOOD || rc->outcome == REV_REVOKED || rc->outcome == REV_UNKNOWN
+			      ? xasprintf("%s: %s", f->title, c->subject)
+			      : xasprintf("%s (%s): %s", f->title, rev_why_id(rc->why), c->subject);
+	free(f->title);
+	f->title = title;
 	cert_ev(f, c, rc);
 	common_ev(f, ctx);
 }
