@@ -39,6 +39,7 @@ void engine_run_target(const struct mx_options *opt, const struct target_spec *s
 	t->started_wall_us = wall_us();
 	transcript_init(&t->tr);
 	int64_t t0 = mono_us();
+	t->deadline_us = t0 + opt->target_timeout_us;
 
 	unsigned needs = 0;
 	for (const struct probe *const *p = probe_table; *p; p++)
@@ -67,7 +68,7 @@ void engine_run_target(const struct mx_options *opt, const struct target_spec *s
 					 .t = t,
 					 .pr = pr,
 					 .http = http,
-					 .deadline = t0 + opt->target_timeout_us,
+					 .deadline = t->deadline_us,
 					 .trust = trust };
 		(*p)->run(&ctx);
 		/* target_add_probe may move the array; refetch by index */

@@ -20,7 +20,9 @@ void session_init(struct session *s, const struct mx_options *opt, struct target
 	s->t = t;
 	s->f = &t->facts;
 	conn_init(&s->c, &t->tr);
-	s->target_deadline = mono_us() + opt->target_timeout_us;
+	/* Every session of a target shares its deadline: a probe's extra
+	 * connections cannot stretch --target-timeout. */
+	s->target_deadline = t->deadline_us ? t->deadline_us : mono_us() + opt->target_timeout_us;
 }
 
 void session_close(struct session *s)

@@ -281,6 +281,9 @@ struct target_result {
 	 * certificate), for renderers: the log shows their certificate blocks. */
 	struct session_facts *more_sessions;
 	size_t n_more_sessions;
+	/* The whole target's deadline on the mono_us clock (--target-timeout),
+	 * shared by every session a probe opens; 0 before the engine sets it. */
+	int64_t deadline_us;
 };
 
 struct probe_result *target_add_probe(struct target_result *t, const char *name, const char *title);
