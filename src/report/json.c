@@ -300,6 +300,17 @@ static json_t *jtranscript(const struct transcript *tr)
 	return a;
 }
 
+/* The certificate we presented: the standard session sends none; the mtls
+ * probe's session with --client-cert/--pkcs12 does. */
+static json_t *jclient_chain(const struct target_result *t)
+{
+	const struct session_facts *f = &t->facts;
+	for (size_t i = 0; !f->client_chain_len && i < t->n_more_sessions; i++)
+		if (t->more_sessions[i].client_chain_len)
+			f = &t->more_sessions[i];
+	return jchain(f->client_chain, f->client_chain_len);
+}
+
 static json_t *jtarget(const struct target_result *t)
 {
 	json_t *probes = json_array();
@@ -313,8 +324,7 @@ static json_t *jtarget(const struct target_result *t)
 			      severity_name(target_worst(t)), "started", jiso_ms(t->started_wall_us), "duration_ms",
 			      jms(t->duration_us), "connections", (json_int_t)t->connections, "session",
 			      jsession(&t->facts), "chain", jchain(t->facts.chain, t->facts.chain_len), "client_chain",
-			      jchain(t->facts.client_chain, t->facts.client_chain_len), "probes", probes, "transcript",
-			      jtranscript(&t->tr));
+			      jclient_chain(t), "probes", probes, "transcript", jtranscript(&t->tr));
 	json_target_domain(o, t); /* --domain: domain, mx_host, mx_pref */
 	return o;
 }

@@ -139,6 +139,10 @@ class MtlsTest(mxtest.MxTestCase):
         self.assertExit(res, 0)
         self.assertFinding(res, "mtls.optional", "info")
         self.assertFinding(res, "mtls.accepted", "pass")
+        # The JSON names the certificate we presented.
+        cc = res.target["client_chain"]
+        self.assertTrue(cc, "client_chain is empty\n" + res.describe())
+        self.assertEq(res, cc[0]["sha1"], self.partner.client.sha1, "our certificate's thumbprint")
 
     def test_rejected_other_ca(self):
         for case in ("req", "req-12"):
