@@ -341,4 +341,8 @@ void report_count(const struct report *r, size_t counts[5])
 		for (size_t j = 0; j < r->t[i]->nprobes; j++)
 			for (size_t k = 0; k < r->t[i]->probes[j].n; k++)
 				counts[r->t[i]->probes[j].f[k].sev]++;
+	/* Findings about a domain as a whole (domain.inconsistent) count too. */
+	for (size_t d = 0; d < r->ndomains; d++)
+		for (size_t k = 0; k < r->domains[d].checks.n; k++)
+			counts[r->domains[d].checks.f[k].sev]++;
 }
