@@ -56,7 +56,7 @@ static const char usage_text[] =
 	"  pop3://, pop3s://      POP3: port 110 with STLS (RFC 2595), 995 implicit TLS\n"
 	"  imap://, imaps://      IMAP: port 143 with STARTTLS (RFC 3501), 993 implicit TLS\n"
 	"  --domain DOMAIN        a mail domain: every address of every MX host, port 25 (repeatable,\n"
-	"                         before plain targets; no MX: the domain's own A/AAAA; a null MX\n"
+	"                         mixes with plain targets; no MX: the domain's own A/AAAA; a null MX\n"
 	"                         is reported); adds the domain's verdict and what happens to its mail\n"
 	"  --resolver IP[:PORT]   send the DNS queries of --domain to this server (default:\n"
 	"                         the servers in /etc/resolv.conf)\n"
