@@ -14,12 +14,16 @@ ident lookups, an empty environment.  A configuration with no routers and
 no transports can deliver nothing.
 
 The daemon runs in the foreground (`exim4 -C CONF -bdf`) as a child of the
-test, which gets SIGTERM when the test dies, even by SIGKILL (CTest's
-timeout); stop() ends it by its PID.
+test; stop() ends it by its PID.  Exim clears a parent-death signal, so a
+test killed by SIGKILL (CTest's timeout) leaves it running: the next
+mxtest.make_tempdir stops it (stop_stale, by the pid file Exim writes in
+DIR) before it removes the dead run's directory.
 """
 
+import glob
 import os
 import subprocess
+import sys
 import time
 
 import mxtest
@@ -70,8 +74,7 @@ class Exim:
         env = dict(os.environ, LD_LIBRARY_PATH=self.libdir)
         with open(os.path.join(self.dir, "exim.out"), "w") as out:
             self.proc = subprocess.Popen([self.binary, "-C", self.conf, "-bdf"], env=env,
-                                         stdin=subprocess.DEVNULL, stdout=out, stderr=out,
-                                         preexec_fn=mxtest._die_with_parent)
+                                         stdin=subprocess.DEVNULL, stdout=out, stderr=out)
         mxtest._live.add(self)
         end = time.monotonic() + deadline
         while time.monotonic() < end:
@@ -105,3 +108,29 @@ class Exim:
             except OSError:
                 pass
         return "\n".join(text)
+
+
+def stop_stale(top):
+    """For mxtest.reap_stale: stop an Exim that a killed test left running
+    in the temporary directory `top` (the setuid-root-built daemon resets
+    its parent-death signal, so it can outlive the test).  Found by the pid
+    file it wrote, and stopped only if that process runs a configuration
+    below `top`.  False if it would not stop."""
+    for pidfile in glob.glob(os.path.join(top, "*", "exim.pid")):
+        pid = mxtest._read_pid(pidfile)
+        conf = os.path.join(os.path.dirname(pidfile), "exim.conf")
+        try:
+            with open("/proc/%d/cmdline" % pid, "rb") as f:
+                argv = f.read().split(b"\0")
+        except (OSError, TypeError):
+            continue
+        if conf.encode() not in argv:
+            continue
+        sys.stderr.write("mxtest: stopping the test Exim a killed run left in %s\n" % top)
+        os.kill(pid, 15)
+        end = time.monotonic() + 5
+        while mxtest._alive(pid) and time.monotonic() < end:
+            time.sleep(0.05)
+        if mxtest._alive(pid):
+            return False
+    return True

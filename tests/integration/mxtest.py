@@ -95,7 +95,8 @@ def reap_stale():
     """Clean up after earlier runs of these tests that were killed (a CTest
     timeout sends SIGKILL, so no finally ran): a directory made by
     make_tempdir whose owner process is gone.  Its Postfix instance, if any,
-    is stopped with `postfix -c DIR stop`; then the directory is removed.
+    is stopped with `postfix -c DIR stop`, its Exim by PID (mxexim.py); then
+    the directory is removed.
     A directory whose owner lives (a concurrent run, another engineer's
     ctest) is left alone, and so is anything without an owner file."""
     tmp = tempfile.gettempdir()
@@ -121,6 +122,9 @@ def reap_stale():
                 time.sleep(0.05)
             if _alive(master):
                 continue        # keep its files; it still uses them
+        import mxexim  # noqa: E402 (here: mxexim imports this module)
+        if not mxexim.stop_stale(top):
+            continue
         if not keep_temp():
             shutil.rmtree(top, ignore_errors=True)
 

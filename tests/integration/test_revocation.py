@@ -12,8 +12,8 @@ Each is one service of a private Postfix.
 
 Postfix does not staple.  Stapling is shown with `openssl s_server
 -status_file` on loopback (implicit TLS; it sends no SMTP banner, so those
-runs end with diag.banner and exit 3 after the handshake the probe judges):
-Exim with tls_ocsp_file was not set up in this round.
+runs end with diag.banner and exit 3 after the handshake the probe judges).
+Stapling by a real MTA (Exim's tls_ocsp_file) is in test_exim_tls.py.
 """
 
 import http.server
