@@ -299,5 +299,6 @@ const struct probe probe_diagnose = {
 	.title = "Failure diagnosis",
 	.needs = NEEDS_SESSION,
 	.run = run,
+	.flags = PROBE_WITH_SESSION, /* a broken session is always explained */
 	.any_dialect = true,
 };

@@ -56,8 +56,11 @@ void engine_run_target(const struct mx_options *opt, const struct target_spec *s
 
 	struct http_cache *http = http_cache_new();
 	struct trust_stores *trust = trust_stores_new(opt);
+	bool session_ran = t->facts.attempted;
 	for (const struct probe *const *p = probe_table; *p; p++) {
-		if (!probe_selected(opt, spec, *p))
+		bool always = session_ran && ((*p)->flags & PROBE_WITH_SESSION) &&
+			      ((*p)->any_dialect || dialect_find(spec->dialect)->smtp_family);
+		if (!always && !probe_selected(opt, spec, *p))
 			continue;
 		if (progress)
 			progress(user, t, (*p)->name);

@@ -41,6 +41,10 @@ enum probe_flags {
 	 * default set (no --probes) only on submission targets
 	 * (submission://, smtps://); otherwise only when named in --probes. */
 	PROBE_OPT_IN = 1 << 0,
+	/* Runs whenever the standard session ran, --probes or not: the
+	 * diagnosis of a broken session must never be left out, or a narrow
+	 * --probes list would turn a 454 to STARTTLS into an all-clear. */
+	PROBE_WITH_SESSION = 1 << 1,
 };
 
 /* Is name in the comma-separated --probes list? */

@@ -73,6 +73,12 @@ class TestServerBehaviours(mxtest.MxTestCase):
         self.assertNoFinding(res, "starttls.accepted")
         self.assertNoFinding(res, "tls.handshake")
 
+    def test_starttls_454_narrow_probes(self):
+        # --probes without diagnose still explains a broken session: no all-clear.
+        res = self.probe("starttls-454", "--probes", "starttls")
+        self.assertExit(res, 1)
+        self.assertFinding(res, "diag.starttls", "fail")
+
     def test_starttls_454_policy_may(self):
         # Opportunistic TLS: a refused STARTTLS is a warning, not a failure.
         res = self.probe("starttls-454", "--policy", "may")
