@@ -217,6 +217,18 @@ static struct diagnosis diag_ehlo_tls(const struct session_facts *f)
 				   "Check the server's log; a broken TLS record layer or middlebox is likely." };
 }
 
+/* The mtls probe's session that presented our certificate and completed,
+ * if there was one (it runs before this probe, in the table's order). */
+static const struct session_facts *session_with_our_certificate(const struct target_result *t)
+{
+	for (size_t i = 0; i < t->n_more_sessions; i++) {
+		const struct session_facts *m = &t->more_sessions[i];
+		if (m->attempted && m->client_chain_len && m->failed_step == STEP_NONE)
+			return m;
+	}
+	return NULL;
+}
+
 static void run(struct probe_ctx *ctx)
 {
 	const struct session_facts *f = &ctx->t->facts;
@@ -251,10 +263,21 @@ static void run(struct probe_ctx *ctx)
 		d = diag_ehlo_tls(f);
 		break;
 	}
+	/* A server that demands a client certificate breaks the standard
+	 * session, which sends none. When the mtls probe's session with our
+	 * certificate went through, that demand is met: the failure without a
+	 * certificate is information, and the mtls findings carry the verdict. */
+	const struct session_facts *with_cert = session_with_our_certificate(ctx->t);
+	bool demand_met = with_cert && (f->failed_step == STEP_HANDSHAKE || f->failed_step == STEP_EHLO_TLS);
+	if (demand_met)
+		sev = SEV_INFO;
 	char id[32];
 	snprintf(id, sizeof id, "diag.%s", session_step_id(f->failed_step));
 	struct finding *fi = probe_result_add(ctx->pr, id, sev, d.title);
-	finding_set_detail(fi, "Failed at: %s. %s", session_step_name(f->failed_step), d.cause);
+	finding_set_detail(fi, "Failed at: %s. %s%s", session_step_name(f->failed_step), d.cause,
+			   demand_met ? " The session presenting our client certificate went through (see the "
+					"mtls findings): without one, this is what a sender gets."
+				      : "");
 	finding_set_remedy(fi, "%s", d.next);
 	finding_add_ev(fi, "step", "%s", session_step_id(f->failed_step));
 	if (f->fail_err)

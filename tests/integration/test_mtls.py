@@ -134,6 +134,21 @@ class MtlsTest(mxtest.MxTestCase):
             self.assertEq(res, res.target["connections"], 2, case + ": standard session + one with our certificate")
             self.assertNoSecret(res)
 
+    def test_required_and_met_with_every_probe(self):
+        # Without --probes: the diagnosis of the certificate-less session is
+        # information once our certificate went through; nothing fails.
+        args = ["check", "--format", "json", "--timeout", "10", "--ca-file", self.pki.root.cert,
+                "--sni", "mail.test.example"] + list(self.with_client(self.partner.client))
+        res = mxprobe_checked(self, args + [self.pf.cases["req"].target], None)
+        self.assertExit(res, 0)
+        self.assertFinding(res, "mtls.accepted", "pass")
+        f = self.assertFinding(res, "diag.ehlo-tls", "info")
+        self.assertIn("our client certificate went through", f["detail"], res.describe())
+        # Without our certificate the same server fails the default policy.
+        res = mxprobe_checked(self, args[:-4] + [self.pf.cases["req"].target], None)
+        self.assertExit(res, 1)
+        self.assertFinding(res, "diag.ehlo-tls", "fail")
+
     def test_accepted_when_optional(self):
         res = self.check("ask", *self.with_client(self.partner.client))
         self.assertExit(res, 0)
