@@ -1121,6 +1121,30 @@ class MxTestCase(unittest.TestCase):
         self.assertTrue(cond, "%s\n%s" % (what, res.describe()))
 
 
+
+class StandardPostfixTestCase(MxTestCase):
+    """A test class whose tests share one private Postfix with the standard
+    cases (standard_cases), started once for the class and always stopped."""
+
+    TEMP_PREFIX = "mxtest-postfix-"
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = make_tempdir(cls.TEMP_PREFIX)
+        try:
+            cls.pki, cls.pf = start_standard_postfix(cls.tmp)
+        except BaseException:
+            remove_tempdir(cls.tmp)
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            cls.pf.__exit__(None, None, None)
+        finally:
+            remove_tempdir(cls.tmp)
+
+
 def main():
     """unittest.main with verbose output and a non-zero exit on failure.
     SIGTERM interrupts like ^C, so everything started is stopped (atexit)."""

@@ -15,23 +15,9 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import mxtest  # noqa: E402
 
 
-class PostfixJson(mxtest.MxTestCase):
+class PostfixJson(mxtest.StandardPostfixTestCase):
 
-    @classmethod
-    def setUpClass(cls):
-        cls.tmp = mxtest.make_tempdir("mxtest-postfix-")
-        try:
-            cls.pki, cls.pf = mxtest.start_standard_postfix(cls.tmp)
-        except BaseException:
-            mxtest.remove_tempdir(cls.tmp)
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        try:
-            cls.pf.__exit__(None, None, None)
-        finally:
-            mxtest.remove_tempdir(cls.tmp)
+    TEMP_PREFIX = "mxtest-postfix-"
 
     def case(self, name):
         return self.pf.cases[name]

@@ -13,23 +13,9 @@ import mxtest  # noqa: E402
 ESCAPE = re.compile(r"\x1b\[")
 
 
-class PostfixFormats(mxtest.MxTestCase):
+class PostfixFormats(mxtest.StandardPostfixTestCase):
 
-    @classmethod
-    def setUpClass(cls):
-        cls.tmp = mxtest.make_tempdir("mxtest-postfix-fmt-")
-        try:
-            cls.pki, cls.pf = mxtest.start_standard_postfix(cls.tmp)
-        except BaseException:
-            mxtest.remove_tempdir(cls.tmp)
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        try:
-            cls.pf.__exit__(None, None, None)
-        finally:
-            mxtest.remove_tempdir(cls.tmp)
+    TEMP_PREFIX = "mxtest-postfix-fmt-"
 
     def target(self, name):
         return self.pf.cases[name].target
