@@ -42,6 +42,66 @@ struct parser {
 
 /* ---- tokens ---- */
 
+/* glibc's regcomp copies the subexpression for every "+" and for every
+ * count of "{m,n}", so "a++++..." or nested intervals grow it exponentially
+ * (the scenario fuzzer found one that took 2 GiB). Before compiling, bound
+ * the product of all expansions, as if every one were nested in the next:
+ * a pattern that passes cannot cost more than REGEX_MAX_COPIES times its
+ * length. */
+#define REGEX_MAX_LEN	     512
+#define REGEX_MAX_LEN_STR    "512"
+#define REGEX_MAX_COPIES     4096
+#define REGEX_MAX_COPIES_STR "4096"
+
+static bool regex_is_bounded(const char *re)
+{
+	if (strlen(re) > REGEX_MAX_LEN)
+		return false;
+	unsigned long copies = 1;
+	bool in_bracket = false;
+	for (const char *c = re; *c; c++) {
+		unsigned long factor = 1;
+		if (*c == '\\' && c[1]) {
+			c++;
+			continue;
+		}
+		if (in_bracket) {
+			in_bracket = *c != ']';
+			continue;
+		}
+		if (*c == '[') {
+			in_bracket = true;
+			if (c[1] == '^')
+				c++;
+			if (c[1] == ']')
+				c++; /* a leading ] is a literal */
+			continue;
+		}
+		if (*c == '+') {
+			factor = 2;
+		} else if (*c == '{') {
+			unsigned long lo = 0, hi = 0;
+			const char *q = c + 1;
+			while (*q >= '0' && *q <= '9' && lo < 100000)
+				lo = lo * 10 + (unsigned long)(*q++ - '0');
+			hi = lo;
+			if (*q == ',') {
+				q++;
+				hi = 0;
+				while (*q >= '0' && *q <= '9' && hi < 100000)
+					hi = hi * 10 + (unsigned long)(*q++ - '0');
+				if (hi == 0)
+					hi = lo; /* {m,}: m copies and a star */
+			}
+			factor = hi + 1;
+		}
+		if (factor > REGEX_MAX_COPIES || copies * factor > REGEX_MAX_COPIES)
+			return false;
+		copies *= factor;
+	}
+	return true;
+}
+
 static void got_tok(char *out, size_t outlen, const struct scn_tok *t)
 {
 	if (t->kind == TOK_END)
@@ -402,6 +462,16 @@ static int parse_expect(struct parser *p, struct scn_stmt *st, unsigned col)
 		}
 	} else if (t.kind != TOK_REGEX) {
 		rc = fail_tok(p, &t, what);
+		goto done;
+	}
+	if (t.kind == TOK_REGEX && !regex_is_bounded(t.text)) {
+		char got[64];
+		got_tok(got, sizeof got, &t);
+		scn_err_set(&p->err, p->lx.lineno, t.col,
+			    "a regular expression of at most " REGEX_MAX_LEN_STR
+			    " characters whose repetitions (+, {m,n}) expand it at most " REGEX_MAX_COPIES_STR " times",
+			    "%s", got);
+		rc = -1;
 		goto done;
 	}
 	if (t.kind == TOK_REGEX) {

@@ -183,6 +183,13 @@ static const struct row rows[] = {
 	BAD("bad regex", "connect\nexpect /a(/\n",
 	    "t.scn:2:8: expected a POSIX extended regular expression, got "
 	    "\"/a(/\" (Unmatched ( or \\()"),
+	BAD("regex that expands exponentially", "connect\nexpect /a++++++++++++++/\n",
+	    "t.scn:2:8: expected a regular expression of at most 512 characters whose repetitions (+, {m,n}) "
+	    "expand it at most 4096 times, got \"/a++++++++++++++/\""),
+	BAD("nested intervals", "connect\nexpect /((a{1,100}){1,100})/\n",
+	    "t.scn:2:8: expected a regular expression of at most 512 characters whose repetitions (+, {m,n}) "
+	    "expand it at most 4096 times, got \"/((a{1,100}){1,100})/\""),
+	OK("a few repetitions", "connect\nexpect /^queued as [A-Z0-9]+( [a-z]{1,8})?$/\n", 2),
 	BAD("unterminated regex", "connect\nexpect /abc\n",
 	    "t.scn:2:8: expected a closing / after the regular expression, got end of line"),
 	BAD("regex then junk", "connect\nexpect /a/x\n",
