@@ -8,6 +8,7 @@
 #   tests/fuzz/run.sh smtp_reply target             some of them
 #   FUZZ_BUILD=/tmp/fz tests/fuzz/run.sh            reuse a build directory
 #   FUZZ_JOBS=4                                     parallel fuzzing jobs per target
+#   FUZZ_SEED=1                                     a fixed seed (tests/run.sh: the same path every run)
 #
 # A crash input is left in <build>/artifacts/<target>/; reproduce it with
 # <build>/tests/fuzz/fuzz_<target> FILE, and commit it to
@@ -86,7 +87,7 @@ for t in $targets; do
 	[ "$jobs" -gt 1 ] && par="-jobs=$jobs -workers=$jobs"
 	# From the build directory: with -jobs, libFuzzer writes fuzz-N.log into the current one.
 	# shellcheck disable=SC2086
-	(cd "$build" && "$bin" -max_total_time="$seconds" $par -print_final_stats=1 \
+	(cd "$build" && "$bin" -max_total_time="$seconds" ${FUZZ_SEED:+-seed="$FUZZ_SEED"} $par -print_final_stats=1 \
 		-max_len=8192 -timeout=10 -rss_limit_mb=2048 -artifact_prefix="$art/" $dict \
 		"$work" >"$build/fuzz-$t.log" 2>&1)
 	rc=$?
