@@ -451,7 +451,8 @@ void session_run(const struct mx_options *opt, const struct target_spec *spec, s
 		return;
 	}
 	free(detail);
-	/* This issue probes the first address; the others are listed. */
+	/* A host name is probed at its first address and the others are listed
+	 * (--domain probes every address of every MX host as its own target). */
 	for (struct addrinfo *a = ai->ai_next; a; a = a->ai_next) {
 		char other[64];
 		sockaddr_format(a->ai_addr, other, sizeof other);
