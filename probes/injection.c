@@ -3,7 +3,7 @@
  * in one write. The NOOP crossed in plaintext; a server that buffered it
  * and answers it inside TLS, before we send anything there, lets a man in
  * the middle inject commands into the encrypted session. After the 220 and
- * the handshake we wait a moment for such an answer, then QUIT.
+ * the handshake we send QUIT: a server that kept the NOOP answers it first.
  * specification: RFC 3207 section 4.2 (the server MUST discard what it
  * knew before TLS), RFC 2920 section 3.1 (STARTTLS ends a pipeline);
  * CVE-2011-0411 (Postfix), CVE-2011-1430 (Ipswitch), CVE-2011-1431
@@ -16,10 +16,6 @@
 #include "proto/dialogue.h"
 #include "util/err.h"
 
-/* How long a vulnerable server has to answer the injected NOOP. It answers
- * right after the handshake; a second is plenty on any network. */
-#define INJECTION_WAIT_US (1000 * 1000)
-
 static struct finding *not_tested(struct probe_ctx *ctx, const char *title, const struct dialogue *d)
 {
 	struct finding *f = probe_result_add(ctx->pr, "injection.not-tested", SEV_ERROR, title);
@@ -29,24 +25,25 @@ static struct finding *not_tested(struct probe_ctx *ctx, const char *title, cons
 	return f;
 }
 
-/* After the handshake: does anything arrive before we speak? */
-static void wait_inside_tls(struct probe_ctx *ctx, struct dialogue *d, const char *plain_after)
+/* After the handshake: QUIT at once, and read the first reply inside TLS.
+ * A server that kept the plaintext NOOP answers it (250) before our QUIT
+ * (221): its input is read in order, so the first reply tells, with no
+ * wait of a fixed length. Only a silent server costs the step deadline
+ * (docs/timing.md). */
+static void quit_inside_tls(struct probe_ctx *ctx, struct dialogue *d, const char *plain_after)
 {
-	int64_t deadline = mono_us() + INJECTION_WAIT_US;
-	int64_t step = session_step_deadline(&d->s);
-	if (step < deadline)
-		deadline = step;
-	char *line = NULL;
-	size_t len = 0;
-	int rc = conn_read_line(&d->s.c, &line, &len, deadline);
+	struct smtp_reply r = { 0 };
+	int64_t t0 = mono_us();
+	int rc = dialogue_command(d, "QUIT", NULL, &r);
+	bool answered_noop = rc == 0 && r.code != 221;
 	struct finding *f;
-	if (rc == 0) {
-		char *got = str_escape(line, len, 512);
+	if (answered_noop) {
+		char *got = dialogue_reply_text(&r);
 		f = probe_result_add(ctx->pr, "injection.vulnerable", SEV_FAIL,
 				     "STARTTLS command injection: a command sent in clear was answered inside TLS");
-		finding_set_detail(f, "mxprobe sent \"STARTTLS\\r\\nNOOP\\r\\n\" in one write. The server answered "
-				      "the NOOP inside the TLS session, before the client sent anything there: it "
-				      "kept plaintext input across STARTTLS, so a man in the middle can inject "
+		finding_set_detail(f, "mxprobe sent \"STARTTLS\\r\\nNOOP\\r\\n\" in one write, then QUIT inside TLS. "
+				      "The first reply inside the TLS session answered the NOOP, not the QUIT: the "
+				      "server kept plaintext input across STARTTLS, so a man in the middle can inject "
 				      "commands (RSET, MAIL, RCPT) that run as if they came through TLS.");
 		finding_add_ev(f, "received_inside_tls", "%s", got);
 		free(got);
@@ -54,21 +51,28 @@ static void wait_inside_tls(struct probe_ctx *ctx, struct dialogue *d, const cha
 				   "Update the MTA (Postfix 2.8.4/2.7.3 and later fix CVE-2011-0411) and any "
 				   "proxy or filter that terminates SMTP in front of it; the server must discard its "
 				   "input buffer when it starts TLS.");
+		/* The QUIT's own 221 follows: read it into the transcript. */
+		smtp_reply_clear(&r);
+		(void)session_read_reply(&d->s, &r, STEP_QUIT, NULL);
 	} else {
 		f = probe_result_add(ctx->pr, "injection.not-vulnerable", SEV_PASS,
 				     "No STARTTLS command injection: the command sent in clear was not answered "
 				     "inside TLS");
-		finding_set_detail(
-			f,
-			rc == -MX_E_TIMEOUT
-				? "Nothing arrived inside TLS within %.1f s of the handshake: the server "
-				  "discarded the plaintext NOOP."
-				: "The server ended the session after the handshake (%.1f s wait) rather than "
-				  "answering the plaintext NOOP.",
-			(double)INJECTION_WAIT_US / 1e6);
-		finding_add_ev(f, "after_handshake", "%s", mx_errname(rc));
+		finding_set_detail(f,
+				   rc == 0 ? "The first reply inside TLS answered our QUIT (221, after %.1f ms): the "
+					     "server discarded the plaintext NOOP."
+				   : rc == -MX_E_TIMEOUT
+					   ? "Nothing arrived inside TLS within %.1f ms of the handshake, not even an "
+					     "answer to our QUIT: the server did not answer the plaintext NOOP."
+					   : "The server ended the session after the handshake (%.1f ms) rather than "
+					     "answering the plaintext NOOP.",
+				   (double)(mono_us() - t0) / 1e3);
+		finding_add_ev(f, "after_handshake", "%s", rc == 0 ? "221 to QUIT" : mx_errname(rc));
 	}
-	finding_add_ev(f, "sent", "STARTTLS\\r\\nNOOP\\r\\n (one write)");
+	/* QUIT is said: dialogue_close must not say it again. */
+	d->open = false;
+	smtp_reply_clear(&r);
+	finding_add_ev(f, "sent", "STARTTLS\\r\\nNOOP\\r\\n (one write), then QUIT inside TLS");
 	if (plain_after)
 		finding_add_ev(f, "plaintext_after_220", "%s", plain_after);
 	finding_set_rfc(f, "RFC 3207 section 4.2; CVE-2011-0411");
@@ -129,7 +133,7 @@ static void run(struct probe_ctx *ctx)
 			finding_add_ev(f, "plaintext_after_220", "%s", plain_after);
 		goto out;
 	}
-	wait_inside_tls(ctx, &d, plain_after);
+	quit_inside_tls(ctx, &d, plain_after);
 out:
 	free(plain_after);
 	smtp_reply_clear(&r);

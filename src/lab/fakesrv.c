@@ -13,6 +13,7 @@
 #include <limits.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -197,6 +198,15 @@ static int pause_ms(struct conn *c, unsigned ms)
 
 /* ---- plaintext I/O ------------------------------------------------- */
 
+/* Acknowledges what arrived at once (TCP_QUICKACK, which Linux does not
+ * keep: re-armed after every read), so a client whose reply sits behind
+ * Nagle waiting for our ACK is not held up by our delayed ACK. */
+static void quickack(const struct conn *c)
+{
+	int one = 1;
+	(void)setsockopt(c->fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
+}
+
 /* Sends all of p; -1 if the client went away, the stop pipe fired or the
  * client did not read for a read timeout. */
 static int raw_send(struct conn *c, const void *p, size_t n)
@@ -227,6 +237,8 @@ static ssize_t raw_recv(struct conn *c, void *p, size_t n, int64_t deadline)
 		if (wait_fd(c, POLLIN, deadline) != 1)
 			return -1;
 		ssize_t r = recv(c->fd, p, n, 0);
+		if (r > 0)
+			quickack(c);
 		if (r >= 0)
 			return r;
 		if (errno != EINTR && errno != EAGAIN && errno != EWOULDBLOCK)
@@ -267,6 +279,8 @@ static ssize_t tls_pull(gnutls_transport_ptr_t ptr, void *data, size_t len)
 		return -1;
 	}
 	ssize_t r = recv(c->fd, data, len, 0);
+	if (r > 0)
+		quickack(c);
 	if (r < 0)
 		gnutls_transport_set_errno(c->tls, errno);
 	return r;
@@ -283,12 +297,15 @@ static int tls_pull_timeout(gnutls_transport_ptr_t ptr, unsigned int ms)
 	return w < 0 ? -1 : w;
 }
 
-static ssize_t tls_push(gnutls_transport_ptr_t ptr, const void *data, size_t len)
+/* Vectored: a whole flight (ServerHello to Finished) leaves in one
+ * sendmsg, as the client's does (tls/tls.c). */
+static ssize_t tls_push(gnutls_transport_ptr_t ptr, const giovec_t *iov, int iovcnt)
 {
 	struct conn *c = ptr;
+	struct msghdr m = { .msg_iov = (struct iovec *)(uintptr_t)iov, .msg_iovlen = (size_t)iovcnt };
 
 	for (;;) {
-		ssize_t w = send(c->fd, data, len, MSG_NOSIGNAL);
+		ssize_t w = sendmsg(c->fd, &m, MSG_NOSIGNAL);
 		if (w >= 0)
 			return w;
 		if (errno == EINTR)
@@ -492,7 +509,7 @@ static enum cmd_next tls_handshake(struct conn *c)
 	if ((ret = gnutls_credentials_set(c->tls, GNUTLS_CRD_CERTIFICATE, cfg->cred)) < 0)
 		goto fail;
 	gnutls_transport_set_ptr(c->tls, c);
-	gnutls_transport_set_push_function(c->tls, tls_push);
+	gnutls_transport_set_vec_push_function(c->tls, tls_push);
 	gnutls_transport_set_pull_function(c->tls, tls_pull);
 	gnutls_transport_set_pull_timeout_function(c->tls, tls_pull_timeout);
 	gnutls_handshake_set_timeout(c->tls, 0); /* our deadline is in the pull function */
@@ -822,6 +839,11 @@ static void handle(struct fakesrv *s, int fd, const struct sockaddr_storage *ss,
 
 	c->srv = s;
 	c->fd = fd;
+	/* Each reply is one send (reply()); Nagle would only hold the next
+	 * behind the client's delayed ACK. The tarpit's byte-at-a-time
+	 * banner wants exactly this too: every byte on the wire at once. */
+	int one = 1;
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 	if (getnameinfo((const struct sockaddr *)ss, sl, h, sizeof h, p, sizeof p, NI_NUMERICHOST | NI_NUMERICSERV) ==
 	    0)
 		snprintf(c->peer, sizeof c->peer, ss->ss_family == AF_INET6 ? "[%s]:%s" : "%s:%s", h, p);

@@ -52,8 +52,18 @@ static int remaining_ms(int64_t deadline)
 	return left > 1000000 ? 1000000 : (int)left;
 }
 
+void conn_quickack(struct conn *c)
+{
+	int one = 1;
+	if (c->fd >= 0)
+		(void)setsockopt(c->fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
+}
+
 int conn_wait(struct conn *c, short events, int64_t deadline)
 {
+	/* Whatever arrives while we wait is acknowledged at once (conn.h). */
+	if (events & POLLIN)
+		conn_quickack(c);
 	for (;;) {
 		int ms = remaining_ms(deadline);
 		if (ms == 0)
@@ -94,6 +104,8 @@ int conn_connect(struct conn *c, const struct sockaddr *sa, socklen_t salen, con
 	c->fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
 	if (c->fd < 0)
 		return -MX_E_IO;
+	/* Our lines and TLS flights leave in one send each (conn_send_line,
+	 * the vectored TLS push): nothing is gained by Nagle holding them. */
 	int one = 1;
 	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 	if (source && bind(c->fd, source, srclen) < 0)
@@ -168,6 +180,8 @@ static int fill(struct conn *c, int64_t deadline)
 			if (w < 0)
 				return w;
 			r = recv(c->fd, tmp, want, 0);
+			if (r > 0)
+				conn_quickack(c);
 			if (r < 0 && (errno == EAGAIN || errno == EINTR))
 				continue;
 			if (r < 0)
@@ -263,6 +277,21 @@ int conn_send_line(struct conn *c, const char *line, const char *shown, int64_t 
 		transcript_add(c->tr, TR_SENT, shown ? shown : line);
 	int rc = conn_write_all(c, wire, n + 2, deadline);
 	free(wire);
+	return rc;
+}
+
+int conn_send_lines(struct conn *c, char *const *lines, size_t n, int64_t deadline)
+{
+	struct buf wire;
+	buf_init(&wire, SIZE_MAX);
+	for (size_t i = 0; i < n; i++) {
+		if (c->tr)
+			transcript_add(c->tr, TR_SENT, lines[i]);
+		buf_append(&wire, lines[i], strlen(lines[i]));
+		buf_append(&wire, "\r\n", 2);
+	}
+	int rc = conn_write_all(c, wire.data, wire.len, deadline);
+	buf_clear(&wire);
 	return rc;
 }
 

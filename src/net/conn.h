@@ -46,11 +46,22 @@ int conn_connect(struct conn *c, const struct sockaddr *sa, socklen_t salen, con
 int conn_read_line(struct conn *c, char **line, size_t *len, int64_t deadline);
 /* Sends line + CRLF; records it (or `shown` instead, to redact secrets). */
 int conn_send_line(struct conn *c, const char *line, const char *shown, int64_t deadline);
+/* Sends lines[0..n), each + CRLF, in one write (one TCP segment or TLS
+ * record where they fit, rather than one per line); records each line. */
+int conn_send_lines(struct conn *c, char *const *lines, size_t n, int64_t deadline);
 int conn_write_all(struct conn *c, const void *p, size_t n, int64_t deadline);
 /* Takes whatever is buffered or already waiting on the socket, without
  * waiting for more: the bytes a server sent that it should not have. */
 size_t conn_drain_pending(struct conn *c, struct buf *out);
-/* Waits for fd readiness (POLLIN/POLLOUT); 0 ready, -MX_E_TIMEOUT. */
+/* Acknowledges what was received at once and leaves the kernel's
+ * delayed-ACK ("pingpong") mode for the next segments (TCP_QUICKACK, which
+ * Linux does not keep: tcp(7) "not permanent"). A server that sent a TLS
+ * 1.3 NewSessionTicket and then our reply would otherwise hold the reply
+ * (Nagle) until our delayed ACK of the ticket, some 40 ms later. Called
+ * after every read from the socket and before every wait for input. */
+void conn_quickack(struct conn *c);
+/* Waits for fd readiness (POLLIN/POLLOUT); 0 ready, -MX_E_TIMEOUT. With
+ * POLLIN, re-arms quick ACKs first (conn_quickack). */
 int conn_wait(struct conn *c, short events, int64_t deadline);
 void conn_close(struct conn *c);
 

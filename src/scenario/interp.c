@@ -378,13 +378,10 @@ static enum res send_message(struct run *r, const struct scn_stmt *st)
 		xstrdup("."),
 	};
 	free(to);
-	int rc = 0;
-	int64_t deadline = session_step_deadline(&r->s);
-	for (size_t i = 0; i < ARRAY_LEN(lines); i++) {
-		if (rc == 0)
-			rc = conn_send_line(&r->s.c, lines[i], NULL, deadline);
+	/* The message in one write, not a segment per line. */
+	int rc = conn_send_lines(&r->s.c, lines, ARRAY_LEN(lines), session_step_deadline(&r->s));
+	for (size_t i = 0; i < ARRAY_LEN(lines); i++)
 		free(lines[i]);
-	}
 	forget_reply(r);
 	if (rc < 0) {
 		r->have_reply = true;

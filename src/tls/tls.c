@@ -9,16 +9,23 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 
 #include "pki/certinfo.h"
 #include "tls/identity.h"
 #include "util/err.h"
 
-static ssize_t push(gnutls_transport_ptr_t ptr, const void *data, size_t n)
+/* GnuTLS hands a whole flight (ClientKeyExchange, ChangeCipherSpec,
+ * Finished; or a record and its header) to one vectored push: it leaves in
+ * one sendmsg, so no part of it waits behind another (Nagle, or a peer's
+ * delayed ACK). */
+static ssize_t vec_push(gnutls_transport_ptr_t ptr, const giovec_t *iov, int iovcnt)
 {
 	struct conn *c = ptr;
-	ssize_t r = send(c->fd, data, n, MSG_NOSIGNAL);
+	struct msghdr m = { .msg_iov = (struct iovec *)(uintptr_t)iov, .msg_iovlen = (size_t)iovcnt };
+	ssize_t r = sendmsg(c->fd, &m, MSG_NOSIGNAL);
 	if (r < 0)
 		gnutls_transport_set_errno(c->tls, errno == EWOULDBLOCK ? EAGAIN : errno);
 	return r;
@@ -28,6 +35,8 @@ static ssize_t pull(gnutls_transport_ptr_t ptr, void *data, size_t n)
 {
 	struct conn *c = ptr;
 	ssize_t r = recv(c->fd, data, n, 0);
+	if (r > 0)
+		conn_quickack(c); /* a NewSessionTicket is acknowledged at once (conn.h) */
 	if (r < 0)
 		gnutls_transport_set_errno(c->tls, errno == EWOULDBLOCK ? EAGAIN : errno);
 	return r;
@@ -210,7 +219,7 @@ int tls_client_handshake(struct conn *c, const struct tls_opts *o, struct sessio
 		f->tls.sni = xstrdup(o->sni);
 	}
 	gnutls_transport_set_ptr(c->tls, c);
-	gnutls_transport_set_push_function(c->tls, push);
+	gnutls_transport_set_vec_push_function(c->tls, vec_push);
 	gnutls_transport_set_pull_function(c->tls, pull);
 
 	transcript_addf(c->tr, TR_EVENT, "Starting TLS handshake%s%s", o->sni ? ", SNI " : " without SNI",

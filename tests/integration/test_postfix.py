@@ -119,6 +119,45 @@ class PostfixJson(mxtest.StandardPostfixTestCase):
         self.assertEq(res, self.pf.count_connects(self.case("tls-good"), mark), 1,
                       "connections in the Postfix log\n" + self.pf.log_since(mark))
 
+    # -- no delayed-ACK / Nagle stall (issue 16)
+
+    # A reply to a one-line command on loopback takes well under a
+    # millisecond; the stall this guards against (our delayed ACK of
+    # Postfix's TLS 1.3 NewSessionTicket holding its EHLO reply behind
+    # Nagle) cost about 40 ms. 20 ms leaves room for a loaded machine and
+    # the sanitizer build without letting that stall through.
+    STALL_BOUND_MS = 20.0
+
+    @staticmethod
+    def reply_gaps(res):
+        """(command, ms from sending it to the first line of its reply)
+        for every command of the transcript, from mxprobe's own times."""
+        gaps, sent = [], None
+        for e in res.target["transcript"]:
+            if e["kind"] == "sent":
+                sent = e
+            elif e["kind"] == "recv" and sent is not None:
+                gaps.append((sent["text"].split(" ")[0], e["t_ms"] - sent["t_ms"]))
+                sent = None
+        return gaps
+
+    def test_no_reply_stall(self):
+        # The stall came and went with the timing of the ticket against our
+        # EHLO (about half the runs): five runs, and at most one of them may
+        # meet a busy scheduler.
+        slow = []
+        for _ in range(5):
+            res = self.check("tls-good")
+            self.assertExit(res, 0)
+            gaps = self.reply_gaps(res)
+            cmds = [c for c, _ in gaps]
+            for cmd in ("EHLO", "STARTTLS", "QUIT"):
+                self.assertIn(cmd, cmds, res.describe())
+            self.assertEq(res, cmds.count("EHLO"), 2, "EHLO before and after TLS")
+            slow += [g for g in gaps if g[1] > self.STALL_BOUND_MS]
+        self.assertLessEqual(len(slow), 1, "replies slower than %.0f ms in 5 runs: %s"
+                             % (self.STALL_BOUND_MS, slow))
+
     def test_ehlo_name_and_sni(self):
         res = self.check("tls-good", "--ehlo", "probe.test.example", "--sni", mxtest.LEAF_NAME)
         self.assertExit(res, 0)
