@@ -271,26 +271,19 @@ static void revocation_run(struct probe_ctx *ctx)
 		finding_set_remedy(f, "Give a CRL file in DER or PEM form.");
 		free(err);
 	}
+	struct rev_chain ch = { .fa = fa,
+				.opt = o,
+				.trust = ctx->trust,
+				.http = ctx->http,
+				.files = files,
+				.deadline = ctx->deadline,
+				.owner = ctx->t };
 	for (size_t i = 0; i < fa->chain_len; i++) {
 		const struct cert_info *c = &fa->chain[i];
-		/* A root is a trust anchor: nothing above it revokes it. */
-		if (c->self_signed)
-			continue;
+		struct rev_inputs in;
 		unsigned char *issuer = NULL;
-		size_t issuer_len = 0;
-		(void)verify_find_issuer(ctx->trust, o, fa->chain, fa->chain_len, i, &issuer, &issuer_len);
-		struct rev_inputs in = {
-			.cert = c->der,
-			.cert_len = c->der_len,
-			.issuer = issuer,
-			.issuer_len = issuer_len,
-			.staple = i < fa->tls.n_staples && fa->tls.staples[i].len ? &fa->tls.staples[i] : NULL,
-			.files = files,
-			.http = ctx->http,
-			.timeout_us = o->step_timeout_us,
-			.deadline = ctx->deadline,
-			.at = mx_options_at(o),
-		};
+		if (rev_chain_inputs(&ch, i, &in, &issuer) < 0)
+			continue;
 		struct rev_cert rc;
 		rev_check_cert(&in, i, &rc);
 		report_outcome(ctx, c, &rc);

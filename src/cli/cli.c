@@ -25,6 +25,7 @@
 #include "net/source.h"
 #include "net/target.h"
 #include "report/render.h"
+#include "core/runcache.h"
 #include "scenario/scenario.h"
 #include "tls/identity.h"
 #include "util/util.h"
@@ -710,6 +711,8 @@ int cli_main(int argc, char **argv)
 	rep.policy = xstrdup(policy_name(cl.opt.policy));
 	rep.ehlo_name = xstrdup(cl.opt.ehlo_name);
 
+	/* Trust stores and CRL/OCSP answers, shared by every target of the run. */
+	cl.opt.run = run_cache_new(&cl.opt);
 	int status = 0;
 	if (strcmp(cmd, "lab") == 0) {
 		if (optind < argc) {
@@ -764,6 +767,8 @@ int cli_main(int argc, char **argv)
 	if (status == 0 && strcmp(cmd, "lab") != 0)
 		status = domain_exit_code(&rep, engine_exit_code(&rep));
 out:
+	run_cache_free(cl.opt.run);
+	cl.opt.run = NULL;
 	report_clear(&rep);
 	free(cl.ehlo_owned);
 	wipe_auth_password(&cl);

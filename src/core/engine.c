@@ -7,6 +7,8 @@
 #include <strings.h>
 
 #include "core/probe.h"
+#include "core/runcache.h"
+#include "pki/revocation.h"
 #include "pki/verify.h"
 #include "proto/dialect.h"
 #include "proto/session.h"
@@ -54,8 +56,20 @@ void engine_run_target(const struct mx_options *opt, const struct target_spec *s
 	t->status = (fs == STEP_DNS || fs == STEP_CONNECT || fs == STEP_BANNER || fs == STEP_EHLO) ? TARGET_UNTESTABLE
 												   : TARGET_TESTED;
 
-	struct http_cache *http = http_cache_new();
-	struct trust_stores *trust = trust_stores_new(opt);
+	/* The run's caches when the CLI made them (and the trust inputs are
+	 * the run's: the lab probes with its own CA), else the target's own. */
+	struct run_cache *run = opt->run;
+	struct http_cache *own_http = run ? NULL : http_cache_new();
+	struct http_cache *http = run ? run->http : own_http;
+	struct trust_stores *own_trust = run && trust_stores_fit(run->trust, opt) ? NULL : trust_stores_new(opt);
+	struct trust_stores *trust = own_trust ? own_trust : run->trust;
+	/* The chain is known: revocation answers are fetched side by side
+	 * while the other probes run (docs/timing.md). */
+	struct rev_chain rch = {
+		.fa = &t->facts, .opt = opt, .trust = trust, .http = http, .deadline = t->deadline_us, .owner = t
+	};
+	const struct probe *rev = probe_find("revocation");
+	struct rev_prefetch *prefetch = rev && probe_selected(opt, spec, rev) ? rev_prefetch_start(&rch) : NULL;
 	bool session_ran = t->facts.attempted;
 	for (const struct probe *const *p = probe_table; *p; p++) {
 		bool always = session_ran && ((*p)->flags & PROBE_WITH_SESSION) &&
@@ -77,8 +91,9 @@ void engine_run_target(const struct mx_options *opt, const struct target_spec *s
 		/* target_add_probe may move the array; refetch by index */
 		t->probes[t->nprobes - 1].duration_us = mono_us() - p0;
 	}
-	http_cache_free(http);
-	trust_stores_free(trust);
+	rev_prefetch_finish(prefetch);
+	http_cache_free(own_http);
+	trust_stores_free(own_trust);
 	t->duration_us = mono_us() - t0;
 }
 

@@ -24,6 +24,7 @@ enum out_format {
 };
 
 struct tls_identity; /* tls/identity.h */
+struct run_cache;    /* core/runcache.h */
 
 /* Whether "could not check revocation" warns (soft), fails (hard), or
  * revocation is not checked at all (off). */
@@ -69,6 +70,10 @@ struct mx_options {
 	bool expect_refused;	   /* --expect-refused: this source must be refused (access probe) */
 	const char *auth_user;	   /* --auth-user: try a real AUTH inside TLS */
 	const char *auth_password; /* from --auth-password-file or MXPROBE_AUTH_PASSWORD; never argv */
+	/* What the run's targets share (trust stores, CRL/OCSP answers),
+	 * made by the CLI before the first target; NULL: each target has its
+	 * own. Thread-safe. */
+	struct run_cache *run;
 };
 
 /* The instant certificates are judged at: --at, else "now". */

@@ -4,6 +4,8 @@
 #include "net/http.h"
 
 #include <curl/curl.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -15,13 +17,25 @@
 
 struct http_entry {
 	char *url;
-	unsigned char *req; /* the request body, to tell POSTs apart */
+	unsigned char *key; /* the request key (the body unless given), to tell POSTs apart */
+	size_t key_len;
+	bool post;
+	const void *owner;
+	bool done;		/* the answer is in; until then others wait on the cache's cond */
+	bool superseded;	/* a refresh replaced it: lookups skip it */
+	struct http_request rq; /* the request to send (strings owned here) while !done */
+	unsigned char *req;	/* the body sent */
 	size_t req_len;
+	char *content_type;
 	struct http_response resp;
 };
 
+/* Entries are allocated one by one, so the responses handed out stay put
+ * while other threads add entries. */
 struct http_cache {
-	struct http_entry *e;
+	pthread_mutex_t mu;
+	pthread_cond_t cond;
+	struct http_entry **e;
 	size_t n, cap;
 };
 
@@ -46,7 +60,10 @@ struct http_cache *http_cache_new(void)
 {
 	/* Thread-safe since curl 7.84; does nothing after the first call. */
 	curl_global_init(CURL_GLOBAL_DEFAULT);
-	return xcalloc(1, sizeof(struct http_cache));
+	struct http_cache *c = xcalloc(1, sizeof(struct http_cache));
+	pthread_mutex_init(&c->mu, NULL);
+	pthread_cond_init(&c->cond, NULL);
+	return c;
 }
 
 void http_cache_free(struct http_cache *c)
@@ -54,12 +71,18 @@ void http_cache_free(struct http_cache *c)
 	if (!c)
 		return;
 	for (size_t i = 0; i < c->n; i++) {
-		free(c->e[i].url);
-		free(c->e[i].req);
-		free(c->e[i].resp.body);
-		free(c->e[i].resp.error);
+		struct http_entry *e = c->e[i];
+		free(e->url);
+		free(e->key);
+		free(e->req);
+		free(e->content_type);
+		free(e->resp.body);
+		free(e->resp.error);
+		free(e);
 	}
 	free(c->e);
+	pthread_cond_destroy(&c->cond);
+	pthread_mutex_destroy(&c->mu);
 	free(c);
 }
 
@@ -105,20 +128,28 @@ static enum http_status classify(CURLcode cc, const struct sink *s)
 	}
 }
 
-static void fetch(const struct http_request *rq, struct http_response *out)
+/* One transfer: the easy handle and what it collects. */
+struct xfer {
+	struct http_entry *e;
+	CURL *h;
+	struct sink s;
+	struct curl_slist *hdr;
+	char errbuf[CURL_ERROR_SIZE];
+	int64_t t0;
+};
+
+/* Sets up x for e's request; -1 when curl has no handle for it. */
+static int xfer_start(struct xfer *x, struct http_entry *e)
 {
+	const struct http_request *rq = &e->rq;
 	size_t max = rq->max_bytes ? rq->max_bytes : HTTP_DEFAULT_MAX_BYTES;
-	struct sink s = { .too_big = false };
-	buf_init(&s.b, max);
-	char errbuf[CURL_ERROR_SIZE] = "";
-	struct curl_slist *hdr = NULL;
-	int64_t t0 = mono_us();
-	CURL *h = curl_easy_init();
-	if (!h) {
-		out->status = HTTP_ERROR;
-		out->error = xstrdup("curl_easy_init failed");
-		goto out;
-	}
+	memset(x, 0, sizeof *x);
+	x->e = e;
+	buf_init(&x->s.b, max);
+	x->t0 = mono_us();
+	CURL *h = x->h = curl_easy_init();
+	if (!h)
+		return -1;
 	long ms = (long)(rq->timeout_us / 1000);
 	if (ms < 1)
 		ms = 1;
@@ -132,80 +163,268 @@ static void fetch(const struct http_request *rq, struct http_response *out)
 	curl_easy_setopt(h, CURLOPT_MAXREDIRS, HTTP_MAX_REDIRECTS);
 	curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)max);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, &s);
-	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, &x->s);
+	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, x->errbuf);
 	curl_easy_setopt(h, CURLOPT_USERAGENT, "mxprobe/" MXPROBE_VERSION);
-	if (rq->body) {
+	curl_easy_setopt(h, CURLOPT_PRIVATE, x);
+	if (e->post) {
 		char *ct =
-			xasprintf("Content-Type: %s", rq->content_type ? rq->content_type : "application/octet-stream");
-		hdr = curl_slist_append(hdr, ct);
+			xasprintf("Content-Type: %s", e->content_type ? e->content_type : "application/octet-stream");
+		x->hdr = curl_slist_append(x->hdr, ct);
 		free(ct);
-		curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
-		curl_easy_setopt(h, CURLOPT_POSTFIELDS, rq->body);
-		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)rq->body_len);
+		curl_easy_setopt(h, CURLOPT_HTTPHEADER, x->hdr);
+		curl_easy_setopt(h, CURLOPT_POSTFIELDS, e->req);
+		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)e->req_len);
 	}
-	CURLcode cc = curl_easy_perform(h);
-	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &out->code);
-	out->status = classify(cc, &s);
-	if (out->status != HTTP_OK) {
-		out->error = xstrdup(s.too_big	 ? "the reply passed the size cap"
-				     : errbuf[0] ? errbuf
-						 : curl_easy_strerror(cc));
-	} else if (out->code < 200 || out->code > 299) {
-		out->status = HTTP_BAD_STATUS;
-		out->error = xasprintf("HTTP status %ld", out->code);
-	} else {
-		out->body = (unsigned char *)s.b.data;
-		out->len = s.b.len;
-		s.b.data = NULL;
-	}
-out:
-	out->elapsed_us = mono_us() - t0;
-	curl_slist_free_all(hdr);
-	if (h)
-		curl_easy_cleanup(h);
-	buf_clear(&s.b);
+	return 0;
 }
 
+/* Turns the finished transfer into e's answer (not yet published). */
+static void xfer_finish(struct xfer *x, CURLcode cc)
+{
+	struct http_response *out = &x->e->resp;
+	if (!x->h) {
+		out->status = HTTP_ERROR;
+		out->error = xstrdup("curl_easy_init failed");
+	} else {
+		curl_easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &out->code);
+		out->status = classify(cc, &x->s);
+		if (out->status != HTTP_OK) {
+			out->error = xstrdup(x->s.too_big   ? "the reply passed the size cap"
+					     : x->errbuf[0] ? x->errbuf
+							    : curl_easy_strerror(cc));
+		} else if (out->code < 200 || out->code > 299) {
+			out->status = HTTP_BAD_STATUS;
+			out->error = xasprintf("HTTP status %ld", out->code);
+		} else {
+			out->body = (unsigned char *)x->s.b.data;
+			out->len = x->s.b.len;
+			x->s.b.data = NULL;
+		}
+	}
+	out->elapsed_us = mono_us() - x->t0;
+	out->req = x->e->req;
+	out->req_len = x->e->req_len;
+	curl_slist_free_all(x->hdr);
+	if (x->h)
+		curl_easy_cleanup(x->h);
+	buf_clear(&x->s.b);
+}
+
+/* Publishes e's answer to the threads waiting for it. */
+static void publish(struct http_cache *c, struct http_entry *e)
+{
+	pthread_mutex_lock(&c->mu);
+	e->done = true;
+	pthread_cond_broadcast(&c->cond);
+	pthread_mutex_unlock(&c->mu);
+}
+
+static const void *rq_key(const struct http_request *rq, size_t *len)
+{
+	*len = rq->key ? rq->key_len : rq->body ? rq->body_len : 0;
+	return rq->key ? rq->key : rq->body;
+}
+
+/* The newest entry for rq; c->mu held. */
 static struct http_entry *lookup(struct http_cache *c, const struct http_request *rq)
 {
-	for (size_t i = 0; i < c->n; i++) {
-		struct http_entry *e = &c->e[i];
-		if (strcmp(e->url, rq->url) != 0 || e->req_len != (rq->body ? rq->body_len : 0))
+	size_t klen;
+	const void *key = rq_key(rq, &klen);
+	for (size_t i = c->n; i-- > 0;) {
+		struct http_entry *e = c->e[i];
+		if (e->superseded || strcmp(e->url, rq->url) != 0 || e->post != (rq->body != NULL))
 			continue;
-		if ((e->req == NULL) != (rq->body == NULL))
-			continue;
-		if (e->req_len && memcmp(e->req, rq->body, e->req_len) != 0)
+		if (e->key_len != klen || (klen && memcmp(e->key, key, klen) != 0))
 			continue;
 		return e;
 	}
 	return NULL;
 }
 
-const struct http_response *http_fetch(struct http_cache *c, const struct http_request *rq)
+static unsigned char *dup_bytes(const void *p, size_t n)
 {
-	struct http_entry *e = lookup(c, rq);
-	if (e) {
-		e->resp.cached = true;
-		return &e->resp;
-	}
+	unsigned char *d = xmalloc(n ? n : 1);
+	if (n)
+		memcpy(d, p, n);
+	return d;
+}
+
+/* A new entry for rq, in flight (or done at once for a URL we never
+ * fetch); c->mu held. An older entry it refreshes is superseded. */
+static struct http_entry *add_entry(struct http_cache *c, const struct http_request *rq, struct http_entry *old)
+{
+	if (old)
+		old->superseded = true;
 	if (c->n == c->cap) {
 		c->cap = c->cap ? c->cap * 2 : 8;
 		c->e = xrealloc(c->e, c->cap * sizeof *c->e);
 	}
-	e = &c->e[c->n++];
-	memset(e, 0, sizeof *e);
+	struct http_entry *e = c->e[c->n++] = xcalloc(1, sizeof *e);
+	size_t klen;
+	const void *key = rq_key(rq, &klen);
 	e->url = xstrdup(rq->url);
+	e->key = dup_bytes(key, klen);
+	e->key_len = klen;
+	e->post = rq->body != NULL;
+	e->owner = rq->owner;
 	if (rq->body) {
-		e->req = xmalloc(rq->body_len ? rq->body_len : 1);
-		memcpy(e->req, rq->body, rq->body_len);
+		e->req = dup_bytes(rq->body, rq->body_len);
 		e->req_len = rq->body_len;
 	}
+	e->content_type = rq->content_type ? xstrdup(rq->content_type) : NULL;
+	e->rq = *rq;
+	e->rq.url = e->url;
+	e->rq.body = e->req;
+	e->rq.key = NULL;
+	e->rq.content_type = NULL;
+	e->resp.req = e->req;
+	e->resp.req_len = e->req_len;
 	if (!http_url_ok(rq->url)) {
 		e->resp.status = HTTP_BAD_URL;
 		e->resp.error = xstrdup("only http:// and https:// URLs are fetched");
+		e->done = true;
+	}
+	return e;
+}
+
+const struct http_response *http_fetch(struct http_cache *c, const struct http_request *rq, bool *cached)
+{
+	pthread_mutex_lock(&c->mu);
+	struct http_entry *e = lookup(c, rq);
+	if (e && !rq->refresh) {
+		while (!e->done)
+			pthread_cond_wait(&c->cond, &c->mu);
+		pthread_mutex_unlock(&c->mu);
+		if (cached)
+			*cached = e->owner != rq->owner;
 		return &e->resp;
 	}
-	fetch(rq, &e->resp);
+	e = add_entry(c, rq, e);
+	pthread_mutex_unlock(&c->mu);
+	if (cached)
+		*cached = false;
+	if (!e->done) {
+		struct xfer x;
+		CURLcode cc = xfer_start(&x, e) == 0 ? curl_easy_perform(x.h) : CURLE_FAILED_INIT;
+		xfer_finish(&x, cc);
+		publish(c, e);
+	}
 	return &e->resp;
+}
+
+/* ---- batches ------------------------------------------------------- */
+
+struct http_batch {
+	struct http_request *rq; /* strings and bytes owned */
+	struct http_entry **claimed;
+	size_t n, cap, nclaimed;
+};
+
+struct http_batch *http_batch_new(void)
+{
+	return xcalloc(1, sizeof(struct http_batch));
+}
+
+void http_batch_add(struct http_batch *b, const struct http_request *rq)
+{
+	if (b->n == b->cap) {
+		b->cap = b->cap ? b->cap * 2 : 8;
+		b->rq = xrealloc(b->rq, b->cap * sizeof *b->rq);
+	}
+	struct http_request *d = &b->rq[b->n++];
+	*d = *rq;
+	d->url = xstrdup(rq->url);
+	d->content_type = rq->content_type ? xstrdup(rq->content_type) : NULL;
+	d->body = rq->body ? dup_bytes(rq->body, rq->body_len) : NULL;
+	d->key = rq->key ? dup_bytes(rq->key, rq->key_len) : NULL;
+}
+
+size_t http_batch_len(const struct http_batch *b)
+{
+	return b ? b->n : 0;
+}
+
+void http_batch_free(struct http_batch *b)
+{
+	if (!b)
+		return;
+	for (size_t i = 0; i < b->n; i++) {
+		/* The batch made these copies (http_batch_add). */
+		free((void *)(uintptr_t)b->rq[i].url);
+		free((void *)(uintptr_t)b->rq[i].content_type);
+		free((void *)(uintptr_t)b->rq[i].body);
+		free((void *)(uintptr_t)b->rq[i].key);
+	}
+	free(b->rq);
+	free(b->claimed);
+	free(b);
+}
+
+void http_batch_claim(struct http_cache *c, struct http_batch *b)
+{
+	pthread_mutex_lock(&c->mu);
+	b->claimed = xrealloc(b->claimed, (b->n ? b->n : 1) * sizeof *b->claimed);
+	b->nclaimed = 0;
+	for (size_t i = 0; i < b->n; i++) {
+		struct http_entry *old = lookup(c, &b->rq[i]);
+		if (old && !b->rq[i].refresh)
+			continue; /* held or in flight already (this batch may name it twice) */
+		struct http_entry *e = add_entry(c, &b->rq[i], old);
+		if (!e->done)
+			b->claimed[b->nclaimed++] = e;
+	}
+	pthread_mutex_unlock(&c->mu);
+}
+
+void http_batch_run(struct http_cache *c, struct http_batch *b)
+{
+	if (b->nclaimed == 0)
+		return;
+	struct xfer *x = xcalloc(b->nclaimed, sizeof *x);
+	CURLM *m = curl_multi_init();
+	for (size_t i = 0; i < b->nclaimed; i++) {
+		if (xfer_start(&x[i], b->claimed[i]) < 0 || !m || curl_multi_add_handle(m, x[i].h) != CURLM_OK) {
+			xfer_finish(&x[i], CURLE_FAILED_INIT);
+			publish(c, b->claimed[i]);
+			x[i].e = NULL;
+		}
+	}
+	int running = 1;
+	while (m && running) {
+		if (curl_multi_perform(m, &running) != CURLM_OK)
+			break;
+		CURLMsg *msg;
+		int left;
+		while ((msg = curl_multi_info_read(m, &left))) {
+			if (msg->msg != CURLMSG_DONE)
+				continue;
+			struct xfer *done = NULL;
+			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&done);
+			CURLcode cc = msg->data.result;
+			curl_multi_remove_handle(m, done->h);
+			struct http_entry *e = done->e;
+			xfer_finish(done, cc);
+			done->e = NULL;
+			publish(c, e);
+		}
+		/* Each handle has its own timeout: curl wakes us for it. */
+		if (running && curl_multi_poll(m, NULL, 0, 1000, NULL) != CURLM_OK)
+			break;
+	}
+	/* Anything the loop left (a multi error): answered as an error, so
+	 * no waiter hangs. */
+	for (size_t i = 0; i < b->nclaimed; i++) {
+		if (!x[i].e)
+			continue;
+		struct http_entry *e = x[i].e;
+		if (m)
+			curl_multi_remove_handle(m, x[i].h);
+		xfer_finish(&x[i], CURLE_FAILED_INIT);
+		publish(c, e);
+	}
+	if (m)
+		curl_multi_cleanup(m);
+	free(x);
+	b->nclaimed = 0;
 }

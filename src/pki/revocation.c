@@ -10,10 +10,12 @@
 #include <gnutls/gnutls.h>
 #include <gnutls/ocsp.h>
 #include <gnutls/x509.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "pki/verify.h"
 #include "util/util.h"
 
 /* ---- names --------------------------------------------------------- */
@@ -499,7 +501,7 @@ static void check_cdp(const struct rev_inputs *in, gnutls_x509_crt_t cert, gnutl
 		      struct rev_cert *out)
 {
 	struct rev_source *s = add_source(out, REV_SRC_CRL_URL, url);
-	if (!in->http) {
+	if (!in->http && !in->collect) {
 		unchecked(s, REV_WHY_HTTP, "fetching is off");
 		return;
 	}
@@ -508,21 +510,40 @@ static void check_cdp(const struct rev_inputs *in, gnutls_x509_crt_t cert, gnutl
 		unchecked(s, REV_WHY_TIMEOUT, "the target's deadline (--target-timeout) had passed");
 		return;
 	}
-	struct http_request rq = { .url = url, .timeout_us = tmo };
-	const struct http_response *r = http_fetch(in->http, &rq);
-	s->cached = r->cached;
-	if (r->status != HTTP_OK) {
-		unchecked(s, http_why(r), r->error);
+	struct http_request rq = { .url = url, .timeout_us = tmo, .owner = in->owner };
+	if (in->collect) {
+		http_batch_add(in->collect, &rq);
+		unchecked(s, REV_WHY_HTTP, "requested ahead");
 		return;
 	}
-	struct rev_crls set = { 0 };
-	if (crls_import(&set, r->body, r->len, url) < 0 || set.n == 0) {
-		unchecked(s, REV_WHY_BAD_DATA, "the reply is not a CRL (neither DER nor PEM)");
+	for (int attempt = 0; attempt < 2; attempt++) {
+		bool cached = false;
+		const struct http_response *r = http_fetch(in->http, &rq, &cached);
+		s->cached = cached;
+		if (r->status != HTTP_OK) {
+			unchecked(s, http_why(r), r->error);
+			return;
+		}
+		struct rev_crls set = { 0 };
+		if (crls_import(&set, r->body, r->len, url) < 0 || set.n == 0) {
+			unchecked(s, REV_WHY_BAD_DATA, "the reply is not a CRL (neither DER nor PEM)");
+			crls_clear(&set);
+			return;
+		}
+		check_crl(&set.v[0], cert, issuer, in->at, s);
 		crls_clear(&set);
-		return;
+		/* The run's copy went stale since it was fetched: the CA has
+		 * published a newer one by now. Ask once more. */
+		if (!(cached && in->refresh_stale && s->why == REV_WHY_STALE))
+			return;
+		rq.refresh = true;
+		free(s->detail);
+		memset(s, 0, sizeof *s);
+		s->kind = REV_SRC_CRL_URL;
+		s->where = xstrdup(url);
+		s->outcome = REV_UNCHECKED;
+		s->reason = -1;
 	}
-	check_crl(&set.v[0], cert, issuer, in->at, s);
-	crls_clear(&set);
 }
 
 /* ---- OCSP ---------------------------------------------------------- */
@@ -637,22 +658,52 @@ out:
 	gnutls_ocsp_resp_deinit(resp);
 }
 
+/* The OCSP request for cert, DER; with a fresh nonce (RFC 6960 section
+ * 4.4.1) when nonce is not NULL (it then gets a copy of it). */
+static int ocsp_request(gnutls_x509_crt_t issuer, gnutls_x509_crt_t cert, gnutls_datum_t *body, gnutls_datum_t *nonce)
+{
+	gnutls_ocsp_req_t req = NULL;
+	int rc = -1;
+	if (gnutls_ocsp_req_init(&req) < 0)
+		return -1;
+	/* SHA-1 CertID: what RFC 5019 responders are required to take. */
+	if (gnutls_ocsp_req_add_cert(req, GNUTLS_DIG_SHA1, issuer, cert) < 0)
+		goto out;
+	if (nonce && (gnutls_ocsp_req_randomize_nonce(req) < 0 || gnutls_ocsp_req_get_nonce(req, NULL, nonce) < 0))
+		goto out;
+	rc = gnutls_ocsp_req_export(req, body) < 0 ? -1 : 0;
+out:
+	gnutls_ocsp_req_deinit(req);
+	return rc;
+}
+
+/* The nonce of the request that was sent (an answer the run had cached
+ * was asked for with another nonce than ours). */
+static int sent_nonce(const struct http_response *r, gnutls_datum_t *nonce)
+{
+	gnutls_ocsp_req_t req = NULL;
+	gnutls_datum_t d = { .data = (unsigned char *)(uintptr_t)r->req, .size = (unsigned)r->req_len };
+	int rc = -1;
+	if (!r->req || gnutls_ocsp_req_init(&req) < 0)
+		return -1;
+	if (gnutls_ocsp_req_import(req, &d) == 0 && gnutls_ocsp_req_get_nonce(req, NULL, nonce) == 0)
+		rc = 0;
+	gnutls_ocsp_req_deinit(req);
+	return rc;
+}
+
 static void query_ocsp(const struct rev_inputs *in, gnutls_x509_crt_t cert, gnutls_x509_crt_t issuer, const char *url,
 		       struct rev_cert *out)
 {
 	struct rev_source *s = add_source(out, REV_SRC_OCSP, url);
-	gnutls_ocsp_req_t req = NULL;
-	gnutls_datum_t body = { NULL, 0 }, nonce = { NULL, 0 };
-	if (!in->http) {
+	gnutls_datum_t body = { NULL, 0 }, nonce = { NULL, 0 }, certid = { NULL, 0 }, used = { NULL, 0 };
+	if (!in->http && !in->collect) {
 		unchecked(s, REV_WHY_HTTP, "fetching is off");
 		return;
 	}
-	if (gnutls_ocsp_req_init(&req) < 0)
-		return;
-	/* SHA-1 CertID: what RFC 5019 responders are required to take. */
-	if (gnutls_ocsp_req_add_cert(req, GNUTLS_DIG_SHA1, issuer, cert) < 0 ||
-	    gnutls_ocsp_req_randomize_nonce(req) < 0 || gnutls_ocsp_req_get_nonce(req, NULL, &nonce) < 0 ||
-	    gnutls_ocsp_req_export(req, &body) < 0) {
+	/* The answer is cached for the run by its CertID (the request
+	 * without a nonce): a batch asks about each certificate once. */
+	if (ocsp_request(issuer, cert, &body, &nonce) < 0 || ocsp_request(issuer, cert, &certid, NULL) < 0) {
 		unchecked(s, REV_WHY_BAD_DATA, "the OCSP request could not be built");
 		goto out;
 	}
@@ -665,19 +716,45 @@ static void query_ocsp(const struct rev_inputs *in, gnutls_x509_crt_t cert, gnut
 				   .content_type = "application/ocsp-request",
 				   .body = body.data,
 				   .body_len = body.size,
+				   .key = certid.data,
+				   .key_len = certid.size,
+				   .owner = in->owner,
 				   .timeout_us = tmo,
 				   .max_bytes = 64 * 1024 };
-	const struct http_response *r = http_fetch(in->http, &rq);
-	s->cached = r->cached;
-	if (r->status != HTTP_OK) {
-		unchecked(s, http_why(r), r->error);
+	if (in->collect) {
+		http_batch_add(in->collect, &rq);
+		unchecked(s, REV_WHY_HTTP, "requested ahead");
 		goto out;
 	}
-	check_ocsp(r->body, r->len, cert, issuer, &nonce, in->at, s);
+	for (int attempt = 0; attempt < 2; attempt++) {
+		bool cached = false;
+		const struct http_response *r = http_fetch(in->http, &rq, &cached);
+		s->cached = cached;
+		if (r->status != HTTP_OK) {
+			unchecked(s, http_why(r), r->error);
+			goto out;
+		}
+		gnutls_free(used.data);
+		used.data = NULL;
+		/* The nonce that went with this answer: ours, or the one of
+		 * the request that fetched it for the run. */
+		bool have_nonce = sent_nonce(r, &used) == 0;
+		check_ocsp(r->body, r->len, cert, issuer, have_nonce ? &used : NULL, in->at, s);
+		if (!(cached && in->refresh_stale && s->why == REV_WHY_STALE))
+			break;
+		rq.refresh = true;
+		free(s->detail);
+		memset(s, 0, sizeof *s);
+		s->kind = REV_SRC_OCSP;
+		s->where = xstrdup(url);
+		s->outcome = REV_UNCHECKED;
+		s->reason = -1;
+	}
 out:
 	gnutls_free(body.data);
 	gnutls_free(nonce.data);
-	gnutls_ocsp_req_deinit(req);
+	gnutls_free(certid.data);
+	gnutls_free(used.data);
 }
 
 /* ---- pointers in the certificate ----------------------------------- */
@@ -773,7 +850,12 @@ void rev_check_cert(const struct rev_inputs *in, size_t index, struct rev_cert *
 	for (size_t i = 0; i < ocsp.n && !settled; i++)
 		query_ocsp(in, cert, issuer, ocsp.v[i], out);
 	check_crl_files(in, cert, issuer, out);
-	for (size_t i = 0; i < cdp.n; i++)
+	/* A good, verified, fresh staple is the CA's signed answer of the
+	 * last few days: under --revocation soft it settles the certificate
+	 * without the CRL (docs/timing.md). A revoked staple settles it too;
+	 * hard asks the CRL as well. */
+	bool crl_needed = !(settled && in->staple_suffices);
+	for (size_t i = 0; i < cdp.n && crl_needed; i++)
 		check_cdp(in, cert, issuer, cdp.v[i], out);
 	if (out->nsrc == 0) {
 		out->why = REV_WHY_NO_SOURCES;
@@ -793,4 +875,92 @@ out:
 	if (issuer)
 		gnutls_x509_crt_deinit(issuer);
 	gnutls_x509_crt_deinit(cert);
+}
+
+/* ---- one chain ----------------------------------------------------- */
+
+int rev_chain_inputs(const struct rev_chain *ch, size_t i, struct rev_inputs *in, unsigned char **issuer)
+{
+	const struct session_facts *fa = ch->fa;
+	const struct mx_options *o = ch->opt;
+	const struct cert_info *c = &fa->chain[i];
+	size_t issuer_len = 0;
+	*issuer = NULL;
+	/* A root is a trust anchor: nothing above it revokes it. */
+	if (c->self_signed)
+		return -1;
+	(void)verify_find_issuer(ch->trust, o, fa->chain, fa->chain_len, i, issuer, &issuer_len);
+	*in = (struct rev_inputs){
+		.cert = c->der,
+		.cert_len = c->der_len,
+		.issuer = *issuer,
+		.issuer_len = issuer_len,
+		.staple = i < fa->tls.n_staples && fa->tls.staples[i].len ? &fa->tls.staples[i] : NULL,
+		.files = ch->files,
+		.http = ch->http,
+		.timeout_us = o->step_timeout_us,
+		.deadline = ch->deadline,
+		.at = mx_options_at(o),
+		.owner = ch->owner,
+		.staple_suffices = o->revocation == REVOCATION_SOFT,
+		.refresh_stale = o->at == 0,
+	};
+	return 0;
+}
+
+struct rev_prefetch {
+	struct http_cache *http;
+	struct http_batch *batch;
+	pthread_t thread;
+};
+
+static void *prefetch_main(void *arg)
+{
+	struct rev_prefetch *p = arg;
+	http_batch_run(p->http, p->batch);
+	return NULL;
+}
+
+struct rev_prefetch *rev_prefetch_start(const struct rev_chain *ch)
+{
+	if (!ch->http || !ch->fa->tls_ok || ch->opt->revocation == REVOCATION_OFF)
+		return NULL;
+	struct http_batch *b = http_batch_new();
+	for (size_t i = 0; i < ch->fa->chain_len; i++) {
+		struct rev_inputs in;
+		unsigned char *issuer = NULL;
+		if (rev_chain_inputs(ch, i, &in, &issuer) < 0)
+			continue;
+		in.collect = b;
+		in.http = NULL;
+		struct rev_cert rc;
+		rev_check_cert(&in, i, &rc);
+		rev_cert_clear(&rc);
+		free(issuer);
+	}
+	if (http_batch_len(b) == 0) {
+		http_batch_free(b);
+		return NULL;
+	}
+	struct rev_prefetch *p = xcalloc(1, sizeof *p);
+	p->http = ch->http;
+	p->batch = b;
+	http_batch_claim(ch->http, b);
+	if (pthread_create(&p->thread, NULL, prefetch_main, p) != 0) {
+		/* No thread: fetch here and now, still side by side. */
+		http_batch_run(p->http, b);
+		http_batch_free(b);
+		free(p);
+		return NULL;
+	}
+	return p;
+}
+
+void rev_prefetch_finish(struct rev_prefetch *p)
+{
+	if (!p)
+		return;
+	pthread_join(p->thread, NULL);
+	http_batch_free(p->batch);
+	free(p);
 }

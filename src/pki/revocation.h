@@ -103,10 +103,51 @@ struct rev_inputs {
 	int64_t timeout_us;		  /* per HTTP request */
 	int64_t deadline;		  /* mono_us; no request past it (0: none) */
 	int64_t at;			  /* evaluation time */
+	const void *owner;		  /* who asks (the target): http_request.owner */
+	/* --revocation soft: a good (or revoked), verified, fresh staple
+	 * settles the certificate; the CRL is not fetched. */
+	bool staple_suffices;
+	/* A cached CRL or OCSP answer that is stale at `at` is fetched once
+	 * more (evaluation time is now, not a fixed --at). */
+	bool refresh_stale;
+	/* Not NULL: fetch nothing, add every request rev_check_cert would make
+	 * to this batch (to fetch them all at once, http_batch_run); the
+	 * result is then meaningless. */
+	struct http_batch *collect;
 };
 
 /* Checks one certificate against every source and combines them. */
 void rev_check_cert(const struct rev_inputs *in, size_t index, struct rev_cert *out);
+
+/* ---- one chain: the inputs per certificate, and fetching ahead ---- */
+
+struct trust_stores; /* pki/verify.h */
+
+/* What checking the revocation of a session's chain needs. */
+struct rev_chain {
+	const struct session_facts *fa; /* chain and staples */
+	const struct mx_options *opt;	/* --revocation, --at, --timeout */
+	struct trust_stores *trust;	/* to find the issuer of the last certificate */
+	struct http_cache *http;
+	const struct rev_crls *files; /* may be NULL */
+	int64_t deadline;	      /* the target's (mono_us) */
+	const void *owner;	      /* the target */
+};
+
+/* The inputs for fa->chain[i]: the issuer (from the chain, else the trust
+ * stores) into *issuer, which the caller frees. 0, or -1 for a certificate
+ * whose revocation is not asked (a self-signed root: a trust anchor). */
+int rev_chain_inputs(const struct rev_chain *ch, size_t i, struct rev_inputs *in, unsigned char **issuer);
+
+/* Starts every CRL and OCSP fetch that checking ch's chain will make, side
+ * by side on a thread of its own, as soon as the chain is known; the
+ * checks (rev_check_cert on the same cache) then wait for the answers in
+ * flight instead of asking again. NULL when there is nothing to fetch.
+ * ch's pointers must live until rev_prefetch_finish, which waits for the
+ * last answer (each bounded by its request's deadline) and frees. */
+struct rev_prefetch;
+struct rev_prefetch *rev_prefetch_start(const struct rev_chain *ch);
+void rev_prefetch_finish(struct rev_prefetch *p); /* NULL is fine */
 
 /* ---- decisions, table-tested (tests/unit/test_revocation.c) ---- */
 

@@ -6,6 +6,7 @@
 
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,58 +88,43 @@ static void read_order(gnutls_x509_crt_t *crt, size_t n, struct verify_result *o
 struct store {
 	const char *name;
 	gnutls_x509_trust_list_t tl;
+	bool tried; /* loading was attempted */
+	int rc;	    /* of the load: 0 or -1 */
 };
 
-static int load_stores(const struct mx_options *opt, struct store st[2], size_t *nst, char **err)
-{
-	*nst = 0;
-	if (opt->ca_file || opt->ca_pem) {
-		gnutls_x509_trust_list_t tl;
-		if (gnutls_x509_trust_list_init(&tl, 0) < 0)
-			return -1;
-		st[(*nst)++] = (struct store){ opt->ca_file ? "ca-file" : "lab CA", tl };
-		int rc;
-		if (opt->ca_file) {
-			rc = gnutls_x509_trust_list_add_trust_file(tl, opt->ca_file, NULL, GNUTLS_X509_FMT_PEM, 0, 0);
-		} else {
-			gnutls_datum_t d = { .data = (unsigned char *)(uintptr_t)opt->ca_pem,
-					     .size = (unsigned)strlen(opt->ca_pem) };
-			rc = gnutls_x509_trust_list_add_trust_mem(tl, &d, NULL, GNUTLS_X509_FMT_PEM, 0, 0);
-		}
-		if (rc <= 0) {
-			*err = xasprintf("no CA certificate loaded from %s: %s",
-					 opt->ca_file ? opt->ca_file : "the lab's CA",
-					 rc < 0 ? gnutls_strerror(rc) : "no certificates in it");
-			return -1;
-		}
-	}
-	if (!opt->no_system_trust) {
-		gnutls_x509_trust_list_t tl;
-		if (gnutls_x509_trust_list_init(&tl, 0) < 0)
-			return -1;
-		st[(*nst)++] = (struct store){ "system", tl };
-		/* A machine without a system store simply trusts nothing there. */
-		(void)gnutls_x509_trust_list_add_system_trust(tl, 0, 0);
-	}
-	return 0;
-}
-
-/* The stores of one target, loaded once on first use: the system store
- * alone costs some 15 ms to parse, and chain and revocation both need it. */
+/* The stores, in the order they are asked: --ca-file (or the lab's CA)
+ * first, then the system store. Each is parsed on first use only: a chain
+ * that --ca-file validates, and an issuer found there, never cost the
+ * system store's parse (some 15-20 ms for Debian's 140-odd CAs). Shared by
+ * every target of a run (core/runcache.h), so a lock guards loading and
+ * every use of the lists. */
 struct trust_stores {
 	const struct mx_options *opt;
-	bool loaded;
-	int rc;
-	char *err;
+	pthread_mutex_t mu;
 	struct store st[2];
 	size_t nst;
+	char *err; /* why the --ca-file store did not load */
 };
 
 struct trust_stores *trust_stores_new(const struct mx_options *opt)
 {
 	struct trust_stores *ts = xcalloc(1, sizeof *ts);
 	ts->opt = opt;
+	pthread_mutex_init(&ts->mu, NULL);
+	if (opt->ca_file || opt->ca_pem)
+		ts->st[ts->nst++].name = opt->ca_file ? "ca-file" : "lab CA";
+	if (!opt->no_system_trust)
+		ts->st[ts->nst++].name = "system";
 	return ts;
+}
+
+bool trust_stores_fit(const struct trust_stores *ts, const struct mx_options *opt)
+{
+	const struct mx_options *o = ts->opt;
+	bool same_file =
+		o->ca_file == opt->ca_file || (o->ca_file && opt->ca_file && !strcmp(o->ca_file, opt->ca_file));
+	bool same_pem = o->ca_pem == opt->ca_pem || (o->ca_pem && opt->ca_pem && !strcmp(o->ca_pem, opt->ca_pem));
+	return same_file && same_pem && o->no_system_trust == opt->no_system_trust;
 }
 
 void trust_stores_free(struct trust_stores *ts)
@@ -146,23 +132,50 @@ void trust_stores_free(struct trust_stores *ts)
 	if (!ts)
 		return;
 	for (size_t i = 0; i < ts->nst; i++)
-		gnutls_x509_trust_list_deinit(ts->st[i].tl, 1);
+		if (ts->st[i].tl)
+			gnutls_x509_trust_list_deinit(ts->st[i].tl, 1);
+	pthread_mutex_destroy(&ts->mu);
 	free(ts->err);
 	free(ts);
 }
 
-/* 0 with the stores, or -1 with a copy of why they did not load. */
-static int stores_get(struct trust_stores *ts, struct store **st, size_t *nst, char **err)
+/* Store k, loaded on first use; ts->mu held. 0, or -1 with a copy of why
+ * it did not load in *err. */
+static int store_get(struct trust_stores *ts, size_t k, gnutls_x509_trust_list_t *tl, char **err)
 {
-	if (!ts->loaded) {
-		ts->loaded = true;
-		ts->rc = load_stores(ts->opt, ts->st, &ts->nst, &ts->err);
+	struct store *st = &ts->st[k];
+	const struct mx_options *opt = ts->opt;
+	if (!st->tried) {
+		st->tried = true;
+		st->rc = -1;
+		if (gnutls_x509_trust_list_init(&st->tl, 0) < 0) {
+			st->tl = NULL;
+		} else if (strcmp(st->name, "system") == 0) {
+			/* A machine without a system store simply trusts nothing there. */
+			(void)gnutls_x509_trust_list_add_system_trust(st->tl, 0, 0);
+			st->rc = 0;
+		} else {
+			int rc;
+			if (opt->ca_file) {
+				rc = gnutls_x509_trust_list_add_trust_file(st->tl, opt->ca_file, NULL,
+									   GNUTLS_X509_FMT_PEM, 0, 0);
+			} else {
+				gnutls_datum_t d = { .data = (unsigned char *)(uintptr_t)opt->ca_pem,
+						     .size = (unsigned)strlen(opt->ca_pem) };
+				rc = gnutls_x509_trust_list_add_trust_mem(st->tl, &d, NULL, GNUTLS_X509_FMT_PEM, 0, 0);
+			}
+			if (rc <= 0)
+				ts->err = xasprintf("no CA certificate loaded from %s: %s",
+						    opt->ca_file ? opt->ca_file : "the lab's CA",
+						    rc < 0 ? gnutls_strerror(rc) : "no certificates in it");
+			else
+				st->rc = 0;
+		}
 	}
-	*st = ts->st;
-	*nst = ts->nst;
-	if (ts->rc < 0 && err)
+	*tl = st->tl;
+	if (st->rc < 0 && err)
 		*err = xstrdup(ts->err ? ts->err : "out of memory setting up the trust store");
-	return ts->rc;
+	return st->rc;
 }
 
 static int verify_in(gnutls_x509_trust_list_t tl, gnutls_x509_crt_t *crt, size_t n, unsigned flags, unsigned *status)
@@ -175,8 +188,7 @@ int verify_chain(struct trust_stores *ts, const struct mx_options *opt, const st
 {
 	gnutls_x509_crt_t crt[VERIFY_MAX_CHAIN] = { NULL };
 	struct trust_stores *own = ts ? NULL : (ts = trust_stores_new(opt));
-	struct store *st = NULL;
-	size_t nst = 0;
+	bool locked = false;
 	struct strvec names = { 0 };
 	memset(out, 0, sizeof *out);
 	if (n > VERIFY_MAX_CHAIN)
@@ -188,16 +200,21 @@ int verify_chain(struct trust_stores *ts, const struct mx_options *opt, const st
 	read_order(crt, n, out);
 	read_eku(crt[0], out);
 	out->aia_ca_issuers = aia_ca_issuers(crt[n - 1]);
-	if (stores_get(ts, &st, &nst, &out->error) < 0)
-		goto out;
-	for (size_t i = 0; i < nst; i++) {
-		strvec_push(&names, st[i].name);
+	/* In order, each store loaded only when the ones before did not
+	 * validate: the same answer as loading all first (docs/timing.md). */
+	pthread_mutex_lock(&ts->mu);
+	locked = true;
+	for (size_t i = 0; i < ts->nst; i++) {
+		gnutls_x509_trust_list_t tl;
+		if (store_get(ts, i, &tl, &out->error) < 0)
+			goto out;
+		strvec_push(&names, ts->st[i].name);
 		unsigned status = 0;
-		if (verify_in(st[i].tl, crt, n, VERIFY_FLAGS, &status) < 0)
+		if (verify_in(tl, crt, n, VERIFY_FLAGS, &status) < 0)
 			status = GNUTLS_CERT_INVALID;
 		if (status == 0) {
 			out->trusted = true;
-			out->store = st[i].name;
+			out->store = ts->st[i].name;
 			break;
 		}
 		if (i > 0)
@@ -209,12 +226,11 @@ int verify_chain(struct trust_stores *ts, const struct mx_options *opt, const st
 			gnutls_free(txt.data);
 		}
 		gnutls_x509_crt_t issuer;
-		out->last_issuer_known = gnutls_x509_trust_list_get_issuer(st[i].tl, crt[n - 1], &issuer, 0) == 0;
+		out->last_issuer_known = gnutls_x509_trust_list_get_issuer(tl, crt[n - 1], &issuer, 0) == 0;
 		if (status & GNUTLS_CERT_INSECURE_ALGORITHM) {
 			unsigned s2 = 0;
 			out->only_insecure_alg =
-				verify_in(st[i].tl, crt, n, VERIFY_FLAGS | GNUTLS_VERIFY_ALLOW_SIGN_WITH_SHA1, &s2) ==
-					0 &&
+				verify_in(tl, crt, n, VERIFY_FLAGS | GNUTLS_VERIFY_ALLOW_SIGN_WITH_SHA1, &s2) == 0 &&
 				s2 == 0;
 		}
 	}
@@ -222,6 +238,8 @@ int verify_chain(struct trust_stores *ts, const struct mx_options *opt, const st
 	 * first: keep the first store's verdict for the weak signature. */
 	out->stores = strvec_join(&names, ", ");
 out:
+	if (locked)
+		pthread_mutex_unlock(&ts->mu);
 	strvec_clear(&names);
 	trust_stores_free(own);
 	for (size_t i = 0; i < n && i < VERIFY_MAX_CHAIN; i++)
@@ -257,8 +275,6 @@ int verify_find_issuer(struct trust_stores *ts, const struct mx_options *opt, co
 {
 	gnutls_x509_crt_t crt[VERIFY_MAX_CHAIN] = { NULL };
 	struct trust_stores *own = ts ? NULL : (ts = trust_stores_new(opt));
-	struct store *st = NULL;
-	size_t nst = 0;
 	char *err = NULL;
 	int rc = -1;
 	*der = NULL;
@@ -274,16 +290,18 @@ int verify_find_issuer(struct trust_stores *ts, const struct mx_options *opt, co
 			goto out;
 		}
 	}
-	if (stores_get(ts, &st, &nst, &err) < 0)
-		goto out;
-	for (size_t k = 0; k < nst; k++) {
+	pthread_mutex_lock(&ts->mu);
+	for (size_t k = 0; k < ts->nst && rc < 0; k++) {
+		gnutls_x509_trust_list_t tl;
 		gnutls_x509_crt_t issuer = NULL;
-		if (gnutls_x509_trust_list_get_issuer(st[k].tl, crt[i], &issuer, GNUTLS_TL_GET_COPY) == 0) {
+		if (store_get(ts, k, &tl, &err) < 0)
+			break;
+		if (gnutls_x509_trust_list_get_issuer(tl, crt[i], &issuer, GNUTLS_TL_GET_COPY) == 0) {
 			rc = export_der(issuer, der, len);
 			gnutls_x509_crt_deinit(issuer);
-			goto out;
 		}
 	}
+	pthread_mutex_unlock(&ts->mu);
 out:
 	free(err);
 	trust_stores_free(own);

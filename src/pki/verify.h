@@ -36,15 +36,22 @@ struct verify_result {
 	char *leaf_eku;	       /* the leaf's EKU OIDs, printed; NULL if none */
 };
 
-/* Verifies chain[0..n) (leaf first). 0; the result holds the verdict or,
- * in error, why no verdict could be made. */
-/* The trust stores (--ca-file or the lab's CA, then the system store) of one
- * target, loaded once on first use and shared by the probes. */
+/* The trust stores (--ca-file or the lab's CA, then the system store) of a
+ * run, shared by its targets and their probes; thread-safe. Each store is
+ * parsed on first use, and the system store only when --ca-file did not
+ * answer (a chain it does not validate, an issuer not in it). opt must
+ * outlive the stores. */
 struct trust_stores;
 struct trust_stores *trust_stores_new(const struct mx_options *opt);
 void trust_stores_free(struct trust_stores *ts); /* NULL is fine */
+/* Were ts made for the same trust inputs as opt (--ca-file, the lab's CA,
+ * the system store or not)? The lab probes with options of its own. */
+bool trust_stores_fit(const struct trust_stores *ts, const struct mx_options *opt);
 
-/* ts may be NULL: the stores are then loaded for this call alone. */
+/* Verifies chain[0..n) (leaf first) against the stores in order, stopping
+ * at the first that validates. 0; the result holds the verdict or, in
+ * error, why no verdict could be made. ts may be NULL: the stores are then
+ * loaded for this call alone. */
 int verify_chain(struct trust_stores *ts, const struct mx_options *opt, const struct cert_info *chain, size_t n,
 		 struct verify_result *out);
 void verify_result_clear(struct verify_result *r);
