@@ -139,6 +139,17 @@ void trust_stores_free(struct trust_stores *ts)
 	free(ts);
 }
 
+bool trust_stores_parsed(struct trust_stores *ts, const char *name)
+{
+	bool yes = false;
+	pthread_mutex_lock(&ts->mu);
+	for (size_t i = 0; i < ts->nst; i++)
+		if (strcmp(ts->st[i].name, name) == 0)
+			yes = ts->st[i].tried;
+	pthread_mutex_unlock(&ts->mu);
+	return yes;
+}
+
 /* Store k, loaded on first use; ts->mu held. 0, or -1 with a copy of why
  * it did not load in *err. */
 static int store_get(struct trust_stores *ts, size_t k, gnutls_x509_trust_list_t *tl, char **err)

@@ -48,6 +48,10 @@ void trust_stores_free(struct trust_stores *ts); /* NULL is fine */
  * the system store or not)? The lab probes with options of its own. */
 bool trust_stores_fit(const struct trust_stores *ts, const struct mx_options *opt);
 
+/* Has the store of this name ("ca-file", "lab CA", "system") been parsed
+ * yet? (For tests: the system store is parsed only when needed.) */
+bool trust_stores_parsed(struct trust_stores *ts, const char *name);
+
 /* Verifies chain[0..n) (leaf first) against the stores in order, stopping
  * at the first that validates. 0; the result holds the verdict or, in
  * error, why no verdict could be made. ts may be NULL: the stores are then

@@ -51,6 +51,38 @@ def make_handler(state):
         def log_message(self, *args):
             pass
 
+        def _gate(self):
+            # Requests in flight at once; with a gate, each waits (up to
+            # 2 s) for a second one, so fetches sent one after the other
+            # never overlap and fetches sent side by side always do.
+            with state["lock"]:
+                state["inflight"] += 1
+                state["max_inflight"] = max(state["max_inflight"], state["inflight"])
+            gate = state.get("gate")
+            if gate is not None:
+                try:
+                    gate.wait()
+                except threading.BrokenBarrierError:
+                    pass
+
+        def _ungate(self):
+            with state["lock"]:
+                state["inflight"] -= 1
+
+        def do_GET(self):
+            self._gate()
+            try:
+                self._get()
+            finally:
+                self._ungate()
+
+        def do_POST(self):
+            self._gate()
+            try:
+                self._post()
+            finally:
+                self._ungate()
+
         def _send(self, code, body, ctype):
             self.send_response(code)
             self.send_header("Content-Type", ctype)
@@ -58,7 +90,7 @@ def make_handler(state):
             self.end_headers()
             self.wfile.write(body)
 
-        def do_GET(self):
+        def _get(self):
             with state["lock"]:
                 state["hits"].append(("GET", self.path))
             path = state["files"].get(self.path)
@@ -68,7 +100,7 @@ def make_handler(state):
             with open(path, "rb") as f:
                 self._send(200, f.read(), "application/pkix-crl")
 
-        def do_POST(self):
+        def _post(self):
             n = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(min(n, 65536))
             with state["lock"]:
@@ -110,6 +142,7 @@ class Revocation(mxtest.MxTestCase):
     def _setup(cls):
         # The front first: the certificates carry its port.
         cls.state = {"lock": threading.Lock(), "hits": [], "n": 0, "files": {},
+                     "inflight": 0, "max_inflight": 0, "gate": None,
                      "dir": os.path.join(cls.tmp, "ocsp")}
         os.makedirs(cls.state["dir"])
         cls.front = Front(("127.0.0.1", 0), make_handler(cls.state))
@@ -239,6 +272,41 @@ class Revocation(mxtest.MxTestCase):
         h = self.hits()
         self.assertEq(res, h.count(("GET", "/inter.crl")), 1, "CRL fetched once")
         self.assertEq(res, h.count(("POST", "/ocsp")), 1, "OCSP asked once")
+
+    def test_fetches_side_by_side(self):
+        # The leaf's OCSP query and CRL fetch go out together (issue 16):
+        # the front holds each request until a second one is in flight.
+        self.clear_hits()
+        with self.state["lock"]:
+            self.state["max_inflight"] = 0
+        self.state["gate"] = threading.Barrier(2, timeout=2)
+        try:
+            res = self.check("good")
+        finally:
+            self.state["gate"] = None
+        self.assertExit(res, 0)
+        self.assertEq(res, len(self.rev(res, "revocation.good")), 2, "leaf and intermediate judged good")
+        with self.state["lock"]:
+            most = self.state["max_inflight"]
+        self.assertEq(res, most, 2, "OCSP and CRL requests in flight at once")
+
+    def test_batch_fetches_each_once(self):
+        # Three targets in one run, two with the same leaf: the CRL is
+        # fetched once and the leaf's OCSP answer asked once (by CertID,
+        # whatever the nonce), and every target keeps its own verdict.
+        self.clear_hits()
+        good, revoked = self.pf.cases["good"].target, self.pf.cases["crl-revoked"].target
+        res = self.run_case(good, revoked, good)
+        targets = res.json["targets"]
+        self.assertEq(res, len(targets), 3, "three targets")
+        # (The report lists targets in its own order.)
+        for t in targets:
+            ids = {f["id"] for p in t["probes"] for f in p["findings"]}
+            self.assertEq(res, "revocation.revoked" in ids, t["input"] == revoked,
+                          "revoked only for the revoked leaf: %s" % t["input"])
+        h = self.hits()
+        self.assertEq(res, h.count(("GET", "/inter.crl")), 1, "CRL fetched once per run")
+        self.assertEq(res, h.count(("POST", "/ocsp")), 1, "the good leaf's OCSP asked once per run")
 
     # -- revoked
 

@@ -99,6 +99,56 @@ static void test_trusted_by_own_ca(void **state)
 	cert_info_clear(&leaf);
 }
 
+/* The system store is parsed only when the private CA does not answer, and
+ * the answer is the one loading both first would give (issue 16). */
+static void test_system_store_only_when_needed(void **state)
+{
+	struct fixture *fx = *state;
+	struct cert_info leaf, stranger;
+	struct verify_result v;
+	make_leaf(fx->pki, NOW - DAY, NOW + 90 * DAY, &leaf);
+	make_leaf(fx->other, NOW - DAY, NOW + 90 * DAY, &stranger);
+	struct mx_options opt = fx->opt;
+	opt.ca_pem = fx->ca_pem;
+	opt.no_system_trust = false;
+	struct trust_stores *ts = trust_stores_new(&opt);
+	assert_false(trust_stores_parsed(ts, "lab CA"));
+
+	/* The lab CA validates: the system store stays unparsed, for the
+	 * chain and for the issuer the revocation probe looks up. */
+	verify_chain(ts, &opt, &leaf, 1, &v);
+	assert_null(v.error);
+	assert_true(v.trusted);
+	assert_string_equal(v.store, "lab CA");
+	assert_string_equal(v.stores, "lab CA");
+	verify_result_clear(&v);
+	unsigned char *der = NULL;
+	size_t len = 0;
+	assert_int_equal(verify_find_issuer(ts, &opt, &leaf, 1, 0, &der, &len), 0);
+	free(der);
+	assert_true(trust_stores_parsed(ts, "lab CA"));
+	assert_false(trust_stores_parsed(ts, "system"));
+
+	/* Another CA's leaf: the lab CA refuses, so the system store is
+	 * asked (and refuses too); the first store's reasons are reported. */
+	verify_chain(ts, &opt, &stranger, 1, &v);
+	assert_null(v.error);
+	assert_false(v.trusted);
+	assert_string_equal(v.stores, "lab CA, system");
+	assert_true(v.status & GNUTLS_CERT_SIGNER_NOT_FOUND);
+	verify_result_clear(&v);
+	assert_true(trust_stores_parsed(ts, "system"));
+
+	/* The same answers from stores loaded for one call alone. */
+	verify_chain(NULL, &opt, &leaf, 1, &v);
+	assert_true(v.trusted);
+	assert_string_equal(v.store, "lab CA");
+	verify_result_clear(&v);
+	trust_stores_free(ts);
+	cert_info_clear(&leaf);
+	cert_info_clear(&stranger);
+}
+
 /* An expired leaf still chains to its root: the expiry probe, not the
  * library, says it expired, at the instant the user asked for. */
 static void test_time_left_to_expiry(void **state)
@@ -263,9 +313,10 @@ static void test_chain_and_names_probes(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_trusted_by_own_ca), cmocka_unit_test(test_time_left_to_expiry),
-		cmocka_unit_test(test_store_error),	  cmocka_unit_test(test_weak_sig_names),
-		cmocka_unit_test(test_expiry_rows),	  cmocka_unit_test(test_chain_and_names_probes),
+		cmocka_unit_test(test_trusted_by_own_ca),      cmocka_unit_test(test_system_store_only_when_needed),
+		cmocka_unit_test(test_time_left_to_expiry),    cmocka_unit_test(test_store_error),
+		cmocka_unit_test(test_weak_sig_names),	       cmocka_unit_test(test_expiry_rows),
+		cmocka_unit_test(test_chain_and_names_probes),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
