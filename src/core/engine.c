@@ -27,6 +27,22 @@ static bool probe_selected(const struct mx_options *opt, const struct target_spe
 	return strcmp(spec->scheme, "submission") == 0 || strcmp(spec->scheme, "smtps") == 0;
 }
 
+/* The revocation fetches of the standard session's chain, started from
+ * its handshake. */
+struct prefetch {
+	struct rev_chain rch;
+	bool wanted; /* the revocation probe will run */
+	struct rev_prefetch *started;
+};
+
+static void start_prefetch(void *user, const struct session_facts *f)
+{
+	struct prefetch *pf = user;
+	(void)f; /* pf->rch.fa points at the same facts */
+	if (pf->wanted && !pf->started)
+		pf->started = rev_prefetch_start(&pf->rch);
+}
+
 void engine_run_target(const struct mx_options *opt, const struct target_spec *spec, struct target_result *t,
 		       engine_progress_fn progress, void *user)
 {
@@ -47,15 +63,6 @@ void engine_run_target(const struct mx_options *opt, const struct target_spec *s
 	for (const struct probe *const *p = probe_table; *p; p++)
 		if (probe_selected(opt, spec, *p))
 			needs |= (*p)->needs;
-	if (needs & NEEDS_SESSION) {
-		if (progress)
-			progress(user, t, "session");
-		session_run_standard(opt, spec, t);
-	}
-	enum session_step fs = t->facts.failed_step;
-	t->status = (fs == STEP_DNS || fs == STEP_CONNECT || fs == STEP_BANNER || fs == STEP_EHLO) ? TARGET_UNTESTABLE
-												   : TARGET_TESTED;
-
 	/* The run's caches when the CLI made them (and the trust inputs are
 	 * the run's: the lab probes with its own CA), else the target's own. */
 	struct run_cache *run = opt->run;
@@ -63,13 +70,26 @@ void engine_run_target(const struct mx_options *opt, const struct target_spec *s
 	struct http_cache *http = run ? run->http : own_http;
 	struct trust_stores *own_trust = run && trust_stores_fit(run->trust, opt) ? NULL : trust_stores_new(opt);
 	struct trust_stores *trust = own_trust ? own_trust : run->trust;
-	/* The chain is known: revocation answers are fetched side by side
-	 * while the other probes run (docs/timing.md). */
-	struct rev_chain rch = {
-		.fa = &t->facts, .opt = opt, .trust = trust, .http = http, .deadline = t->deadline_us, .owner = t
-	};
+	/* The revocation fetches start as soon as the chain is known, side by
+	 * side, while the session goes on (docs/timing.md). */
 	const struct probe *rev = probe_find("revocation");
-	struct rev_prefetch *prefetch = rev && probe_selected(opt, spec, rev) ? rev_prefetch_start(&rch) : NULL;
+	struct prefetch pf = { .rch = { .fa = &t->facts,
+					.opt = opt,
+					.trust = trust,
+					.http = http,
+					.deadline = t->deadline_us,
+					.owner = t },
+			       .wanted = rev && probe_selected(opt, spec, rev) };
+	if (needs & NEEDS_SESSION) {
+		if (progress)
+			progress(user, t, "session");
+		struct session_params sp = { .on_handshake = start_prefetch, .user = &pf };
+		session_run(opt, spec, t, &sp, &t->facts);
+	}
+	enum session_step fs = t->facts.failed_step;
+	t->status = (fs == STEP_DNS || fs == STEP_CONNECT || fs == STEP_BANNER || fs == STEP_EHLO) ? TARGET_UNTESTABLE
+												   : TARGET_TESTED;
+
 	bool session_ran = t->facts.attempted;
 	for (const struct probe *const *p = probe_table; *p; p++) {
 		bool always = session_ran && ((*p)->flags & PROBE_WITH_SESSION) &&
@@ -91,7 +111,7 @@ void engine_run_target(const struct mx_options *opt, const struct target_spec *s
 		/* target_add_probe may move the array; refetch by index */
 		t->probes[t->nprobes - 1].duration_us = mono_us() - p0;
 	}
-	rev_prefetch_finish(prefetch);
+	rev_prefetch_finish(pf.started);
 	http_cache_free(own_http);
 	trust_stores_free(own_trust);
 	t->duration_us = mono_us() - t0;

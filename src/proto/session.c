@@ -287,6 +287,8 @@ static bool do_handshake(struct session *s, const struct target_spec *spec)
 		fail_at(f, STEP_HANDSHAKE, rc, d);
 		return false;
 	}
+	if (s->params && s->params->on_handshake)
+		s->params->on_handshake(s->params->user, f);
 	return true;
 }
 

@@ -25,6 +25,11 @@
 struct session_params {
 	struct tls_opts tls; /* zero: defaults (SNI from the target, default priority, no client certificate) */
 	const char *label;   /* said in the transcript before the session starts */
+	/* Called once the handshake succeeded, before the next command: the
+	 * chain and staples are in the facts (the engine starts the
+	 * revocation fetches there). NULL: none. */
+	void (*on_handshake)(void *user, const struct session_facts *f);
+	void *user;
 };
 
 struct session {
