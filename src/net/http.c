@@ -4,8 +4,10 @@
 #include "net/http.h"
 
 #include <curl/curl.h>
+#include <dlfcn.h>
 #include <pthread.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -14,6 +16,92 @@
 
 /* A CA's URLs rarely redirect; when they do, one or two hops suffice. */
 #define HTTP_MAX_REDIRECTS 3L
+
+/* ---- libcurl, loaded when the first request is made --------------------
+ *
+ * libcurl-gnutls brings some twenty libraries (LDAP, Kerberos, SSH, RTMP,
+ * HTTP/2, brotli, zstd) that the dynamic loader would otherwise map and
+ * relocate at every start, about 12 ms of CPU: `mxprobe --version`, a
+ * check whose certificate names no CRL or OCSP URL, --revocation off and
+ * the lab need none of it. So it is opened with dlopen on first use (from
+ * the revocation prefetch thread in a default check, while the session
+ * still talks). The table of entry points is the process's one piece of
+ * state, written once under pthread_once like curl_global_init's own. */
+
+struct curl_api {
+	const char *error; /* why it could not be loaded; NULL when loaded */
+	CURLcode (*global_init)(long);
+	CURL *(*easy_init)(void);
+	CURLcode (*easy_setopt)(CURL *, CURLoption, ...);
+	CURLcode (*easy_getinfo)(CURL *, CURLINFO, ...);
+	CURLcode (*easy_perform)(CURL *);
+	void (*easy_cleanup)(CURL *);
+	const char *(*easy_strerror)(CURLcode);
+	struct curl_slist *(*slist_append)(struct curl_slist *, const char *);
+	void (*slist_free_all)(struct curl_slist *);
+	CURLM *(*multi_init)(void);
+	CURLMcode (*multi_add_handle)(CURLM *, CURL *);
+	CURLMcode (*multi_remove_handle)(CURLM *, CURL *);
+	CURLMcode (*multi_perform)(CURLM *, int *);
+	CURLMsg *(*multi_info_read)(CURLM *, int *);
+	CURLMcode (*multi_poll)(CURLM *, struct curl_waitfd *, unsigned, int, int *);
+	CURLMcode (*multi_cleanup)(CURLM *);
+};
+
+static struct curl_api curl_api_table;
+static pthread_once_t curl_api_once = PTHREAD_ONCE_INIT;
+
+static void curl_api_load(void)
+{
+	struct curl_api *a = &curl_api_table;
+	void *h = dlopen(MXPROBE_CURL_SONAME, RTLD_NOW | RTLD_LOCAL);
+	if (!h) {
+		a->error = "libcurl (" MXPROBE_CURL_SONAME ") could not be loaded";
+		return;
+	}
+	/* dlsym hands out object pointers; POSIX guarantees they convert. */
+#define CURL_SYM(field, name)                             \
+	do {                                              \
+		void *sym = dlsym(h, name);               \
+		if (!sym) {                               \
+			a->error = "libcurl lacks " name; \
+			return;                           \
+		}                                         \
+		memcpy(&a->field, &sym, sizeof sym);      \
+	} while (0)
+	CURL_SYM(global_init, "curl_global_init");
+	CURL_SYM(easy_init, "curl_easy_init");
+	CURL_SYM(easy_setopt, "curl_easy_setopt");
+	CURL_SYM(easy_getinfo, "curl_easy_getinfo");
+	CURL_SYM(easy_perform, "curl_easy_perform");
+	CURL_SYM(easy_cleanup, "curl_easy_cleanup");
+	CURL_SYM(easy_strerror, "curl_easy_strerror");
+	CURL_SYM(slist_append, "curl_slist_append");
+	CURL_SYM(slist_free_all, "curl_slist_free_all");
+	CURL_SYM(multi_init, "curl_multi_init");
+	CURL_SYM(multi_add_handle, "curl_multi_add_handle");
+	CURL_SYM(multi_remove_handle, "curl_multi_remove_handle");
+	CURL_SYM(multi_perform, "curl_multi_perform");
+	CURL_SYM(multi_info_read, "curl_multi_info_read");
+	CURL_SYM(multi_poll, "curl_multi_poll");
+	CURL_SYM(multi_cleanup, "curl_multi_cleanup");
+#undef CURL_SYM
+	/* Thread-safe since curl 7.84. */
+	if (a->global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		a->error = "curl_global_init failed";
+}
+
+/* The loaded library, or NULL (then *why says why). */
+static const struct curl_api *curl_api(const char **why)
+{
+	pthread_once(&curl_api_once, curl_api_load);
+	if (curl_api_table.error) {
+		if (why)
+			*why = curl_api_table.error;
+		return NULL;
+	}
+	return &curl_api_table;
+}
 
 struct http_entry {
 	char *url;
@@ -58,8 +146,6 @@ bool http_url_ok(const char *url)
 
 struct http_cache *http_cache_new(void)
 {
-	/* Thread-safe since curl 7.84; does nothing after the first call. */
-	curl_global_init(CURL_GLOBAL_DEFAULT);
 	struct http_cache *c = xcalloc(1, sizeof(struct http_cache));
 	pthread_mutex_init(&c->mu, NULL);
 	pthread_cond_init(&c->cond, NULL);
@@ -130,6 +216,7 @@ static enum http_status classify(CURLcode cc, const struct sink *s)
 
 /* One transfer: the easy handle and what it collects. */
 struct xfer {
+	const struct curl_api *cu; /* NULL: libcurl did not load (error in errbuf) */
 	struct http_entry *e;
 	CURL *h;
 	struct sink s;
@@ -147,34 +234,40 @@ static int xfer_start(struct xfer *x, struct http_entry *e)
 	x->e = e;
 	buf_init(&x->s.b, max);
 	x->t0 = mono_us();
-	CURL *h = x->h = curl_easy_init();
+	const char *why = NULL;
+	const struct curl_api *cu = x->cu = curl_api(&why);
+	if (!cu) {
+		snprintf(x->errbuf, sizeof x->errbuf, "%s", why);
+		return -1;
+	}
+	CURL *h = x->h = cu->easy_init();
 	if (!h)
 		return -1;
 	long ms = (long)(rq->timeout_us / 1000);
 	if (ms < 1)
 		ms = 1;
-	curl_easy_setopt(h, CURLOPT_URL, rq->url);
-	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, ms);
-	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, ms);
-	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
-	curl_easy_setopt(h, CURLOPT_MAXREDIRS, HTTP_MAX_REDIRECTS);
-	curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)max);
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, &x->s);
-	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, x->errbuf);
-	curl_easy_setopt(h, CURLOPT_USERAGENT, "mxprobe/" MXPROBE_VERSION);
-	curl_easy_setopt(h, CURLOPT_PRIVATE, x);
+	cu->easy_setopt(h, CURLOPT_URL, rq->url);
+	cu->easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	cu->easy_setopt(h, CURLOPT_TIMEOUT_MS, ms);
+	cu->easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, ms);
+	cu->easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+	cu->easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+	cu->easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
+	cu->easy_setopt(h, CURLOPT_MAXREDIRS, HTTP_MAX_REDIRECTS);
+	cu->easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)max);
+	cu->easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
+	cu->easy_setopt(h, CURLOPT_WRITEDATA, &x->s);
+	cu->easy_setopt(h, CURLOPT_ERRORBUFFER, x->errbuf);
+	cu->easy_setopt(h, CURLOPT_USERAGENT, "mxprobe/" MXPROBE_VERSION);
+	cu->easy_setopt(h, CURLOPT_PRIVATE, x);
 	if (e->post) {
 		char *ct =
 			xasprintf("Content-Type: %s", e->content_type ? e->content_type : "application/octet-stream");
-		x->hdr = curl_slist_append(x->hdr, ct);
+		x->hdr = cu->slist_append(x->hdr, ct);
 		free(ct);
-		curl_easy_setopt(h, CURLOPT_HTTPHEADER, x->hdr);
-		curl_easy_setopt(h, CURLOPT_POSTFIELDS, e->req);
-		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)e->req_len);
+		cu->easy_setopt(h, CURLOPT_HTTPHEADER, x->hdr);
+		cu->easy_setopt(h, CURLOPT_POSTFIELDS, e->req);
+		cu->easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)e->req_len);
 	}
 	return 0;
 }
@@ -183,16 +276,17 @@ static int xfer_start(struct xfer *x, struct http_entry *e)
 static void xfer_finish(struct xfer *x, CURLcode cc)
 {
 	struct http_response *out = &x->e->resp;
+	const struct curl_api *cu = x->cu;
 	if (!x->h) {
 		out->status = HTTP_ERROR;
-		out->error = xstrdup("curl_easy_init failed");
+		out->error = xstrdup(x->errbuf[0] ? x->errbuf : "curl_easy_init failed");
 	} else {
-		curl_easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &out->code);
+		cu->easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &out->code);
 		out->status = classify(cc, &x->s);
 		if (out->status != HTTP_OK) {
 			out->error = xstrdup(x->s.too_big   ? "the reply passed the size cap"
 					     : x->errbuf[0] ? x->errbuf
-							    : curl_easy_strerror(cc));
+							    : cu->easy_strerror(cc));
 		} else if (out->code < 200 || out->code > 299) {
 			out->status = HTTP_BAD_STATUS;
 			out->error = xasprintf("HTTP status %ld", out->code);
@@ -205,9 +299,11 @@ static void xfer_finish(struct xfer *x, CURLcode cc)
 	out->elapsed_us = mono_us() - x->t0;
 	out->req = x->e->req;
 	out->req_len = x->e->req_len;
-	curl_slist_free_all(x->hdr);
-	if (x->h)
-		curl_easy_cleanup(x->h);
+	if (cu) {
+		cu->slist_free_all(x->hdr);
+		if (x->h)
+			cu->easy_cleanup(x->h);
+	}
 	buf_clear(&x->s.b);
 }
 
@@ -306,7 +402,7 @@ const struct http_response *http_fetch(struct http_cache *c, const struct http_r
 		*cached = false;
 	if (!e->done) {
 		struct xfer x;
-		CURLcode cc = xfer_start(&x, e) == 0 ? curl_easy_perform(x.h) : CURLE_FAILED_INIT;
+		CURLcode cc = xfer_start(&x, e) == 0 ? x.cu->easy_perform(x.h) : CURLE_FAILED_INIT;
 		xfer_finish(&x, cc);
 		publish(c, e);
 	}
@@ -382,9 +478,10 @@ void http_batch_run(struct http_cache *c, struct http_batch *b)
 	if (b->nclaimed == 0)
 		return;
 	struct xfer *x = xcalloc(b->nclaimed, sizeof *x);
-	CURLM *m = curl_multi_init();
+	const struct curl_api *cu = curl_api(NULL);
+	CURLM *m = cu ? cu->multi_init() : NULL;
 	for (size_t i = 0; i < b->nclaimed; i++) {
-		if (xfer_start(&x[i], b->claimed[i]) < 0 || !m || curl_multi_add_handle(m, x[i].h) != CURLM_OK) {
+		if (xfer_start(&x[i], b->claimed[i]) < 0 || !m || cu->multi_add_handle(m, x[i].h) != CURLM_OK) {
 			xfer_finish(&x[i], CURLE_FAILED_INIT);
 			publish(c, b->claimed[i]);
 			x[i].e = NULL;
@@ -392,24 +489,24 @@ void http_batch_run(struct http_cache *c, struct http_batch *b)
 	}
 	int running = 1;
 	while (m && running) {
-		if (curl_multi_perform(m, &running) != CURLM_OK)
+		if (cu->multi_perform(m, &running) != CURLM_OK)
 			break;
 		CURLMsg *msg;
 		int left;
-		while ((msg = curl_multi_info_read(m, &left))) {
+		while ((msg = cu->multi_info_read(m, &left))) {
 			if (msg->msg != CURLMSG_DONE)
 				continue;
 			struct xfer *done = NULL;
-			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&done);
+			cu->easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&done);
 			CURLcode cc = msg->data.result;
-			curl_multi_remove_handle(m, done->h);
+			cu->multi_remove_handle(m, done->h);
 			struct http_entry *e = done->e;
 			xfer_finish(done, cc);
 			done->e = NULL;
 			publish(c, e);
 		}
 		/* Each handle has its own timeout: curl wakes us for it. */
-		if (running && curl_multi_poll(m, NULL, 0, 1000, NULL) != CURLM_OK)
+		if (running && cu->multi_poll(m, NULL, 0, 1000, NULL) != CURLM_OK)
 			break;
 	}
 	/* Anything the loop left (a multi error): answered as an error, so
@@ -419,12 +516,12 @@ void http_batch_run(struct http_cache *c, struct http_batch *b)
 			continue;
 		struct http_entry *e = x[i].e;
 		if (m)
-			curl_multi_remove_handle(m, x[i].h);
+			cu->multi_remove_handle(m, x[i].h);
 		xfer_finish(&x[i], CURLE_FAILED_INIT);
 		publish(c, e);
 	}
 	if (m)
-		curl_multi_cleanup(m);
+		cu->multi_cleanup(m);
 	free(x);
 	b->nclaimed = 0;
 }
