@@ -6,7 +6,8 @@
 # how). Needs root (Postfix on port 25 of 127.0.B.N) and Debian's postfix,
 # openssl, and for swaks the swaks and libnet-ssleay-perl packages.
 #
-#   tests/bench_single.sh [MXPROBE] [-n RUNS]   defaults: build/mxprobe, 15 runs
+#   tests/bench_single.sh [MXPROBE] [-n RUNS] [--baseline OLD_MXPROBE]
+#   defaults: build/mxprobe, 15 runs
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)

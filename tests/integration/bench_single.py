@@ -5,8 +5,10 @@ tools, in one paired run against the same private Postfix on loopback.
 Called by tests/bench_single.sh.  What it does:
 
 - a test PKI whose leaf names a CRL distribution point and an OCSP responder
-  served by a loopback HTTP front (`openssl ocsp` answers, as in
-  test_revocation.py), so mxprobe's default check really checks revocation;
+  served by a loopback HTTP front, so mxprobe's default check really checks
+  revocation; the OCSP answer is signed ahead without a nonce, as big CAs'
+  responders serve them (--fresh-ocsp: `openssl ocsp` per request, as in
+  test_revocation.py, which mostly measures that process's start);
 - one Postfix with that chain on port 25 (STARTTLS) and 587 (submission);
 - interleaved runs (tool order rotated each round) of mxprobe's default
   check, posttls-finger, `openssl s_client -starttls smtp` and swaks, each
@@ -165,6 +167,11 @@ def make_handler(state):
         def do_POST(self):
             n = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(min(n, 65536))
+            if state.get("presigned"):
+                # Like a big CA's responder behind a CDN: one answer signed
+                # ahead, without a nonce, for every request.
+                self._send(200, state["presigned"], "application/ocsp-response")
+                return
             with state["lock"]:
                 state["n"] += 1
                 k = state["n"]
@@ -205,6 +212,8 @@ def tools(args, root, target, addr, port, mail_config):
     """name -> (argv, env, stdin) for one check of target."""
     env = dict(os.environ, NO_COLOR="1", MAIL_CONFIG=mail_config)
     out = {"mxprobe": ([args.mxprobe, "check", "--ca-file", root, "--sni", NAME, target], env, None)}
+    if args.baseline:
+        out["mxprobe baseline"] = ([args.baseline, "check", "--ca-file", root, "--sni", NAME, target], env, None)
     if shutil.which("posttls-finger"):
         # -c: no SMTP chat log; -l verify -F: the chain against the root.
         out["posttls-finger"] = (["posttls-finger", "-c", "-l", "verify", "-F", root,
@@ -262,8 +271,14 @@ def main():
     ap.add_argument("--mxprobe", default=os.environ.get("MXPROBE") or "build/mxprobe")
     ap.add_argument("-n", "--runs", type=int, default=int(os.environ.get("BENCH_RUNS", "15")))
     ap.add_argument("--keep", action="store_true", help="keep the temporary directory")
+    ap.add_argument("--baseline", help="another mxprobe binary (an older build) to run alongside")
+    ap.add_argument("--fresh-ocsp", action="store_true",
+                    help="answer each OCSP request with `openssl ocsp` (a process per request, the nonce "
+                         "echoed) instead of one answer signed ahead")
     args = ap.parse_args()
     args.mxprobe = os.path.abspath(args.mxprobe)
+    if args.baseline:
+        args.baseline = os.path.abspath(args.baseline)
     if not os.access(args.mxprobe, os.X_OK):
         sys.stderr.write("bench: no mxprobe binary at %s\n" % args.mxprobe)
         return 2
@@ -301,6 +316,12 @@ def main():
                                "authorityKeyIdentifier=keyid"])
         state["files"]["/inter.crl"] = pki.gen_crl(pki.inter, os.path.join(pki.dir, "inter.crl"))
         state["respond"] = lambda req, resp: pki.ocsp_respond(pki.inter, responder, req, resp)
+        if not args.fresh_ocsp:
+            req = os.path.join(state["dir"], "presigned-req.der")
+            mxtest.run(["openssl", "ocsp", "-issuer", pki.inter.cert, "-cert", leaf.cert, "-no_nonce",
+                        "-reqout", req])
+            with open(pki.ocsp_respond(pki.inter, responder, req, req + ".resp"), "rb") as f:
+                state["presigned"] = f.read()
         chain = pki._concat("bench-full.pem", [leaf.key, leaf.cert, pki.inter.cert])
         root = pki.root.cert
 
@@ -339,6 +360,19 @@ def main():
             sub_cmd = {"mxprobe submission, every probe": (
                 [args.mxprobe, "check", "--ca-file", root, "--sni", NAME, "--probes", ALL_PROBES,
                  "submission://" + sub.target], dict(os.environ, NO_COLOR="1"), None)}
+            one = mxtest.run_mxprobe(["check", "--format", "json"] + sub_cmd["mxprobe submission, every probe"][0][2:],
+                                     validate=False)
+            if one.json:
+                t = one.json["targets"][0]
+                print("\n  one submission check: %d connections, target %.0f ms; probes over 2 ms: %s; "
+                      "failed: %s" % (t["connections"], t["duration_ms"],
+                                      ", ".join("%s %.0f ms" % (p["name"], p["duration_ms"])
+                                                for p in t["probes"] if p["duration_ms"] > 2) or "none",
+                                      ", ".join(f["id"] for p in t["probes"] for f in p["findings"]
+                                                if f["severity"] == "fail") or "none"))
+            if args.baseline:
+                sub_cmd["baseline submission"] = ([args.baseline] + sub_cmd["mxprobe submission, every probe"][0][1:],
+                                                  dict(os.environ, NO_COLOR="1"), None)
             res, codes = paired(args.runs, sub_cmd)
             report("\nloopback, submission check with every probe (%s)" % ALL_PROBES, res, codes)
 
@@ -349,12 +383,15 @@ def main():
             for n, (argv, env, stdin) in cmds.items():
                 smtp_relay.take_stats()
                 timed(argv, env, stdin)
+                time.sleep(0.3)  # the relay sees the close one delay later
                 flights[n] = smtp_relay.take_stats()
             res, codes = paired(max(5, args.runs // 3), cmds)
             report("\n%.0f ms RTT through a relay (SMTP and the HTTP front), default check" % RTT_MS, res, codes,
                    base="posttls-finger", flights=flights)
-            smtp_relay.take_stats()
+            time.sleep(0.3)
+            http_relay.take_stats()
             timed(cmds["mxprobe"][0], cmds["mxprobe"][1])
+            time.sleep(0.3)
             http_flights = http_relay.take_stats()
             print("  mxprobe's revocation fetches: %d HTTP connections, %s round trips each"
                   % (len(http_flights), http_flights))
