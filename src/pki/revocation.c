@@ -273,6 +273,19 @@ static struct rev_source *add_source(struct rev_cert *rc, enum rev_kind kind, co
 	return s;
 }
 
+/* Back to what add_source made, for a second attempt at the same source. */
+static void reset_source(struct rev_source *s)
+{
+	enum rev_kind kind = s->kind;
+	char *where = s->where;
+	free(s->detail);
+	memset(s, 0, sizeof *s);
+	s->kind = kind;
+	s->where = where;
+	s->outcome = REV_UNCHECKED;
+	s->reason = -1;
+}
+
 static void unchecked(struct rev_source *s, enum rev_why why, const char *detail)
 {
 	s->outcome = REV_UNCHECKED;
@@ -537,12 +550,7 @@ static void check_cdp(const struct rev_inputs *in, gnutls_x509_crt_t cert, gnutl
 		if (!(cached && in->refresh_stale && s->why == REV_WHY_STALE))
 			return;
 		rq.refresh = true;
-		free(s->detail);
-		memset(s, 0, sizeof *s);
-		s->kind = REV_SRC_CRL_URL;
-		s->where = xstrdup(url);
-		s->outcome = REV_UNCHECKED;
-		s->reason = -1;
+		reset_source(s);
 	}
 }
 
@@ -743,12 +751,7 @@ static void query_ocsp(const struct rev_inputs *in, gnutls_x509_crt_t cert, gnut
 		if (!(cached && in->refresh_stale && s->why == REV_WHY_STALE))
 			break;
 		rq.refresh = true;
-		free(s->detail);
-		memset(s, 0, sizeof *s);
-		s->kind = REV_SRC_OCSP;
-		s->where = xstrdup(url);
-		s->outcome = REV_UNCHECKED;
-		s->reason = -1;
+		reset_source(s);
 	}
 out:
 	gnutls_free(body.data);
