@@ -438,6 +438,21 @@ class Revocation(mxtest.MxTestCase):
         self.assertEq(res, [s["certificate"] for s in staples], [0], "one staple, for the leaf")
         self.assertNotIn(("POST", "/ocsp"), self.hits(), "a good staple needs no OCSP query")
 
+    def test_good_staple_spares_the_crl_under_soft(self):
+        # The good leaf names a CRL and an OCSP responder; with a good,
+        # fresh staple, soft (the default) asks neither, hard still fetches
+        # the CRL (docs/timing.md). The verdict is the same.
+        for mode, crl_fetches in (("soft", 0), ("hard", 1)):
+            self.clear_hits()
+            res = self.with_staple(self.good, "good-" + mode, "--revocation", mode)
+            self.assertFinding(res, "ocsp.stapled-good", "pass")
+            leaf = [g for g in self.rev(res, "revocation.good") if ev(g, "cert[0]")]
+            self.assertEq(res, len(leaf), 1, "the leaf is good (%s)" % mode)
+            self.assertIn("staple stapled: good", ev(leaf[0], "source[0]"), res.describe())
+            h = self.hits()
+            self.assertNotIn(("POST", "/ocsp"), h, "a good staple needs no OCSP query")
+            self.assertEq(res, h.count(("GET", "/inter.crl")), crl_fetches, "CRL fetches under " + mode)
+
     def test_staple_revoked(self):
         res = self.with_staple(self.ocsp_revoked, "revoked", "--policy", "verify")
         self.assertFinding(res, "ocsp.staple-revoked", "fail")
