@@ -1122,6 +1122,25 @@ class MxTestCase(unittest.TestCase):
 
 
 
+# A reply to a one-line command on loopback takes well under a millisecond;
+# the delayed-ACK stall (issue 16) cost about 40 ms. 20 ms leaves room for a
+# loaded machine and the sanitizer build without letting that through.
+STALL_BOUND_MS = 20.0
+
+
+def reply_gaps(res):
+    """(command, ms from sending it to the first line of its reply) for
+    every command of the target's transcript, from mxprobe's own times."""
+    gaps, sent = [], None
+    for e in res.target["transcript"]:
+        if e["kind"] == "sent":
+            sent = e
+        elif e["kind"] == "recv" and sent is not None:
+            gaps.append((sent["text"].split(" ")[0], e["t_ms"] - sent["t_ms"]))
+            sent = None
+    return gaps
+
+
 class StandardPostfixTestCase(MxTestCase):
     """A test class whose tests share one private Postfix with the standard
     cases (standard_cases), started once for the class and always stopped."""

@@ -121,25 +121,9 @@ class PostfixJson(mxtest.StandardPostfixTestCase):
 
     # -- no delayed-ACK / Nagle stall (issue 16)
 
-    # A reply to a one-line command on loopback takes well under a
-    # millisecond; the stall this guards against (our delayed ACK of
-    # Postfix's TLS 1.3 NewSessionTicket holding its EHLO reply behind
-    # Nagle) cost about 40 ms. 20 ms leaves room for a loaded machine and
-    # the sanitizer build without letting that stall through.
-    STALL_BOUND_MS = 20.0
-
-    @staticmethod
-    def reply_gaps(res):
-        """(command, ms from sending it to the first line of its reply)
-        for every command of the transcript, from mxprobe's own times."""
-        gaps, sent = [], None
-        for e in res.target["transcript"]:
-            if e["kind"] == "sent":
-                sent = e
-            elif e["kind"] == "recv" and sent is not None:
-                gaps.append((sent["text"].split(" ")[0], e["t_ms"] - sent["t_ms"]))
-                sent = None
-        return gaps
+    # The stall this guards against: our delayed ACK of Postfix's TLS 1.3
+    # NewSessionTicket held its EHLO reply behind Nagle (mxtest.STALL_BOUND_MS).
+    STALL_BOUND_MS = mxtest.STALL_BOUND_MS
 
     def test_no_reply_stall(self):
         # The stall came and went with the timing of the ticket against our
@@ -149,7 +133,7 @@ class PostfixJson(mxtest.StandardPostfixTestCase):
         for _ in range(5):
             res = self.check("tls-good")
             self.assertExit(res, 0)
-            gaps = self.reply_gaps(res)
+            gaps = mxtest.reply_gaps(res)
             cmds = [c for c, _ in gaps]
             for cmd in ("EHLO", "STARTTLS", "QUIT"):
                 self.assertIn(cmd, cmds, res.describe())

@@ -54,6 +54,21 @@ class TestServerBehaviours(mxtest.MxTestCase):
         self.assertTrue(s["capabilities"]["tls"]["auth"], res.describe())
         self.assertFinding(res, "auth.after-tls", "pass")
 
+    def test_no_reply_stall(self):
+        # The test server answers at once too (TCP_NODELAY, quick ACKs):
+        # no reply waits on a delayed ACK or on Nagle (issue 16). One slow
+        # run in five is forgiven, for a busy machine.
+        slow = []
+        with mxtest.TestServer("good", self.pki) as srv:
+            for _ in range(5):
+                res = mxtest.run_mxprobe(["check", "--format", "json", "--timeout", "5", srv.target])
+                self.assertExit(res, 0)
+                gaps = mxtest.reply_gaps(res)
+                self.assertEq(res, [c for c, _ in gaps], ["EHLO", "STARTTLS", "EHLO", "QUIT"], "commands")
+                slow += [g for g in gaps if g[1] > mxtest.STALL_BOUND_MS]
+        self.assertLessEqual(len(slow), 1, "replies slower than %.0f ms in 5 runs: %s"
+                             % (mxtest.STALL_BOUND_MS, slow))
+
     def test_no_starttls(self):
         res = self.probe("no-starttls")
         self.assertExit(res, 1)
