@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include <gnutls/gnutls.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -144,6 +145,55 @@ static void test_system_store_only_when_needed(void **state)
 	assert_true(v.trusted);
 	assert_string_equal(v.store, "lab CA");
 	verify_result_clear(&v);
+	trust_stores_free(ts);
+	cert_info_clear(&leaf);
+	cert_info_clear(&stranger);
+}
+
+/* Targets probed on worker threads share the run's stores: the first
+ * verifications race to load them, and every thread gets the same answer. */
+struct verify_job {
+	struct trust_stores *ts;
+	const struct mx_options *opt;
+	const struct cert_info *leaf, *stranger;
+	int good, bad; /* verdicts seen */
+};
+
+static void *verify_worker(void *arg)
+{
+	struct verify_job *j = arg;
+	for (int i = 0; i < 20; i++) {
+		struct verify_result v;
+		verify_chain(j->ts, j->opt, (i % 2) ? j->stranger : j->leaf, 1, &v);
+		if (!v.error && v.trusted == !(i % 2))
+			j->good++;
+		else
+			j->bad++;
+		verify_result_clear(&v);
+	}
+	return NULL;
+}
+
+static void test_stores_shared_by_threads(void **state)
+{
+	struct fixture *fx = *state;
+	struct cert_info leaf, stranger;
+	make_leaf(fx->pki, NOW - DAY, NOW + 90 * DAY, &leaf);
+	make_leaf(fx->other, NOW - DAY, NOW + 90 * DAY, &stranger);
+	struct mx_options opt = fx->opt;
+	opt.ca_pem = fx->ca_pem;
+	struct trust_stores *ts = trust_stores_new(&opt);
+	struct verify_job jobs[4];
+	pthread_t th[4];
+	for (size_t i = 0; i < 4; i++) {
+		jobs[i] = (struct verify_job){ .ts = ts, .opt = &opt, .leaf = &leaf, .stranger = &stranger };
+		assert_int_equal(pthread_create(&th[i], NULL, verify_worker, &jobs[i]), 0);
+	}
+	for (size_t i = 0; i < 4; i++) {
+		pthread_join(th[i], NULL);
+		assert_int_equal(jobs[i].good, 20);
+		assert_int_equal(jobs[i].bad, 0);
+	}
 	trust_stores_free(ts);
 	cert_info_clear(&leaf);
 	cert_info_clear(&stranger);
@@ -313,9 +363,13 @@ static void test_chain_and_names_probes(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_trusted_by_own_ca),      cmocka_unit_test(test_system_store_only_when_needed),
-		cmocka_unit_test(test_time_left_to_expiry),    cmocka_unit_test(test_store_error),
-		cmocka_unit_test(test_weak_sig_names),	       cmocka_unit_test(test_expiry_rows),
+		cmocka_unit_test(test_trusted_by_own_ca),
+		cmocka_unit_test(test_system_store_only_when_needed),
+		cmocka_unit_test(test_stores_shared_by_threads),
+		cmocka_unit_test(test_time_left_to_expiry),
+		cmocka_unit_test(test_store_error),
+		cmocka_unit_test(test_weak_sig_names),
+		cmocka_unit_test(test_expiry_rows),
 		cmocka_unit_test(test_chain_and_names_probes),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
