@@ -24,6 +24,8 @@ enum out_format {
 };
 
 struct tls_identity; /* tls/identity.h */
+struct rev_crls;     /* pki/revocation.h */
+struct redact;	     /* report/seal.h */
 
 /* Whether "could not check revocation" warns (soft), fails (hard), or
  * revocation is not checked at all (off). */
@@ -69,6 +71,13 @@ struct mx_options {
 	bool expect_refused;	   /* --expect-refused: this source must be refused (access probe) */
 	const char *auth_user;	   /* --auth-user: try a real AUTH inside TLS */
 	const char *auth_password; /* from --auth-password-file or MXPROBE_AUTH_PASSWORD; never argv */
+	bool auth_insecure;	   /* --auth-insecure: send credentials to an unauthenticated server too */
+	/* CRLs of --crl-file, loaded and checked by the cli before the first
+	 * connection (pki/revocation.h); NULL = the probe loads crl_files */
+	const struct rev_crls *crls;
+	/* The secrets to scrub from the model (report/seal.h), filled by the
+	 * cli; NULL = escaping only */
+	const struct redact *redact;
 };
 
 /* The instant certificates are judged at: --at, else "now". */

@@ -34,7 +34,8 @@ void dns_resolver_free(struct dns_resolver *r);
 
 /* Resolves d->name into d: kind, MX hosts in order, their addresses, the
  * DNSSEC status of each answer, errors in words. Each query waits at most
- * timeout_us. */
-void dns_resolve_domain(struct dns_resolver *r, int64_t timeout_us, struct domain_result *d);
+ * timeout_us, and none past deadline_us (mono_us clock: the domain's
+ * --target-timeout); a query not asked or cut short by it is an error. */
+void dns_resolve_domain(struct dns_resolver *r, int64_t timeout_us, int64_t deadline_us, struct domain_result *d);
 
 #endif

@@ -98,7 +98,9 @@ static int load_stores(const struct mx_options *opt, struct store st[2], size_t 
 			return -1;
 		st[(*nst)++] = (struct store){ opt->ca_file ? "ca-file" : "lab CA", tl };
 		int rc;
-		if (opt->ca_file) {
+		/* The cli loads and checks --ca-file before the first connection
+		 * and hands its text over as ca_pem (issue 8): read once. */
+		if (!opt->ca_pem) {
 			rc = gnutls_x509_trust_list_add_trust_file(tl, opt->ca_file, NULL, GNUTLS_X509_FMT_PEM, 0, 0);
 		} else {
 			gnutls_datum_t d = { .data = (unsigned char *)(uintptr_t)opt->ca_pem,
