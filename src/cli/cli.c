@@ -67,8 +67,9 @@ static const char usage_text[] =
 	"Options:\n"
 	"  -f, --format FMT       text (default), json, log (Exchange-style protocol log)\n"
 	"  -p, --policy POLICY    none, may, encrypt (default), verify, secure, domain-secure\n"
-	"  -t, --timeout SECONDS  deadline of each step: connect, each reply, the handshake (default 10)\n"
-	"      --target-timeout SECONDS  deadline of the whole target (default 60)\n"
+	"  -t, --timeout SECONDS  deadline of each step: connect, each reply, the handshake, each DNS\n"
+	"                         query (default 10; 0.001 to 86400)\n"
+	"      --target-timeout SECONDS  deadline of the whole target, and of a --domain's DNS (default 60)\n"
 	"  -e, --ehlo NAME        name to send in EHLO/HELO (default: this host's FQDN)\n"
 	"      --sni NAME         server name to send in TLS (default: the target host name;\n"
 	"                         none for an IP address)\n"
@@ -95,7 +96,8 @@ static const char usage_text[] =
 	"  -V, --version          version\n"
 	"\n"
 	"Exit status: 0 nothing failed, 1 a finding failed the policy, 2 usage or\n"
-	"configuration error, 3 a target could not be tested at all.\n";
+	"configuration error (every local file is checked before the first connection),\n"
+	"3 a target could not be tested at all or a check could not be made (an error finding).\n";
 
 static const char usage_submission[] =
 	"\nSubmission security and connection control (KB823019):\n"
@@ -107,7 +109,11 @@ static const char usage_submission[] =
 	"      --source ADDR      connect from this local address (connection control tests)\n"
 	"      --expect-refused   this source should be refused: refused at TCP, in the banner or at\n"
 	"                         EHLO passes, accepted fails (access probe)\n"
-	"      --auth-user USER   auth probe: try a real AUTH (PLAIN or LOGIN) inside TLS as USER\n"
+	"      --auth-user USER   auth probe: try a real AUTH (PLAIN or LOGIN) inside TLS as USER, only\n"
+	"                         to a server whose certificate validates and covers the name\n"
+	"                         (else auth.not-sent); the password is redacted from every output\n"
+	"      --auth-insecure    send the credentials even to a server that did not authenticate\n"
+	"                         (self-signed, wrong name): lab servers only\n"
 	"      --auth-password-file FILE  its password: first line of FILE (or MXPROBE_AUTH_PASSWORD\n"
 	"                         in the environment; never on the command line)\n";
 
