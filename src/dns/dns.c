@@ -254,23 +254,28 @@ static void query(struct dns_resolver *r, const char *name, int type, int64_t ti
 
 /* ---- a domain ------------------------------------------------------ */
 
-static void add_addresses(struct mx_host *h, const struct answer *a, int family)
+void dns_host_add_rdata(struct mx_host *h, char *const *data, const int *len, int family, enum dnssec_status dnssec)
 {
-	if (a->kind != MXA_DATA)
-		return;
 	size_t want = family == AF_INET ? 4 : 16;
-	for (int i = 0; a->res->data[i] && h->naddr < DNS_MAX_ADDRS; i++) {
-		if ((size_t)a->res->len[i] != want)
+	for (int i = 0; data[i] && h->naddr < DNS_MAX_ADDRS; i++) {
+		if (len[i] < 0 || (size_t)len[i] != want)
 			continue; /* malformed: an A is 4 bytes, an AAAA 16 */
 		char buf[INET6_ADDRSTRLEN];
-		if (!inet_ntop(family, a->res->data[i], buf, sizeof buf))
+		if (!inet_ntop(family, data[i], buf, sizeof buf))
 			continue;
 		bool dup = false;
 		for (size_t k = 0; k < h->naddr; k++)
 			dup = dup || strcmp(h->addr[k].address, buf) == 0;
 		if (!dup)
-			mx_host_add_address(h, buf, family, a->dnssec);
+			mx_host_add_address(h, buf, family, dnssec);
 	}
+}
+
+static void add_addresses(struct mx_host *h, const struct answer *a, int family)
+{
+	if (a->kind != MXA_DATA)
+		return;
+	dns_host_add_rdata(h, a->res->data, a->res->len, family, a->dnssec);
 }
 
 static const char *answer_words(const struct answer *a)
