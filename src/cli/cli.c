@@ -764,8 +764,13 @@ static int load_scenario(struct cli *cl, int argc, char **argv)
 		return usage_error("run needs a scenario file and at least one target");
 	struct scn_parse_opts po = { .vars = cl->vars, .nvars = cl->nvars };
 	char err[600];
-	if (scenario_load(argv[optind], &po, &cl->scenario, err, sizeof err) < 0)
-		return config_error("%s", err);
+	if (scenario_load(argv[optind], &po, &cl->scenario, err, sizeof err) < 0) {
+		/* FILE:LINE:COLUMN: first, as compilers say it, escaped */
+		char *safe = str_sanitize(err, false);
+		fprintf(stderr, "%s\n", safe);
+		free(safe);
+		return EXIT_USAGE;
+	}
 	for (size_t i = 0; i < cl->scenario->n; i++)
 		redact_add_secret(&cl->redact, cl->scenario->s[i].secret, cl->scenario->s[i].arg);
 	return 0;
