@@ -382,9 +382,13 @@ static int read_password_file(const char *flag, const char *path, char **out, ch
 		snprintf(err, errlen, "--%s %s: %s", flag, path, why);
 		return -1;
 	}
-	size_t n = strcspn(data, "\r\n");
+	/* the first line by its bytes: a NUL inside must not cut it short */
+	const char *nl = memchr(data, '\n', len);
+	size_t n = nl ? (size_t)(nl - data) : len;
+	if (n && data[n - 1] == '\r')
+		n--;
 	int rc = 0;
-	if (n == 0 || memchr(data, '\0', len < n ? len : n) || strlen(data) < n) {
+	if (n == 0 || memchr(data, '\0', n)) {
 		snprintf(err, errlen, "--%s %s: %s", flag, path,
 			 n == 0 ? "the first line is empty" : "the first line holds a NUL byte");
 		rc = -1;

@@ -655,7 +655,10 @@ static int read_secret_file(const char *path, char **out, char *why, size_t whyl
 	size_t n = 0;
 	if (file_read_local(path, 64 * 1024, &buf, &n, why, whylen) < 0)
 		return -1;
-	size_t len = strcspn(buf, "\r\n");
+	const char *nl = memchr(buf, '\n', n);
+	size_t len = nl ? (size_t)(nl - buf) : n;
+	if (len && buf[len - 1] == '\r')
+		len--;
 	if (len == 0 || memchr(buf, '\0', len)) {
 		snprintf(why, whylen, "%s", len ? "a NUL byte" : "an empty first line");
 		explicit_bzero(buf, n);

@@ -314,6 +314,10 @@ class LocalInputsTest(mxtest.MxTestCase):
         with open(blank, "w") as f:
             f.write("\nsecond line\n")
         self.assertRefused(["--auth-user", USER, "--auth-password-file", blank], "first line is empty")
+        nul = os.path.join(self.tmp, "nul-in-password")
+        with open(nul, "wb") as f:
+            f.write(b"abc\0def\n")
+        self.assertRefused(["--auth-user", USER, "--auth-password-file", nul], "NUL byte")
 
     def test_scenario_files(self):
         for bad, why in ((self.fifo, "a FIFO"), (self.empty, "empty"), ("/dev/zero", "a character device"),
