@@ -447,6 +447,7 @@ class SlowResolverTest(mxtest.MxTestCase):
             self.assertEqual(len(dom["mx"]), 10, res.describe())
             errors = " ".join((h.get("error") or "") for h in dom["mx"])
             self.assertIn("--target-timeout", errors, res.describe())
+            self.assertIn("time budget (--target-timeout 2.0 s)", dom.get("error") or "", res.describe())
 
 
 if __name__ == "__main__":
