@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "core/probe.h"
+#include "pki/peer.h"
 #include "proto/dialogue.h"
 #include "util/err.h"
 
@@ -153,6 +154,29 @@ static void real_auth(struct probe_ctx *ctx)
 				   session_step_name(d.failed_step), d.detail ? d.detail : "");
 		finding_add_ev(f, "step", "%s", session_step_id(d.failed_step));
 		goto out;
+	}
+	/* Credentials only to a server that proved who it is: a man in the
+	 * middle with any certificate would otherwise receive them (issue 8). */
+	char why[512];
+	const char *ref = opt->sni ? opt->sni : ctx->t->mx_host ? ctx->t->mx_host : ctx->t->host;
+	if (!peer_is_authenticated(ctx->trust, opt, d.f.chain, d.f.chain_len, ref, why, sizeof why)) {
+		if (!opt->auth_insecure) {
+			f = probe_result_add(ctx->pr, "auth.not-sent", SEV_ERROR,
+					     "AUTH not sent: the server did not authenticate itself");
+			finding_set_detail(f,
+					   "mxprobe sends credentials only inside TLS to a server whose certificate "
+					   "validates and covers the name: %s. Whoever holds this certificate would "
+					   "have received the password.",
+					   why);
+			finding_add_ev(f, "reason", "%s", why);
+			finding_add_ev(f, "name", "%s", ref);
+			finding_set_rfc(f, "RFC 8314 section 3; RFC 6125 section 6");
+			finding_set_remedy(f, "Give the CA that issued the server's certificate with --ca-file (and "
+					      "the name it covers with --sni or --expect-name), or, for a lab server "
+					      "you control, send anyway with --auth-insecure.");
+			goto out;
+		}
+		transcript_addf(&ctx->t->tr, TR_EVENT, "auth: sending credentials anyway (--auth-insecure): %s", why);
 	}
 	const char *mech = strvec_contains_ci(&d.caps.auth_mechs, "PLAIN")   ? "PLAIN"
 			   : strvec_contains_ci(&d.caps.auth_mechs, "LOGIN") ? "LOGIN"

@@ -271,6 +271,13 @@ static void run(struct probe_ctx *ctx)
 	bool demand_met = with_cert && (f->failed_step == STEP_HANDSHAKE || f->failed_step == STEP_EHLO_TLS);
 	if (demand_met)
 		sev = SEV_INFO;
+	/* --expect-refused: a refusal is the answer the access probe judges,
+	 * not a check that could not be made (which would exit 3). */
+	bool refusal = (f->failed_step == STEP_CONNECT && f->fail_err == -MX_E_REFUSED) ||
+		       (f->failed_step == STEP_BANNER && f->banner.code && f->banner.code != 220) ||
+		       (f->failed_step == STEP_EHLO && f->ehlo.code >= 500);
+	if (ctx->opt->expect_refused && refusal)
+		sev = SEV_INFO;
 	char id[32];
 	snprintf(id, sizeof id, "diag.%s", session_step_id(f->failed_step));
 	struct finding *fi = probe_result_add(ctx->pr, id, sev, d.title);

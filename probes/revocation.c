@@ -263,7 +263,9 @@ static void revocation_run(struct probe_ctx *ctx)
 		return;
 	}
 	char *err = NULL;
-	struct rev_crls *files = rev_crls_load(o->crl_files, o->n_crl_files, &err);
+	/* The cli loaded and checked them before the first connection. */
+	struct rev_crls *own = o->crls ? NULL : rev_crls_load(o->crl_files, o->n_crl_files, &err);
+	const struct rev_crls *files = o->crls ? o->crls : own;
 	if (err) {
 		struct finding *f =
 			probe_result_add(ctx->pr, "crl.file-error", SEV_ERROR, "A --crl-file could not be used");
@@ -293,7 +295,7 @@ static void revocation_run(struct probe_ctx *ctx)
 		rev_cert_clear(&rc);
 		free(issuer);
 	}
-	rev_crls_free(files);
+	rev_crls_free(own);
 }
 
 const struct probe probe_revocation = {

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
 #include <stdarg.h>
 #include <getopt.h>
 #include <signal.h>
@@ -21,11 +22,13 @@
 #include "dns/dns.h"
 #include "core/options.h"
 #include "core/probe.h"
+#include "core/runcache.h"
 #include "lab/lab.h"
 #include "net/source.h"
 #include "net/target.h"
+#include "pki/revocation.h"
 #include "report/render.h"
-#include "core/runcache.h"
+#include "report/seal.h"
 #include "scenario/scenario.h"
 #include "tls/identity.h"
 #include "util/util.h"
@@ -65,8 +68,9 @@ static const char usage_text[] =
 	"Options:\n"
 	"  -f, --format FMT       text (default), json, log (Exchange-style protocol log)\n"
 	"  -p, --policy POLICY    none, may, encrypt (default), verify, secure, domain-secure\n"
-	"  -t, --timeout SECONDS  deadline of each step: connect, each reply, the handshake (default 10)\n"
-	"      --target-timeout SECONDS  deadline of the whole target (default 60)\n"
+	"  -t, --timeout SECONDS  deadline of each step: connect, each reply, the handshake, each DNS\n"
+	"                         query (default 10; 0.001 to 86400)\n"
+	"      --target-timeout SECONDS  deadline of the whole target, and of a --domain's DNS (default 60)\n"
 	"  -e, --ehlo NAME        name to send in EHLO/HELO (default: this host's FQDN)\n"
 	"      --sni NAME         server name to send in TLS (default: the target host name;\n"
 	"                         none for an IP address)\n"
@@ -93,7 +97,8 @@ static const char usage_text[] =
 	"  -V, --version          version\n"
 	"\n"
 	"Exit status: 0 nothing failed, 1 a finding failed the policy, 2 usage or\n"
-	"configuration error, 3 a target could not be tested at all.\n";
+	"configuration error (every local file is checked before the first connection),\n"
+	"3 a target could not be tested at all or a check could not be made (an error finding).\n";
 
 static const char usage_submission[] =
 	"\nSubmission security and connection control (KB823019):\n"
@@ -105,7 +110,11 @@ static const char usage_submission[] =
 	"      --source ADDR      connect from this local address (connection control tests)\n"
 	"      --expect-refused   this source should be refused: refused at TCP, in the banner or at\n"
 	"                         EHLO passes, accepted fails (access probe)\n"
-	"      --auth-user USER   auth probe: try a real AUTH (PLAIN or LOGIN) inside TLS as USER\n"
+	"      --auth-user USER   auth probe: try a real AUTH (PLAIN or LOGIN) inside TLS as USER, only\n"
+	"                         to a server whose certificate validates and covers the name\n"
+	"                         (else auth.not-sent); the password is redacted from every output\n"
+	"      --auth-insecure    send the credentials even to a server that did not authenticate\n"
+	"                         (self-signed, wrong name): lab servers only\n"
 	"      --auth-password-file FILE  its password: first line of FILE (or MXPROBE_AUTH_PASSWORD\n"
 	"                         in the environment; never on the command line)\n";
 
@@ -128,10 +137,29 @@ static int usage_error(const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	fputs("mxprobe: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputs(" (see mxprobe --help)\n", stderr);
+	char *msg = xvasprintf(fmt, ap);
 	va_end(ap);
+	/* Option values come from outside: the one escaping rule (util.h). */
+	char *safe = str_sanitize(msg, false);
+	fprintf(stderr, "mxprobe: %s (see mxprobe --help)\n", safe);
+	free(safe);
+	free(msg);
+	return EXIT_USAGE;
+}
+
+/* A configuration error (a local input that cannot be used): one line on
+ * stderr, escaped, exit 2, before any connection. */
+static int config_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int config_error(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *msg = xvasprintf(fmt, ap);
+	va_end(ap);
+	char *safe = str_sanitize(msg, false);
+	fprintf(stderr, "mxprobe: %s\n", safe);
+	free(safe);
+	free(msg);
 	return EXIT_USAGE;
 }
 
@@ -140,7 +168,8 @@ static int parse_seconds(const char *s, int64_t *out_us)
 	char *end;
 	errno = 0;
 	double v = strtod(s, &end);
-	if (errno || end == s || *end || !(v > 0) || v > 86400)
+	/* 1 ms to one day: below a millisecond no deadline can be kept */
+	if (errno || end == s || *end || !(v >= 0.001) || v > 86400)
 		return -1;
 	*out_us = (int64_t)(v * 1e6);
 	return 0;
@@ -198,6 +227,10 @@ static int parse_days(const char *s, int *out)
 	return 0;
 }
 
+/* The last instant --at accepts: 9999-12-31T23:59:59Z, what the time
+ * functions and the ISO 8601 printers handle. */
+#define MX_MAX_TIME 253402300799LL
+
 /* --at: "@EPOCH" or ISO 8601 UTC "YYYY-MM-DDTHH:MM:SSZ" (or a date alone,
  * meaning midnight UTC). */
 static int parse_time(const char *s, int64_t *out)
@@ -206,7 +239,7 @@ static int parse_time(const char *s, int64_t *out)
 		char *end;
 		errno = 0;
 		long long v = strtoll(s + 1, &end, 10);
-		if (errno || end == s + 1 || *end || v <= 0)
+		if (errno || end == s + 1 || *end || v <= 0 || v > MX_MAX_TIME)
 			return -1;
 		*out = (int64_t)v;
 		return 0;
@@ -220,9 +253,12 @@ static int parse_time(const char *s, int64_t *out)
 	if (!end || *end)
 		return -1;
 ok:
-	if (tm.tm_year < 70)
+	if (tm.tm_year < 70 || tm.tm_year > 9999 - 1900)
 		return -1;
-	*out = (int64_t)timegm(&tm);
+	time_t t = timegm(&tm);
+	if (t == (time_t)-1 || t <= 0 || (int64_t)t > MX_MAX_TIME)
+		return -1;
+	*out = (int64_t)t;
 	return 0;
 }
 
@@ -240,7 +276,8 @@ enum {
 	OPT_SOURCE = 800,
 	OPT_EXPECT_REFUSED,
 	OPT_AUTH_USER,
-	OPT_AUTH_PASSWORD_FILE
+	OPT_AUTH_PASSWORD_FILE,
+	OPT_AUTH_INSECURE
 };
 enum {
 	OPT_REVOCATION = 700,
@@ -288,6 +325,7 @@ static const struct option long_opts[] = {
 	{ "expect-refused", no_argument, NULL, OPT_EXPECT_REFUSED },
 	{ "auth-user", required_argument, NULL, OPT_AUTH_USER },
 	{ "auth-password-file", required_argument, NULL, OPT_AUTH_PASSWORD_FILE },
+	{ "auth-insecure", no_argument, NULL, OPT_AUTH_INSECURE },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -311,14 +349,56 @@ struct cli {
 	/* run: --var NAME=VALUE, in order */
 	const char *vars[SCN_MAX_VARS];
 	size_t nvars;
+	/* local inputs loaded and checked before the first connection */
+	char *ca_pem;		   /* --ca-file's text (opt.ca_pem points here) */
+	struct rev_crls *crls;	   /* --crl-file (opt.crls) */
+	struct redact redact;	   /* every known secret (opt.redact) */
+	FILE *out;		   /* -o, opened before probing; NULL = stdout */
+	struct scenario *scenario; /* run: the parsed scenario */
 };
 
-static const char *identity_flag_name(int c)
+/* Size caps of the local input files (the limit is in the error message). */
+#define CAP_CA_FILE  (16u << 20) /* a big system bundle is some 200 KiB */
+#define CAP_CRL_FILE (64u << 20) /* large CAs' CRLs run to tens of MiB */
+#define CAP_IDENTITY (1u << 20)	 /* a certificate chain and a key, or a PKCS#12 */
+#define CAP_PASSWORD (64u << 10) /* a password file: its first line counts */
+
+static const char *option_name(int c)
 {
 	for (const struct option *o = long_opts; o->name; o++)
 		if (o->val == c)
 			return o->name;
 	return "?";
+}
+
+/* The first line of a password file (without its line end), which must
+ * be a regular, non-empty file whose first line is not empty: an empty
+ * password sent by mistake is worse than a clear error. 0, or -1 with err. */
+static int read_password_file(const char *flag, const char *path, char **out, char *err, size_t errlen)
+{
+	char *data = NULL, why[160];
+	size_t len = 0;
+	*out = NULL;
+	if (file_read_local(path, CAP_PASSWORD, &data, &len, why, sizeof why) < 0) {
+		snprintf(err, errlen, "--%s %s: %s", flag, path, why);
+		return -1;
+	}
+	/* the first line by its bytes: a NUL inside must not cut it short */
+	const char *nl = memchr(data, '\n', len);
+	size_t n = nl ? (size_t)(nl - data) : len;
+	if (n && data[n - 1] == '\r')
+		n--;
+	int rc = 0;
+	if (n == 0 || memchr(data, '\0', n)) {
+		snprintf(err, errlen, "--%s %s: %s", flag, path,
+			 n == 0 ? "the first line is empty" : "the first line holds a NUL byte");
+		rc = -1;
+	} else {
+		*out = xstrndup(data, n);
+	}
+	explicit_bzero(data, len);
+	free(data);
+	return rc;
 }
 
 /* The PKCS#12 password: the first line of --pkcs12-password-file, else
@@ -332,18 +412,19 @@ static int read_password(const struct cli *cl, char **out, char *err, size_t err
 		*out = env ? xstrdup(env) : NULL;
 		return 0;
 	}
-	FILE *fp = fopen(cl->pkcs12_password_file, "r");
-	if (!fp) {
-		snprintf(err, errlen, "--pkcs12-password-file %s: %s", cl->pkcs12_password_file, strerror(errno));
-		return -1;
-	}
-	char line[1024];
-	if (!fgets(line, sizeof line, fp))
-		line[0] = '\0';
-	fclose(fp);
-	line[strcspn(line, "\r\n")] = '\0';
-	*out = xstrdup(line);
-	explicit_bzero(line, sizeof line);
+	return read_password_file("pkcs12-password-file", cl->pkcs12_password_file, out, err, errlen);
+}
+
+/* A file option's file: regular, not empty, at most cap bytes (then
+ * GnuTLS reads it). 0, or an exit status after one line on stderr. */
+static int check_file(const char *flag, const char *path, size_t cap)
+{
+	char *data = NULL, why[160];
+	size_t len = 0;
+	if (file_read_local(path, cap, &data, &len, why, sizeof why) < 0)
+		return config_error("--%s %s: %s", flag, path, why);
+	explicit_bzero(data, len); /* a key file */
+	free(data);
 	return 0;
 }
 
@@ -358,13 +439,17 @@ static int load_identity(struct cli *cl)
 	if (cl->pkcs12_password_file && !cl->pkcs12)
 		return usage_error("--pkcs12-password-file needs --pkcs12");
 	int rc = 0;
+	const char *files[] = { cl->pkcs12, cl->client_cert, cl->client_key };
+	const char *flags[] = { "pkcs12", "client-cert", "client-key" };
+	for (size_t i = 0; i < ARRAY_LEN(files); i++)
+		if (files[i] && check_file(flags[i], files[i], CAP_IDENTITY) != 0)
+			return EXIT_USAGE;
 	if (cl->pkcs12) {
 		char *pass = NULL;
-		if (read_password(cl, &pass, err, sizeof err) < 0) {
-			fprintf(stderr, "mxprobe: %s\n", err);
-			return EXIT_USAGE;
-		}
+		if (read_password(cl, &pass, err, sizeof err) < 0)
+			return config_error("%s", err);
 		rc = tls_identity_load_pkcs12(cl->pkcs12, pass, &cl->identity, err, sizeof err);
+		redact_add_secret(&cl->redact, pass, NULL);
 		if (pass) {
 			explicit_bzero(pass, strlen(pass));
 			free(pass);
@@ -372,9 +457,16 @@ static int load_identity(struct cli *cl)
 	} else if (cl->client_cert) {
 		rc = tls_identity_load_pem(cl->client_cert, cl->client_key, &cl->identity, err, sizeof err);
 	}
-	if (rc < 0) {
-		fprintf(stderr, "mxprobe: %s\n", err);
-		return EXIT_USAGE;
+	if (rc < 0)
+		return config_error("%s", err);
+	if (cl->identity && !tls_identity_checks(cl->identity)->key_matches) {
+		/* Presenting it would fail the handshake and look like the
+		 * server's fault: a configuration error, here and now. */
+		if (cl->pkcs12)
+			return config_error("--pkcs12 %s: the private key does not belong to the certificate",
+					    cl->pkcs12);
+		return config_error("--client-key %s does not belong to the certificate in --client-cert %s",
+				    cl->client_key, cl->client_cert);
 	}
 	cl->opt.client_identity = cl->identity;
 	return -1;
@@ -393,19 +485,10 @@ static int load_auth_password(struct cli *cl, char *err, size_t errlen)
 		return 0;
 	}
 	if (cl->auth_password_file) {
-		FILE *fp = fopen(cl->auth_password_file, "r");
-		if (!fp) {
-			snprintf(err, errlen, "--auth-password-file %s: %s", cl->auth_password_file, strerror(errno));
+		if (read_password_file("auth-password-file", cl->auth_password_file, &cl->auth_password, err, errlen) <
+		    0)
 			return -1;
-		}
-		char line[1024];
-		if (!fgets(line, sizeof line, fp))
-			line[0] = '\0';
-		fclose(fp);
-		line[strcspn(line, "\r\n")] = '\0';
-		cl->auth_password = xstrdup(line);
-		explicit_bzero(line, sizeof line);
-	} else if (getenv("MXPROBE_AUTH_PASSWORD")) {
+	} else if (getenv("MXPROBE_AUTH_PASSWORD") && *getenv("MXPROBE_AUTH_PASSWORD")) {
 		cl->auth_password = xstrdup(getenv("MXPROBE_AUTH_PASSWORD"));
 	} else {
 		snprintf(err, errlen,
@@ -413,6 +496,7 @@ static int load_auth_password(struct cli *cl, char *err, size_t errlen)
 		return -1;
 	}
 	cl->opt.auth_password = cl->auth_password;
+	redact_add_secret(&cl->redact, cl->auth_password, cl->opt.auth_user);
 	return 0;
 }
 
@@ -430,7 +514,8 @@ static int parse_flags(struct cli *cl, int argc, char **argv)
 {
 	int c;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "f:p:t:e:o:vhV", long_opts, NULL)) != -1) {
+	/* The leading ':' makes a missing value ':' rather than '?'. */
+	while ((c = getopt_long(argc, argv, ":f:p:t:e:o:vhV", long_opts, NULL)) != -1) {
 		switch (c) {
 		case 'f':
 			if (strcmp(optarg, "text") == 0)
@@ -450,12 +535,14 @@ static int parse_flags(struct cli *cl, int argc, char **argv)
 			break;
 		case 't':
 			if (parse_seconds(optarg, &cl->opt.step_timeout_us) < 0)
-				return usage_error("--timeout '%s': expected a number of seconds above 0", optarg);
+				return usage_error("--timeout '%s': expected a number of seconds from 0.001 to 86400",
+						   optarg);
 			break;
 		case OPT_TARGET_TIMEOUT:
 			if (parse_seconds(optarg, &cl->opt.target_timeout_us) < 0)
-				return usage_error("--target-timeout '%s': expected a number of seconds above 0",
-						   optarg);
+				return usage_error(
+					"--target-timeout '%s': expected a number of seconds from 0.001 to 86400",
+					optarg);
 			break;
 		case 'e':
 			if (!ehlo_name_ok(optarg))
@@ -475,9 +562,7 @@ static int parse_flags(struct cli *cl, int argc, char **argv)
 			break;
 		}
 		case OPT_CA_FILE:
-			if (access(optarg, R_OK) != 0)
-				return usage_error("--ca-file '%s': %s", optarg, strerror(errno));
-			cl->opt.ca_file = optarg;
+			cl->opt.ca_file = optarg; /* loaded and checked by load_trust */
 			break;
 		case OPT_WARN_DAYS:
 			if (parse_days(optarg, &cl->opt.warn_days) < 0)
@@ -494,8 +579,7 @@ static int parse_flags(struct cli *cl, int argc, char **argv)
 		case OPT_CLIENT_KEY:
 		case OPT_PKCS12:
 		case OPT_PKCS12_PASSWORD_FILE:
-			if (access(optarg, R_OK) != 0)
-				return usage_error("--%s '%s': %s", identity_flag_name(c), optarg, strerror(errno));
+			/* loaded and checked by load_identity */
 			*(c == OPT_CLIENT_CERT	? &cl->client_cert
 			  : c == OPT_CLIENT_KEY ? &cl->client_key
 			  : c == OPT_PKCS12	? &cl->pkcs12
@@ -523,9 +607,7 @@ static int parse_flags(struct cli *cl, int argc, char **argv)
 			if (revocation_mode_parse(optarg, &cl->opt.revocation) < 0)
 				return usage_error("--revocation '%s': expected soft, hard or off", optarg);
 			break;
-		case OPT_CRL_FILE:
-			if (access(optarg, R_OK) != 0)
-				return usage_error("--crl-file '%s': %s", optarg, strerror(errno));
+		case OPT_CRL_FILE: /* loaded and checked by load_trust */
 			if (cl->opt.n_crl_files >= MX_MAX_CRL_FILES)
 				return usage_error("--crl-file: at most %d files", MX_MAX_CRL_FILES);
 			cl->opt.crl_files[cl->opt.n_crl_files++] = optarg;
@@ -561,10 +643,11 @@ static int parse_flags(struct cli *cl, int argc, char **argv)
 					"--auth-user: expected a user name of 1 to 255 characters on one line");
 			cl->opt.auth_user = optarg;
 			break;
-		case OPT_AUTH_PASSWORD_FILE:
-			if (access(optarg, R_OK) != 0)
-				return usage_error("--auth-password-file '%s': %s", optarg, strerror(errno));
+		case OPT_AUTH_PASSWORD_FILE: /* read and checked by load_auth_password */
 			cl->auth_password_file = optarg;
+			break;
+		case OPT_AUTH_INSECURE:
+			cl->opt.auth_insecure = true;
 			break;
 		case 'o':
 			cl->output = optarg;
@@ -582,9 +665,9 @@ static int parse_flags(struct cli *cl, int argc, char **argv)
 			printf("mxprobe %s (GnuTLS %s)\n", MXPROBE_VERSION, gnutls_check_version(NULL));
 			return 0;
 		case ':':
-			return usage_error("option '%s' needs a value", argv[optind - 1]);
+			return usage_error("option --%s needs a value", option_name(optopt));
 		default:
-			if (optopt)
+			if (optopt > 0 && optopt < 128 && argv[optind - 1][0] == '-' && argv[optind - 1][1] != '-')
 				return usage_error("unknown option '-%c'", optopt);
 			return usage_error("unknown option '%s'", argv[optind - 1]);
 		}
@@ -592,16 +675,63 @@ static int parse_flags(struct cli *cl, int argc, char **argv)
 	return -1;
 }
 
-static int render(const struct cli *cl, const struct report *rep)
+/* -o: opened before the first connection, so a path that cannot be
+ * written stops the run before it costs anything. 0, or an exit status. */
+static int open_output(struct cli *cl)
+{
+	if (!cl->output || cl->out)
+		return 0;
+	cl->out = fopen(cl->output, "w");
+	if (!cl->out)
+		return config_error("-o %s: cannot be written: %s", cl->output, strerror(errno));
+	return 0;
+}
+
+/* --ca-file and --crl-file: read once, checked, and handed to the probes
+ * (opt.ca_pem, opt.crls). 0, or an exit status. */
+static int load_trust(struct cli *cl)
+{
+	char why[160];
+	if (cl->opt.ca_file) {
+		size_t len = 0;
+		if (file_read_local(cl->opt.ca_file, CAP_CA_FILE, &cl->ca_pem, &len, why, sizeof why) < 0)
+			return config_error("--ca-file %s: %s", cl->opt.ca_file, why);
+		gnutls_x509_trust_list_t tl;
+		if (gnutls_x509_trust_list_init(&tl, 0) < 0)
+			return config_error("--ca-file %s: out of memory", cl->opt.ca_file);
+		gnutls_datum_t d = { .data = (unsigned char *)cl->ca_pem, .size = (unsigned)len };
+		int rc = gnutls_x509_trust_list_add_trust_mem(tl, &d, NULL, GNUTLS_X509_FMT_PEM, 0, 0);
+		gnutls_x509_trust_list_deinit(tl, 1);
+		if (rc <= 0)
+			return config_error("--ca-file %s: no PEM certificate in it%s%s", cl->opt.ca_file,
+					    rc < 0 ? ": " : "", rc < 0 ? gnutls_strerror(rc) : "");
+		cl->opt.ca_pem = cl->ca_pem;
+	}
+	if (cl->opt.n_crl_files) {
+		cl->crls = rev_crls_new();
+		for (size_t i = 0; i < cl->opt.n_crl_files; i++) {
+			const char *f = cl->opt.crl_files[i];
+			char *data = NULL;
+			size_t len = 0;
+			if (file_read_local(f, CAP_CRL_FILE, &data, &len, why, sizeof why) < 0)
+				return config_error("--crl-file %s: %s", f, why);
+			int rc = rev_crls_add(cl->crls, (const unsigned char *)data, len, f);
+			free(data);
+			if (rc < 0)
+				return config_error("--crl-file %s: no CRL in it (neither DER nor PEM)", f);
+		}
+		cl->opt.crls = cl->crls;
+	}
+	return 0;
+}
+
+static int render(struct cli *cl, const struct report *rep)
 {
 	FILE *out = stdout;
-	if (cl->output) {
-		out = fopen(cl->output, "w");
-		if (!out) {
-			fprintf(stderr, "mxprobe: cannot write %s: %s\n", cl->output, strerror(errno));
-			return EXIT_USAGE;
-		}
-	}
+	if (open_output(cl) != 0)
+		return EXIT_USAGE;
+	if (cl->out)
+		out = cl->out;
 	const char *nc = getenv("NO_COLOR");
 	struct render_opts ro = {
 		.color = !cl->no_color && !(nc && *nc) && !cl->output && isatty(fileno(out)),
@@ -621,13 +751,53 @@ static int render(const struct cli *cl, const struct report *rep)
 	}
 	if (fflush(out) != 0)
 		rc = -1;
-	if (cl->output && fclose(out) != 0)
+	if (cl->out && fclose(out) != 0)
 		rc = -1;
+	cl->out = NULL;
 	if (rc < 0) {
 		fprintf(stderr, "mxprobe: writing the report failed\n");
 		return EXIT_USAGE;
 	}
 	return 0;
+}
+
+/* run: the scenario file, parsed before the first connection; its secrets
+ * join the ones to scrub. 0, or an exit status. */
+static int load_scenario(struct cli *cl, int argc, char **argv)
+{
+	if (optind >= argc)
+		return usage_error("run needs a scenario file and at least one target");
+	struct scn_parse_opts po = { .vars = cl->vars, .nvars = cl->nvars };
+	char err[600];
+	if (scenario_load(argv[optind], &po, &cl->scenario, err, sizeof err) < 0) {
+		/* FILE:LINE:COLUMN: first, as compilers say it, escaped */
+		char *safe = str_sanitize(err, false);
+		fprintf(stderr, "%s\n", safe);
+		free(safe);
+		return EXIT_USAGE;
+	}
+	for (size_t i = 0; i < cl->scenario->n; i++)
+		redact_add_secret(&cl->redact, cl->scenario->s[i].secret, cl->scenario->s[i].arg);
+	return 0;
+}
+
+/* Every local input, loaded and checked before the first connection
+ * (fail closed, issue 8): the AUTH password, our client identity, trust
+ * anchors and CRLs, the scenario. -1 to go on, or an exit status (2) after
+ * one line on stderr. -o is opened once the targets are parsed. */
+static int load_local_inputs(struct cli *cl, const char *cmd, int argc, char **argv)
+{
+	char err[512];
+	if (load_auth_password(cl, err, sizeof err) < 0)
+		return usage_error("%s", err);
+	int rc = load_identity(cl);
+	if (rc >= 0)
+		return rc;
+	if ((rc = load_trust(cl)) != 0)
+		return rc;
+	if (strcmp(cmd, "run") == 0 && (rc = load_scenario(cl, argc, argv)) != 0)
+		return rc;
+	return -1;
 }
 
 /* mxprobe run FILE.scn TARGET...: the scenario once per target, into the
@@ -638,13 +808,7 @@ static int run_scenario(struct cli *cl, int argc, char **argv, struct report *re
 		return usage_error("run needs a scenario file and at least one target");
 	if (optind + 1 >= argc)
 		return usage_error("run needs at least one target after %s", argv[optind]);
-	struct scn_parse_opts po = { .vars = cl->vars, .nvars = cl->nvars };
-	struct scenario *sc = NULL;
-	char err[600];
-	if (scenario_load(argv[optind], &po, &sc, err, sizeof err) < 0) {
-		fprintf(stderr, "%s\n", err);
-		return EXIT_USAGE;
-	}
+	const struct scenario *sc = cl->scenario;
 	size_t n = (size_t)(argc - optind - 1);
 	struct target_spec *specs = xcalloc(n, sizeof *specs);
 	int status = -1;
@@ -656,13 +820,14 @@ static int run_scenario(struct cli *cl, int argc, char **argv, struct report *re
 			break;
 		}
 	}
+	if (status < 0 && open_output(cl) != 0)
+		status = EXIT_USAGE;
 	for (size_t i = 0; i < parsed; i++) {
 		if (status < 0)
 			scenario_run_target(sc, &cl->opt, &specs[i], report_add_target(rep));
 		target_spec_clear(&specs[i]);
 	}
 	free(specs);
-	scenario_free(sc);
 	return status;
 }
 
@@ -692,36 +857,31 @@ int cli_main(int argc, char **argv)
 		return rc;
 	if (!cl.opt.ehlo_name)
 		cl.opt.ehlo_name = cl.ehlo_owned = default_ehlo_name();
-	{
-		char err[512];
-		if (load_auth_password(&cl, err, sizeof err) < 0) {
-			free(cl.ehlo_owned);
-			return usage_error("%s", err);
-		}
-	}
-	rc = load_identity(&cl);
-	if (rc >= 0) {
-		free(cl.ehlo_owned);
-		return rc;
-	}
+	redact_init(&cl.redact);
+	cl.opt.redact = &cl.redact;
 
 	struct report rep;
 	report_init(&rep);
+	int status = load_local_inputs(&cl, cmd, argc, argv);
+	if (status >= 0)
+		goto out;
 	rep.tool_version = xstrdup(MXPROBE_VERSION);
 	rep.policy = xstrdup(policy_name(cl.opt.policy));
 	rep.ehlo_name = xstrdup(cl.opt.ehlo_name);
 
 	/* Trust stores and CRL/OCSP answers, shared by every target of the run. */
 	cl.opt.run = run_cache_new(&cl.opt);
-	int status = 0;
+	status = 0;
 	if (strcmp(cmd, "lab") == 0) {
 		if (optind < argc) {
 			status = usage_error("lab takes no targets ('%s')", argv[optind]);
 			goto out;
 		}
+		if ((status = open_output(&cl)) != 0)
+			goto out;
 		char err[256];
 		if (lab_run(&cl.opt, &rep, err, sizeof err) < 0) {
-			fprintf(stderr, "mxprobe: lab: %s\n", err);
+			config_error("lab: %s", err);
 			status = 3;
 			goto out;
 		}
@@ -747,6 +907,12 @@ int cli_main(int argc, char **argv)
 				goto out;
 			}
 		}
+		if ((status = open_output(&cl)) != 0) {
+			for (size_t i = 0; i < n; i++)
+				target_spec_clear(&specs[i]);
+			free(specs);
+			goto out;
+		}
 		for (size_t i = 0; i < n; i++) {
 			struct target_result *t = report_add_target(&rep);
 			engine_run_target(&cl.opt, &specs[i], t, NULL, NULL);
@@ -756,12 +922,15 @@ int cli_main(int argc, char **argv)
 		char err[512];
 		if (cli_run_domains(&cl.opt, cl.resolver[0] ? cl.resolver : NULL, cl.domains, cl.ndomains, &rep, err,
 				    sizeof err) < 0) {
-			fprintf(stderr, "mxprobe: DNS: %s\n", err);
+			config_error("DNS: %s", err);
 			status = 3;
 			goto out;
 		}
 	}
 	rep.duration_us = wall_us() - rep.started_wall_us;
+	/* The one step before any renderer: everything redacted and escaped
+	 * (targets were sealed as they finished; this covers the rest). */
+	report_seal(&rep, &cl.redact);
 	status = render(&cl, &rep);
 	/* The lab's failures are its point: it exits 0 once it has run. */
 	if (status == 0 && strcmp(cmd, "lab") != 0)
@@ -769,9 +938,15 @@ int cli_main(int argc, char **argv)
 out:
 	run_cache_free(cl.opt.run);
 	cl.opt.run = NULL;
+	if (cl.out)
+		fclose(cl.out);
 	report_clear(&rep);
 	free(cl.ehlo_owned);
 	wipe_auth_password(&cl);
 	tls_identity_free(cl.identity);
+	scenario_free(cl.scenario);
+	rev_crls_free(cl.crls);
+	free(cl.ca_pem);
+	redact_clear(&cl.redact);
 	return status;
 }

@@ -9,6 +9,7 @@
 #include "dns/dns.h"
 #include "net/target.h"
 #include "report/domain.h"
+#include "util/util.h"
 
 int cli_run_domains(const struct mx_options *opt, const char *resolver, const char *const *domains, size_t n,
 		    struct report *rep, char *err, size_t errlen)
@@ -20,8 +21,18 @@ int cli_run_domains(const struct mx_options *opt, const char *resolver, const ch
 		return -1;
 	/* All of DNS first: report_add_domain may move the array, and the
 	 * addresses must stay put while targets point at them. */
-	for (size_t i = 0; i < n; i++)
-		dns_resolve_domain(res, opt->step_timeout_us, report_add_domain(rep, domains[i]));
+	/* Each domain's DNS phase (MX, then A/AAAA of every MX host) ends
+	 * within its --target-timeout, however slow the resolver. */
+	for (size_t i = 0; i < n; i++) {
+		int64_t t0 = mono_us(), deadline = t0 + opt->target_timeout_us;
+		struct domain_result *d = report_add_domain(rep, domains[i]);
+		dns_resolve_domain(res, opt->step_timeout_us, deadline, d);
+		/* The budget, reported when DNS used all of it. */
+		if (mono_us() >= deadline && !d->error)
+			d->error = xasprintf("DNS used the domain's whole time budget (--target-timeout %.1f s); "
+					     "queries not answered by then count as failed",
+					     (double)opt->target_timeout_us / 1e6);
+	}
 	dns_resolver_free(res);
 
 	for (size_t i = 0; i < rep->ndomains; i++) {

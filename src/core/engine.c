@@ -12,6 +12,7 @@
 #include "pki/verify.h"
 #include "proto/dialect.h"
 #include "proto/session.h"
+#include "report/seal.h"
 
 /* The default set (no --probes) leaves out the opt-in probes, except on a
  * submission service, where MAIL, RCPT and AUTH are what it is for. */
@@ -115,20 +116,25 @@ void engine_run_target(const struct mx_options *opt, const struct target_spec *s
 	http_cache_free(own_http);
 	trust_stores_free(own_trust);
 	t->duration_us = mono_us() - t0;
+	/* What the probes recorded enters the report redacted and escaped. */
+	report_seal_target(t, opt->redact);
 }
 
 int engine_exit_code(const struct report *r)
 {
-	bool failed = false, untestable = false;
+	bool failed = false, unanswered = false;
 	for (size_t i = 0; i < r->n; i++) {
 		if (r->t[i]->status == TARGET_UNTESTABLE)
-			untestable = true;
+			unanswered = true;
+		enum severity w = target_worst(r->t[i]);
 		for (size_t j = 0; j < r->t[i]->nprobes; j++)
 			for (size_t k = 0; k < r->t[i]->probes[j].n; k++)
-				if (r->t[i]->probes[j].f[k].sev == SEV_FAIL)
-					failed = true;
+				failed |= r->t[i]->probes[j].f[k].sev == SEV_FAIL;
+		/* an error finding: a check could not be made, so its question
+		 * (what the policy needs) has no answer; never read as a pass */
+		unanswered |= w == SEV_ERROR;
 	}
 	if (failed)
 		return 1;
-	return untestable ? 3 : 0;
+	return unanswered ? 3 : 0;
 }

@@ -15,8 +15,11 @@ typedef void (*engine_progress_fn)(void *user, const struct target_result *t, co
 void engine_run_target(const struct mx_options *opt, const struct target_spec *spec, struct target_result *out,
 		       engine_progress_fn progress, void *user);
 
-/* Exit code per DESIGN.md: 0 nothing failed, 1 a finding failed the policy,
- * 3 a target could not be tested at all. */
+/* Exit code per DESIGN.md and docs/mxprobe.1 (EXIT STATUS): 1 when a
+ * finding failed the policy; else 3 when a target could not be tested at
+ * all or any finding has severity error (a check could not be made: the
+ * policy's question went unanswered, and a gate must not read that as a
+ * pass); else 0. Usage and configuration errors (2) never get this far. */
 int engine_exit_code(const struct report *r);
 
 #endif

@@ -25,6 +25,8 @@ enum out_format {
 
 struct tls_identity; /* tls/identity.h */
 struct run_cache;    /* core/runcache.h */
+struct rev_crls;     /* pki/revocation.h */
+struct redact;	     /* report/seal.h */
 
 /* Whether "could not check revocation" warns (soft), fails (hard), or
  * revocation is not checked at all (off). */
@@ -74,6 +76,13 @@ struct mx_options {
 	 * made by the CLI before the first target; NULL: each target has its
 	 * own. Thread-safe. */
 	struct run_cache *run;
+	bool auth_insecure; /* --auth-insecure: send credentials to an unauthenticated server too */
+	/* CRLs of --crl-file, loaded and checked by the cli before the first
+	 * connection (pki/revocation.h); NULL = the probe loads crl_files */
+	const struct rev_crls *crls;
+	/* The secrets to scrub from the model (report/seal.h), filled by the
+	 * cli; NULL = escaping only */
+	const struct redact *redact;
 };
 
 /* The instant certificates are judged at: --at, else "now". */

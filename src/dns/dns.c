@@ -170,9 +170,17 @@ static const char *rr_name(int type)
 	return type == RR_MX ? "MX" : type == RR_A ? "A" : type == RR_AAAA ? "AAAA" : "?";
 }
 
-static void query(struct dns_resolver *r, const char *name, int type, int64_t timeout_us, struct answer *a)
+/* Waits at most timeout_us, and never past deadline_us (mono_us clock). */
+static void query(struct dns_resolver *r, const char *name, int type, int64_t timeout_us, int64_t deadline_us,
+		  struct answer *a)
 {
 	memset(a, 0, sizeof *a);
+	if (mono_us() >= deadline_us) {
+		a->kind = MXA_ERROR;
+		a->error = xasprintf("%s %s: not asked, the domain's deadline (--target-timeout) had passed",
+				     rr_name(type), name);
+		return;
+	}
 	struct query q = { 0 };
 	int id = 0;
 	int rc = ub_resolve_async(r->ctx, name, type, CLASS_IN, &q, query_cb, &id);
@@ -182,13 +190,16 @@ static void query(struct dns_resolver *r, const char *name, int type, int64_t ti
 		return;
 	}
 	int64_t deadline = mono_us() + timeout_us;
+	if (deadline > deadline_us)
+		deadline = deadline_us;
 	while (!q.done) {
 		int64_t left = deadline - mono_us();
 		if (left <= 0) {
 			ub_cancel(r->ctx, id);
 			a->kind = MXA_ERROR;
-			a->error = xasprintf("%s %s: no answer within %.0f s", rr_name(type), name,
-					     (double)timeout_us / 1e6);
+			a->error = xasprintf(
+				"%s %s: no answer within %.1f s%s", rr_name(type), name, (double)timeout_us / 1e6,
+				mono_us() >= deadline_us ? " (the domain's deadline, --target-timeout)" : "");
 			return;
 		}
 		struct pollfd pfd = { .fd = ub_fd(r->ctx), .events = POLLIN };
@@ -243,23 +254,28 @@ static void query(struct dns_resolver *r, const char *name, int type, int64_t ti
 
 /* ---- a domain ------------------------------------------------------ */
 
-static void add_addresses(struct mx_host *h, const struct answer *a, int family)
+void dns_host_add_rdata(struct mx_host *h, char *const *data, const int *len, int family, enum dnssec_status dnssec)
 {
-	if (a->kind != MXA_DATA)
-		return;
 	size_t want = family == AF_INET ? 4 : 16;
-	for (int i = 0; a->res->data[i] && h->naddr < DNS_MAX_ADDRS; i++) {
-		if ((size_t)a->res->len[i] != want)
+	for (int i = 0; data[i] && h->naddr < DNS_MAX_ADDRS; i++) {
+		if (len[i] < 0 || (size_t)len[i] != want)
 			continue; /* malformed: an A is 4 bytes, an AAAA 16 */
 		char buf[INET6_ADDRSTRLEN];
-		if (!inet_ntop(family, a->res->data[i], buf, sizeof buf))
+		if (!inet_ntop(family, data[i], buf, sizeof buf))
 			continue;
 		bool dup = false;
 		for (size_t k = 0; k < h->naddr; k++)
 			dup = dup || strcmp(h->addr[k].address, buf) == 0;
 		if (!dup)
-			mx_host_add_address(h, buf, family, a->dnssec);
+			mx_host_add_address(h, buf, family, dnssec);
 	}
+}
+
+static void add_addresses(struct mx_host *h, const struct answer *a, int family)
+{
+	if (a->kind != MXA_DATA)
+		return;
+	dns_host_add_rdata(h, a->res->data, a->res->len, family, a->dnssec);
 }
 
 static const char *answer_words(const struct answer *a)
@@ -276,11 +292,11 @@ static const char *answer_words(const struct answer *a)
 	}
 }
 
-static void resolve_host(struct dns_resolver *r, int64_t timeout_us, struct mx_host *h)
+static void resolve_host(struct dns_resolver *r, int64_t timeout_us, int64_t deadline_us, struct mx_host *h)
 {
 	struct answer a4, a6;
-	query(r, h->host, RR_A, timeout_us, &a4);
-	query(r, h->host, RR_AAAA, timeout_us, &a6);
+	query(r, h->host, RR_A, timeout_us, deadline_us, &a4);
+	query(r, h->host, RR_AAAA, timeout_us, deadline_us, &a6);
 	h->dnssec_a = a4.dnssec;
 	h->dnssec_aaaa = a6.dnssec;
 	add_addresses(h, &a4, AF_INET);
@@ -312,7 +328,7 @@ static int parse_mx(const struct answer *a, struct mx_rr **out, size_t *n)
 	return 0;
 }
 
-void dns_resolve_domain(struct dns_resolver *r, int64_t timeout_us, struct domain_result *d)
+void dns_resolve_domain(struct dns_resolver *r, int64_t timeout_us, int64_t deadline_us, struct domain_result *d)
 {
 	char name[256];
 	snprintf(name, sizeof name, "%s", d->name);
@@ -321,7 +337,7 @@ void dns_resolve_domain(struct dns_resolver *r, int64_t timeout_us, struct domai
 		name[len - 1] = '\0';
 
 	struct answer a;
-	query(r, name, RR_MX, timeout_us, &a);
+	query(r, name, RR_MX, timeout_us, deadline_us, &a);
 	d->dnssec = a.dnssec;
 	struct mx_rr *v = NULL;
 	size_t n = 0;
@@ -346,7 +362,7 @@ void dns_resolve_domain(struct dns_resolver *r, int64_t timeout_us, struct domai
 		break;
 	case MXD_IMPLICIT:
 		d->kind = DOMAIN_IMPLICIT_MX;
-		resolve_host(r, timeout_us, domain_add_mx(d, -1, name));
+		resolve_host(r, timeout_us, deadline_us, domain_add_mx(d, -1, name));
 		break;
 	case MXD_USE_MX:
 		d->kind = DOMAIN_MX;
@@ -368,7 +384,7 @@ void dns_resolve_domain(struct dns_resolver *r, int64_t timeout_us, struct domai
 				h->error = xasprintf("MX %u %s: not a valid host name", v[i].pref, v[i].host);
 				continue;
 			}
-			resolve_host(r, timeout_us, h);
+			resolve_host(r, timeout_us, deadline_us, h);
 		}
 		break;
 	}

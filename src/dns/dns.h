@@ -34,7 +34,15 @@ void dns_resolver_free(struct dns_resolver *r);
 
 /* Resolves d->name into d: kind, MX hosts in order, their addresses, the
  * DNSSEC status of each answer, errors in words. Each query waits at most
- * timeout_us. */
-void dns_resolve_domain(struct dns_resolver *r, int64_t timeout_us, struct domain_result *d);
+ * timeout_us, and none past deadline_us (mono_us clock: the domain's
+ * --target-timeout); a query not asked or cut short by it is an error. */
+void dns_resolve_domain(struct dns_resolver *r, int64_t timeout_us, int64_t deadline_us, struct domain_result *d);
+
+/* Adds the addresses of an A (family AF_INET) or AAAA (AF_INET6) answer's
+ * RDATA to h: data and len as libunbound's ub_result gives them (data
+ * NULL-terminated); an RDATA of the wrong size is skipped, a duplicate
+ * added once, at most DNS_MAX_ADDRS in all. RFC 1035 section 3.4.1, RFC
+ * 3596 section 2.2. */
+void dns_host_add_rdata(struct mx_host *h, char *const *data, const int *len, int family, enum dnssec_status dnssec);
 
 #endif

@@ -34,6 +34,16 @@
 #define FAKESRV_ENDLESS_CHUNK 16384
 #define FAKESRV_BDAT_MAX      (16 * 1024 * 1024)
 
+/* hostile-text: what a terminal or a JSON consumer must never get raw:
+ * C1 CSI (U+009B) as UTF-8, RIGHT-TO-LEFT OVERRIDE (U+202E), LEFT-TO-RIGHT
+ * ISOLATE (U+2066), ESC, BEL, DEL, invalid UTF-8 (0xFF, a lone 0xC3, an
+ * overlong NUL), LINE SEPARATOR (U+2028). */
+#define HOSTILE_TEXT                                              \
+	"c1:\xC2\x9B"                                             \
+	"31m bidi:\xE2\x80\xAE"                                   \
+	"gnp.exe iso:\xE2\x81\xA6 esc:\x1B]0;pwned\x07 del:\x7F " \
+	"bad:\xFF\xC3 overlong:\xC0\x80 ls:\xE2\x80\xA8 ok:caf\xC3\xA9"
+
 const struct fakesrv_tok fakesrv_behaviour_names[] = {
 #define FAKESRV_TOK(e, name, desc) { FAKESRV_##e, name },
 	FAKESRV_BEHAVIOURS(FAKESRV_TOK)
@@ -464,6 +474,11 @@ static enum cmd_next cmd_ehlo(struct conn *c, const char *arg)
 			       : behaviour(c) == FAKESRV_STRIP_STARTTLS && !c->tls ? "250-XXXXXXXA\r\n"
 										   : "";
 	/* No AUTH before TLS: a password must never cross in the clear. */
+	if (behaviour(c) == FAKESRV_HOSTILE_TEXT)
+		return reply(c, "250-%s %s\r\n250-X-EVIL %s\r\n250-STARTTLS\r\n250 8BITMIME\r\n", host(c), HOSTILE_TEXT,
+			     HOSTILE_TEXT)
+			       ? CMD_CLOSE
+			       : CMD_CONTINUE;
 	return reply(c,
 		     "250-%s\r\n"
 		     "250-PIPELINING\r\n"
@@ -576,6 +591,8 @@ static enum cmd_next cmd_starttls(struct conn *c, const char *arg)
 		return reply(c, "502 5.5.2 Error: command not recognized\r\n") ? CMD_CLOSE : CMD_CONTINUE;
 	case FAKESRV_STARTTLS_454:
 		return reply(c, "454 4.7.0 TLS not available due to local problem\r\n") ? CMD_CLOSE : CMD_CONTINUE;
+	case FAKESRV_HOSTILE_TEXT:
+		return reply(c, "454 4.7.0 %s\r\n", HOSTILE_TEXT) ? CMD_CLOSE : CMD_CONTINUE;
 	case FAKESRV_STARTTLS_GARBAGE:
 		if (reply(c, "TLS GO\r\n") == 0)
 			hold(c, hold_ms(c, 10000));
@@ -699,11 +716,80 @@ static enum cmd_next cmd_vrfy(struct conn *c, const char *arg)
 	return reply(c, "252 2.0.0 Cannot VRFY user, but will accept message\r\n") ? CMD_CLOSE : CMD_CONTINUE;
 }
 
+/* base64 text -> bytes (NUL-terminated copy), NULL if it is not base64. */
+static char *b64_decode(const char *s, size_t *len)
+{
+	gnutls_datum_t in = { (unsigned char *)(uintptr_t)s, (unsigned)strlen(s) }, out = { NULL, 0 };
+	if (gnutls_base64_decode2(&in, &out) < 0)
+		return NULL;
+	char *r = xmalloc(out.size + 1);
+	memcpy(r, out.data, out.size);
+	r[out.size] = '\0';
+	*len = out.size;
+	gnutls_free(out.data);
+	return r;
+}
+
+static char *b64_encode(const char *p, size_t n)
+{
+	gnutls_datum_t in = { (unsigned char *)(uintptr_t)p, (unsigned)n }, out = { NULL, 0 };
+	if (gnutls_base64_encode2(&in, &out) < 0)
+		return xstrdup("");
+	char *r = xstrndup((const char *)out.data, out.size);
+	gnutls_free(out.data);
+	return r;
+}
+
+/* auth-echo: what a hostile or careless server may do with credentials:
+ * send them back, in every form it got them and decoded (issue 8). */
+static enum cmd_next auth_echo(struct conn *c, const char *arg)
+{
+	char line[FAKESRV_LINE_MAX + 1], user_line[FAKESRV_LINE_MAX + 1] = "";
+	const char *blob = NULL;
+	bool login = str_has_prefix_ci(arg, "LOGIN");
+	if (str_has_prefix_ci(arg, "PLAIN ")) {
+		blob = arg + 6;
+	} else if (str_has_prefix_ci(arg, "PLAIN") || login) {
+		if (login) {
+			if (reply(c, "334 VXNlcm5hbWU6\r\n") || read_line(c, user_line) < 0)
+				return CMD_CLOSE;
+			log_bytes(c, "<", user_line, strlen(user_line));
+		}
+		if (reply(c, login ? "334 UGFzc3dvcmQ6\r\n" : "334 \r\n") || read_line(c, line) < 0)
+			return CMD_CLOSE;
+		log_bytes(c, "<", line, strlen(line));
+		blob = line;
+	} else {
+		return reply(c, "504 5.5.4 Unrecognized authentication type\r\n") ? CMD_CLOSE : CMD_CONTINUE;
+	}
+	size_t n = 0;
+	char *raw = b64_decode(blob, &n);
+	const char *pass = raw ? raw : "";
+	if (raw && !login) {
+		/* authzid NUL authcid NUL passwd (RFC 4616) */
+		const char *nul1 = memchr(raw, '\0', n);
+		const char *nul2 = nul1 ? memchr(nul1 + 1, '\0', n - (size_t)(nul1 + 1 - raw)) : NULL;
+		pass = nul2 ? nul2 + 1 : "";
+	}
+	char *login_form = b64_encode(pass, strlen(pass));
+	enum cmd_next next = reply(c,
+				   "535-5.7.8 Authentication failed for %s%s%s\r\n"
+				   "535-5.7.8 the password was: %s\r\n"
+				   "535 5.7.8 or, as AUTH LOGIN sends it: %s (%s)\r\n",
+				   user_line, user_line[0] ? " " : "", blob, pass, login_form, pass)
+				     ? CMD_CLOSE
+				     : CMD_CONTINUE;
+	free(login_form);
+	free(raw);
+	return next;
+}
+
 static enum cmd_next cmd_auth(struct conn *c, const char *arg)
 {
-	(void)arg;
 	if (!c->tls)
 		return reply(c, "503 5.5.1 Error: authentication not enabled\r\n") ? CMD_CLOSE : CMD_CONTINUE;
+	if (behaviour(c) == FAKESRV_AUTH_ECHO)
+		return auth_echo(c, arg);
 	return reply(c, "535 5.7.8 Error: authentication failed\r\n") ? CMD_CLOSE : CMD_CONTINUE;
 }
 
@@ -795,7 +881,8 @@ static int send_tarpit_banner(struct conn *c, const char *banner)
 static void serve(struct conn *c)
 {
 	static const char garbage[] = "HELLO THERE\x01\xff garbage\r\n";
-	char *banner = xasprintf("220 %s ESMTP mxprobe-lab\r\n", host(c));
+	char *banner = behaviour(c) == FAKESRV_HOSTILE_TEXT ? xasprintf("220 %s ESMTP %s\r\n", host(c), HOSTILE_TEXT)
+							    : xasprintf("220 %s ESMTP mxprobe-lab\r\n", host(c));
 
 	if (c->srv->cfg.banner_delay_ms && pause_ms(c, c->srv->cfg.banner_delay_ms) < 0)
 		goto out;

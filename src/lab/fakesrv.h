@@ -36,7 +36,11 @@
 	X(STRIP_STARTTLS, "strip-starttls",                                                                     \
 	  "EHLO shows 250-XXXXXXXA instead of STARTTLS, STARTTLS gets 502 (Cisco ESMTP inspection)")            \
 	X(STARTTLS_BY_NAME, "starttls-by-name",                                                                 \
-	  "offers STARTTLS only to an address-literal EHLO name such as [127.0.0.1]")
+	  "offers STARTTLS only to an address-literal EHLO name such as [127.0.0.1]")                           \
+	X(AUTH_ECHO, "auth-echo",                                                                               \
+	  "refuses AUTH PLAIN/LOGIN inside TLS with a 535 that echoes the credentials, raw and base64")         \
+	X(HOSTILE_TEXT, "hostile-text",                                                                         \
+	  "banner, EHLO and a 454 to STARTTLS carrying C1, bidi, ESC, DEL and invalid UTF-8 bytes")
 
 enum fakesrv_behaviour {
 #define FAKESRV_ENUM(e, name, desc) FAKESRV_##e,

@@ -390,6 +390,21 @@ static int crls_import(struct rev_crls *set, const unsigned char *data, size_t l
 	return 0;
 }
 
+struct rev_crls *rev_crls_new(void)
+{
+	return xcalloc(1, sizeof(struct rev_crls));
+}
+
+int rev_crls_add(struct rev_crls *set, const unsigned char *data, size_t len, const char *file)
+{
+	return crls_import(set, data, len, file);
+}
+
+size_t rev_crls_count(const struct rev_crls *set)
+{
+	return set ? set->n : 0;
+}
+
 struct rev_crls *rev_crls_load(const char *const *files, size_t n, char **err)
 {
 	struct rev_crls *set = xcalloc(1, sizeof *set);

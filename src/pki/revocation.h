@@ -91,6 +91,12 @@ struct rev_crls;
  * (caller frees) and goes on with the rest. */
 struct rev_crls *rev_crls_load(const char *const *files, size_t n, char **err);
 void rev_crls_free(struct rev_crls *c);
+/* An empty set, and CRLs added from bytes already read (the cli checks
+ * --crl-file before the first connection): DER or PEM, one or several.
+ * 0, or -1 when there is no CRL in data (nothing added). */
+struct rev_crls *rev_crls_new(void);
+int rev_crls_add(struct rev_crls *set, const unsigned char *data, size_t len, const char *file);
+size_t rev_crls_count(const struct rev_crls *set);
 
 struct rev_inputs {
 	const unsigned char *cert;

@@ -167,7 +167,10 @@ static int store_get(struct trust_stores *ts, size_t k, gnutls_x509_trust_list_t
 			st->rc = 0;
 		} else {
 			int rc;
-			if (opt->ca_file) {
+			/* The cli loads and checks --ca-file before the first
+			 * connection and hands its text over as ca_pem (issue 8):
+			 * the file is read once. */
+			if (!opt->ca_pem) {
 				rc = gnutls_x509_trust_list_add_trust_file(st->tl, opt->ca_file, NULL,
 									   GNUTLS_X509_FMT_PEM, 0, 0);
 			} else {

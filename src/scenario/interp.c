@@ -14,14 +14,16 @@
 #include <strings.h>
 #include <time.h>
 
+#include "pki/peer.h"
 #include "proto/session.h"
+#include "report/seal.h"
 #include "proto/smtp.h"
 #include "tls/identity.h"
 #include "tls/tls.h"
 #include "util/err.h"
 #include "util/util.h"
 
-/* ids: scenario.passed scenario.expect-failed scenario.error */
+/* ids: scenario.passed scenario.expect-failed scenario.error auth.not-sent */
 
 enum res {
 	RES_OK,
@@ -38,6 +40,8 @@ struct run {
 	struct session s;
 	bool connected;		 /* a TCP connection is open */
 	bool tls;		 /* TLS is up on it */
+	bool peer_ok;		 /* the server authenticated itself in this TLS (pki/peer.h) */
+	char *peer_why;		 /* why not; owned */
 	struct smtp_reply reply; /* the last reply */
 	bool have_reply;
 	int reply_rc;	       /* 0, or why no reply came */
@@ -151,7 +155,7 @@ static void disconnect(struct run *r)
 		tls_bye(&r->s.c, mono_us() + 200000);
 	if (r->connected)
 		session_close(&r->s);
-	r->connected = r->tls = false;
+	r->connected = r->tls = r->peer_ok = false;
 	r->have_caps = false;
 }
 
@@ -191,6 +195,12 @@ static enum res handshake(struct run *r)
 		disconnect(r);
 	} else {
 		r->tls = true;
+		/* Whether auth may send credentials in this TLS (issue 8). */
+		const char *ref = to.sni ? to.sni : r->spec->mx_host ? r->spec->mx_host : r->spec->host;
+		char why[512];
+		r->peer_ok = peer_is_authenticated(NULL, r->opt, f->chain, f->chain_len, ref, why, sizeof why);
+		free(r->peer_why);
+		r->peer_why = r->peer_ok ? NULL : xstrdup(why);
 	}
 	if (f == &scratch)
 		session_facts_clear(&scratch);
@@ -335,6 +345,15 @@ static enum res do_auth(struct run *r, const struct scn_stmt *st)
 {
 	if (!r->tls)
 		return fail_with(r, RES_ERROR, "AUTH PLAIN not sent: the connection is not encrypted (starttls first)");
+	if (!r->peer_ok && !r->opt->auth_insecure) {
+		struct finding *f = add_finding(r, st, "auth.not-sent", SEV_ERROR,
+						"AUTH not sent: the server did not authenticate itself");
+		finding_add_ev(f, "reason", "%s", r->peer_why ? r->peer_why : "unknown");
+		finding_set_remedy(f, "Give the server's CA with --ca-file (and its name with --sni or --expect-name), "
+				      "or, for a lab server you control, send anyway with --auth-insecure.");
+		return fail_with(r, RES_ERROR, "AUTH PLAIN not sent: %s (--auth-insecure sends anyway)",
+				 r->peer_why ? r->peer_why : "the server did not authenticate itself");
+	}
 	size_t ul = strlen(st->arg), pl = strlen(st->secret);
 	unsigned char *raw = xmalloc(ul + pl + 2);
 	raw[0] = '\0';
@@ -698,7 +717,9 @@ void scenario_run_target(const struct scenario *sc, const struct mx_options *opt
 	free(r.mail_from);
 	free(r.queue_id);
 	free(r.detail);
+	free(r.peer_why);
 	tls_identity_free(r.identity);
 	t->probes[r.pr].duration_us = mono_us() - t0;
 	t->duration_us = mono_us() - t0;
+	report_seal_target(t, opt->redact);
 }

@@ -651,23 +651,23 @@ static int parse_env(struct parser *p)
 /* The first line of a small file, without its line end. */
 static int read_secret_file(const char *path, char **out, char *why, size_t whylen)
 {
-	FILE *f = fopen(path, "r");
-	if (!f) {
-		snprintf(why, whylen, "%s", strerror(errno));
+	char *buf = NULL;
+	size_t n = 0;
+	if (file_read_local(path, 64 * 1024, &buf, &n, why, whylen) < 0)
 		return -1;
-	}
-	char buf[1024];
-	size_t n = fread(buf, 1, sizeof buf - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	size_t len = strcspn(buf, "\r\n");
+	const char *nl = memchr(buf, '\n', n);
+	size_t len = nl ? (size_t)(nl - buf) : n;
+	if (len && buf[len - 1] == '\r')
+		len--;
 	if (len == 0 || memchr(buf, '\0', len)) {
 		snprintf(why, whylen, "%s", len ? "a NUL byte" : "an empty first line");
-		memset(buf, 0, sizeof buf);
+		explicit_bzero(buf, n);
+		free(buf);
 		return -1;
 	}
 	*out = xstrndup(buf, len);
-	memset(buf, 0, sizeof buf);
+	explicit_bzero(buf, n);
+	free(buf);
 	return 0;
 }
 
@@ -1011,32 +1011,15 @@ out:
 int scenario_load(const char *path, const struct scn_parse_opts *po, struct scenario **out, char *err, size_t errlen)
 {
 	*out = NULL;
-	FILE *f = fopen(path, "rb");
-	if (!f) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	char *data = NULL, why[128];
+	size_t len = 0;
+	/* A regular file of at most SCN_MAX_FILE bytes: a FIFO or a device
+	 * is refused at once instead of blocking or growing without end. */
+	if (file_read_local(path, SCN_MAX_FILE, &data, &len, why, sizeof why) < 0) {
+		snprintf(err, errlen, "%s: %s (a scenario is a regular file of at most 1 MiB)", path, why);
 		return -1;
 	}
-	struct buf b;
-	buf_init(&b, SCN_MAX_FILE);
-	char chunk[8192];
-	int rc = 0;
-	for (;;) {
-		size_t n = fread(chunk, 1, sizeof chunk, f);
-		if (n == 0)
-			break;
-		if (buf_append(&b, chunk, n) < 0) {
-			snprintf(err, errlen, "%s:1:1: expected a file of at most 1 MiB, got more", path);
-			rc = -1;
-			break;
-		}
-	}
-	if (rc == 0 && ferror(f)) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		rc = -1;
-	}
-	fclose(f);
-	if (rc == 0)
-		rc = scenario_parse(path, b.data ? b.data : "", b.len, po, out, err, errlen);
-	buf_clear(&b);
+	int rc = scenario_parse(path, data, len, po, out, err, errlen);
+	free(data);
 	return rc;
 }

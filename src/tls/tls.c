@@ -121,6 +121,19 @@ struct ccert_ctx {
 	struct transcript *tr;
 };
 
+void tls_ca_names_record(const gnutls_datum_t *rdn, unsigned n, struct strvec *out)
+{
+	for (unsigned i = 0; i < n && i < 256; i++) {
+		gnutls_datum_t d = { NULL, 0 };
+		if (gnutls_x509_rdn_get2(&rdn[i], &d, 0) < 0) {
+			strvec_push(out, "(undecodable name)");
+			continue;
+		}
+		strvec_push_owned(out, str_escape(d.data, d.size, 2048));
+		gnutls_free(d.data);
+	}
+}
+
 /* The CertificateRequest's contents, into the facts (RFC 5246 section
  * 7.4.4: certificate_types, supported_signature_algorithms,
  * certificate_authorities; RFC 8446 section 4.3.2 carries the last two as
@@ -130,15 +143,7 @@ static void record_request(gnutls_session_t s, const struct gnutls_cert_retr_st 
 	strvec_clear(&tp->ccert_ca_names);
 	strvec_clear(&tp->ccert_types);
 	strvec_clear(&tp->ccert_sig_algs);
-	for (unsigned i = 0; i < info->nreqs && i < 256; i++) {
-		gnutls_datum_t d = { NULL, 0 };
-		if (gnutls_x509_rdn_get2(&info->req_ca_rdn[i], &d, 0) < 0) {
-			strvec_push(&tp->ccert_ca_names, "(undecodable name)");
-			continue;
-		}
-		strvec_push_owned(&tp->ccert_ca_names, str_escape(d.data, d.size, 2048));
-		gnutls_free(d.data);
-	}
+	tls_ca_names_record(info->req_ca_rdn, (unsigned)info->nreqs, &tp->ccert_ca_names);
 	for (unsigned i = 0; i < info->pk_algos_length && i < 64; i++) {
 		const char *n = gnutls_pk_get_name(info->pk_algos[i]);
 		if (n && !strvec_contains_ci(&tp->ccert_types, n))

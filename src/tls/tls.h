@@ -32,4 +32,10 @@ int tls_client_handshake(struct conn *c, const struct tls_opts *o, struct sessio
 /* Sends close_notify (best effort, bounded by the deadline). */
 void tls_bye(struct conn *c, int64_t deadline);
 
+/* The certificate_authorities of a CertificateRequest (DER names as the
+ * server sent them, n of them; at most 256 taken), printed as RFC 4514
+ * DNs under the escaping rule, appended to out; "(undecodable name)" for
+ * one GnuTLS cannot parse. RFC 5246 section 7.4.4, RFC 8446 section 4.2.4. */
+void tls_ca_names_record(const gnutls_datum_t *rdn, unsigned n, struct strvec *out);
+
 #endif

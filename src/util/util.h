@@ -51,11 +51,37 @@ int buf_append(struct buf *b, const void *p, size_t n);
 void buf_consume(struct buf *b, size_t n);
 void buf_clear(struct buf *b);
 
-/* Printable rendering of untrusted bytes: \r \n \t \xNN escapes, cut at
- * max_out characters with "..." appended. */
+/* The one escaping rule for every byte from outside (network, files, argv,
+ * environment) before it reaches a terminal or a report (issue 8):
+ * printable ASCII and valid UTF-8 text pass; CR, LF and TAB become \r \n
+ * \t; other C0 controls, DEL and bytes that are not valid UTF-8 (RFC 3629:
+ * overlong forms and surrogates too) become \xNN; C1 controls
+ * (U+0080-U+009F), bidi controls (U+202A-U+202E, U+2066-U+2069, U+200E,
+ * U+200F, U+061C) and U+2028/U+2029 become \uXXXX. The result is valid
+ * UTF-8 without control characters. */
+
+/* Raw bytes, with a backslash doubled so the result reads back
+ * unambiguously; cut at max_out characters with "..." appended. Owned. */
 char *str_escape(const void *p, size_t n, size_t max_out);
+/* The same rule over text that may hold escapes already: a backslash is
+ * kept, so str_sanitize(str_sanitize(s)) == str_sanitize(s). keep_nl lets
+ * LF through (the model joins reply lines with it). Owned. */
+char *str_sanitize(const char *s, bool keep_nl);
+/* Does s obey the rule (nothing str_sanitize would change)? */
+bool str_is_safe(const char *s, size_t n, bool allow_nl);
+/* Is this code point one the rule escapes? */
+bool str_cp_is_unsafe(uint32_t cp);
 /* Upper-case hex of n bytes, optional separator (0 for none). */
 char *hex_upper(const unsigned char *p, size_t n, char sep);
 bool str_has_prefix_ci(const char *s, const char *prefix);
+
+/* Reads a local input file (a --ca-file, a password file, a scenario) for
+ * checking before the first connection: it must be a regular file (a FIFO,
+ * a device such as /dev/zero or a directory is refused at once, without
+ * blocking), not empty, and at most max bytes. *data is owned by the caller,
+ * NUL-terminated (*len does not count it; the caller wipes it if secret).
+ * 0, or -1 with the reason in err ("empty", "not a regular file (a FIFO)",
+ * "larger than the limit of N bytes", strerror). */
+int file_read_local(const char *path, size_t max, char **data, size_t *len, char *err, size_t errlen);
 
 #endif

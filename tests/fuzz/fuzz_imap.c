@@ -11,14 +11,15 @@
 
 #include "proto/imap.h"
 #include "util/err.h"
+#include "util/util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* the one escaping rule (util.h): valid UTF-8, no C0/C1/DEL/bidi */
 static void check_printable(const char *s)
 {
-	for (; s && *s; s++)
-		if ((unsigned char)*s < 0x20 || (unsigned char)*s == 0x7f)
-			abort();
+	if (s && !str_is_safe(s, strlen(s), false))
+		abort();
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -11,6 +11,7 @@
 
 #include "proto/pop3.h"
 #include "util/err.h"
+#include "util/util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -27,9 +28,8 @@ static void check_caps(const struct pop3_multi *m)
 				abort();
 	/* the model's strings are printable */
 	for (size_t i = 0; i < caps.lines.n; i++)
-		for (const char *p = caps.lines.v[i]; *p; p++)
-			if ((unsigned char)*p < 0x20 || (unsigned char)*p == 0x7f)
-				abort();
+		if (!str_is_safe(caps.lines.v[i], strlen(caps.lines.v[i]), false))
+			abort();
 	smtp_caps_clear(&caps);
 }
 

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "scenario/scenario.h"
+#include "util/util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -25,9 +26,8 @@ static void check_error(const char *err, const uint8_t *data, size_t size)
 		abort();
 	if (!strstr(err, ": expected ") || !strstr(err, ", got "))
 		abort();
-	for (const unsigned char *p = (const unsigned char *)err; *p; p++)
-		if (*p < 0x20 || *p == 0x7f)
-			abort();
+	if (!str_is_safe(err, strlen(err), false)) /* the one escaping rule */
+		abort();
 	/* the line exists (an empty file reports line 1) */
 	unsigned lines = 1;
 	for (size_t i = 0; i + 1 < size; i++)

@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 
 #include "net/target.h"
+#include "util/util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -36,9 +37,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (rc != -1 || err[0] == '\0' || t.host || t.scheme || t.input)
 			abort();
 		/* one printable line: the message goes to a terminal */
-		for (const char *p = err; *p; p++)
-			if ((unsigned char)*p < 0x20 || (unsigned char)*p == 0x7f)
-				abort();
+		if (!str_is_safe(err, strlen(err), false)) /* the one escaping rule */
+			abort();
 	} else {
 		if (rc != 0 || !t.host || !t.scheme || !t.input || t.port == 0 || strcmp(t.input, s) != 0)
 			abort();

@@ -203,6 +203,11 @@ class SubmissionTest(mxtest.MxTestCase):
         self.assertIsNotNone(res.json, res.describe())
         return res
 
+    def trusted(self):
+        """The test CA and the name its leaf covers: the server authenticates,
+        so AUTH may be sent (issue 8)."""
+        return ["--ca-file", self.pki.root.cert, "--sni", mxtest.LEAF_NAME]
+
     def assertNoSecret(self, res):
         for text in (res.stdout, res.stderr):
             self.assertNotIn(SECRET, text, res.describe())
@@ -231,7 +236,7 @@ class SubmissionTest(mxtest.MxTestCase):
 
     def test_real_auth_succeeds_redacted(self):
         res = self.check(self.target("sasl-tls-only", "submission"), "--probes", "auth",
-                         "--auth-user", USER, "--auth-password-file", self.pwfile)
+                         "--auth-user", USER, "--auth-password-file", self.pwfile, *self.trusted())
         self.assertFinding(res, "auth.succeeded", "pass")
         sent = [e["text"] for e in res.target["transcript"] if e.get("kind") == "sent"]
         self.assertIn("AUTH PLAIN <redacted>", sent, res.describe())
@@ -240,19 +245,52 @@ class SubmissionTest(mxtest.MxTestCase):
         # The text report and the protocol log never show it either.
         for fmt in ("text", "log"):
             out = mxtest.run_mxprobe(["check", "--format", fmt, "--verbose", "--probes", "auth",
-                                      "--auth-user", USER, "--auth-password-file", self.pwfile,
-                                      self.target("sasl-tls-only", "submission")])
+                                      "--auth-user", USER, "--auth-password-file", self.pwfile]
+                                     + self.trusted() + [self.target("sasl-tls-only", "submission")])
             self.assertNoSecret(out)
             self.assertIn("<redacted>", out.stdout, out.describe())
 
     def test_real_auth_refused(self):
         res = self.check(self.target("sasl-tls-only"), "--probes", "auth", "--auth-user", USER,
-                         env={"MXPROBE_AUTH_PASSWORD": "wrong-" + SECRET})
+                         *self.trusted(), env={"MXPROBE_AUTH_PASSWORD": "wrong-" + SECRET})
         f = self.assertFinding(res, "auth.refused", "fail")
         ev = (f.get("evidence") or {})
         self.assertTrue(ev.get("reply", "").startswith("535"), res.describe())
         self.assertNotIn("wrong-" + SECRET, res.stdout, res.describe())
         self.assertExit(res, 1)
+
+    def test_real_auth_only_to_an_authenticated_server(self):
+        """Issue 8: no password to a server whose chain does not validate or
+        whose certificate does not cover the name, under any policy; Postfix's
+        own log (the disconnect line's auth=N/M counter) shows what arrived."""
+        target = self.target("sasl-tls-only", "submission")
+        base = ["--probes", "auth", "--auth-user", USER, "--auth-password-file", self.pwfile]
+        refused = [
+            ("untrusted CA", []),
+            # the leaf covers mail.test.example and 127.0.0.1, not this address
+            ("wrong name", ["--ca-file", self.pki.root.cert]),
+        ]
+        for policy in ("may", "encrypt", "verify", "secure", "domain-secure"):
+            for why, extra in refused:
+                with self.subTest(policy=policy, why=why):
+                    mark = self.pf.mark_log()
+                    res = self.check(target, "--policy", policy, *(base + extra))
+                    f = self.assertFinding(res, "auth.not-sent", "error")
+                    self.assertIn("reason", f.get("evidence") or {}, res.describe())
+                    self.assertNoFinding(res, "auth.succeeded")
+                    self.assertNotEqual(res.returncode, 0, res.describe())
+                    log = self.pf.log_since(mark)
+                    self.assertIn("disconnect from", log)
+                    self.assertNotIn(" auth=", log, "Postfix received AUTH:\n" + log)
+        # --expect-name: the certificate covers the partner name instead
+        res = self.check(target, "--ca-file", self.pki.root.cert, "--expect-name", mxtest.LEAF_NAME, *base)
+        self.assertFinding(res, "auth.succeeded", "pass")
+        # --auth-insecure: sent on purpose (a lab server), still redacted
+        mark = self.pf.mark_log()
+        res = self.check(target, "--auth-insecure", *base)
+        self.assertFinding(res, "auth.succeeded", "pass")
+        self.assertIn(" auth=1", self.pf.log_since(mark))
+        self.assertNoSecret(res)
 
     def test_auth_user_without_password_is_usage_error(self):
         res = mxtest.run_mxprobe(["check", "--auth-user", USER, self.target("sasl-tls-only")],

@@ -99,7 +99,8 @@ class EximAuthTest(mxtest.MxTestCase):
         self.assertExit(res, 1)
 
     def test_authenticator_only_inside_tls(self):
-        res = self.check(self.exim.good, "--auth-user", USER, "--auth-password-file", self.pwfile)
+        res = self.check(self.exim.good, "--auth-user", USER, "--auth-password-file", self.pwfile,
+                         "--ca-file", self.pki.root.cert)
         self.assertFinding(res, "auth.after-tls", "pass")
         self.assertNoFinding(res, "auth.before-tls")
         self.assertFinding(res, "auth.succeeded", "pass")

@@ -12,6 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include "util/util.h"
 
 #define FAIL_ROW(name, ...)                      \
@@ -45,7 +48,25 @@ static const struct escape_row escape_rows[] = {
 	ESC("NUL", "a\0b", 100, "a\\x00b"),
 	ESC("control bytes", "\x01\x1b\x1f", 100, "\\x01\\x1B\\x1F"),
 	ESC("DEL", "\x7f", 100, "\\x7F"),
-	ESC("high bytes", "\x80\xc3\xa9\xff", 100, "\\x80\\xC3\\xA9\\xFF"),
+	ESC("invalid UTF-8 around valid", "\x80\xc3\xa9\xff", 100, "\\x80\xc3\xa9\\xFF"),
+	/* the one escaping rule (issue 8): C1, bidi, separators, invalid UTF-8 */
+	ESC("C1 CSI as UTF-8",
+	    "a\xc2\x9b"
+	    "31m",
+	    100, "a\\u009B31m"),
+	ESC("C1 first and last", "\xc2\x80\xc2\x9f", 100, "\\u0080\\u009F"),
+	ESC("NBSP is text", "\xc2\xa0", 100, "\xc2\xa0"),
+	ESC("RLO", "x\xe2\x80\xaey", 100, "x\\u202Ey"),
+	ESC("LRE", "\xe2\x80\xaa", 100, "\\u202A"),
+	ESC("LRI and PDI", "\xe2\x81\xa6\xe2\x81\xa9", 100, "\\u2066\\u2069"),
+	ESC("line separator", "\xe2\x80\xa8", 100, "\\u2028"),
+	ESC("RLM", "\xe2\x80\x8f", 100, "\\u200F"),
+	ESC("overlong NUL", "\xc0\x80", 100, "\\xC0\\x80"),
+	ESC("surrogate", "\xed\xa0\x80", 100, "\\xED\\xA0\\x80"),
+	ESC("above U+10FFFF", "\xf4\x90\x80\x80", 100, "\\xF4\\x90\\x80\\x80"),
+	ESC("4-byte emoji", "\xf0\x9f\x98\x80", 100, "\xf0\x9f\x98\x80"),
+	ESC("truncated sequence", "\xe2\x80", 100, "\\xE2\\x80"),
+	ESC("lone continuation", "\xbf", 100, "\\xBF"),
 	ESC("TLS record", "\x16\x03\x01", 100, "\\x16\\x03\\x01"),
 	ESC("space and tilde kept", " ~", 100, " ~"),
 	ESC("quotes kept", "\"'", 100, "\"'"),
@@ -78,11 +99,8 @@ static void test_str_escape_rows(void **state)
 			FAIL_ROW(row->name, "\"%s\", expected \"%s\"", got, row->want);
 		if (strlen(got) > row->max_out + 3)
 			FAIL_ROW(row->name, "%zu characters, more than max_out + 3", strlen(got));
-		for (const char *p = got; *p; p++)
-			if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f) {
-				FAIL_ROW(row->name, "unprintable byte 0x%02x in output", (unsigned char)*p);
-				break;
-			}
+		if (!str_is_safe(got, strlen(got), false))
+			FAIL_ROW(row->name, "\"%s\" breaks the escaping rule", got);
 		free(got);
 	}
 	assert_int_equal(failed, 0);
@@ -96,6 +114,7 @@ static void test_str_escape_all_bytes(void **state)
 	for (size_t i = 0; i < sizeof all; i++)
 		all[i] = (unsigned char)i;
 	char *s = str_escape(all, sizeof all, 100000);
+	/* in this order no two high bytes make a valid sequence: all ASCII */
 	for (const char *p = s; *p; p++)
 		assert_true((unsigned char)*p >= 0x20 && (unsigned char)*p < 0x7f);
 	/* 95 printable bytes, one of them '\\' (2), 3 short escapes (2), 158 hex (4) */
@@ -115,6 +134,86 @@ static void test_str_escape_all_bytes(void **state)
 	s = str_escape(NULL, 0, 10);
 	assert_string_equal(s, "");
 	free(s);
+}
+
+/* str_sanitize: the same rule, backslashes kept, idempotent; LF on request. */
+static void test_str_sanitize(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *in, *want;
+		bool keep_nl;
+	} rows[] = {
+		{ "plain \\x41 kept", "plain \\x41 kept", false },
+		{ "a\nb", "a\\nb", false },
+		{ "a\nb", "a\nb", true },
+		{ "\x1b[2J\x07", "\\x1B[2J\\x07", false },
+		{ "\xc2\x9b\xe2\x80\xae", "\\u009B\\u202E", false },
+		{ "caf\xc3\xa9 \xe9", "caf\xc3\xa9 \\xE9", false },
+	};
+	for (size_t i = 0; i < ARRAY_LEN(rows); i++) {
+		char *got = str_sanitize(rows[i].in, rows[i].keep_nl);
+		assert_string_equal(got, rows[i].want);
+		assert_true(str_is_safe(got, strlen(got), rows[i].keep_nl));
+		char *again = str_sanitize(got, rows[i].keep_nl);
+		assert_string_equal(again, got);
+		free(again);
+		free(got);
+	}
+	assert_false(str_is_safe("a\nb", 3, false));
+	assert_true(str_is_safe("a\nb", 3, true));
+	assert_false(str_is_safe("\xe2\x81\xa9", 3, true));
+	assert_false(str_is_safe("\x7f", 1, true));
+}
+
+/* file_read_local: what a file option accepts, and what it refuses at once. */
+static void test_file_read_local(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/mxprobe-unit-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char path[128], err[160];
+	char *data = NULL;
+	size_t len = 0;
+
+	snprintf(path, sizeof path, "%s/ok", dir);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("line one\nline two\n", f);
+	fclose(f);
+	assert_int_equal(file_read_local(path, 100, &data, &len, err, sizeof err), 0);
+	assert_int_equal(len, 18);
+	assert_string_equal(data, "line one\nline two\n");
+	free(data);
+	/* over the cap: refused, the cap in the message */
+	assert_int_equal(file_read_local(path, 10, &data, &len, err, sizeof err), -1);
+	assert_non_null(strstr(err, "limit of 10 bytes"));
+	assert_null(data);
+
+	snprintf(path, sizeof path, "%s/empty", dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fclose(f);
+	assert_int_equal(file_read_local(path, 100, &data, &len, err, sizeof err), -1);
+	assert_string_equal(err, "empty");
+
+	assert_int_equal(file_read_local(dir, 100, &data, &len, err, sizeof err), -1);
+	assert_non_null(strstr(err, "a directory"));
+	assert_int_equal(file_read_local("/dev/zero", 100, &data, &len, err, sizeof err), -1);
+	assert_non_null(strstr(err, "a character device"));
+	snprintf(path, sizeof path, "%s/fifo", dir);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	/* no writer: must not block */
+	assert_int_equal(file_read_local(path, 100, &data, &len, err, sizeof err), -1);
+	assert_non_null(strstr(err, "a FIFO"));
+	assert_int_equal(file_read_local("/nonexistent/x", 100, &data, &len, err, sizeof err), -1);
+
+	unlink(path);
+	snprintf(path, sizeof path, "%s/ok", dir);
+	unlink(path);
+	snprintf(path, sizeof path, "%s/empty", dir);
+	unlink(path);
+	rmdir(dir);
 }
 
 /* ---- hex_upper ---- */
@@ -389,7 +488,8 @@ int main(void)
 		cmocka_unit_test(test_buf_huge_append),	 cmocka_unit_test(test_buf_consume),
 		cmocka_unit_test(test_strvec_join_rows), cmocka_unit_test(test_strvec_grow_and_contains),
 		cmocka_unit_test(test_prefix_rows),	 cmocka_unit_test(test_xstr),
-		cmocka_unit_test(test_iso8601),
+		cmocka_unit_test(test_iso8601),		 cmocka_unit_test(test_str_sanitize),
+		cmocka_unit_test(test_file_read_local),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -18,6 +18,7 @@
 
 #include "core/probe.h"
 #include "lab/labpki.h"
+#include "pki/peer.h"
 #include "pki/certinfo.h"
 #include "pki/verify.h"
 
@@ -199,6 +200,56 @@ static void test_stores_shared_by_threads(void **state)
 	cert_info_clear(&stranger);
 }
 
+/* The gate for credentials (pki/peer.h): one row per way a server can
+ * fail to authenticate, and the ways it can. */
+static void test_peer_authenticated_rows(void **state)
+{
+	struct fixture *fx = *state;
+	static const char *const partner[] = { "partner.test.example" };
+	static const char *const covered[] = { "mail.test.example" };
+	struct {
+		const char *name;
+		bool own_ca; /* else another CA's anchor */
+		int64_t nb, na;
+		const char *ref;
+		const char *const *expect; /* --expect-name */
+		bool want;
+		const char *why; /* part of the reason when refused */
+	} rows[] = {
+		{ "trusted, name", true, NOW - DAY, NOW + 90 * DAY, "mail.test.example", NULL, true, NULL },
+		{ "trusted, IP", true, NOW - DAY, NOW + 90 * DAY, "127.0.0.1", NULL, true, NULL },
+		{ "name case", true, NOW - DAY, NOW + 90 * DAY, "MAIL.test.example", NULL, true, NULL },
+		{ "wrong name", true, NOW - DAY, NOW + 90 * DAY, "other.test.example", NULL, false, "does not cover" },
+		{ "wrong name, expect-name covered", true, NOW - DAY, NOW + 90 * DAY, "127.0.0.2", covered, true,
+		  NULL },
+		{ "expect-name not covered", true, NOW - DAY, NOW + 90 * DAY, "127.0.0.2", partner, false,
+		  "nor any --expect-name" },
+		{ "untrusted", false, NOW - DAY, NOW + 90 * DAY, "mail.test.example", NULL, false,
+		  "does not validate" },
+		{ "expired", true, NOW - 90 * DAY, NOW - DAY, "mail.test.example", NULL, false, "expired" },
+		{ "not yet valid", true, NOW + DAY, NOW + 90 * DAY, "mail.test.example", NULL, false, "not yet valid" },
+		{ "no name at all", true, NOW - DAY, NOW + 90 * DAY, NULL, NULL, false, "does not cover" },
+	};
+	for (size_t i = 0; i < ARRAY_LEN(rows); i++) {
+		struct cert_info leaf;
+		make_leaf(fx->pki, rows[i].nb, rows[i].na, &leaf);
+		fx->opt.ca_pem = rows[i].own_ca ? fx->ca_pem : fx->other_pem;
+		fx->opt.n_expect_names = rows[i].expect ? 1 : 0;
+		if (rows[i].expect)
+			fx->opt.expect_names[0] = rows[i].expect[0];
+		char why[512] = "";
+		bool got = peer_is_authenticated(NULL, &fx->opt, &leaf, 1, rows[i].ref, why, sizeof why);
+		if (got != rows[i].want || (rows[i].why && !strstr(why, rows[i].why)))
+			fail_msg("row '%s': %s (%s)", rows[i].name, got ? "authenticated" : "refused", why);
+		cert_info_clear(&leaf);
+	}
+	fx->opt.n_expect_names = 0;
+	struct cert_info none;
+	memset(&none, 0, sizeof none);
+	char why[128];
+	assert_false(peer_is_authenticated(NULL, &fx->opt, &none, 0, "x", why, sizeof why));
+}
+
 /* An expired leaf still chains to its root: the expiry probe, not the
  * library, says it expired, at the instant the user asked for. */
 static void test_time_left_to_expiry(void **state)
@@ -370,6 +421,7 @@ int main(void)
 		cmocka_unit_test(test_store_error),
 		cmocka_unit_test(test_weak_sig_names),
 		cmocka_unit_test(test_expiry_rows),
+		cmocka_unit_test(test_peer_authenticated_rows),
 		cmocka_unit_test(test_chain_and_names_probes),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
