@@ -20,15 +20,6 @@
  * right after the handshake; a second is plenty on any network. */
 #define INJECTION_WAIT_US (1000 * 1000)
 
-static struct finding *not_tested(struct probe_ctx *ctx, const char *title, const struct dialogue *d)
-{
-	struct finding *f = probe_result_add(ctx->pr, "injection.not-tested", SEV_ERROR, title);
-	if (d && d->detail)
-		finding_set_detail(f, "The session stopped at the %s: %s", session_step_name(d->failed_step),
-				   d->detail);
-	return f;
-}
-
 /* After the handshake: does anything arrive before we speak? */
 static void wait_inside_tls(struct probe_ctx *ctx, struct dialogue *d, const char *plain_after)
 {
@@ -54,18 +45,24 @@ static void wait_inside_tls(struct probe_ctx *ctx, struct dialogue *d, const cha
 				   "Update the MTA (Postfix 2.8.4/2.7.3 and later fix CVE-2011-0411) and any "
 				   "proxy or filter that terminates SMTP in front of it; the server must discard its "
 				   "input buffer when it starts TLS.");
-	} else {
+	} else if (rc == -MX_E_TIMEOUT) {
 		f = probe_result_add(ctx->pr, "injection.not-vulnerable", SEV_PASS,
 				     "No STARTTLS command injection: the command sent in clear was not answered "
 				     "inside TLS");
-		finding_set_detail(
-			f,
-			rc == -MX_E_TIMEOUT
-				? "Nothing arrived inside TLS within %.1f s of the handshake: the server "
-				  "discarded the plaintext NOOP."
-				: "The server ended the session after the handshake (%.1f s wait) rather than "
-				  "answering the plaintext NOOP.",
-			(double)INJECTION_WAIT_US / 1e6);
+		finding_set_detail(f,
+				   "Nothing arrived inside TLS within %.1f s of the handshake: the server "
+				   "discarded the plaintext NOOP.",
+				   (double)INJECTION_WAIT_US / 1e6);
+		finding_add_ev(f, "after_handshake", "%s", mx_errname(rc));
+	} else {
+		/* A close, an alert or a broken record right after the handshake
+		 * (a client-certificate demand in TLS 1.3, a crash): the server
+		 * never got to show what it does with the NOOP. */
+		f = probe_not_tested(ctx, "STARTTLS injection not tested: the session ended right after the handshake",
+				     STEP_NONE,
+				     "The server ended the TLS session (or it broke) before the wait was over, so "
+				     "whether it would have answered the plaintext NOOP was not seen.",
+				     NULL);
 		finding_add_ev(f, "after_handshake", "%s", mx_errname(rc));
 	}
 	finding_add_ev(f, "sent", "STARTTLS\\r\\nNOOP\\r\\n (one write)");
@@ -86,7 +83,8 @@ static void run(struct probe_ctx *ctx)
 	char *plain_after = NULL;
 	if (dialogue_open(&d, ctx->opt, ctx->spec, ctx->t, "injection: STARTTLS and NOOP in one write", NULL,
 			  DLG_PLAIN) < 0) {
-		not_tested(ctx, "STARTTLS injection not tested", &d);
+		probe_dialogue_not_tested(ctx, "STARTTLS injection not tested: the session did not get to STARTTLS",
+					  &d);
 		goto out;
 	}
 	if (!d.caps.starttls) {
@@ -104,10 +102,9 @@ static void run(struct probe_ctx *ctx)
 		rc = session_read_reply(&d.s, &r, STEP_STARTTLS, &bad);
 	free(bad);
 	if (rc < 0 || r.code != 220) {
-		struct finding *f = not_tested(ctx, "STARTTLS injection not tested: STARTTLS was not accepted", NULL);
-		if (rc < 0) {
-			finding_set_detail(f, "%s", mx_strerror(rc));
-		} else {
+		struct finding *f = probe_not_tested(ctx, "STARTTLS injection not tested: STARTTLS was not accepted",
+						     STEP_STARTTLS, rc < 0 ? mx_strerror(rc) : NULL, NULL);
+		if (rc == 0) {
 			char *txt = dialogue_reply_text(&r);
 			finding_add_ev(f, "reply", "%s", txt);
 			free(txt);
@@ -124,7 +121,8 @@ static void run(struct probe_ctx *ctx)
 	}
 	buf_clear(&extra);
 	if (dialogue_handshake(&d, ctx->spec) < 0) {
-		struct finding *f = not_tested(ctx, "STARTTLS injection not tested: the TLS handshake failed", &d);
+		struct finding *f =
+			probe_dialogue_not_tested(ctx, "STARTTLS injection not tested: the TLS handshake failed", &d);
 		if (plain_after)
 			finding_add_ev(f, "plaintext_after_220", "%s", plain_after);
 		goto out;
@@ -141,5 +139,5 @@ const struct probe probe_injection = {
 	.title = "STARTTLS command injection (CVE-2011-0411 class)",
 	.needs = NEEDS_NOTHING,
 	.run = run,
-	.flags = PROBE_OPT_IN, /* one connection of its own */
+	.flags = PROBE_OWN_CONNECTION, /* one connection of its own */
 };

@@ -200,14 +200,14 @@ static void run(struct probe_ctx *ctx)
 	struct finding *f;
 	if (id)
 		check_identity(ctx, id);
-	if (!fa->tls_attempted) {
-		f = probe_result_add(ctx->pr, "mtls.not-tested", domain_secure(ctx) ? SEV_FAIL : SEV_INFO,
-				     "Mutual TLS not tested: TLS did not start");
-		finding_set_detail(f, "The standard session ended before a TLS handshake (%s).",
-				   session_step_name(fa->failed_step));
-		return;
-	}
 	bool requested = fa->tls.cert_requested;
+	/* Whether the server asks is seen only in a handshake that got as
+	 * far as its CertificateRequest: a completed one, or one it broke off
+	 * after asking. A hang-up after the 220 or an alert before any
+	 * request leaves the question open. */
+	if (!requested && !mtls_looks_like_demand(fa) &&
+	    !probe_session_reached(ctx, REACH_TLS, "whether the server asks for a client certificate"))
+		return;
 	if (!requested && !mtls_looks_like_demand(fa)) {
 		f = probe_result_add(ctx->pr, "mtls.not-requested", domain_secure(ctx) ? SEV_FAIL : SEV_INFO,
 				     "The server does not ask for a client certificate");

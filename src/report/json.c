@@ -196,15 +196,21 @@ static json_t *jtls(const struct session_facts *f)
 	const struct tls_params *t = &f->tls;
 	if (!f->tls_ok && !t->protocol)
 		return json_null();
+	/* RFC 8446 section 1.2 and appendix D: TLS 1.3 has no renegotiation and
+	 * always binds the master secret to the handshake; the flags do not
+	 * apply (null), and false would read as a missing protection. */
+	bool v13 = t->protocol && strcmp(t->protocol, "TLS1.3") == 0;
+	json_t *ems = v13 ? json_null() : json_boolean(t->ext_master_secret);
+	json_t *reneg = v13 ? json_null() : json_boolean(t->safe_renegotiation);
 	return json_pack("{s:o, s:o, s:o, s:I, s:o, s:o, s:o, s:I, s:o, s:o,"
-			 " s:b, s:b, s:b, s:b, s:b, s:o, s:o}",
+			 " s:b, s:o, s:o, s:b, s:b, s:o, s:o}",
 			 "protocol", jstr_req(t->protocol), "cipher_suite", jstr_req(t->cipher_suite), "cipher",
 			 jstr_req(t->cipher), "cipher_bits", (json_int_t)t->cipher_bits, "mac", jstr_req(t->mac), "kx",
 			 jstr_req(t->kx), "group", jstr(t->group), "dh_bits", (json_int_t)t->dh_bits,
 			 "server_signature_algorithm", jstr_req(t->server_sig_alg), "sni", jstr(t->sni), "resumed",
-			 t->resumed, "extended_master_secret", t->ext_master_secret, "safe_renegotiation",
-			 t->safe_renegotiation, "ocsp_stapled", t->ocsp_stapled, "certificate_requested",
-			 t->cert_requested, "handshake_ms", jms(t->handshake_us), "ocsp_staples", jstaples(t));
+			 t->resumed, "extended_master_secret", ems, "safe_renegotiation", reneg, "ocsp_stapled",
+			 t->ocsp_stapled, "certificate_requested", t->cert_requested, "handshake_ms",
+			 jms(t->handshake_us), "ocsp_staples", jstaples(t));
 }
 
 static json_t *jtls_error(const struct session_facts *f)
