@@ -78,6 +78,8 @@ static void run(struct probe_ctx *ctx)
 				 "Implicit TLS: there is no STARTTLS to inject behind");
 		return;
 	}
+	if (!probe_may_connect(ctx, "whether commands sent in clear are answered inside TLS"))
+		return;
 	struct dialogue d;
 	struct smtp_reply r = { 0 };
 	char *plain_after = NULL;

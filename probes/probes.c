@@ -247,7 +247,7 @@ static const char *shortfall(const struct session_facts *fa, enum probe_reach ne
 	return "the session ended before that step";
 }
 
-bool probe_session_reached(struct probe_ctx *ctx, enum probe_reach need, const char *question)
+static bool reached_or_say(struct probe_ctx *ctx, enum probe_reach need, const char *question, bool more)
 {
 	const struct session_facts *fa = &ctx->t->facts;
 	enum session_step step;
@@ -255,6 +255,18 @@ bool probe_session_reached(struct probe_ctx *ctx, enum probe_reach need, const c
 	if (!why)
 		return true;
 	char *title = xasprintf("Not tested: %s", question);
+	if (more) {
+		char *d = xasprintf("%s%sNo further connection was opened: one from the same address with the same "
+				    "EHLO name would stop there too, and a server that asks us to go away (421) "
+				    "is not hammered.",
+				    why, *why ? ". " : "");
+		struct finding *f = probe_not_tested(ctx, title, step, d, fa->r421.code ? &fa->r421 : NULL);
+		free(d);
+		free(title);
+		if (!fa->r421.code && fa->fail_detail && step != STEP_NONE)
+			finding_add_ev(f, "received", "%s", fa->fail_detail);
+		return false;
+	}
 	const struct reply_info *reply = fa->r421.code ? &fa->r421 : NULL;
 	if (!reply && step == STEP_BANNER && fa->banner.code)
 		reply = &fa->banner;
@@ -267,6 +279,18 @@ bool probe_session_reached(struct probe_ctx *ctx, enum probe_reach need, const c
 	if (fa->tls_alert >= 0)
 		finding_add_ev(f, "tls_alert", "%s (%d)", fa->tls_alert_name ? fa->tls_alert_name : "?", fa->tls_alert);
 	return false;
+}
+
+bool probe_session_reached(struct probe_ctx *ctx, enum probe_reach need, const char *question)
+{
+	return reached_or_say(ctx, need, question, false);
+}
+
+bool probe_may_connect(struct probe_ctx *ctx, const char *question)
+{
+	if (!ctx->t->facts.attempted)
+		return true; /* no standard session to learn from */
+	return reached_or_say(ctx, REACH_HELLO, question, true);
 }
 
 struct finding *probe_dialogue_not_tested(struct probe_ctx *ctx, const char *title, const struct dialogue *d)

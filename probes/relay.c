@@ -72,6 +72,8 @@ static void run(struct probe_ctx *ctx)
 	struct dialogue d;
 	struct smtp_reply r = { 0 };
 	char *txt = NULL;
+	if (!probe_may_connect(ctx, "whether this server relays for an unauthenticated client"))
+		return;
 	/* A refusal at TCP, in the banner or at EHLO (a 421 rate limit, a 5xx
 	 * to our EHLO name) stops us before RCPT: the question was not asked.
 	 * The access probe judges such refusals. */

@@ -121,6 +121,8 @@ static void run(struct probe_ctx *ctx)
 		finding_set_rfc(f, "RFC 8314 section 3");
 		return;
 	}
+	if (!probe_may_connect(ctx, "whether MAIL FROM is accepted before STARTTLS"))
+		return;
 	struct dialogue d;
 	struct smtp_reply r = { 0 };
 	if (dialogue_open(&d, ctx->opt, ctx->spec, ctx->t, "require-tls: MAIL FROM before STARTTLS", NULL, DLG_PLAIN) <

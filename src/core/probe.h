@@ -94,6 +94,13 @@ enum probe_reach {
  * (DESIGN.md: never claim what was not observed). */
 bool probe_session_reached(struct probe_ctx *ctx, enum probe_reach need, const char *question);
 
+/* Before a probe opens a connection of its own: when the standard
+ * session ran and stopped before its EHLO was answered (refused, 421,
+ * 554, a 5xx to our EHLO name, silence), another connection from here
+ * would stop at the same place; adds "<probe>.not-tested" saying so and
+ * returns false. DESIGN.md: a 421 is recognised, not retried blindly. */
+bool probe_may_connect(struct probe_ctx *ctx, const char *question);
+
 /* Adds "<probe>.not-tested" (error) for a question that could not be
  * asked: title, the step that stopped it (STEP_NONE: none named), detail
  * (may be NULL) and the server's reply (may be NULL or empty). Returns the

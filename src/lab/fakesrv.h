@@ -36,7 +36,13 @@
 	X(STRIP_STARTTLS, "strip-starttls",                                                                     \
 	  "EHLO shows 250-XXXXXXXA instead of STARTTLS, STARTTLS gets 502 (Cisco ESMTP inspection)")            \
 	X(STARTTLS_BY_NAME, "starttls-by-name",                                                                 \
-	  "offers STARTTLS only to an address-literal EHLO name such as [127.0.0.1]")
+	  "offers STARTTLS only to an address-literal EHLO name such as [127.0.0.1]")                           \
+	X(EXCHANGE_AUTH, "exchange-auth",                                                                       \
+	  "AUTH NTLM GSSAPI before TLS, PLAIN and LOGIN only inside TLS (a stock Exchange front end)")          \
+	X(EHLO_421, "ehlo-421", "greets with 220, answers EHLO 421 4.7.0 (rate limit) and closes")              \
+	X(HELO_CHECK_RELAY, "helo-check-relay",                                                                 \
+	  "550 to EHLO/HELO with an address literal or a .invalid name; relays to any domain otherwise")        \
+	X(STARTTLS_ALERT, "starttls-alert", "answers STARTTLS 220, reads the ClientHello, sends a fatal alert")
 
 enum fakesrv_behaviour {
 #define FAKESRV_ENUM(e, name, desc) FAKESRV_##e,

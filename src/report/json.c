@@ -343,13 +343,13 @@ static json_t *jreport(const struct report *r)
 	for (size_t i = 0; targets && i < r->n; i++)
 		json_array_append_new(targets, jtarget(r->t[i]));
 	json_t *o = json_pack("{s:s, s:{s:s, s:o}, s:o, s:o, s:o, s:o,"
-			      " s:{s:I, s:I, s:I, s:I, s:I, s:I}, s:o}",
+			      " s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I}, s:o}",
 			      "schema", "mxprobe/1", "tool", "name", "mxprobe", "version", jstr_req(r->tool_version),
 			      "started", jiso_ms(r->started_wall_us), "duration_ms", jms(r->duration_us), "policy",
 			      jstr_req(r->policy), "ehlo_name", jstr_req(r->ehlo_name), "summary", "targets",
-			      (json_int_t)r->n, "pass", (json_int_t)c[SEV_PASS], "info", (json_int_t)c[SEV_INFO],
-			      "warn", (json_int_t)c[SEV_WARN], "fail", (json_int_t)c[SEV_FAIL], "error",
-			      (json_int_t)c[SEV_ERROR], "targets", targets);
+			      (json_int_t)r->n, "domains", (json_int_t)r->ndomains, "pass", (json_int_t)c[SEV_PASS],
+			      "info", (json_int_t)c[SEV_INFO], "warn", (json_int_t)c[SEV_WARN], "fail",
+			      (json_int_t)c[SEV_FAIL], "error", (json_int_t)c[SEV_ERROR], "targets", targets);
 	if (o)
 		json_object_set_new(o, "domains", json_domains(r, jfinding));
 	return o;
