@@ -165,8 +165,16 @@ static void judge_demand(struct probe_ctx *ctx, const struct session_facts *fa)
 static void judge_ours(struct probe_ctx *ctx, const struct session_facts *fa, const struct session_facts *wf)
 {
 	enum mtls_outcome o = mtls_outcome(wf);
-	char *why = mtls_reason(wf);
 	struct finding *f;
+	if (o == MTLS_NO_TLS) {
+		/* Refused, rate-limited or cut off before TLS: our certificate
+		 * was never shown, so nothing is known about it. */
+		f = probe_not_tested(ctx,
+				     "Acceptance of our client certificate not tested: that session did not reach TLS",
+				     wf->failed_step, wf->fail_detail, wf->r421.code ? &wf->r421 : NULL);
+		return;
+	}
+	char *why = mtls_reason(wf);
 	if (o == MTLS_OK) {
 		f = probe_result_add(ctx->pr, "mtls.accepted", SEV_PASS, "The server accepted our client certificate");
 		finding_set_detail(

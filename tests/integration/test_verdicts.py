@@ -303,6 +303,22 @@ class RoleVerdicts(mxtest.MxTestCase):
         self.assertEq(res, [f["id"] for f in res.findings() if f["severity"] == "error"], [], "no error")
 
 
+    def test_address_target_gets_the_sni_hint(self):
+        # The leaf names mail.test.example and 127.0.0.1, not 127.0.B.1:
+        # without SNI the hint is to probe by name or give --sni, not to put
+        # the address in the certificate.
+        res = mxtest.run_mxprobe(["check", "--format", "json", "--timeout", "10", "--probes", "starttls,names",
+                                  self.pf.cases["offers"].target])
+        self.assertNotCrashed(res)
+        f = self.assertFinding(res, "cert.name-mismatch", "warn")
+        self.assertIn("--sni", f.get("remedy") or "", res.describe())
+        self.assertNotIn("subjectAltName", f.get("remedy") or "", res.describe())
+        self.assertEq(res, (f.get("evidence") or {}).get("sni"), "none (address target)", "sni")
+        res = mxtest.run_mxprobe(["check", "--format", "json", "--timeout", "10", "--probes", "starttls,names",
+                                  "--sni", mxtest.LEAF_NAME, self.pf.cases["offers"].target])
+        self.assertFinding(res, "cert.name-match", "pass")
+
+
 class BuildWithoutCmocka(mxtest.MxTestCase):
     """A packager's `cmake -S . -B build` without cmocka: configure works
     and says the unit tests are not built."""
