@@ -708,7 +708,7 @@ int cli_main(int argc, char **argv)
 	report_init(&rep);
 	rep.tool_version = xstrdup(MXPROBE_VERSION);
 	rep.policy = xstrdup(policy_name(cl.opt.policy));
-	rep.ehlo_name = xstrdup(cl.opt.ehlo_name ? cl.opt.ehlo_name : "[address literal of the source address]");
+	rep.ehlo_name = xstrdup(cl.opt.ehlo_name ? cl.opt.ehlo_name : "[address literal]");
 
 	int status = 0;
 	if (strcmp(cmd, "lab") == 0) {

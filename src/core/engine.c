@@ -11,14 +11,19 @@
 #include "proto/dialect.h"
 #include "proto/session.h"
 
-/* The default set is every probe, the ones with a connection of their own
- * included (PROBE_DEFAULT_CONNECTIONS); --probes narrows or widens it. */
+/* The default set is every probe, on SMTP the ones with a connection of
+ * their own included (PROBE_DEFAULT_CONNECTIONS); --probes narrows or
+ * widens it. */
 static bool probe_selected(const struct mx_options *opt, const struct target_spec *spec, const struct probe *p)
 {
 	/* A probe that speaks SMTP itself never runs on POP3 or IMAP. */
-	if (!p->any_dialect && !dialect_find(spec->dialect)->smtp_family)
+	const struct dialect *d = dialect_find(spec->dialect);
+	if (!p->any_dialect && !d->smtp_family)
 		return false;
-	return probe_spec_selects(opt->probes, p->name, true);
+	/* MAIL, RCPT and STARTTLS out of turn are SMTP's: LMTP (local delivery
+	 * from the MTA) runs them only when named. */
+	bool in_default = !(p->flags & PROBE_OWN_CONNECTION) || d == &dialect_smtp;
+	return probe_spec_selects(opt->probes, p->name, in_default);
 }
 
 void engine_run_target(const struct mx_options *opt, const struct target_spec *spec, struct target_result *t,
