@@ -247,6 +247,21 @@ static const char *shortfall(const struct session_facts *fa, enum probe_reach ne
 	return "the session ended before that step";
 }
 
+/* The reply that stopped the standard session at `step`, if one came. */
+static const struct reply_info *stopping_reply(const struct session_facts *fa, enum session_step step)
+{
+	if (fa->r421.code)
+		return &fa->r421;
+	if (step == STEP_BANNER && fa->banner.code)
+		return &fa->banner;
+	if (step == STEP_EHLO && fa->ehlo.code)
+		return &fa->ehlo;
+	if (step == STEP_STARTTLS && fa->starttls_reply.code)
+		return &fa->starttls_reply;
+	return NULL;
+}
+
+/* more: the probe was about to open a connection of its own. */
 static bool reached_or_say(struct probe_ctx *ctx, enum probe_reach need, const char *question, bool more)
 {
 	const struct session_facts *fa = &ctx->t->facts;
@@ -255,26 +270,13 @@ static bool reached_or_say(struct probe_ctx *ctx, enum probe_reach need, const c
 	if (!why)
 		return true;
 	char *title = xasprintf("Not tested: %s", question);
-	if (more) {
-		char *d = xasprintf("%s%sNo further connection was opened: one from the same address with the same "
-				    "EHLO name would stop there too, and a server that asks us to go away (421) "
-				    "is not hammered.",
-				    why, *why ? ". " : "");
-		struct finding *f = probe_not_tested(ctx, title, step, d, fa->r421.code ? &fa->r421 : NULL);
-		free(d);
-		free(title);
-		if (!fa->r421.code && fa->fail_detail && step != STEP_NONE)
-			finding_add_ev(f, "received", "%s", fa->fail_detail);
-		return false;
-	}
-	const struct reply_info *reply = fa->r421.code ? &fa->r421 : NULL;
-	if (!reply && step == STEP_BANNER && fa->banner.code)
-		reply = &fa->banner;
-	if (!reply && step == STEP_EHLO && fa->ehlo.code)
-		reply = &fa->ehlo;
-	if (!reply && step == STEP_STARTTLS && fa->starttls_reply.code)
-		reply = &fa->starttls_reply;
-	struct finding *f = probe_not_tested(ctx, title, step, why, reply);
+	char *detail = more ? xasprintf("%s%sNo further connection was opened: one from the same address with the "
+					"same EHLO name would stop there too, and a server that asks us to go "
+					"away (421) is not hammered",
+					why, *why ? ". " : "")
+			    : xstrdup(why);
+	struct finding *f = probe_not_tested(ctx, title, step, detail, stopping_reply(fa, step));
+	free(detail);
 	free(title);
 	if (fa->tls_alert >= 0)
 		finding_add_ev(f, "tls_alert", "%s (%d)", fa->tls_alert_name ? fa->tls_alert_name : "?", fa->tls_alert);
