@@ -206,10 +206,8 @@ struct finding *probe_not_tested(struct probe_ctx *ctx, const char *title, enum 
 	struct finding *f = probe_result_add(ctx->pr, id, SEV_ERROR, title);
 	free(id);
 	if (step != STEP_NONE) {
-		finding_set_detail(f,
-				   "The session stopped at the %s%s%s. mxprobe draws no conclusion from a "
-				   "question it could not ask.",
-				   session_step_name(step), detail && *detail ? ": " : "", detail ? detail : "");
+		finding_set_detail(f, "The session stopped at the %s%s%s.", session_step_name(step),
+				   detail && *detail ? ": " : "", detail ? detail : "");
 		finding_add_ev(f, "stopped_at", "%s", session_step_id(step));
 	} else if (detail) {
 		finding_set_detail(f, "%s", detail);
@@ -270,14 +268,20 @@ static bool reached_or_say(struct probe_ctx *ctx, enum probe_reach need, const c
 	if (!why)
 		return true;
 	char *title = xasprintf("Not tested: %s", question);
-	char *detail = more ? xasprintf("%s%sNo further connection was opened: one from the same address with the "
-					"same EHLO name would stop there too, and a server that asks us to go "
-					"away (421) is not hammered",
-					why, *why ? ". " : "")
-			    : xstrdup(why);
-	struct finding *f = probe_not_tested(ctx, title, step, detail, stopping_reply(fa, step));
-	free(detail);
+	/* The reply goes into the evidence; the detail does not repeat it. */
+	const struct reply_info *reply = stopping_reply(fa, step);
+	const char *said = reply && step != STEP_NONE ? NULL : why;
+	struct finding *f = probe_not_tested(ctx, title, step, said, reply);
 	free(title);
+	if (more) {
+		char *first = f->detail ? xstrdup(f->detail) : xasprintf("%s.", said ? said : "");
+		finding_set_detail(f,
+				   "%s No further connection was opened: one from the same address with the same EHLO "
+				   "name would stop there too, and a server that asks us to go away (421) is not "
+				   "hammered.",
+				   first);
+		free(first);
+	}
 	if (fa->tls_alert >= 0)
 		finding_add_ev(f, "tls_alert", "%s (%d)", fa->tls_alert_name ? fa->tls_alert_name : "?", fa->tls_alert);
 	return false;
