@@ -97,8 +97,8 @@ static const char usage_text[] =
 	"configuration error, 3 a target could not be tested at all.\n";
 
 static const char usage_submission[] =
-	"\nThe default check of an SMTP target opens at most %d connections (one more for mtls\n"
-	"with a client certificate, one more for stripping when named in --probes):\n"
+	"\nThe default check of an SMTP target opens at most %d connections (one more for\n"
+	"mtls with a client certificate, one more for stripping when named in --probes):\n"
 	"  the standard session  banner, EHLO, STARTTLS, handshake, EHLO, QUIT: what every probe\n"
 	"                         without a connection of its own judges\n"
 	"  require-tls            EHLO, MAIL FROM before STARTTLS, RSET, QUIT (530 expected on\n"
@@ -107,12 +107,13 @@ static const char usage_submission[] =
 	"                         without AUTH, RSET, QUIT; never DATA, so nothing can be relayed\n"
 	"  injection              EHLO, then \"STARTTLS\\r\\nNOOP\\r\\n\" in one write, the handshake,\n"
 	"                         a 1 s wait for an answer inside TLS, QUIT (CVE-2011-0411)\n"
-	"  POP3 and IMAP targets: the standard session only. Leave the three out with\n"
-	"  --probes -require-tls,-relay,-injection.\n"
+	"  POP3, IMAP and LMTP targets: the standard session only. Leave the three out\n"
+	"  with --probes -require-tls,-relay,-injection. After a refusal, a 421 or silence\n"
+	"  before EHLO is answered, no further connection is opened.\n"
 	"\nSubmission security and connection control (KB823019):\n"
 	"      --source ADDR      connect from this local address (connection control tests)\n"
-	"      --expect-refused   this source should be refused: refused at TCP, in the banner or at\n"
-	"                         EHLO passes, accepted fails (access probe)\n"
+	"      --expect-refused   this source should be refused: refused at TCP, in the banner (554)\n"
+	"                         or at EHLO passes, accepted fails (access probe)\n"
 	"      --auth-user USER   auth probe: try a real AUTH (PLAIN or LOGIN) inside TLS as USER\n"
 	"      --auth-password-file FILE  its password: first line of FILE (or MXPROBE_AUTH_PASSWORD\n"
 	"                         in the environment; never on the command line)\n";
