@@ -6,7 +6,7 @@
  * only notes a source address given with --source. No connection of its own.
  * specification: RFC 5321 section 3.1 (554 instead of 220 "no SMTP service
  * here"), section 4.2.3 (421). */
-/* ids: access.refused-tcp access.refused-banner access.refused-ehlo */
+/* ids: access.refused-tcp access.refused-banner access.refused-ehlo access.not-tested */
 #include <stdlib.h>
 #include <string.h>
 
@@ -36,27 +36,25 @@ static void run(struct probe_ctx *ctx)
 		}
 		return;
 	}
+	/* 421 is "try again later" (a rate limit, too many connections), not
+	 * an access rule: it answers nothing about this source. */
+	bool r421 = fa->fail_err == -MX_E_SERVICE_UNAVAILABLE;
 	if (fa->failed_step == STEP_CONNECT && fa->fail_err == -MX_E_REFUSED) {
 		refused(ctx, "access.refused-tcp", "Refused at TCP, as expected for this source", fa);
 		return;
 	}
-	if (fa->failed_step == STEP_BANNER && fa->banner.code && fa->banner.code != 220) {
+	if (!r421 && fa->failed_step == STEP_BANNER && fa->banner.code && fa->banner.code != 220) {
 		refused(ctx, "access.refused-banner", "Refused in the banner, as expected for this source", fa);
 		return;
 	}
-	if (fa->failed_step == STEP_EHLO && fa->ehlo.code >= 500) {
+	if (!r421 && fa->failed_step == STEP_EHLO && fa->ehlo.code >= 500) {
 		refused(ctx, "access.refused-ehlo", "Refused at EHLO, as expected for this source", fa);
 		return;
 	}
-	if (!fa->connected || fa->failed_step == STEP_CONNECT || fa->failed_step == STEP_DNS) {
-		f = probe_result_add(ctx->pr, "access.not-tested", SEV_ERROR,
-				     "Could not tell whether this source is refused");
-		finding_set_detail(f,
-				   "The connection failed without a refusal (%s): a timeout or an unreachable "
-				   "network is not an access rule.",
-				   fa->fail_detail ? fa->fail_detail : "?");
+	/* Accepted means greeted and EHLO answered; anything short of that
+	 * without a refusal (a timeout, a hang-up, a 421) is no answer. */
+	if (!probe_session_reached(ctx, REACH_HELLO, "whether this source is refused"))
 		return;
-	}
 	f = probe_result_add(ctx->pr, "access.excluded-source-accepted", SEV_FAIL,
 			     "This source should be refused (--expect-refused) but was accepted");
 	finding_set_detail(f,

@@ -4,24 +4,76 @@
  * connection of its own: PLAIN (or LOGIN), success or the exact refusal.
  * The secret never reaches the transcript or the report: the lines that
  * carry it are shown as "<redacted>". KB823019: basic authentication
- * sends name and password in clear, so only over TLS.
+ * sends name and password in clear, so only over TLS. Before TLS each
+ * mechanism is judged by what it puts on the wire (auth_mech_exposure):
+ * PLAIN, LOGIN, bearer tokens and unknown mechanisms expose the secret;
+ * CRAM-MD5, DIGEST-MD5, NTLM and SCRAM-* send a user name and a response;
+ * GSSAPI and EXTERNAL send no password.
  * specification: RFC 4954 (SMTP AUTH), RFC 4616 (PLAIN), RFC 3207 section
  * 4.1 and RFC 8314 section 3 (no credentials before TLS). */
-/* ids: auth.before-tls auth.after-tls auth.not-offered */
+/* ids: auth.before-tls auth.after-tls auth.not-offered auth.not-tested */
 #include <gnutls/gnutls.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/probe.h"
 #include "pki/peer.h"
 #include "proto/dialogue.h"
 #include "util/err.h"
 
-/* A submission service: credentials are what it is for (RFC 6409, 8314). */
-static bool is_submission(const struct target_result *t)
+/* What crosses the network when a client uses a SASL mechanism before
+ * TLS. Decided per mechanism (RFC 4954 section 4, and each mechanism's
+ * RFC); an unknown mechanism is assumed to send the password, so a new
+ * name can only make the verdict stricter. */
+enum auth_exposure auth_mech_exposure(const char *mech)
 {
-	return strcmp(t->scheme, "submission") == 0 || strcmp(t->scheme, "smtps") == 0 || t->port == 587 ||
-	       t->port == 465;
+	static const struct {
+		const char *name;
+		enum auth_exposure e;
+	} known[] = {
+		{ "PLAIN", AUTH_EXPOSES_PASSWORD },	   /* RFC 4616: the password, base64 */
+		{ "LOGIN", AUTH_EXPOSES_PASSWORD },	   /* draft-murchison-sasl-login: the same */
+		{ "XOAUTH2", AUTH_EXPOSES_PASSWORD },	   /* a bearer token: replayable as it is */
+		{ "OAUTHBEARER", AUTH_EXPOSES_PASSWORD },  /* RFC 7628: the same */
+		{ "CRAM-MD5", AUTH_CHALLENGE_RESPONSE },   /* RFC 2195: user name, keyed hash */
+		{ "DIGEST-MD5", AUTH_CHALLENGE_RESPONSE }, /* RFC 2831 (historic, RFC 6331) */
+		{ "NTLM", AUTH_CHALLENGE_RESPONSE },	   /* MS-NLMP: user and domain, NTLM response */
+		{ "GSSAPI", AUTH_NO_SECRET },		   /* RFC 4752: a Kerberos ticket */
+		{ "GS2-KRB5", AUTH_NO_SECRET },		   /* RFC 5801 */
+		{ "EXTERNAL", AUTH_NO_SECRET },		   /* RFC 4422 appendix A: the TLS identity */
+		{ "ANONYMOUS", AUTH_NO_SECRET },	   /* RFC 4505: a trace string */
+	};
+	for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+		if (strcasecmp(mech, known[i].name) == 0)
+			return known[i].e;
+	/* RFC 5802/7677: SCRAM-SHA-1, SCRAM-SHA-256 and their -PLUS forms. */
+	if (strncasecmp(mech, "SCRAM-", 6) == 0)
+		return AUTH_CHALLENGE_RESPONSE;
+	return AUTH_EXPOSES_PASSWORD;
+}
+
+/* What an eavesdropper gets from one mechanism, in a few words. */
+static const char *exposure_words(const char *mech)
+{
+	if (strcasecmp(mech, "PLAIN") == 0 || strcasecmp(mech, "LOGIN") == 0)
+		return "user name and password (base64)";
+	if (strcasecmp(mech, "XOAUTH2") == 0 || strcasecmp(mech, "OAUTHBEARER") == 0)
+		return "user name and a bearer token that can be replayed";
+	if (strcasecmp(mech, "NTLM") == 0)
+		return "user and domain name, and an NTLM response open to offline password guessing";
+	if (strncasecmp(mech, "SCRAM-", 6) == 0)
+		return "user name, salt and a proof open to offline guessing of weak passwords";
+	if (strcasecmp(mech, "CRAM-MD5") == 0 || strcasecmp(mech, "DIGEST-MD5") == 0)
+		return "user name and an MD5 response open to offline password guessing";
+	switch (auth_mech_exposure(mech)) {
+	case AUTH_NO_SECRET:
+		return "no password (a ticket or the TLS identity)";
+	case AUTH_CHALLENGE_RESPONSE:
+		return "user name and a response to a challenge";
+	default:
+		return "unknown mechanism: assumed to carry the password";
+	}
 }
 
 static void mechs_ev(struct finding *f, const char *key, const struct smtp_caps *c)
@@ -33,13 +85,75 @@ static void mechs_ev(struct finding *f, const char *key, const struct smtp_caps 
 	free(m);
 }
 
+/* "PLAIN: user name and password (base64); NTLM: ..." for the mechanisms
+ * of one exposure class (any class when want < 0); NULL when none. */
+static char *exposure_list(const struct smtp_caps *c, int want, bool words)
+{
+	struct strvec out = { 0 };
+	for (size_t i = 0; i < c->auth_mechs.n; i++) {
+		const char *m = c->auth_mechs.v[i];
+		if (want >= 0 && auth_mech_exposure(m) != (enum auth_exposure)want)
+			continue;
+		if (words) {
+			char *s = xasprintf("%s: %s", m, exposure_words(m));
+			strvec_push(&out, s);
+			free(s);
+		} else {
+			strvec_push(&out, m);
+		}
+	}
+	char *s = out.n ? strvec_join(&out, words ? "; " : " ") : NULL;
+	strvec_clear(&out);
+	return s;
+}
+
+static void judge_before_tls(struct probe_ctx *ctx, enum probe_role role)
+{
+	const struct session_facts *fa = &ctx->t->facts;
+	const struct smtp_caps *pl = &fa->caps_plain, *tl = &fa->caps_tls;
+	char *exposing = exposure_list(pl, AUTH_EXPOSES_PASSWORD, false);
+	char *all = exposure_list(pl, -1, true);
+	struct finding *f;
+	if (exposing) {
+		bool sub = role == ROLE_SUBMISSION;
+		f = probe_result_add(ctx->pr, "auth.before-tls", sub ? SEV_FAIL : SEV_WARN,
+				     "AUTH before TLS with a mechanism that sends the password in clear");
+		finding_set_detail(f,
+				   "The EHLO reply before STARTTLS offers %s. A client configured without TLS "
+				   "(or one a man in the middle strips STARTTLS from) sends its user name and "
+				   "password in clear%s.",
+				   exposing, sub ? "; on a submission service this is every user's password" : "");
+		finding_add_ev(f, "exposing_mechanisms", "%s", exposing);
+		finding_set_remedy(
+			f, "Offer password mechanisms only inside TLS: Postfix smtpd_tls_auth_only = yes; Exim "
+			   "auth_advertise_hosts = ${if eq{$tls_in_cipher}{}{}{*}} (or server_advertise_condition "
+			   "per authenticator); Exchange: basic authentication only after TLS on the connector "
+			   "(Set-ReceiveConnector -AuthMechanism Tls,BasicAuth,BasicAuthRequireTLS).");
+	} else {
+		f = probe_result_add(ctx->pr, "auth.before-tls-no-password", SEV_INFO,
+				     "AUTH before TLS only with mechanisms that do not send the password");
+		finding_set_detail(f, "Before STARTTLS the server offers only mechanisms that never put the password "
+				      "on the wire (challenge-response or ticket based, as an Exchange front end does "
+				      "with NTLM and GSSAPI). What does cross in clear is listed per mechanism.");
+	}
+	finding_add_ev(f, "in_clear", "%s", all ? all : "");
+	mechs_ev(f, "mechanisms_plain", pl);
+	mechs_ev(f, "mechanisms_tls", tl);
+	finding_add_ev(f, "role", "%s", probe_role_name(role));
+	finding_add_ev(f, "port", "%u", ctx->t->port);
+	finding_set_rfc(f, "RFC 4954 sections 4 and 14; RFC 3207 section 4.1");
+	free(exposing);
+	free(all);
+}
+
 static void judge_caps(struct probe_ctx *ctx)
 {
 	const struct session_facts *fa = &ctx->t->facts;
 	const struct smtp_caps *pl = &fa->caps_plain, *tl = &fa->caps_tls;
+	enum probe_role role = probe_role(ctx);
 	struct finding *f;
 	if (fa->implicit_tls) {
-		if (!tl->valid)
+		if (!probe_session_reached(ctx, REACH_HELLO, "which AUTH mechanisms are offered inside TLS"))
 			return;
 		f = probe_result_add(ctx->pr, tl->auth ? "auth.after-tls" : "auth.not-offered",
 				     tl->auth ? SEV_PASS : SEV_INFO,
@@ -48,30 +162,20 @@ static void judge_caps(struct probe_ctx *ctx)
 		finding_set_rfc(f, "RFC 8314 section 3");
 		return;
 	}
-	if (!pl->valid)
-		return; /* the session broke before EHLO; diagnose says where */
-	if (pl->auth) {
-		bool sub = is_submission(ctx->t);
-		f = probe_result_add(ctx->pr, "auth.before-tls", sub ? SEV_FAIL : SEV_WARN,
-				     "AUTH offered before TLS: credentials can cross in clear");
-		finding_set_detail(f,
-				   "The EHLO reply before STARTTLS lists AUTH. A client configured without TLS "
-				   "(or one a man in the middle strips STARTTLS from) sends its user name and "
-				   "password in clear%s.",
-				   sub ? "; on a submission port this is every user's password" : "");
-		mechs_ev(f, "mechanisms_plain", pl);
-		mechs_ev(f, "mechanisms_tls", tl);
-		finding_add_ev(f, "port", "%u", ctx->t->port);
-		finding_set_rfc(f, "RFC 4954 section 4; RFC 3207 section 4.1");
-		finding_set_remedy(
-			f, "Offer AUTH only inside TLS: Postfix smtpd_tls_auth_only = yes; Exim "
-			   "auth_advertise_hosts = ${if eq{$tls_in_cipher}{}{}{*}} (or server_advertise_condition "
-			   "per authenticator); Exchange: basic authentication only after TLS on the connector.");
+	if (!pl->valid && !probe_session_reached(ctx, REACH_HELLO, "which AUTH mechanisms are offered before TLS"))
 		return;
+	if (pl->auth) {
+		judge_before_tls(ctx, role);
+		char *exposing = exposure_list(pl, AUTH_EXPOSES_PASSWORD, false);
+		bool exposed = exposing != NULL;
+		free(exposing);
+		if (exposed || !tl->auth)
+			return;
 	}
 	if (tl->auth) {
 		f = probe_result_add(ctx->pr, "auth.after-tls", SEV_PASS,
-				     "AUTH offered only after TLS: passwords never cross in clear");
+				     pl->auth ? "Password mechanisms offered only after TLS"
+					      : "AUTH offered only after TLS: passwords never cross in clear");
 		mechs_ev(f, "mechanisms_plain", pl);
 		mechs_ev(f, "mechanisms_tls", tl);
 		return;

@@ -7,6 +7,7 @@
  * specification: RFC 5280 sections 6 (path validation), 4.2.1.9, 4.2.1.12,
  * 4.2.2.1; RFC 8446 section 4.4.2 (order of the certificate list); RFC 9155
  * (SHA-1 signatures deprecated); RFC 7525/9325 section 4.3 (key sizes). */
+/* ids: chain.not-tested */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -219,8 +220,8 @@ static void judge_usage(struct probe_ctx *ctx, const struct verify_result *v)
 static void chain_run(struct probe_ctx *ctx)
 {
 	const struct session_facts *fa = &ctx->t->facts;
-	if (!fa->tls_ok || fa->chain_len == 0)
-		return; /* no chain: the starttls and diagnose probes tell why */
+	if (!probe_session_reached(ctx, REACH_CHAIN, "whether the certificate chain validates"))
+		return;
 	struct verify_result v;
 	verify_chain(ctx->trust, ctx->opt, fa->chain, fa->chain_len, &v);
 	judge_trust(ctx, &v);

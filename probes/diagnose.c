@@ -38,9 +38,9 @@ static struct diagnosis diag_connect(int err)
 			"Connection refused: nothing listens on this port",
 			"The host answered the TCP SYN with a reset: the MTA is not running, listens "
 			"on another address or port, or a firewall rejects the connection.",
-			"On the server: is the MTA running (systemctl status postfix / Exchange "
-			"Transport service)? Does it listen on this address (ss -ltn)? Does a "
-			"firewall rule reject port 25 from your address?"
+			"On the server: is the service running (systemctl status postfix or dovecot / "
+			"the Exchange Transport or IMAP4/POP3 service)? Does it listen on this address "
+			"and port (ss -ltn)? Does a firewall rule reject the port from your address?"
 		};
 	case -MX_E_TIMEOUT:
 		return (struct diagnosis){
@@ -104,15 +104,31 @@ static struct diagnosis diag_greeting(const struct session_facts *f)
 				   "Try again; check the network path." };
 }
 
-static struct diagnosis diag_ehlo(const struct session_facts *f)
+static struct diagnosis diag_ehlo(const struct session_facts *f, const struct dialect *dl)
 {
 	if (f->fail_err == -MX_E_SERVICE_UNAVAILABLE)
 		return diag_greeting(f);
-	if (f->fail_err == -MX_E_REJECTED)
+	if (!dl->smtp_family)
+		return (struct diagnosis){
+			"The capability request was refused or broken",
+			"The server did not answer the capability command (POP3 CAPA, IMAP "
+			"CAPABILITY) with a usable list after its greeting.",
+			"Read the POP3/IMAP server's log for this connection (Dovecot: doveadm log "
+			"errors, log_path); check that no proxy in front of it mangles the dialogue."
+		};
+	if (f->fail_err == -MX_E_REJECTED && f->helo_sent)
 		return (struct diagnosis){ "EHLO and HELO were refused",
 					   "The server refused both greetings: it may reject the EHLO name "
 					   "(reject_unknown_helo_hostname, a generic-name policy) or this client.",
 					   "Run with --ehlo set to the real FQDN of your sending MTA." };
+	if (f->fail_err == -MX_E_REJECTED)
+		return (struct diagnosis){ "EHLO was refused",
+					   "The server refused EHLO with a reply that is not 500-504, so HELO was not "
+					   "tried (RFC 5321 section 3.2 falls back to HELO only when EHLO is not "
+					   "recognised): it rejects the EHLO name (reject_unknown_helo_hostname, "
+					   "reject_non_fqdn_helo_hostname, a generic-name policy) or this client.",
+					   "Run with --ehlo set to the real FQDN of your sending MTA (with matching "
+					   "forward and reverse DNS)." };
 	return (struct diagnosis){ "No usable reply to EHLO",
 				   "The connection broke or the reply was malformed after the greeting.",
 				   "Check the server's log; try again with a longer --timeout." };
@@ -250,7 +266,7 @@ static void run(struct probe_ctx *ctx)
 		sev = SEV_ERROR;
 		break;
 	case STEP_EHLO:
-		d = diag_ehlo(f);
+		d = diag_ehlo(f, dialect_find(ctx->spec->dialect));
 		sev = SEV_ERROR;
 		break;
 	case STEP_STARTTLS:

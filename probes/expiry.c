@@ -3,6 +3,7 @@
  * question "will this still validate on Monday?" has an answer and tests
  * need no real clock.
  * specification: RFC 5280 section 4.1.2.5 (validity) and 6.1.3 (a).(2). */
+/* ids: expiry.not-tested */
 #include <stdio.h>
 
 #include "core/probe.h"
@@ -76,7 +77,7 @@ static void judge_cert(struct probe_ctx *ctx, size_t i, int64_t at, bool *proble
 static void expiry_run(struct probe_ctx *ctx)
 {
 	const struct session_facts *fa = &ctx->t->facts;
-	if (!fa->tls_ok || fa->chain_len == 0)
+	if (!probe_session_reached(ctx, REACH_CHAIN, "the validity periods of the certificates"))
 		return;
 	int64_t at = mx_options_at(ctx->opt);
 	bool problem = false;

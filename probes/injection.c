@@ -16,15 +16,6 @@
 #include "proto/dialogue.h"
 #include "util/err.h"
 
-static struct finding *not_tested(struct probe_ctx *ctx, const char *title, const struct dialogue *d)
-{
-	struct finding *f = probe_result_add(ctx->pr, "injection.not-tested", SEV_ERROR, title);
-	if (d && d->detail)
-		finding_set_detail(f, "The session stopped at the %s: %s", session_step_name(d->failed_step),
-				   d->detail);
-	return f;
-}
-
 /* After the handshake: QUIT at once, and read the first reply inside TLS.
  * A server that kept the plaintext NOOP answers it (250) before our QUIT
  * (221): its input is read in order, so the first reply tells, with no
@@ -54,20 +45,27 @@ static void quit_inside_tls(struct probe_ctx *ctx, struct dialogue *d, const cha
 		/* The QUIT's own 221 follows: read it into the transcript. */
 		smtp_reply_clear(&r);
 		(void)session_read_reply(&d->s, &r, STEP_QUIT, NULL);
-	} else {
+	} else if (rc == 0 || rc == -MX_E_TIMEOUT) {
 		f = probe_result_add(ctx->pr, "injection.not-vulnerable", SEV_PASS,
 				     "No STARTTLS command injection: the command sent in clear was not answered "
 				     "inside TLS");
 		finding_set_detail(f,
 				   rc == 0 ? "The first reply inside TLS answered our QUIT (221, after %.1f ms): the "
 					     "server discarded the plaintext NOOP."
-				   : rc == -MX_E_TIMEOUT
-					   ? "Nothing arrived inside TLS within %.1f ms of the handshake, not even an "
-					     "answer to our QUIT: the server did not answer the plaintext NOOP."
-					   : "The server ended the session after the handshake (%.1f ms) rather than "
-					     "answering the plaintext NOOP.",
+					   : "Nothing arrived inside TLS within %.1f ms of the handshake, not even an "
+					     "answer to our QUIT: the server did not answer the plaintext NOOP.",
 				   (double)(mono_us() - t0) / 1e3);
 		finding_add_ev(f, "after_handshake", "%s", rc == 0 ? "221 to QUIT" : mx_errname(rc));
+	} else {
+		/* A close, an alert or a broken record right after the handshake
+		 * (a client-certificate demand in TLS 1.3, a crash): the server
+		 * never got to show what it does with the NOOP. */
+		f = probe_not_tested(ctx, "STARTTLS injection not tested: the session ended right after the handshake",
+				     STEP_NONE,
+				     "The server ended the TLS session (or it broke) before it answered our QUIT, so "
+				     "whether it would have answered the plaintext NOOP was not seen.",
+				     NULL);
+		finding_add_ev(f, "after_handshake", "%s", mx_errname(rc));
 	}
 	/* QUIT is said: dialogue_close must not say it again. */
 	d->open = false;
@@ -85,12 +83,15 @@ static void run(struct probe_ctx *ctx)
 				 "Implicit TLS: there is no STARTTLS to inject behind");
 		return;
 	}
+	if (!probe_may_connect(ctx, "whether commands sent in clear are answered inside TLS"))
+		return;
 	struct dialogue d;
 	struct smtp_reply r = { 0 };
 	char *plain_after = NULL;
 	if (dialogue_open(&d, ctx->opt, ctx->spec, ctx->t, "injection: STARTTLS and NOOP in one write", NULL,
 			  DLG_PLAIN) < 0) {
-		not_tested(ctx, "STARTTLS injection not tested", &d);
+		probe_dialogue_not_tested(ctx, "STARTTLS injection not tested: the session did not get to STARTTLS",
+					  &d);
 		goto out;
 	}
 	if (!d.caps.starttls) {
@@ -108,10 +109,9 @@ static void run(struct probe_ctx *ctx)
 		rc = session_read_reply(&d.s, &r, STEP_STARTTLS, &bad);
 	free(bad);
 	if (rc < 0 || r.code != 220) {
-		struct finding *f = not_tested(ctx, "STARTTLS injection not tested: STARTTLS was not accepted", NULL);
-		if (rc < 0) {
-			finding_set_detail(f, "%s", mx_strerror(rc));
-		} else {
+		struct finding *f = probe_not_tested(ctx, "STARTTLS injection not tested: STARTTLS was not accepted",
+						     STEP_STARTTLS, rc < 0 ? mx_strerror(rc) : NULL, NULL);
+		if (rc == 0) {
 			char *txt = dialogue_reply_text(&r);
 			finding_add_ev(f, "reply", "%s", txt);
 			free(txt);
@@ -128,7 +128,8 @@ static void run(struct probe_ctx *ctx)
 	}
 	buf_clear(&extra);
 	if (dialogue_handshake(&d, ctx->spec) < 0) {
-		struct finding *f = not_tested(ctx, "STARTTLS injection not tested: the TLS handshake failed", &d);
+		struct finding *f =
+			probe_dialogue_not_tested(ctx, "STARTTLS injection not tested: the TLS handshake failed", &d);
 		if (plain_after)
 			finding_add_ev(f, "plaintext_after_220", "%s", plain_after);
 		goto out;
@@ -145,5 +146,5 @@ const struct probe probe_injection = {
 	.title = "STARTTLS command injection (CVE-2011-0411 class)",
 	.needs = NEEDS_NOTHING,
 	.run = run,
-	.flags = PROBE_OPT_IN, /* one connection of its own */
+	.flags = PROBE_OWN_CONNECTION, /* one connection of its own */
 };

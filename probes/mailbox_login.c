@@ -126,7 +126,7 @@ static void judge_pop3(struct probe_ctx *ctx, const struct smtp_caps *c)
 }
 
 /* ids: imap.login-disabled imap.login-before-tls imap.auth-plain-before-tls */
-/* ids: pop3.user-before-tls pop3.sasl-plain-before-tls pop3.login-after-tls */
+/* ids: pop3.user-before-tls pop3.sasl-plain-before-tls pop3.login-after-tls mailbox-login.not-tested */
 static const struct {
 	const struct dialect *d;
 	void (*judge)(struct probe_ctx *ctx, const struct smtp_caps *c);
@@ -140,8 +140,10 @@ static void run(struct probe_ctx *ctx)
 {
 	const struct dialect *d = dialect_find(ctx->spec->dialect);
 	const struct session_facts *fa = &ctx->t->facts;
-	/* SMTP: the AUTH checks; implicit TLS: no cleartext phase; no answer: diagnose says why. */
-	if (fa->implicit_tls || !fa->caps_plain.valid)
+	/* SMTP: the AUTH checks; implicit TLS: no cleartext phase. */
+	if (fa->implicit_tls || d->smtp_family)
+		return;
+	if (!probe_session_reached(ctx, REACH_HELLO, "which logins are offered before TLS"))
 		return;
 	for (size_t i = 0; judges[i].d; i++)
 		if (judges[i].d == d)

@@ -165,8 +165,16 @@ static void judge_demand(struct probe_ctx *ctx, const struct session_facts *fa)
 static void judge_ours(struct probe_ctx *ctx, const struct session_facts *fa, const struct session_facts *wf)
 {
 	enum mtls_outcome o = mtls_outcome(wf);
-	char *why = mtls_reason(wf);
 	struct finding *f;
+	if (o == MTLS_NO_TLS) {
+		/* Refused, rate-limited or cut off before TLS: our certificate
+		 * was never shown, so nothing is known about it. */
+		f = probe_not_tested(ctx,
+				     "Acceptance of our client certificate not tested: that session did not reach TLS",
+				     wf->failed_step, wf->fail_detail, wf->r421.code ? &wf->r421 : NULL);
+		return;
+	}
+	char *why = mtls_reason(wf);
 	if (o == MTLS_OK) {
 		f = probe_result_add(ctx->pr, "mtls.accepted", SEV_PASS, "The server accepted our client certificate");
 		finding_set_detail(
@@ -200,14 +208,14 @@ static void run(struct probe_ctx *ctx)
 	struct finding *f;
 	if (id)
 		check_identity(ctx, id);
-	if (!fa->tls_attempted) {
-		f = probe_result_add(ctx->pr, "mtls.not-tested", domain_secure(ctx) ? SEV_FAIL : SEV_INFO,
-				     "Mutual TLS not tested: TLS did not start");
-		finding_set_detail(f, "The standard session ended before a TLS handshake (%s).",
-				   session_step_name(fa->failed_step));
-		return;
-	}
 	bool requested = fa->tls.cert_requested;
+	/* Whether the server asks is seen only in a handshake that got as
+	 * far as its CertificateRequest: a completed one, or one it broke off
+	 * after asking. A hang-up after the 220 or an alert before any
+	 * request leaves the question open. */
+	if (!requested && !mtls_looks_like_demand(fa) &&
+	    !probe_session_reached(ctx, REACH_TLS, "whether the server asks for a client certificate"))
+		return;
 	if (!requested && !mtls_looks_like_demand(fa)) {
 		f = probe_result_add(ctx->pr, "mtls.not-requested", domain_secure(ctx) ? SEV_FAIL : SEV_INFO,
 				     "The server does not ask for a client certificate");

@@ -4,6 +4,7 @@
  * specification: RFC 6125 section 6 (DNS-ID first, CN-ID only without any
  * DNS-ID, wildcards only as the whole left-most label), RFC 7817 section 3
  * (names in SMTP), RFC 5280 section 4.2.1.6 (iPAddress SANs). */
+/* ids: names.not-tested */
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -59,11 +60,29 @@ static void judge_ref(struct probe_ctx *ctx, const struct names_presented *p, co
 							    : "Neither a DNS subjectAltName nor, "
 							      "without any, the CN matches.");
 		finding_set_rfc(f, "RFC 6125 section 6.4; RFC 7817 section 3");
-		finding_set_remedy(f,
-				   "Have the certificate reissued with \"%s\" as a DNS subjectAltName "
-				   "(wildcards cover exactly one left-most label), or point the MX record "
-				   "at a name the certificate has.",
-				   ref);
+		if (names_is_ip_literal(ref) && !ctx->t->facts.tls.sni) {
+			/* An address target went without SNI (RFC 6066 section 3
+			 * allows no address there): a server with several
+			 * certificates may have shown its default one. Senders
+			 * connect by name, so that is what to check. */
+			finding_add_ev(f, "sni", "none (address target)");
+			finding_set_remedy(f, "Senders check the host name they looked up, not the address, and a "
+					      "server that holds several certificates picks one by the SNI name, "
+					      "which mxprobe cannot send for an address. Probe the host by name "
+					      "(mxprobe check mx.example.com, or --domain), or keep the address and "
+					      "give --sni NAME (and --expect-name NAME) to get and check the "
+					      "certificate senders see.");
+		} else {
+			finding_set_remedy(f,
+					   "Have the certificate reissued with \"%s\" as a DNS subjectAltName "
+					   "(wildcards cover exactly one left-most label), or %s.",
+					   ref,
+					   probe_role(ctx) == ROLE_MAILBOX
+						   ? "configure mail clients with a name the certificate has"
+					   : probe_role(ctx) == ROLE_MX
+						   ? "point the MX record at a name the certificate has"
+						   : "configure clients with a name the certificate has");
+		}
 	} else if (r.via_cn) {
 		finding_set_detail(f, "The certificate has no DNS subjectAltName; clients that follow RFC "
 				      "6125 strictly (and browsers' TLS stacks) ignore the CN.");
@@ -77,7 +96,7 @@ static void judge_ref(struct probe_ctx *ctx, const struct names_presented *p, co
 static void names_run(struct probe_ctx *ctx)
 {
 	const struct session_facts *fa = &ctx->t->facts;
-	if (!fa->tls_ok || fa->chain_len == 0)
+	if (!probe_session_reached(ctx, REACH_CHAIN, "whether the certificate names this host"))
 		return;
 	const struct cert_info *leaf = &fa->chain[0];
 	char *cn = names_subject_cn(leaf);

@@ -1,9 +1,13 @@
 /* \summary: the probe table. One line per probe; they run and print in
  * this order. */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "core/probe.h"
+#include "proto/dialect.h"
+#include "proto/dialogue.h"
 
 extern const struct probe probe_starttls;
 extern const struct probe probe_chain;
@@ -38,18 +42,110 @@ const struct probe *const probe_table[] = {
 	NULL,
 };
 
-bool probe_list_has(const char *list, const char *name)
+/* One item of a --probes list: its name and how it is meant. */
+enum spec_op {
+	SPEC_ONLY, /* a plain name: part of an explicit set */
+	SPEC_ADD,  /* +name */
+	SPEC_DEL,  /* -name */
+	SPEC_ALL,  /* all */
+};
+
+static enum spec_op spec_item(const char *p, size_t len, const char **name, size_t *nlen)
 {
-	size_t n = strlen(name);
-	for (const char *p = list; *p;) {
+	*name = p;
+	*nlen = len;
+	if (len && (p[0] == '+' || p[0] == '-')) {
+		*name = p + 1;
+		*nlen = len - 1;
+		return p[0] == '+' ? SPEC_ADD : SPEC_DEL;
+	}
+	if (len == 3 && strncasecmp(p, "all", 3) == 0)
+		return SPEC_ALL;
+	return SPEC_ONLY;
+}
+
+static const struct probe *find_n(const char *name, size_t n)
+{
+	for (const struct probe *const *p = probe_table; *p; p++)
+		if (strlen((*p)->name) == n && strncasecmp((*p)->name, name, n) == 0)
+			return *p;
+	return NULL;
+}
+
+int probe_spec_check(const char *spec, char *err, size_t errlen)
+{
+	if (!*spec) {
+		snprintf(err, errlen, "empty list: name probes, all, or +name/-name");
+		return -1;
+	}
+	for (const char *p = spec;;) {
 		size_t len = strcspn(p, ",");
-		if (len == n && strncasecmp(p, name, n) == 0)
-			return true;
+		const char *name;
+		size_t n;
+		enum spec_op op = spec_item(p, len, &name, &n);
+		if (n == 0) {
+			snprintf(err, errlen, "empty item in '%s'", spec);
+			return -1;
+		}
+		if (op != SPEC_ALL && !find_n(name, n)) {
+			snprintf(err, errlen, "unknown probe '%.*s'", (int)(n < 64 ? n : 64), name);
+			return -1;
+		}
+		p += len;
+		if (!*p)
+			return 0;
+		p++;
+	}
+}
+
+/* Walks spec in order for one probe: the base is the default set when
+ * every item is +/-, else the empty set; later items win. */
+static bool spec_walk(const char *spec, const char *probe, bool in_default, bool *asked)
+{
+	bool explicit_set = false;
+	for (const char *p = spec; *p;) {
+		size_t len = strcspn(p, ",");
+		const char *name;
+		size_t n;
+		enum spec_op op = spec_item(p, len, &name, &n);
+		if (op == SPEC_ONLY || op == SPEC_ALL)
+			explicit_set = true;
 		p += len;
 		if (*p == ',')
 			p++;
 	}
-	return false;
+	bool on = explicit_set ? false : in_default;
+	*asked = false;
+	size_t pn = strlen(probe);
+	for (const char *p = spec; *p;) {
+		size_t len = strcspn(p, ",");
+		const char *name;
+		size_t n;
+		enum spec_op op = spec_item(p, len, &name, &n);
+		bool match = op == SPEC_ALL || (n == pn && strncasecmp(name, probe, n) == 0);
+		if (match) {
+			on = op != SPEC_DEL;
+			*asked = on;
+		}
+		p += len;
+		if (*p == ',')
+			p++;
+	}
+	return on;
+}
+
+bool probe_spec_selects(const char *spec, const char *name, bool in_default)
+{
+	bool asked;
+	return spec ? spec_walk(spec, name, in_default, &asked) : in_default;
+}
+
+bool probe_spec_asks(const char *spec, const char *name)
+{
+	bool asked = false;
+	if (spec)
+		spec_walk(spec, name, false, &asked);
+	return asked;
 }
 
 const struct probe *probe_find(const char *name)
@@ -70,4 +166,148 @@ enum severity policy_tls_severity(enum policy p)
 	default:
 		return SEV_FAIL;
 	}
+}
+
+enum probe_role probe_role(const struct probe_ctx *ctx)
+{
+	const struct target_result *t = ctx->t;
+	const struct dialect *d = dialect_find(ctx->spec ? ctx->spec->dialect : NULL);
+	if (!d->smtp_family)
+		return ROLE_MAILBOX;
+	if (d != &dialect_smtp)
+		return ROLE_LMTP;
+	const char *scheme = t->scheme ? t->scheme : "smtp";
+	if (strcmp(scheme, "submission") == 0 || strcmp(scheme, "smtps") == 0)
+		return ROLE_SUBMISSION;
+	/* A bare host on the submission ports is submission too. */
+	if (!t->domain && (t->port == 587 || t->port == 465))
+		return ROLE_SUBMISSION;
+	return ROLE_MX;
+}
+
+const char *probe_role_name(enum probe_role r)
+{
+	switch (r) {
+	case ROLE_SUBMISSION:
+		return "submission";
+	case ROLE_LMTP:
+		return "lmtp";
+	case ROLE_MAILBOX:
+		return "mailbox";
+	default:
+		return "mx";
+	}
+}
+
+struct finding *probe_not_tested(struct probe_ctx *ctx, const char *title, enum session_step step, const char *detail,
+				 const struct reply_info *reply)
+{
+	char *id = xasprintf("%s.not-tested", ctx->pr->name);
+	struct finding *f = probe_result_add(ctx->pr, id, SEV_ERROR, title);
+	free(id);
+	if (step != STEP_NONE) {
+		finding_set_detail(f, "The session stopped at the %s%s%s.", session_step_name(step),
+				   detail && *detail ? ": " : "", detail ? detail : "");
+		finding_add_ev(f, "stopped_at", "%s", session_step_id(step));
+	} else if (detail) {
+		finding_set_detail(f, "%s", detail);
+	}
+	if (reply && reply->code)
+		finding_add_ev(f, "reply", "%d%s%s %s", reply->code, reply->enh[0] ? " " : "", reply->enh,
+			       reply->text ? reply->text : "");
+	return f;
+}
+
+/* Where the standard session stopped short of `need`, and why; NULL when
+ * it got there. The step goes to *step (STEP_NONE: it ended normally but
+ * without the thing: STARTTLS not offered, no certificate). */
+static const char *shortfall(const struct session_facts *fa, enum probe_reach need, enum session_step *step)
+{
+	*step = STEP_NONE;
+	bool hello = fa->caps_plain.valid || fa->used_helo || fa->caps_tls.valid;
+	bool reached = need == REACH_GREETING ? fa->banner.code != 0 || fa->tls_ok
+		       : need == REACH_HELLO  ? hello
+		       : need == REACH_TLS    ? fa->tls_ok
+					      : fa->tls_ok && fa->chain_len > 0;
+	if (reached)
+		return NULL;
+	if (!fa->attempted)
+		return "the standard session did not run";
+	if (fa->failed_step != STEP_NONE && fa->failed_step != STEP_QUIT) {
+		*step = fa->failed_step;
+		return fa->fail_detail ? fa->fail_detail : "";
+	}
+	if (need >= REACH_TLS && fa->starttls == STARTTLS_NOT_OFFERED)
+		return fa->used_helo ? "TLS never started: EHLO was refused and HELO offers no STARTTLS"
+				     : "TLS never started: the server does not offer STARTTLS";
+	if (need == REACH_CHAIN && fa->tls_ok)
+		return "the server sent no certificate in the handshake";
+	return "the session ended before that step";
+}
+
+/* The reply that stopped the standard session at `step`, if one came. */
+static const struct reply_info *stopping_reply(const struct session_facts *fa, enum session_step step)
+{
+	if (fa->r421.code)
+		return &fa->r421;
+	if (step == STEP_BANNER && fa->banner.code)
+		return &fa->banner;
+	if (step == STEP_EHLO && fa->ehlo.code)
+		return &fa->ehlo;
+	if (step == STEP_STARTTLS && fa->starttls_reply.code)
+		return &fa->starttls_reply;
+	return NULL;
+}
+
+/* more: the probe was about to open a connection of its own. */
+static bool reached_or_say(struct probe_ctx *ctx, enum probe_reach need, const char *question, bool more)
+{
+	const struct session_facts *fa = &ctx->t->facts;
+	enum session_step step;
+	const char *why = shortfall(fa, need, &step);
+	if (!why)
+		return true;
+	char *title = xasprintf("Not tested: %s", question);
+	/* The reply goes into the evidence; the detail does not repeat it. */
+	const struct reply_info *reply = stopping_reply(fa, step);
+	const char *said = reply && step != STEP_NONE ? NULL : why;
+	struct finding *f = probe_not_tested(ctx, title, step, said, reply);
+	free(title);
+	if (more) {
+		char *first = f->detail ? xstrdup(f->detail) : xasprintf("%s.", said ? said : "");
+		finding_set_detail(f,
+				   "%s No further connection was opened: one from the same address with the same EHLO "
+				   "name would stop there too, and a server that asks us to go away (421) is not "
+				   "hammered.",
+				   first);
+		free(first);
+	}
+	if (fa->tls_alert >= 0)
+		finding_add_ev(f, "tls_alert", "%s (%d)", fa->tls_alert_name ? fa->tls_alert_name : "?", fa->tls_alert);
+	return false;
+}
+
+bool probe_session_reached(struct probe_ctx *ctx, enum probe_reach need, const char *question)
+{
+	return reached_or_say(ctx, need, question, false);
+}
+
+bool probe_may_connect(struct probe_ctx *ctx, const char *question)
+{
+	if (!ctx->t->facts.attempted)
+		return true; /* no standard session to learn from */
+	return reached_or_say(ctx, REACH_HELLO, question, true);
+}
+
+struct finding *probe_dialogue_not_tested(struct probe_ctx *ctx, const char *title, const struct dialogue *d)
+{
+	return probe_not_tested(ctx, title, d->failed_step, d->detail, &d->refusal);
+}
+
+char *probe_mail_from(const struct probe_ctx *ctx)
+{
+	const char *n = ctx->opt->ehlo_name;
+	if (!n || n[0] == '[')
+		return xstrdup("MAIL FROM:<>");
+	return xasprintf("MAIL FROM:<probe@%s>", n);
 }

@@ -8,6 +8,7 @@
  * Must-staple (RFC 7633) without a staple fails.
  * specification: RFC 5280 sections 5 and 6.3; RFC 6960; RFC 6066 section 8;
  * RFC 7633 section 4.2.3. */
+/* ids: revocation.not-tested */
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -254,7 +255,8 @@ static void revocation_run(struct probe_ctx *ctx)
 {
 	const struct session_facts *fa = &ctx->t->facts;
 	const struct mx_options *o = ctx->opt;
-	if (!fa->tls_ok || fa->chain_len == 0)
+	if (o->revocation != REVOCATION_OFF &&
+	    !probe_session_reached(ctx, REACH_CHAIN, "whether the certificates are revoked"))
 		return;
 	if (o->revocation == REVOCATION_OFF) {
 		struct finding *f = probe_result_add(ctx->pr, "revocation.off", SEV_INFO,

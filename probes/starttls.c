@@ -12,11 +12,18 @@
 #include "core/probe.h"
 #include "proto/dialect.h"
 
+/* ids: starttls.not-tested */
 static const char *remedy_enable_tls =
 	"Enable STARTTLS on the receiving MTA with a certificate and key: Postfix smtpd_tls_security_level = may "
 	"with smtpd_tls_chain_files; Exim tls_certificate/tls_privatekey and tls_advertise_hosts = *; Exchange: "
 	"a certificate enabled for SMTP on the receive connector. If the server has TLS configured, check that "
 	"no firewall between here and the server rewrites the EHLO reply (SMTP inspection).";
+
+static const char *remedy_enable_tls_mailbox =
+	"Enable TLS in the POP3/IMAP server with a certificate and key: Dovecot ssl = yes with ssl_cert = </path "
+	"and ssl_key = </path (ssl = required also refuses plaintext logins); Cyrus tls_server_cert and "
+	"tls_server_key; Exchange: Set-ImapSettings / Set-PopSettings -X509CertificateName and an enabled "
+	"certificate. Better still, offer implicit TLS on 993 (IMAPS) and 995 (POP3S), RFC 8314.";
 
 static void capability_line_ev(struct finding *f, const struct smtp_caps *c)
 {
@@ -38,8 +45,8 @@ static void judge_offer(struct probe_ctx *ctx)
 		finding_set_rfc(f, "RFC 8314 section 3");
 		return;
 	}
-	if (!fa->caps_plain.valid && !fa->used_helo)
-		return; /* the session broke earlier; diagnose says where */
+	if (!probe_session_reached(ctx, REACH_HELLO, "whether STARTTLS is offered"))
+		return;
 	const struct dialect *d = dialect_find(ctx->spec->dialect);
 	if (fa->caps_plain.starttls) {
 		char title[96];
@@ -69,7 +76,7 @@ static void judge_offer(struct probe_ctx *ctx)
 	capability_line_ev(f, &fa->caps_plain);
 	finding_add_ev(f, "policy", "%s", policy_name(ctx->opt->policy));
 	finding_set_rfc(f, d->starttls_rfc);
-	finding_set_remedy(f, "%s", remedy_enable_tls);
+	finding_set_remedy(f, "%s", d->smtp_family ? remedy_enable_tls : remedy_enable_tls_mailbox);
 }
 
 static void judge_accept(struct probe_ctx *ctx)
@@ -113,6 +120,22 @@ static bool is_legacy_protocol(const char *p)
 	return strcmp(p, "TLS1.0") == 0 || strcmp(p, "TLS1.1") == 0 || strcmp(p, "SSL3.0") == 0;
 }
 
+/* What one handshake cannot tell, said so that an all-pass report is not
+ * read as "only good versions and suites are accepted". */
+static void judge_not_enumerated(struct probe_ctx *ctx, const struct tls_params *tp)
+{
+	struct finding *f = probe_result_add(ctx->pr, "tls.not-enumerated", SEV_INFO,
+					     "Not checked: other TLS versions and cipher suites");
+	finding_set_detail(f,
+			   "mxprobe saw only what this server chose with mxprobe's offer: %s with %s. Whether it "
+			   "also accepts older versions (TLS 1.0/1.1), weak or anonymous suites was not "
+			   "enumerated (that takes dozens of connections; mail servers punish scanners). Use a "
+			   "scanner such as testssl.sh --starttls smtp from an address the server expects.",
+			   tp->protocol, tp->cipher_suite);
+	finding_add_ev(f, "seen", "%s %s", tp->protocol, tp->cipher_suite);
+	finding_add_ev(f, "not_checked", "other versions; other suites; anonymous and export suites");
+}
+
 static void judge_tls(struct probe_ctx *ctx)
 {
 	const struct session_facts *fa = &ctx->t->facts;
@@ -126,6 +149,16 @@ static void judge_tls(struct probe_ctx *ctx)
 		finding_add_ev(f, "group", "%s", tp->group);
 	finding_add_ev(f, "sni", "%s", tp->sni ? tp->sni : "(none: IP-literal target)");
 	finding_add_ev(f, "handshake_ms", "%.1f", (double)tp->handshake_us / 1000.0);
+	if (strcmp(tp->protocol, "TLS1.3") == 0) {
+		/* RFC 8446: no renegotiation; the secret is always bound to the
+		 * handshake. "false" would read as a missing protection. */
+		finding_add_ev(f, "extended_master_secret", "not applicable (TLS 1.3)");
+		finding_add_ev(f, "safe_renegotiation", "not applicable (TLS 1.3)");
+	} else {
+		finding_add_ev(f, "extended_master_secret", "%s", tp->ext_master_secret ? "yes" : "no (RFC 7627)");
+		finding_add_ev(f, "safe_renegotiation", "%s", tp->safe_renegotiation ? "yes" : "no (RFC 5746)");
+	}
+	judge_not_enumerated(ctx, tp);
 
 	bool legacy = is_legacy_protocol(tp->protocol);
 	f = probe_result_add(ctx->pr, "tls.protocol",

@@ -8,7 +8,7 @@
  * anyway, is reported too.
  * specification: RFC 3207 section 6 (security considerations: a man in the
  * middle can remove STARTTLS), RFC 5321 section 4.1.3 (address literals). */
-/* ids: starttls.stripped */
+/* ids: starttls.stripped stripping.not-tested */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -80,26 +80,28 @@ static const char *remedy_middlebox =
 	"or policy-map ... parameters with allow-tls), an anti-spam proxy, or an attacker downgrading the "
 	"session; probe from another network to compare.";
 
-/* The second address form: our own address as an RFC 5321 address literal. */
-static char *literal_ehlo_name(const char *local)
+/* The other EHLO form: our own address as an RFC 5321 address literal
+ * when the standard session sent a name, else a name (the address literal
+ * is the default without an FQDN, RFC 5321 section 4.1.4). */
+static void ehlo_names(const struct probe_ctx *ctx, const char *local, char *first, char *second, size_t len)
 {
-	if (!local)
-		return xstrdup("[127.0.0.1]");
-	if (local[0] == '[') {
-		size_t n = strcspn(local + 1, "]");
-		return xasprintf("[IPv6:%.*s]", (int)n, local + 1);
-	}
-	return xasprintf("[%.*s]", (int)strcspn(local, ":"), local);
+	char lit[80];
+	session_address_literal(local, lit, sizeof lit);
+	snprintf(first, len, "%s", ctx->opt->ehlo_name ? ctx->opt->ehlo_name : lit);
+	snprintf(second, len, "%s", ctx->opt->ehlo_name ? lit : "mxprobe.invalid");
 }
 
 static void second_look(struct probe_ctx *ctx, const struct session_facts *fa)
 {
-	char *name = literal_ehlo_name(fa->local);
-	char *label = xasprintf("stripping: EHLO %s instead of %s", name, ctx->opt->ehlo_name);
+	char std_name[256], name[256];
+	ehlo_names(ctx, fa->local, std_name, name, sizeof name);
+	char *label = xasprintf("stripping: EHLO %s instead of %s", name, std_name);
 	struct dialogue d;
 	struct finding *f;
-	if (dialogue_open(&d, ctx->opt, ctx->spec, ctx->t, label, name, DLG_PLAIN) < 0)
-		goto out; /* the standard session's findings say enough */
+	if (dialogue_open(&d, ctx->opt, ctx->spec, ctx->t, label, name, DLG_PLAIN) < 0) {
+		probe_dialogue_not_tested(ctx, "Second EHLO name not compared: that session did not get to EHLO", &d);
+		goto out;
+	}
 	bool first = fa->caps_plain.starttls, second = d.caps.starttls;
 	if (first != second) {
 		f = probe_result_add(ctx->pr, "starttls.stripped", strip_severity(ctx),
@@ -107,9 +109,9 @@ static void second_look(struct probe_ctx *ctx, const struct session_facts *fa)
 		finding_set_detail(f,
 				   "The same server, asked twice, offered STARTTLS only to EHLO %s. Something "
 				   "decides by the client's name, or rewrites the reply for some clients.",
-				   first ? ctx->opt->ehlo_name : name);
-		finding_add_ev(f, "ehlo_offered", "%s", first ? ctx->opt->ehlo_name : name);
-		finding_add_ev(f, "ehlo_not_offered", "%s", first ? name : ctx->opt->ehlo_name);
+				   first ? std_name : name);
+		finding_add_ev(f, "ehlo_offered", "%s", first ? std_name : name);
+		finding_add_ev(f, "ehlo_not_offered", "%s", first ? name : std_name);
 		finding_set_rfc(f, "RFC 3207 section 6");
 		finding_set_remedy(f, "%s", remedy_middlebox);
 		goto out;
@@ -131,13 +133,14 @@ static void second_look(struct probe_ctx *ctx, const struct session_facts *fa)
 out:
 	dialogue_close(&d, false);
 	free(label);
-	free(name);
 }
 
 static void run(struct probe_ctx *ctx)
 {
 	const struct session_facts *fa = &ctx->t->facts;
-	if (fa->implicit_tls || !fa->caps_plain.valid)
+	if (fa->implicit_tls)
+		return; /* no plaintext EHLO to strip STARTTLS from */
+	if (!probe_session_reached(ctx, REACH_HELLO, "whether STARTTLS reaches the client unmangled"))
 		return;
 	char line[256];
 	if (find_mangled(&fa->caps_plain, line, sizeof line)) {
@@ -153,14 +156,13 @@ static void run(struct probe_ctx *ctx)
 		finding_set_remedy(f, "%s", remedy_middlebox);
 		return;
 	}
-	if (ctx->opt->probes && probe_list_has(ctx->opt->probes, "stripping"))
+	bool asked = probe_spec_asks(ctx->opt->probes, "stripping");
+	if (asked)
 		second_look(ctx, fa);
 	if (fa->caps_plain.starttls && probe_result_worst(ctx->pr) < SEV_WARN) {
 		struct finding *f = probe_result_add(ctx->pr, "starttls.not-stripped", SEV_PASS,
 						     "STARTTLS reaches the client unmangled");
-		finding_add_ev(f, "second_ehlo_name", "%s",
-			       ctx->opt->probes && probe_list_has(ctx->opt->probes, "stripping") ? "compared"
-												 : "not tried");
+		finding_add_ev(f, "second_ehlo_name", "%s", asked ? "compared" : "not tried");
 	}
 }
 

@@ -71,11 +71,13 @@ static const char usage_text[] =
 	"  -t, --timeout SECONDS  deadline of each step: connect, each reply, the handshake, each DNS\n"
 	"                         query (default 10; 0.001 to 86400)\n"
 	"      --target-timeout SECONDS  deadline of the whole target, and of a --domain's DNS (default 60)\n"
-	"  -e, --ehlo NAME        name to send in EHLO/HELO (default: this host's FQDN)\n"
+	"  -e, --ehlo NAME        name to send in EHLO/HELO (default: this host's FQDN; without\n"
+	"                         one, the address literal of the source address, [192.0.2.1])\n"
 	"      --sni NAME         server name to send in TLS (default: the target host name;\n"
 	"                         none for an IP address)\n"
-	"      --probes LIST      comma-separated probes to run: %s\n"
-	"                         (default: all but the opt-in ones, see below)\n"
+	"      --probes LIST      probes to run: %s\n"
+	"                         a list runs only those; all runs every probe; +NAME and -NAME\n"
+	"                         add to or remove from the default set (--probes -relay,-injection)\n"
 	"      --ca-file FILE     PEM file of CA certificates to trust, before the system store\n"
 	"      --warn-days N      warn when a certificate expires within N days (default 30)\n"
 	"      --at TIME          judge certificates at TIME: 2026-11-30T12:00:00Z or @EPOCH\n"
@@ -94,22 +96,33 @@ static const char usage_text[] =
 	"  -v, --verbose          text: include the transcript of every session\n"
 	"      --no-color         no colours in text output (NO_COLOR in the environment too)\n"
 	"  -h, --help             this help\n"
-	"  -V, --version          version\n"
+	"  -V, --version          version\n";
+
+/* Printed last; apart from usage_text, which C99 caps at 4095 characters. */
+static const char usage_exit[] =
 	"\n"
 	"Exit status: 0 nothing failed, 1 a finding failed the policy, 2 usage or\n"
 	"configuration error (every local file is checked before the first connection),\n"
 	"3 a target could not be tested at all or a check could not be made (an error finding).\n";
 
 static const char usage_submission[] =
+	"\nThe default check of an SMTP target opens at most %d connections (one more for\n"
+	"mtls with a client certificate, one more for stripping when named in --probes):\n"
+	"  the standard session  banner, EHLO, STARTTLS, handshake, EHLO, QUIT: what every probe\n"
+	"                         without a connection of its own judges\n"
+	"  require-tls            EHLO, MAIL FROM before STARTTLS, RSET, QUIT (530 expected on\n"
+	"                         submission; a public MX must accept, RFC 3207 section 4)\n"
+	"  relay                  EHLO, STARTTLS, EHLO, MAIL FROM, RCPT TO a .invalid recipient\n"
+	"                         without AUTH, RSET, QUIT; never DATA, so nothing can be relayed\n"
+	"  injection              EHLO, then \"STARTTLS\\r\\nNOOP\\r\\n\" in one write, the handshake,\n"
+	"                         a 1 s wait for an answer inside TLS, QUIT (CVE-2011-0411)\n"
+	"  POP3, IMAP and LMTP targets: the standard session only. Leave the three out\n"
+	"  with --probes -require-tls,-relay,-injection. After a refusal, a 421 or silence\n"
+	"  before EHLO is answered, no further connection is opened.\n"
 	"\nSubmission security and connection control (KB823019):\n"
-	"  The opt-in probes require-tls (MAIL FROM before STARTTLS), relay (RCPT TO a foreign\n"
-	"  domain without AUTH; never DATA) and injection (STARTTLS command injection) each open\n"
-	"  one connection of their own; they run when named in --probes, and by default only on\n"
-	"  submission:// and smtps:// targets. stripping compares a second EHLO name (one more\n"
-	"  connection) only when named in --probes.\n"
 	"      --source ADDR      connect from this local address (connection control tests)\n"
-	"      --expect-refused   this source should be refused: refused at TCP, in the banner or at\n"
-	"                         EHLO passes, accepted fails (access probe)\n"
+	"      --expect-refused   this source should be refused: refused at TCP, in the banner (554)\n"
+	"                         or at EHLO passes, accepted fails (access probe)\n"
 	"      --auth-user USER   auth probe: try a real AUTH (PLAIN or LOGIN) inside TLS as USER, only\n"
 	"                         to a server whose certificate validates and covers the name\n"
 	"                         (else auth.not-sent); the password is redacted from every output\n"
@@ -127,7 +140,8 @@ static void print_usage(FILE *out)
 		strncat(names, (*p)->name, sizeof names - strlen(names) - 1);
 	}
 	fprintf(out, usage_text, names);
-	fputs(usage_submission, out);
+	fprintf(out, usage_submission, PROBE_DEFAULT_CONNECTIONS);
+	fputs(usage_exit, out);
 	fputs("\nDemo lab setups (mxprobe lab):\n", out);
 	lab_print_setups(out);
 }
@@ -175,17 +189,20 @@ static int parse_seconds(const char *s, int64_t *out_us)
 	return 0;
 }
 
-/* The EHLO name: this host's FQDN when it has one. Some servers and
- * blocklists punish generic or dotless names (RFC 5321 section 4.1.4). */
+/* The EHLO name: this host's FQDN when it has one; NULL otherwise, and
+ * each session then sends the address literal of its own source address
+ * (RFC 5321 section 4.1.4: "the client SHOULD send an address literal"
+ * when it has no meaningful name; servers and blocklists punish made-up
+ * names such as mxprobe.invalid). */
 static char *default_ehlo_name(void)
 {
 	char host[256];
 	if (gethostname(host, sizeof host) == 0) {
 		host[sizeof host - 1] = '\0';
-		if (strchr(host, '.'))
+		if (strchr(host, '.') && target_host_name_ok(host))
 			return xstrdup(host);
 	}
-	return xstrdup("mxprobe.invalid");
+	return NULL;
 }
 
 static bool ehlo_name_ok(const char *s)
@@ -195,23 +212,6 @@ static bool ehlo_name_ok(const char *s)
 	for (const char *p = s; *p; p++)
 		if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 0x7f)
 			return false;
-	return true;
-}
-
-static bool probes_ok(const char *list, char *bad, size_t badlen)
-{
-	for (const char *p = list; *p;) {
-		size_t n = strcspn(p, ",");
-		char name[64];
-		snprintf(name, sizeof name, "%.*s", (int)(n < 63 ? n : 63), p);
-		if (!probe_find(name)) {
-			snprintf(bad, badlen, "%s", name);
-			return false;
-		}
-		p += n;
-		if (*p == ',')
-			p++;
-	}
 	return true;
 }
 
@@ -555,9 +555,9 @@ static int parse_flags(struct cli *cl, int argc, char **argv)
 			cl->opt.sni = optarg;
 			break;
 		case OPT_PROBES: {
-			char bad[64];
-			if (!probes_ok(optarg, bad, sizeof bad))
-				return usage_error("--probes: unknown probe '%s'", bad);
+			char bad[160];
+			if (probe_spec_check(optarg, bad, sizeof bad) < 0)
+				return usage_error("--probes: %s", bad);
 			cl->opt.probes = optarg;
 			break;
 		}
@@ -835,7 +835,12 @@ int cli_main(int argc, char **argv)
 {
 	signal(SIGPIPE, SIG_IGN);
 	if (argc < 2) {
-		print_usage(stderr);
+		/* The convention: a short usage on stderr, the whole help on --help. */
+		fputs("Usage: mxprobe check [OPTIONS] TARGET... | --domain DOMAIN\n"
+		      "       mxprobe run [OPTIONS] FILE.scn TARGET...\n"
+		      "       mxprobe lab [OPTIONS]\n"
+		      "See mxprobe --help for the options, or man mxprobe.\n",
+		      stderr);
 		return EXIT_USAGE;
 	}
 	struct cli cl = { 0 };
@@ -856,7 +861,7 @@ int cli_main(int argc, char **argv)
 	if (rc >= 0)
 		return rc;
 	if (!cl.opt.ehlo_name)
-		cl.opt.ehlo_name = cl.ehlo_owned = default_ehlo_name();
+		cl.opt.ehlo_name = cl.ehlo_owned = default_ehlo_name(); /* NULL: address literals */
 	redact_init(&cl.redact);
 	cl.opt.redact = &cl.redact;
 
@@ -867,7 +872,7 @@ int cli_main(int argc, char **argv)
 		goto out;
 	rep.tool_version = xstrdup(MXPROBE_VERSION);
 	rep.policy = xstrdup(policy_name(cl.opt.policy));
-	rep.ehlo_name = xstrdup(cl.opt.ehlo_name);
+	rep.ehlo_name = xstrdup(cl.opt.ehlo_name ? cl.opt.ehlo_name : "[address literal]");
 
 	/* Trust stores and CRL/OCSP answers, shared by every target of the run. */
 	cl.opt.run = run_cache_new(&cl.opt);

@@ -14,18 +14,19 @@
 #include "proto/session.h"
 #include "report/seal.h"
 
-/* The default set (no --probes) leaves out the opt-in probes, except on a
- * submission service, where MAIL, RCPT and AUTH are what it is for. */
+/* The default set is every probe, on SMTP the ones with a connection of
+ * their own included (PROBE_DEFAULT_CONNECTIONS); --probes narrows or
+ * widens it. */
 static bool probe_selected(const struct mx_options *opt, const struct target_spec *spec, const struct probe *p)
 {
 	/* A probe that speaks SMTP itself never runs on POP3 or IMAP. */
-	if (!p->any_dialect && !dialect_find(spec->dialect)->smtp_family)
+	const struct dialect *d = dialect_find(spec->dialect);
+	if (!p->any_dialect && !d->smtp_family)
 		return false;
-	if (opt->probes)
-		return probe_list_has(opt->probes, p->name);
-	if (!(p->flags & PROBE_OPT_IN))
-		return true;
-	return strcmp(spec->scheme, "submission") == 0 || strcmp(spec->scheme, "smtps") == 0;
+	/* MAIL, RCPT and STARTTLS out of turn are SMTP's: LMTP (local delivery
+	 * from the MTA) runs them only when named. */
+	bool in_default = !(p->flags & PROBE_OWN_CONNECTION) || d == &dialect_smtp;
+	return probe_spec_selects(opt->probes, p->name, in_default);
 }
 
 /* The revocation fetches of the standard session's chain, started from

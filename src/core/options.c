@@ -52,7 +52,7 @@ void mx_options_defaults(struct mx_options *o)
 	o->policy = POLICY_ENCRYPT;
 	o->format = FORMAT_TEXT;
 	o->now = (int64_t)time(NULL);
-	o->ehlo_name = NULL; /* cli fills in the host's FQDN */
+	o->ehlo_name = NULL; /* the cli fills in the host's FQDN; NULL: address literals (session_ehlo_name) */
 	o->warn_days = 30;
 }
 

@@ -41,7 +41,7 @@ int revocation_mode_parse(const char *s, enum revocation_mode *out); /* 0 or -1 
 struct mx_options {
 	int64_t step_timeout_us;   /* connect, each read, the handshake */
 	int64_t target_timeout_us; /* the whole target */
-	const char *ehlo_name;
+	const char *ehlo_name;	   /* --ehlo or the FQDN; NULL: the address literal of each connection's source */
 	enum policy policy;
 	enum out_format format;
 	bool color;

@@ -459,12 +459,37 @@ static void transaction_reset(struct conn *c)
 	c->have_rcpt = false;
 }
 
+/* helo-check-relay: Postfix's reject_non_fqdn_helo_hostname and
+ * reject_unknown_helo_hostname refuse such names with a 5xx. */
+static bool helo_name_refused(const struct conn *c, const char *arg)
+{
+	size_t n = strlen(arg);
+	return behaviour(c) == FAKESRV_HELO_CHECK_RELAY &&
+	       (arg[0] == '[' || !strchr(arg, '.') || (n >= 8 && strcasecmp(arg + n - 8, ".invalid") == 0));
+}
+
+/* The AUTH line of an EHLO reply: none before TLS, but for exchange-auth. */
+static const char *auth_line(const struct conn *c)
+{
+	if (behaviour(c) == FAKESRV_EXCHANGE_AUTH)
+		return c->tls ? "250-AUTH NTLM GSSAPI PLAIN LOGIN\r\n" : "250-AUTH NTLM GSSAPI\r\n";
+	return c->tls ? "250-AUTH PLAIN LOGIN\r\n" : "";
+}
+
 static enum cmd_next cmd_ehlo(struct conn *c, const char *arg)
 {
 	if (behaviour(c) == FAKESRV_EHLO_REFUSED)
 		return reply(c, "502 5.5.2 Error: command not recognized\r\n") ? CMD_CLOSE : CMD_CONTINUE;
 	if (!*arg)
 		return reply(c, "501 5.5.4 Syntax: EHLO hostname\r\n") ? CMD_CLOSE : CMD_CONTINUE;
+	if (behaviour(c) == FAKESRV_EHLO_421) {
+		reply(c, "421 4.7.0 %s Error: too many connections from your address, try again later\r\n", host(c));
+		return CMD_CLOSE;
+	}
+	if (helo_name_refused(c, arg))
+		return reply(c, "550 5.7.1 <%s>: Helo command rejected: need fully-qualified hostname\r\n", arg)
+			       ? CMD_CLOSE
+			       : CMD_CONTINUE;
 	c->greeted = true;
 	c->ehlo_literal = arg[0] == '[';
 	transaction_reset(c);
@@ -489,7 +514,7 @@ static enum cmd_next cmd_ehlo(struct conn *c, const char *arg)
 		     "250-8BITMIME\r\n"
 		     "250-CHUNKING\r\n"
 		     "250 SMTPUTF8\r\n",
-		     host(c), tls_line, c->tls ? "250-AUTH PLAIN LOGIN\r\n" : "")
+		     host(c), tls_line, auth_line(c))
 		       ? CMD_CLOSE
 		       : CMD_CONTINUE;
 }
@@ -498,6 +523,10 @@ static enum cmd_next cmd_helo(struct conn *c, const char *arg)
 {
 	if (!*arg)
 		return reply(c, "501 5.5.4 Syntax: HELO hostname\r\n") ? CMD_CLOSE : CMD_CONTINUE;
+	if (helo_name_refused(c, arg))
+		return reply(c, "550 5.7.1 <%s>: Helo command rejected: need fully-qualified hostname\r\n", arg)
+			       ? CMD_CLOSE
+			       : CMD_CONTINUE;
 	c->greeted = true;
 	transaction_reset(c);
 	return reply(c, "250 %s\r\n", host(c)) ? CMD_CLOSE : CMD_CONTINUE;
@@ -555,6 +584,21 @@ fail:
 	return CMD_CLOSE;
 }
 
+/* starttls-alert: take the ClientHello, answer with a fatal
+ * handshake_failure alert (RFC 8446 section 6: level 2, description 40)
+ * in a TLS 1.2 record, and hang up: no ServerHello, no CertificateRequest. */
+static enum cmd_next read_hello_and_alert(struct conn *c)
+{
+	static const unsigned char alert[] = { 0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28 };
+	char hello[4096];
+	ssize_t r = raw_recv(c, hello, sizeof hello, after_ms(read_timeout_ms(c->srv)));
+
+	srv_log(c->srv, "%s read %zd bytes of ClientHello, sending alert handshake_failure", c->peer, r);
+	if (r > 0)
+		raw_send(c, alert, sizeof alert);
+	return CMD_CLOSE;
+}
+
 /* close-mid-handshake: take the first bytes of the ClientHello, then hang up. */
 static enum cmd_next read_hello_and_close(struct conn *c)
 {
@@ -601,6 +645,10 @@ static enum cmd_next cmd_starttls(struct conn *c, const char *arg)
 		if (reply(c, "%s", ready))
 			return CMD_CLOSE;
 		return read_hello_and_close(c);
+	case FAKESRV_STARTTLS_ALERT:
+		if (reply(c, "%s", ready))
+			return CMD_CLOSE;
+		return read_hello_and_alert(c);
 	case FAKESRV_PLAINTEXT_AFTER_STARTTLS:
 		/* Both lines in one write, as a man in the middle injecting a
 		 * reply would make them arrive (curl's test980). */
@@ -655,8 +703,9 @@ static enum cmd_next cmd_rcpt(struct conn *c, const char *arg)
 	if (!str_has_prefix_ci(arg, "TO:") || !gt)
 		return reply(c, "501 5.5.4 Syntax: RCPT TO:<address>\r\n") ? CMD_CLOSE : CMD_CONTINUE;
 	const char *at = memchr(lt, '@', (size_t)(gt - lt));
-	/* RFC 5321 section 4.5.1: <postmaster> without a domain must work. */
-	if (at && !domain_is_local(c, at + 1, (size_t)(gt - at - 1)))
+	/* RFC 5321 section 4.5.1: <postmaster> without a domain must work.
+	 * helo-check-relay relays for anyone it let past HELO. */
+	if (at && behaviour(c) != FAKESRV_HELO_CHECK_RELAY && !domain_is_local(c, at + 1, (size_t)(gt - at - 1)))
 		return reply(c, "554 5.7.1 <%.*s>: Relay access denied\r\n", (int)(gt - lt - 1), lt + 1) ? CMD_CLOSE
 													 : CMD_CONTINUE;
 	c->have_rcpt = true;

@@ -40,7 +40,13 @@
 	X(AUTH_ECHO, "auth-echo",                                                                               \
 	  "refuses AUTH PLAIN/LOGIN inside TLS with a 535 that echoes the credentials, raw and base64")         \
 	X(HOSTILE_TEXT, "hostile-text",                                                                         \
-	  "banner, EHLO and a 454 to STARTTLS carrying C1, bidi, ESC, DEL and invalid UTF-8 bytes")
+	  "banner, EHLO and a 454 to STARTTLS carrying C1, bidi, ESC, DEL and invalid UTF-8 bytes")             \
+	X(EXCHANGE_AUTH, "exchange-auth",                                                                       \
+	  "AUTH NTLM GSSAPI before TLS, PLAIN and LOGIN only inside TLS (a stock Exchange front end)")          \
+	X(EHLO_421, "ehlo-421", "greets with 220, answers EHLO 421 4.7.0 (rate limit) and closes")              \
+	X(HELO_CHECK_RELAY, "helo-check-relay",                                                                 \
+	  "550 to EHLO/HELO with an address literal or a .invalid name; relays to any domain otherwise")        \
+	X(STARTTLS_ALERT, "starttls-alert", "answers STARTTLS 220, reads the ClientHello, sends a fatal alert")
 
 enum fakesrv_behaviour {
 #define FAKESRV_ENUM(e, name, desc) FAKESRV_##e,

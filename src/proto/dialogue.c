@@ -120,7 +120,7 @@ int dialogue_starttls(struct dialogue *d, const struct target_spec *spec)
 	rc = dialogue_handshake(d, spec);
 	if (rc < 0)
 		return rc;
-	return do_ehlo(d, d->s.opt->ehlo_name, STEP_EHLO_TLS);
+	return do_ehlo(d, session_ehlo_name(&d->s), STEP_EHLO_TLS);
 }
 
 int dialogue_open(struct dialogue *d, const struct mx_options *opt, const struct target_spec *spec,
@@ -165,7 +165,7 @@ int dialogue_open(struct dialogue *d, const struct mx_options *opt, const struct
 		return rc;
 	}
 	smtp_reply_clear(&r);
-	if ((rc = do_ehlo(d, ehlo_name ? ehlo_name : opt->ehlo_name, STEP_EHLO)) < 0)
+	if ((rc = do_ehlo(d, ehlo_name ? ehlo_name : session_ehlo_name(&d->s), STEP_EHLO)) < 0)
 		return rc;
 	if (mode == DLG_PLAIN || d->tls)
 		return 0;

@@ -32,7 +32,7 @@ struct dialogue {
 	char *detail;		       /* what went wrong, printable; NULL on success */
 };
 
-/* Opens the conversation. ehlo_name NULL: the --ehlo name. label is said in
+/* Opens the conversation. ehlo_name NULL: session_ehlo_name. label is said in
  * the transcript first. 0, or a negative error with failed_step, err,
  * detail (and refusal for a refusing reply) set; the connection is then
  * already closed, but dialogue_close must still be called. */

@@ -150,6 +150,28 @@ void session_note_reply_time(struct session *s, enum session_step step, int64_t 
 	}
 }
 
+void session_address_literal(const char *local, char *buf, size_t len)
+{
+	if (!local || !*local) {
+		snprintf(buf, len, "[127.0.0.1]");
+		return;
+	}
+	if (local[0] == '[') {
+		size_t n = strcspn(local + 1, "]");
+		snprintf(buf, len, "[IPv6:%.*s]", (int)n, local + 1);
+		return;
+	}
+	snprintf(buf, len, "[%.*s]", (int)strcspn(local, ":"), local);
+}
+
+const char *session_ehlo_name(struct session *s)
+{
+	if (s->opt->ehlo_name)
+		return s->opt->ehlo_name;
+	session_address_literal(s->c.local[0] ? s->c.local : NULL, s->ehlo_literal, sizeof s->ehlo_literal);
+	return s->ehlo_literal;
+}
+
 const struct dialect *session_dialect(const struct session *s)
 {
 	return s->dialect ? s->dialect : &dialect_smtp;
@@ -240,7 +262,7 @@ static bool do_ehlo(struct session *s, enum session_step step, struct reply_info
 {
 	struct smtp_reply r = { 0 };
 	const struct dialect *d = session_dialect(s);
-	char *line = xasprintf("%s %s", d->hello, s->opt->ehlo_name);
+	char *line = xasprintf("%s %s", d->hello, session_ehlo_name(s));
 	bool ok = step_command(s, line, &r, step, keep);
 	free(line);
 	if (ok && r.code == 250) {
@@ -249,7 +271,8 @@ static bool do_ehlo(struct session *s, enum session_step step, struct reply_info
 		return true;
 	}
 	if (ok && r.code >= 500 && r.code <= 504 && d == &dialect_smtp) {
-		line = xasprintf("HELO %s", s->opt->ehlo_name);
+		s->f->helo_sent = true;
+		line = xasprintf("HELO %s", session_ehlo_name(s));
 		ok = step_command(s, line, &r, step, keep);
 		free(line);
 		if (ok && r.code == 250) {
@@ -382,6 +405,15 @@ void session_smtp_quit(struct session *s)
 	do_quit(s);
 }
 
+/* A refusal that leaves the connection open (554 greeting, 5xx to EHLO)
+ * still ends with QUIT (RFC 5321 section 3.1: after a 554 greeting the
+ * client "SHOULD" send QUIT); a 421 or a broken connection does not. */
+static void quit_after_refusal(struct session *s)
+{
+	if (s->f->fail_err == -MX_E_REJECTED && s->c.fd >= 0 && !s->c.eof)
+		session_dialect(s)->quit(s);
+}
+
 /* The same sequence for every dialect; the dialect says how each step is
  * spoken. */
 static void run_dialogue(struct session *s, const struct target_spec *spec)
@@ -398,16 +430,20 @@ static void run_dialogue(struct session *s, const struct target_spec *spec)
 	int64_t t0 = mono_us();
 	bool ok = d->greeting(s);
 	f->banner_wait_us = mono_us() - t0;
-	if (!ok)
+	if (!ok) {
+		quit_after_refusal(s);
 		return;
+	}
 
 	if (spec->implicit_tls) {
 		if (d->capabilities(s, STEP_EHLO_TLS, &f->ehlo_tls, &f->caps_tls))
 			d->quit(s);
 		return;
 	}
-	if (!d->capabilities(s, STEP_EHLO, &f->ehlo, &f->caps_plain))
+	if (!d->capabilities(s, STEP_EHLO, &f->ehlo, &f->caps_plain)) {
+		quit_after_refusal(s);
 		return;
+	}
 	if (!f->caps_plain.starttls) {
 		f->starttls = STARTTLS_NOT_OFFERED;
 		d->quit(s);

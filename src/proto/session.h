@@ -41,6 +41,7 @@ struct session {
 	int64_t target_deadline;
 	const struct dialect *dialect; /* proto/dialect.h; NULL: SMTP */
 	unsigned tag;		       /* the last IMAP command tag used */
+	char ehlo_literal[80];	       /* session_ehlo_name's address literal */
 };
 
 void session_init(struct session *s, const struct mx_options *opt, struct target_result *t);
@@ -58,6 +59,16 @@ int session_read_reply(struct session *s, struct smtp_reply *r, enum session_ste
  * transcript (NULL: show as sent). */
 int session_command(struct session *s, const char *line, const char *shown, struct smtp_reply *r,
 		    enum session_step step, char **bad);
+
+/* The name this session sends in EHLO/HELO/LHLO: --ehlo (or this host's
+ * FQDN), else the address literal of our end of the connection, as RFC
+ * 5321 section 4.1.4 wants from a client without a meaningful name:
+ * "[192.0.2.1]", "[IPv6:2001:db8::1]". Valid until the session is closed. */
+const char *session_ehlo_name(struct session *s);
+/* The RFC 5321 section 4.1.3 address literal of a printed local address
+ * ("127.0.0.1:1234" -> "[127.0.0.1]", "[::1]:1234" -> "[IPv6:::1]") into
+ * buf; "[127.0.0.1]" when local is NULL. */
+void session_address_literal(const char *local, char *buf, size_t len);
 
 /* The session's dialect (SMTP when none was set). */
 const struct dialect *session_dialect(const struct session *s);

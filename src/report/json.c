@@ -196,15 +196,21 @@ static json_t *jtls(const struct session_facts *f)
 	const struct tls_params *t = &f->tls;
 	if (!f->tls_ok && !t->protocol)
 		return json_null();
+	/* RFC 8446 section 1.2 and appendix D: TLS 1.3 has no renegotiation and
+	 * always binds the master secret to the handshake; the flags do not
+	 * apply (null), and false would read as a missing protection. */
+	bool v13 = t->protocol && strcmp(t->protocol, "TLS1.3") == 0;
+	json_t *ems = v13 ? json_null() : json_boolean(t->ext_master_secret);
+	json_t *reneg = v13 ? json_null() : json_boolean(t->safe_renegotiation);
 	return json_pack("{s:o, s:o, s:o, s:I, s:o, s:o, s:o, s:I, s:o, s:o,"
-			 " s:b, s:b, s:b, s:b, s:b, s:o, s:o}",
+			 " s:b, s:o, s:o, s:b, s:b, s:o, s:o}",
 			 "protocol", jstr_req(t->protocol), "cipher_suite", jstr_req(t->cipher_suite), "cipher",
 			 jstr_req(t->cipher), "cipher_bits", (json_int_t)t->cipher_bits, "mac", jstr_req(t->mac), "kx",
 			 jstr_req(t->kx), "group", jstr(t->group), "dh_bits", (json_int_t)t->dh_bits,
 			 "server_signature_algorithm", jstr_req(t->server_sig_alg), "sni", jstr(t->sni), "resumed",
-			 t->resumed, "extended_master_secret", t->ext_master_secret, "safe_renegotiation",
-			 t->safe_renegotiation, "ocsp_stapled", t->ocsp_stapled, "certificate_requested",
-			 t->cert_requested, "handshake_ms", jms(t->handshake_us), "ocsp_staples", jstaples(t));
+			 t->resumed, "extended_master_secret", ems, "safe_renegotiation", reneg, "ocsp_stapled",
+			 t->ocsp_stapled, "certificate_requested", t->cert_requested, "handshake_ms",
+			 jms(t->handshake_us), "ocsp_staples", jstaples(t));
 }
 
 static json_t *jtls_error(const struct session_facts *f)
@@ -337,13 +343,13 @@ static json_t *jreport(const struct report *r)
 	for (size_t i = 0; targets && i < r->n; i++)
 		json_array_append_new(targets, jtarget(r->t[i]));
 	json_t *o = json_pack("{s:s, s:{s:s, s:o}, s:o, s:o, s:o, s:o,"
-			      " s:{s:I, s:I, s:I, s:I, s:I, s:I}, s:o}",
+			      " s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I}, s:o}",
 			      "schema", "mxprobe/1", "tool", "name", "mxprobe", "version", jstr_req(r->tool_version),
 			      "started", jiso_ms(r->started_wall_us), "duration_ms", jms(r->duration_us), "policy",
 			      jstr_req(r->policy), "ehlo_name", jstr_req(r->ehlo_name), "summary", "targets",
-			      (json_int_t)r->n, "pass", (json_int_t)c[SEV_PASS], "info", (json_int_t)c[SEV_INFO],
-			      "warn", (json_int_t)c[SEV_WARN], "fail", (json_int_t)c[SEV_FAIL], "error",
-			      (json_int_t)c[SEV_ERROR], "targets", targets);
+			      (json_int_t)r->n, "domains", (json_int_t)r->ndomains, "pass", (json_int_t)c[SEV_PASS],
+			      "info", (json_int_t)c[SEV_INFO], "warn", (json_int_t)c[SEV_WARN], "fail",
+			      (json_int_t)c[SEV_FAIL], "error", (json_int_t)c[SEV_ERROR], "targets", targets);
 	if (o)
 		json_object_set_new(o, "domains", json_domains(r, jfinding));
 	return o;

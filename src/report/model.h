@@ -175,6 +175,7 @@ struct session_facts {
 	struct reply_info banner;
 	int64_t banner_wait_us; /* time from connect to the end of the banner */
 	bool used_helo;		/* EHLO refused, HELO worked */
+	bool helo_sent;		/* HELO was tried (EHLO got 500-504) */
 	struct reply_info ehlo;
 	struct smtp_caps caps_plain;
 	enum starttls_state starttls;

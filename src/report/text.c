@@ -6,6 +6,7 @@
  * (a TTY without NO_COLOR, https://no-color.org/). Text from the model is
  * printable by contract, but it came from the network: control bytes are
  * replaced on output, so a hostile banner cannot move the cursor either. */
+#include "report/domain.h"
 #include "report/render.h"
 #include "report/text_domain.h"
 
@@ -395,7 +396,21 @@ static void render_summary(const struct tx *x, const struct report *r)
 		if (c[s])
 			sgr(x, SGR_RESET);
 	}
-	fprintf(x->out, " in %zu target%s\n", r->n, r->n == 1 ? "" : "s");
+	/* --domain targets are the domains' MX addresses: count them as such,
+	 * so that a run with only --domain does not read "in 0 targets". */
+	size_t mx_addrs = 0;
+	for (size_t d = 0; d < r->ndomains; d++)
+		for (size_t h = 0; h < r->domains[d].nmx; h++)
+			for (size_t a = 0; a < r->domains[d].mx[h].naddr; a++)
+				mx_addrs += r->domains[d].mx[h].addr[a].target != SIZE_MAX;
+	size_t plain = r->n >= mx_addrs ? r->n - mx_addrs : 0;
+	fputs(" in ", x->out);
+	if (plain || !r->ndomains)
+		fprintf(x->out, "%zu target%s%s", plain, plain == 1 ? "" : "s", r->ndomains ? " and " : "");
+	if (r->ndomains)
+		fprintf(x->out, "%zu domain%s (%zu MX address%s probed)", r->ndomains, r->ndomains == 1 ? "" : "s",
+			mx_addrs, mx_addrs == 1 ? "" : "es");
+	fputc('\n', x->out);
 }
 
 int render_text(FILE *out, const struct report *r, const struct render_opts *o)

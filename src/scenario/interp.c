@@ -251,7 +251,7 @@ static enum res do_connect(struct run *r)
 
 static enum res do_ehlo(struct run *r, const struct scn_stmt *st)
 {
-	const char *name = st->arg ? st->arg : r->opt->ehlo_name;
+	const char *name = st->arg ? st->arg : session_ehlo_name(&r->s);
 	char *line = xasprintf("%s %s", st->op == SCN_EHLO ? "EHLO" : "HELO", name);
 	r->have_caps = false;
 	smtp_caps_clear(&r->caps);
@@ -385,8 +385,8 @@ static enum res send_message(struct run *r, const struct scn_stmt *st)
 	char *lines[] = {
 		xasprintf("Date: %s", date),
 		xasprintf("Message-ID: <mxprobe.%lld.%u@%s>", (long long)wall_us(), (unsigned)rand() % 100000u,
-			  r->opt->ehlo_name),
-		from ? xasprintf("From: %s", from) : xasprintf("From: <mxprobe@%s>", r->opt->ehlo_name),
+			  session_ehlo_name(&r->s)),
+		from ? xasprintf("From: %s", from) : xasprintf("From: <mxprobe@%s>", session_ehlo_name(&r->s)),
 		xasprintf("To: %s", to[0] ? to : "undisclosed-recipients:;"),
 		xstrdup("Subject: mxprobe test"),
 		xstrdup("MIME-Version: 1.0"),

@@ -82,7 +82,10 @@ bool mtls_looks_like_demand(const struct session_facts *f)
 {
 	switch (mtls_outcome(f)) {
 	case MTLS_HANDSHAKE_ALERT:
-		return mtls_alert_is_cert_demand(f->tls_alert);
+		/* Only after a CertificateRequest: an alert before the server
+		 * asked (a hang-up after the 220, no common suite) says nothing
+		 * about client certificates. */
+		return f->tls.cert_requested && mtls_alert_is_cert_demand(f->tls_alert);
 	case MTLS_LATE_ALERT:
 		return f->late_alert < 0 || mtls_alert_is_cert_demand(f->late_alert);
 	case MTLS_REFUSED: {

@@ -30,7 +30,9 @@ const char *mtls_outcome_name(enum mtls_outcome o); /* "ok", "handshake-alert", 
 bool mtls_alert_is_cert_demand(int alert);
 
 /* Does the failure in f look like a client-certificate demand? Alerts
- * above, or a refusal after TLS whose text speaks of a certificate. */
+ * above during the handshake after the server sent a CertificateRequest,
+ * an alert after the handshake (TLS 1.3), or a refusal after TLS whose
+ * text speaks of a certificate. */
 bool mtls_looks_like_demand(const struct session_facts *f);
 
 /* The reason in a line for a failed outcome: "alert certificate_required

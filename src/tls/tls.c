@@ -250,16 +250,21 @@ int tls_client_handshake(struct conn *c, const struct tls_opts *o, struct sessio
 			continue;
 		goto tls_failed;
 	}
-	f->tls.handshake_us = mono_us() - t0;
+	int64_t t_done = mono_us();
+	f->tls.handshake_us = t_done - t0;
 	c->tls_up = true;
 	f->tls_ok = true;
 	collect_params(c->tls, &f->tls);
-	collect_chain(c->tls, f);
-	collect_staples(c->tls, &f->tls);
 	transcript_addf(c->tr, TR_EVENT, "TLS handshake complete: %s, %s%s%s (%.1f ms)", f->tls.protocol,
 			f->tls.cipher_suite, f->tls.group ? ", " : "", f->tls.group ? f->tls.group : "",
 			(double)f->tls.handshake_us / 1000.0);
+	/* The entry carries the instant the handshake ended, the one
+	 * handshake_us measures, not the time the parameters were read. */
+	if (c->tr && c->tr->n)
+		c->tr->e[c->tr->n - 1].t_us = t_done - c->tr->start_mono_us;
 	f->tr_handshake_entry = c->tr ? c->tr->n : 0;
+	collect_chain(c->tls, f);
+	collect_staples(c->tls, &f->tls);
 	goto out;
 
 tls_failed:

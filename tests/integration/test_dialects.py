@@ -213,6 +213,10 @@ class DialectTests(mxtest.MxTestCase):
         self.assertExit(res, 3)
         f = self.assertFinding(res, "diag.banner", "error")
         self.assertIn("* OK", f["evidence"]["received"])
+        # The logins were never seen: not tested, never "no login in clear".
+        f = self.assertFinding(res, "mailbox-login.not-tested", "error")
+        self.assertEq(res, f["evidence"].get("stopped_at"), "banner", "stopped_at")
+        self.assertNoFinding(res, "pop3.login-after-tls")
 
 
 if __name__ == "__main__":

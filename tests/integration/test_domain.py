@@ -265,6 +265,11 @@ class Domains(mxtest.MxTestCase):
                       (self.good, "nomx.example", None), "target")
         self.assertEq(res, t["status"], "tested", "probed")
 
+    def test_summary_counts(self):
+        res = self.all
+        self.assertEq(res, res.json["summary"]["domains"], 4, "summary.domains")
+        self.assertEq(res, res.json["summary"]["targets"], len(res.json["targets"]), "summary.targets")
+
     def test_null_mx_and_nxdomain(self):
         res = self.all
         n = self.domain(res, "nullmx.example")
@@ -300,6 +305,11 @@ class Domains(mxtest.MxTestCase):
                and len(line.split()) == 7]
         self.assertEq(res, len(row), 1, "one table row for the broken MX")
         self.assertEq(res, row[0].split()[1:5], ["clear", "clear", "defer", "defer"], "row")
+        # A --domain-only run counts its domains and their MX addresses
+        # (issue 9: it said "in 0 targets").
+        summary = [line for line in out.splitlines() if line.startswith("Summary:")]
+        self.assertEq(res, len(summary), 1, "one summary line")
+        self.assertTrue(summary[0].endswith(" in 2 domains (2 MX addresses probed)"), res.describe())
 
     def test_log_names_the_mx(self):
         res = self.probe("--domain", "partner.example", fmt="log")

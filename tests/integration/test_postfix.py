@@ -26,11 +26,15 @@ class PostfixJson(mxtest.StandardPostfixTestCase):
         return mxtest.run_mxprobe(["check", "--format", "json", "--timeout", "10"]
                                   + list(extra) + [self.case(name).target])
 
+    # The standard session alone: the default set without the three probes
+    # that open connections of their own (test_verdicts.py checks those).
+    ONE_SESSION = ("--probes", "-require-tls,-relay,-injection")
+
     # -- STARTTLS story against the good case
 
     def test_good(self):
         mark = self.pf.mark_log()
-        res = self.check("tls-good")
+        res = self.check("tls-good", *self.ONE_SESSION)
         self.assertExit(res, 0)
         doc = res.json
         self.assertEq(res, doc["schema"], "mxprobe/1", "schema")
@@ -38,7 +42,7 @@ class PostfixJson(mxtest.StandardPostfixTestCase):
         t = res.target
         s = res.session
         self.assertEq(res, t["status"], "tested", "status")
-        self.assertEq(res, t["connections"], 1, "one connection for one default check")
+        self.assertEq(res, t["connections"], 1, "one connection for the standard session")
         self.assertTrue(s["connected"], res.describe())
         self.assertEq(res, s["failed_step"], "none", "failed_step")
         self.assertEq(res, s["error"], None, "error")
@@ -222,7 +226,7 @@ class PostfixJson(mxtest.StandardPostfixTestCase):
         self.assertEq(res, res.target["connections"], 1, "connections")
 
     def test_none_default_policy(self):
-        res = self.check("tls-none")
+        res = self.check("tls-none", *self.ONE_SESSION)
         self.assertExit(res, 1)
         self._assert_no_starttls(res)
         self.assertEq(res, res.json["policy"], "encrypt", "default policy")
@@ -231,19 +235,19 @@ class PostfixJson(mxtest.StandardPostfixTestCase):
         self.assertGreaterEqual(res.json["summary"]["fail"], 1, res.describe())
 
     def test_none_policy_encrypt(self):
-        res = self.check("tls-none", "--policy", "encrypt")
+        res = self.check("tls-none", "--policy", "encrypt", *self.ONE_SESSION)
         self.assertExit(res, 1)
         self.assertFinding(res, "starttls.missing", "fail")
 
     def test_none_policy_may(self):
-        res = self.check("tls-none", "--policy", "may")
+        res = self.check("tls-none", "--policy", "may", *self.ONE_SESSION)
         self.assertExit(res, 0)
         self._assert_no_starttls(res)
         self.assertEq(res, res.json["policy"], "may", "policy")
         self.assertFinding(res, "starttls.missing", "warn")
 
     def test_none_policy_none(self):
-        res = self.check("tls-none", "--policy", "none")
+        res = self.check("tls-none", "--policy", "none", *self.ONE_SESSION)
         self.assertExit(res, 0)
         self.assertFinding(res, "starttls.missing", "info")
 

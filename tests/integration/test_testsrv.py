@@ -31,6 +31,12 @@ class TestServerBehaviours(mxtest.MxTestCase):
         mxtest.remove_tempdir(cls.tmp)
 
     def probe(self, behaviour, *extra, timeout="5", wall=60):
+        # These cases are about the standard session: leave out the probes
+        # with connections of their own (mxtestsrv serves one connection at
+        # a time, and a tarpit or a hold would cost each of them the same
+        # wait); test_verdicts.py covers those against mxtestsrv.
+        if "--probes" not in extra:
+            extra = ("--probes", "-require-tls,-relay,-injection") + tuple(extra)
         with mxtest.TestServer(behaviour, self.pki) as srv:
             res = mxtest.run_mxprobe(["check", "--format", "json", "--timeout", timeout]
                                      + list(extra) + [srv.target], timeout=wall)

@@ -62,6 +62,8 @@ static void test_outcome_rows(void **state)
 		f.late_alert = r->late_alert;
 		f.failed_step = r->failed_step;
 		f.fail_err = r->fail_err;
+		/* A demand during the handshake comes after a CertificateRequest. */
+		f.tls.cert_requested = r->tls_alert >= 0 && r->want_demand;
 		if (r->r421_code) {
 			f.r421.code = r->r421_code;
 			strcpy(f.r421.enh, "4.7.1");
@@ -77,6 +79,27 @@ static void test_outcome_rows(void **state)
 		if (!strstr(why, r->want_reason))
 			fail_msg("row %s: reason \"%s\" lacks \"%s\"", r->what, why, r->want_reason);
 		free(why);
+		session_facts_clear(&f);
+	}
+}
+
+/* An alert before any CertificateRequest (the server aborts at once, or
+ * finds nothing in common) is no client-certificate demand. */
+static void test_alert_without_request(void **state)
+{
+	(void)state;
+	static const int alerts[] = { 40, 42, 48, 116 };
+	for (size_t i = 0; i < sizeof alerts / sizeof alerts[0]; i++) {
+		struct session_facts f = { 0 };
+		f.tls_attempted = true;
+		f.tls_alert = alerts[i];
+		f.late_alert = -1;
+		f.failed_step = STEP_HANDSHAKE;
+		f.fail_err = -MX_E_TLS_ALERT;
+		assert_int_equal(mtls_outcome(&f), MTLS_HANDSHAKE_ALERT);
+		assert_false(mtls_looks_like_demand(&f));
+		f.tls.cert_requested = true;
+		assert_true(mtls_looks_like_demand(&f));
 		session_facts_clear(&f);
 	}
 }
@@ -146,9 +169,8 @@ static void test_load_errors(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_outcome_rows),
-		cmocka_unit_test(test_demand_alerts),
-		cmocka_unit_test(test_issuer_rows),
+		cmocka_unit_test(test_outcome_rows),	      cmocka_unit_test(test_demand_alerts),
+		cmocka_unit_test(test_alert_without_request), cmocka_unit_test(test_issuer_rows),
 		cmocka_unit_test(test_load_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
