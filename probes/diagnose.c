@@ -289,10 +289,7 @@ static void run(struct probe_ctx *ctx)
 		sev = SEV_INFO;
 	/* --expect-refused: a refusal is the answer the access probe judges,
 	 * not a check that could not be made (which would exit 3). */
-	bool refusal = (f->failed_step == STEP_CONNECT && f->fail_err == -MX_E_REFUSED) ||
-		       (f->failed_step == STEP_BANNER && f->banner.code && f->banner.code != 220) ||
-		       (f->failed_step == STEP_EHLO && f->ehlo.code >= 500);
-	if (ctx->opt->expect_refused && refusal)
+	if (ctx->opt->expect_refused && session_refused_source(f))
 		sev = SEV_INFO;
 	char id[32];
 	snprintf(id, sizeof id, "diag.%s", session_step_id(f->failed_step));

@@ -102,6 +102,7 @@ void engine_run_target(const struct mx_options *opt, const struct target_spec *s
 			progress(user, t, (*p)->name);
 		int64_t p0 = mono_us();
 		struct probe_result *pr = target_add_probe(t, (*p)->name, (*p)->title);
+		pr->required = probe_is_required(opt, (*p)->name);
 		struct probe_ctx ctx = { .opt = opt,
 					 .spec = spec,
 					 .t = t,
@@ -127,13 +128,15 @@ int engine_exit_code(const struct report *r)
 	for (size_t i = 0; i < r->n; i++) {
 		if (r->t[i]->status == TARGET_UNTESTABLE)
 			unanswered = true;
-		enum severity w = target_worst(r->t[i]);
-		for (size_t j = 0; j < r->t[i]->nprobes; j++)
-			for (size_t k = 0; k < r->t[i]->probes[j].n; k++)
-				failed |= r->t[i]->probes[j].f[k].sev == SEV_FAIL;
-		/* an error finding: a check could not be made, so its question
-		 * (what the policy needs) has no answer; never read as a pass */
-		unanswered |= w == SEV_ERROR;
+		for (size_t j = 0; j < r->t[i]->nprobes; j++) {
+			const struct probe_result *pr = &r->t[i]->probes[j];
+			for (size_t k = 0; k < pr->n; k++) {
+				failed |= pr->f[k].sev == SEV_FAIL;
+				/* a check the verdict needs could not be made: its
+				 * question has no answer; never read as a pass */
+				unanswered |= pr->required && pr->f[k].sev == SEV_ERROR;
+			}
+		}
 	}
 	if (failed)
 		return 1;

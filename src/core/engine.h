@@ -17,9 +17,9 @@ void engine_run_target(const struct mx_options *opt, const struct target_spec *s
 
 /* Exit code per DESIGN.md and docs/mxprobe.1 (EXIT STATUS): 1 when a
  * finding failed the policy; else 3 when a target could not be tested at
- * all or any finding has severity error (a check could not be made: the
- * policy's question went unanswered, and a gate must not read that as a
- * pass); else 0. Usage and configuration errors (2) never get this far. */
+ * all or a required probe (probe_is_required: the policy or the user asks
+ * its question) has a finding of severity error (the question went
+ * unanswered, and a gate must not read that as a pass); else 0. Usage and configuration errors (2) never get this far. */
 int engine_exit_code(const struct report *r);
 
 #endif

@@ -101,6 +101,23 @@ bool probe_session_reached(struct probe_ctx *ctx, enum probe_reach need, const c
  * returns false. DESIGN.md: a 421 is recognised, not retried blindly. */
 bool probe_may_connect(struct probe_ctx *ctx, const char *question);
 
+/* Does the run's verdict need this probe's answer? Yes when the policy
+ * asks for it (DESIGN.md's table: starttls and diagnose from encrypt,
+ * chain, expiry and revocation (unless --revocation off) from verify,
+ * names from secure, mtls at domain-secure), when --auth-user asks for
+ * auth and --expect-refused for access, and for every probe named in
+ * --probes. An error finding (not tested) of a required probe makes the
+ * run exit 3; of another, it is reported and leaves the exit status alone. */
+bool probe_is_required(const struct mx_options *opt, const char *name);
+
+/* Did the standard session end in a refusal of this source (KB823019
+ * connection control): TCP refused, a 5xx greeting, or a 5xx to EHLO? A
+ * 421 is "try later" (a rate limit, too many connections), not a refusal.
+ * Under --expect-refused such a refusal is the answer the access probe
+ * judges: the questions it kept other probes from asking are information,
+ * not checks that could not be made (which exit 3). */
+bool session_refused_source(const struct session_facts *fa);
+
 /* Adds "<probe>.not-tested" (error) for a question that could not be
  * asked: title, the step that stopped it (STEP_NONE: none named), detail
  * (may be NULL) and the server's reply (may be NULL or empty). Returns the

@@ -253,6 +253,7 @@ struct probe_result *target_add_probe(struct target_result *t, const char *name,
 	memset(pr, 0, sizeof *pr);
 	pr->name = xstrdup(name);
 	pr->title = xstrdup(title);
+	pr->required = true; /* fail closed: the engine says which are not */
 	return pr;
 }
 

@@ -236,6 +236,11 @@ struct probe_result {
 	struct finding *f;
 	size_t n, cap;
 	int64_t duration_us;
+	/* The run's verdict needs this probe's answer (the policy asks for it,
+	 * or the user named it): an error finding here exits 3 (engine.h).
+	 * true unless the engine says otherwise (scenario steps, for one, are
+	 * all asked for). */
+	bool required;
 };
 
 /* Adds a finding; the returned pointer stays valid until the next add. */

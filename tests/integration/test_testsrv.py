@@ -70,7 +70,9 @@ class TestServerBehaviours(mxtest.MxTestCase):
                 res = mxtest.run_mxprobe(["check", "--format", "json", "--timeout", "5", srv.target])
                 self.assertExit(res, 0)
                 gaps = mxtest.reply_gaps(res)
-                self.assertEq(res, [c for c, _ in gaps], ["EHLO", "STARTTLS", "EHLO", "QUIT"], "commands")
+                # The standard session first; then the connections of the
+                # default probes (require-tls, relay, injection): every one counts.
+                self.assertEq(res, [c for c, _ in gaps][:4], ["EHLO", "STARTTLS", "EHLO", "QUIT"], "commands")
                 slow += [g for g in gaps if g[1] > mxtest.STALL_BOUND_MS]
         self.assertLessEqual(len(slow), 1, "replies slower than %.0f ms in 5 runs: %s"
                              % (mxtest.STALL_BOUND_MS, slow))
