@@ -75,6 +75,7 @@ static const char usage_text[] =
 	"      --warn-days N      warn when a certificate expires within N days (default 30)\n"
 	"      --at TIME          judge certificates at TIME: 2026-11-30T12:00:00Z or @EPOCH\n"
 	"      --expect-name NAME the certificate must also cover NAME (repeatable)\n"
+
 	"      --revocation MODE  soft (default): a revocation status that cannot be had warns;\n"
 	"                         hard: it fails; off: revocation is not checked\n"
 	"      --crl-file FILE    a CRL (DER or PEM) to check certificates against, besides the\n"
@@ -108,6 +109,14 @@ static const char usage_submission[] =
 	"      --auth-password-file FILE  its password: first line of FILE (or MXPROBE_AUTH_PASSWORD\n"
 	"                         in the environment; never on the command line)\n";
 
+static const char usage_slow_and_keys[] =
+	"\nSlow greetings and servers with two certificates:\n"
+	"      --greeting-timeout SECONDS  wait this long for the greeting (default 60: greet\n"
+	"                         pauses of 10-30 s are common; RFC 5321 senders wait 5 minutes);\n"
+	"                         a greeting wait beyond --timeout is not counted in --target-timeout\n"
+	"      --one-key          skip the second handshake that asks for the server's other\n"
+	"                         certificate (ECDSA after RSA, RSA after ECDSA; one connection)\n";
+
 static void print_usage(FILE *out)
 {
 	char names[256] = "";
@@ -117,6 +126,7 @@ static void print_usage(FILE *out)
 		strncat(names, (*p)->name, sizeof names - strlen(names) - 1);
 	}
 	fprintf(out, usage_text, names);
+	fputs(usage_slow_and_keys, out);
 	fputs(usage_submission, out);
 	fputs("\nDemo lab setups (mxprobe lab):\n", out);
 	lab_print_setups(out);
@@ -253,6 +263,10 @@ enum {
 	OPT_VAR = 600
 };
 enum {
+	OPT_GREETING_TIMEOUT = 900,
+	OPT_ONE_KEY
+};
+enum {
 	OPT_CLIENT_CERT = 400,
 	OPT_CLIENT_KEY,
 	OPT_PKCS12,
@@ -283,6 +297,8 @@ static const struct option long_opts[] = {
 	{ "pkcs12", required_argument, NULL, OPT_PKCS12 },
 	{ "pkcs12-password-file", required_argument, NULL, OPT_PKCS12_PASSWORD_FILE },
 	{ "var", required_argument, NULL, OPT_VAR },
+	{ "greeting-timeout", required_argument, NULL, OPT_GREETING_TIMEOUT },
+	{ "one-key", no_argument, NULL, OPT_ONE_KEY },
 	{ "source", required_argument, NULL, OPT_SOURCE },
 	{ "expect-refused", no_argument, NULL, OPT_EXPECT_REFUSED },
 	{ "auth-user", required_argument, NULL, OPT_AUTH_USER },
@@ -455,6 +471,14 @@ static int parse_flags(struct cli *cl, int argc, char **argv)
 			if (parse_seconds(optarg, &cl->opt.target_timeout_us) < 0)
 				return usage_error("--target-timeout '%s': expected a number of seconds above 0",
 						   optarg);
+			break;
+		case OPT_GREETING_TIMEOUT:
+			if (parse_seconds(optarg, &cl->opt.greeting_timeout_us) < 0)
+				return usage_error("--greeting-timeout '%s': expected a number of seconds above 0",
+						   optarg);
+			break;
+		case OPT_ONE_KEY:
+			cl->opt.one_key = true;
 			break;
 		case 'e':
 			if (!ehlo_name_ok(optarg))

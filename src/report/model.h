@@ -281,6 +281,13 @@ struct target_result {
 	 * certificate), for renderers: the log shows their certificate blocks. */
 	struct session_facts *more_sessions;
 	size_t n_more_sessions;
+	/* The handshake that asked for the other key type's certificate (a
+	 * server with an RSA and an ECDSA certificate; core/served.h): 1 + its
+	 * index in more_sessions, 0 when none was made; the key type asked for
+	 * ("RSA", "ECDSA"; static), and whether it was considered at all. */
+	size_t other_key_session;
+	const char *other_key_wanted;
+	bool other_key_tried;
 	/* The whole target's deadline on the mono_us clock (--target-timeout),
 	 * shared by every session a probe opens; 0 before the engine sets it. */
 	int64_t deadline_us;
