@@ -17,7 +17,7 @@
 #include "core/served.h"
 #include "pki/verify.h"
 
-/* ids: cert.self-signed cert.chain-untrusted cert.chain-hygiene */
+/* ids: cert.self-signed cert.chain-untrusted cert.chain-hygiene cert.key-types */
 
 /* A chain that does not validate: a sender that verifies (Postfix
  * "verify"/"secure", Exchange domain security) refuses it; an opportunistic
@@ -181,7 +181,7 @@ static void judge_hygiene(struct probe_ctx *ctx, const struct served_chain *sc, 
 			continue;
 		const struct cert_info *c = &sc->chain[i];
 		char key[32], na[32];
-		snprintf(key, sizeof key, "cert[%zu]", i);
+		snprintf(key, sizeof key, "off_path[%zu]", i);
 		fmt_iso8601(c->not_after, na, sizeof na);
 		finding_add_ev(f, key, "%s; issuer=%s; not_after=%s%s%s%s%s", c->subject, c->issuer, na,
 			       at > c->not_after    ? "; expired"
@@ -306,12 +306,45 @@ static void judge_chain(struct probe_ctx *ctx, const struct served_chain *sc)
 	verify_result_clear(&v);
 }
 
+/* What the second handshake (core/served.h) found: a second certificate,
+ * the same one again, or a refusal, which is how a server with one key
+ * answers a client that cannot use it. */
+static void report_key_types(struct probe_ctx *ctx, const struct served_chain *sc, size_t n)
+{
+	const struct target_result *t = ctx->t;
+	if (!t->other_key_wanted)
+		return;
+	const struct session_facts *o = served_other_session(t);
+	struct finding *f = probe_result_add(ctx->pr, "cert.key-types", SEV_INFO,
+					     n == 2 ? "The server holds certificates of two key types"
+						    : "The server presented one key type");
+	finding_add_ev(f, "presented", "%s%s%s", sc[0].key_type, n == 2 ? ", " : "", n == 2 ? sc[1].key_type : "");
+	finding_add_ev(f, "asked_for", "%s", t->other_key_wanted);
+	if (n == 2)
+		finding_set_detail(f, "A client that offers only %s signature algorithms gets the %s "
+				      "certificate; each is judged on its own (evidence key_type).",
+				   t->other_key_wanted, sc[1].key_type);
+	else if (o && o->tls_ok)
+		finding_set_detail(f, "Offered only %s signature algorithms, the server presented the same "
+				      "%s certificate: it has no %s certificate.",
+				   t->other_key_wanted, sc[0].key_type, t->other_key_wanted);
+	else
+		finding_set_detail(f, "Offered only %s signature algorithms, the server did not complete "
+				      "the handshake (%s): it has no %s certificate. Senders negotiate "
+				      "the %s certificate.",
+				   t->other_key_wanted, o && o->fail_detail ? o->fail_detail : "no session",
+				   t->other_key_wanted, sc[0].key_type);
+	finding_set_rfc(f, "RFC 8446 section 4.4.2.2");
+}
+
 static void chain_run(struct probe_ctx *ctx)
 {
 	struct served_chain sc[PROBE_MAX_CHAINS];
 	size_t n = probe_served_chains(ctx, sc);
 	for (size_t i = 0; i < n; i++)
 		judge_chain(ctx, &sc[i]);
+	if (n)
+		report_key_types(ctx, sc, n);
 }
 
 const struct probe probe_chain = {
