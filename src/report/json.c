@@ -249,6 +249,11 @@ static json_t *jsession(const struct session_facts *f)
 	if (o) {
 		json_object_set_new(o, "client_cert_request", jccert_request(f));
 		json_object_set_new(o, "alert_after_handshake", f->late_alert >= 0 ? jint(f->late_alert) : json_null());
+		json_object_set_new(o, "banner_first_byte_ms",
+				    f->banner_first_byte_us >= 0 && f->connected ? jms(f->banner_first_byte_us)
+										 : json_null());
+		json_object_set_new(o, "banner_trickled", json_boolean(f->banner_trickled));
+		json_object_set_new(o, "banner_partial", jstr(f->banner_partial));
 	}
 	return o;
 }

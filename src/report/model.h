@@ -173,7 +173,15 @@ struct session_facts {
 	bool connected;
 	int64_t connect_us;
 	struct reply_info banner;
-	int64_t banner_wait_us; /* time from connect to the end of the banner */
+	int64_t banner_wait_us; /* time from connect to the end of the banner (or to giving up) */
+	/* The greeting's timing (RFC 5321 section 4.5.3.2: senders wait 5
+	 * minutes): when its first byte came (-1: none came), whether it
+	 * trickled in (the first byte early, the end much later: a tarpit),
+	 * and what arrived of a greeting that never completed (escaped). */
+	int64_t banner_first_byte_us;
+	bool banner_trickled;
+	char *banner_partial;
+	size_t banner_partial_len;
 	bool used_helo;		/* EHLO refused, HELO worked */
 	struct reply_info ehlo;
 	struct smtp_caps caps_plain;

@@ -373,12 +373,13 @@ class SubmissionTest(mxtest.MxTestCase):
         for opt_in in ("require-tls", "relay", "injection"):
             self.assertNotIn(opt_in, names, res.describe())
         self.assertIn("auth", names, res.describe())
-        self.assertEq(res, res.target["connections"], 1, "connections of a default smtp check")
+        # the standard session and the handshake asking for the other key type
+        self.assertEq(res, res.target["connections"], 2, "connections of a default smtp check")
         res = self.check(self.target("require", "submission"))
         names = [p["name"] for p in res.target["probes"]]
         for opt_in in ("require-tls", "relay", "injection"):
             self.assertIn(opt_in, names, res.describe())
-        self.assertEq(res, res.target["connections"], 4, "connections of a default submission check")
+        self.assertEq(res, res.target["connections"], 5, "connections of a default submission check")
 
 
 if __name__ == "__main__":
