@@ -22,6 +22,7 @@
 #include "core/options.h"
 #include "core/probe.h"
 #include "lab/lab.h"
+#include "net/idn.h"
 #include "net/source.h"
 #include "net/target.h"
 #include "report/render.h"
@@ -326,7 +327,35 @@ struct cli {
 	/* run: --var NAME=VALUE, in order */
 	const char *vars[SCN_MAX_VARS];
 	size_t nvars;
+	/* --sni, --expect-name, --domain given with U-labels, in A-labels */
+#define CLI_MAX_IDN (1 + MX_MAX_EXPECT_NAMES + CLI_MAX_DOMAINS)
+	char idn[CLI_MAX_IDN][256];
+	size_t n_idn;
 };
+
+/* A name option's value in A-labels (IDNA2008 / UTS #46, net/idn.h): the
+ * value itself when it is ASCII; NULL with err set when it is not valid
+ * IDNA. DNS, SNI and name matching all use the A-label form. */
+static const char *idn_arg(struct cli *cl, const char *flag, const char *v, char *err, size_t errlen)
+{
+	if (!idn_has_non_ascii(v))
+		return v;
+	char e[300];
+	char *a = idn_to_alabels(v, e, sizeof e);
+	if (!a) {
+		snprintf(err, errlen, "%s %s", flag, e);
+		return NULL;
+	}
+	if (cl->n_idn == CLI_MAX_IDN || strlen(a) >= sizeof cl->idn[0]) {
+		snprintf(err, errlen, "%s: too many or too long internationalised names", flag);
+		free(a);
+		return NULL;
+	}
+	char *slot = cl->idn[cl->n_idn++];
+	memcpy(slot, a, strlen(a) + 1);
+	free(a);
+	return slot;
+}
 
 static const char *identity_flag_name(int c)
 {
@@ -485,11 +514,16 @@ static int parse_flags(struct cli *cl, int argc, char **argv)
 				return usage_error("--ehlo '%s': expected a host name without spaces", optarg);
 			cl->opt.ehlo_name = optarg;
 			break;
-		case OPT_SNI:
-			if (!ehlo_name_ok(optarg))
+		case OPT_SNI: {
+			char ierr[400];
+			const char *v = idn_arg(cl, "--sni", optarg, ierr, sizeof ierr);
+			if (!v)
+				return usage_error("%s", ierr);
+			if (!ehlo_name_ok(v))
 				return usage_error("--sni '%s': expected a host name", optarg);
-			cl->opt.sni = optarg;
+			cl->opt.sni = v;
 			break;
+		}
 		case OPT_PROBES: {
 			char bad[64];
 			if (!probes_ok(optarg, bad, sizeof bad))
@@ -524,24 +558,34 @@ static int parse_flags(struct cli *cl, int argc, char **argv)
 			  : c == OPT_PKCS12	? &cl->pkcs12
 						: &cl->pkcs12_password_file) = optarg;
 			break;
-		case OPT_DOMAIN:
-			if (!dns_domain_ok(optarg))
+		case OPT_DOMAIN: {
+			char ierr[400];
+			const char *v = idn_arg(cl, "--domain", optarg, ierr, sizeof ierr);
+			if (!v)
+				return usage_error("%s", ierr);
+			if (!dns_domain_ok(v))
 				return usage_error("--domain '%s': expected a mail domain such as example.com", optarg);
 			if (cl->ndomains >= CLI_MAX_DOMAINS)
 				return usage_error("--domain: at most %d domains", CLI_MAX_DOMAINS);
-			cl->domains[cl->ndomains++] = optarg;
+			cl->domains[cl->ndomains++] = v;
 			break;
+		}
 		case OPT_RESOLVER:
 			if (dns_resolver_arg_parse(optarg, cl->resolver, sizeof cl->resolver) < 0)
 				return usage_error("--resolver '%s': expected IP or IP:PORT ([IPv6]:PORT)", optarg);
 			break;
-		case OPT_EXPECT_NAME:
-			if (!ehlo_name_ok(optarg))
+		case OPT_EXPECT_NAME: {
+			char ierr[400];
+			const char *v = idn_arg(cl, "--expect-name", optarg, ierr, sizeof ierr);
+			if (!v)
+				return usage_error("%s", ierr);
+			if (!ehlo_name_ok(v))
 				return usage_error("--expect-name '%s': expected a host name or address", optarg);
 			if (cl->opt.n_expect_names >= MX_MAX_EXPECT_NAMES)
 				return usage_error("--expect-name: at most %d names", MX_MAX_EXPECT_NAMES);
-			cl->opt.expect_names[cl->opt.n_expect_names++] = optarg;
+			cl->opt.expect_names[cl->opt.n_expect_names++] = v;
 			break;
+		}
 		case OPT_REVOCATION:
 			if (revocation_mode_parse(optarg, &cl->opt.revocation) < 0)
 				return usage_error("--revocation '%s': expected soft, hard or off", optarg);
