@@ -11,6 +11,7 @@
 #include "core/domain.h"
 #include "core/probe.h"
 #include "core/served.h"
+#include "net/idn.h"
 #include "pki/names.h"
 
 /* ids: cert.name-match cert.cn-only cert.name-mismatch */
@@ -46,6 +47,12 @@ static void judge_ref(struct probe_ctx *ctx, const struct served_chain *sc, cons
 							: "The certificate covers the name");
 	served_chain_ev(f, sc);
 	finding_add_ev(f, "name", "%s", ref);
+	/* An internationalised name is matched as its A-labels (RFC 6125
+	 * section 6.4.2); the U-label form is shown beside it. */
+	char *ulabels = idn_to_ulabels(ref);
+	if (ulabels)
+		finding_add_ev(f, "name_unicode", "%s", ulabels);
+	free(ulabels);
 	finding_add_ev(f, "checked_as", "%s", why);
 	if (r.matched)
 		finding_add_ev(f, "matched_by", "%s%s", r.via_cn ? "CN=" : "", r.matched_by);

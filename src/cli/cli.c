@@ -346,6 +346,12 @@ static const char *idn_arg(struct cli *cl, const char *flag, const char *v, char
 		snprintf(err, errlen, "%s %s", flag, e);
 		return NULL;
 	}
+	if (!target_host_name_ok(a)) {
+		snprintf(err, errlen, "%s: the internationalised name's A-label form '%s' is not a valid host name", flag,
+			 a);
+		free(a);
+		return NULL;
+	}
 	if (cl->n_idn == CLI_MAX_IDN || strlen(a) >= sizeof cl->idn[0]) {
 		snprintf(err, errlen, "%s: too many or too long internationalised names", flag);
 		free(a);

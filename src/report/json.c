@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "net/idn.h"
 #include "report/json_domain.h"
 #include "util/err.h"
 
@@ -343,8 +344,14 @@ static json_t *jtarget(const struct target_result *t)
 			      jms(t->duration_us), "connections", (json_int_t)t->connections, "session",
 			      jsession(&t->facts), "chain", jchain(t->facts.chain, t->facts.chain_len), "client_chain",
 			      jclient_chain(t), "probes", probes, "transcript", jtranscript(&t->tr));
-	if (o)
+	if (o) {
 		json_object_set_new(o, "other_key", jother_key(t));
+		/* An internationalised name's U-label form (host and mx_host are
+		 * A-labels, as DNS, SNI and matching use them); null otherwise. */
+		char *u = idn_to_ulabels(t->mx_host ? t->mx_host : t->host);
+		json_object_set_new(o, "name_unicode", jstr(u));
+		free(u);
+	}
 	json_target_domain(o, t); /* --domain: domain, mx_host, mx_pref */
 	return o;
 }

@@ -21,6 +21,8 @@ import mxtest  # noqa: E402
 NAME = mxtest.LEAF_NAME            # mail.test.example
 DAY = datetime.timedelta(days=1)
 AIA_URL = "http://ca.test.example/inter.crt"
+IDN_DOMAIN_U, IDN_DOMAIN_A = "bücher.example", "xn--bcher-kva.example"
+IDN_MX_U, IDN_MX_A = "mx." + IDN_DOMAIN_U, "mx." + IDN_DOMAIN_A
 
 LEAF_EXTS = ["basicConstraints=critical,CA:FALSE",
              "keyUsage=critical,digitalSignature,keyEncipherment",
@@ -235,6 +237,13 @@ def cert_cases(pki):
             "syslog_name": "postfix-" + case})
     cases.append(dual("dual-rsa-expired", rsa_expired, pki.leaf))
     cases.append(dual("dual-ecdsa-expired", rsa_good, ec_expired))
+    # Issue 9, kind 6: a certificate for an internationalised name, in its
+    # A-label form (mx.bücher.example).
+    idn = pki.leaf_custom("idn", IDN_MX_A, sans=["DNS:" + IDN_MX_A, "DNS:" + IDN_DOMAIN_A])
+    cases.append(mxtest.PostfixCase("idn", {
+        "smtpd_tls_security_level": "may",
+        "smtpd_tls_chain_files": pki.full("idn", idn),
+        "syslog_name": "postfix-idn"}))
     # The standard leaf has IP:127.0.0.1: a case on that address (on a free
     # port) shows IP SAN matching for an address target.
     ip = mxtest.PostfixCase("good-ip", {
@@ -550,6 +559,69 @@ class Certs(mxtest.MxTestCase):
         res = self.check("good", "--one-key")
         self.assertEq(res, res.target["other_key"], None, "--one-key: no second handshake")
         self.assertEq(res, res.target["connections"], 1, "--one-key: one connection")
+
+    # -- issue 9, kind 6: internationalised names
+
+    def test_idn_domain_through_resolver(self):
+        # --domain in U-labels: the MX query, the SNI and the name check all
+        # use the A-labels; the report shows both forms.
+        import test_domain
+        dns_dir = os.path.join(self.tmp, "unbound-idn")
+        os.makedirs(dns_dir, exist_ok=True)
+        dns = test_domain.Unbound(dns_dir, {IDN_DOMAIN_A: [
+            "%s. IN MX 10 %s." % (IDN_DOMAIN_A, IDN_MX_A),
+            "%s. IN A %s" % (IDN_MX_A, self.pf.cases["idn"].addr)]}).start()
+        try:
+            res = mxtest.run_mxprobe(["check", "--format", "json", "--timeout", "10", "--one-key",
+                                      "--ca-file", self.pki.root.cert, "--resolver", dns.resolver,
+                                      "--domain", IDN_DOMAIN_U, "--expect-name", IDN_DOMAIN_U],
+                                     timeout=90)
+        finally:
+            dns.stop()
+        self.assertExit(res, 0)
+        d = res.json["domains"][0]
+        self.assertEq(res, d["domain"], IDN_DOMAIN_A, "the domain in A-labels")
+        self.assertEq(res, [m["host"] for m in d["mx"]], [IDN_MX_A], "MX from the resolver")
+        t = res.json["targets"][0]
+        self.assertEq(res, (t["mx_host"], t["name_unicode"]), (IDN_MX_A, IDN_MX_U), "both forms")
+        self.assertEq(res, t["session"]["tls"]["sni"], IDN_MX_A, "SNI is the A-label")
+        ms = {ev(f, "name"): f for f in res.findings(t) if f["id"] == "cert.name-match"}
+        self.assertEq(res, sorted(ms), sorted([IDN_MX_A, IDN_DOMAIN_A]), "names matched")
+        self.assertEq(res, ev(ms[IDN_MX_A], "name_unicode"), IDN_MX_U, "U-label form shown")
+        self.assertEq(res, ev(ms[IDN_DOMAIN_A], "checked_as"), "--expect-name", "checked_as")
+
+    def test_idn_target_and_sni(self):
+        case = self.pf.cases["idn"]
+        res = mxtest.run_mxprobe(["check", "--format", "json", "--timeout", "10", "--one-key",
+                                  "--probes", "starttls,chain,names", "--ca-file",
+                                  self.pki.root.cert, "--sni", IDN_MX_U, case.target], timeout=60)
+        self.assertExit(res, 0)
+        self.assertEq(res, res.session["tls"]["sni"], IDN_MX_A, "SNI is the A-label")
+        f = self.assertFinding(res, "cert.name-match", "pass")
+        self.assertEq(res, (ev(f, "name"), ev(f, "name_unicode"), ev(f, "checked_as")),
+                      (IDN_MX_A, IDN_MX_U, "--sni"), "matched as the A-label")
+        # The same certificate does not cover another U-label name.
+        res = mxtest.run_mxprobe(["check", "--format", "json", "--timeout", "10", "--one-key",
+                                  "--probes", "names", "--ca-file", self.pki.root.cert,
+                                  "--sni", IDN_MX_A, "--expect-name", "mx.bucher.example",
+                                  "--expect-name", "mx.büchern.example", case.target], timeout=60)
+        miss = [ev(f, "name") for f in res.findings() if f["id"] == "cert.name-mismatch"]
+        self.assertEq(res, sorted(miss), ["mx.bucher.example", "mx.xn--bchern-3ya.example"], "misses")
+        # A host-name target in U-labels is resolved as its A-labels (here:
+        # not at all, .example has no such name), shown in both forms.
+        res = mxtest.run_mxprobe(["check", "--format", "json", "--timeout", "3", IDN_MX_U])
+        self.assertEq(res, (res.target["host"], res.target["name_unicode"]), (IDN_MX_A, IDN_MX_U),
+                      "host")
+        self.assertEq(res, res.target["input"], IDN_MX_U, "input as written")
+
+    def test_idn_usage_errors(self):
+        for args in (["mx.\u2603.example"], ["--sni", "a..b\u00fc", "127.0.0.1:1"],
+                     ["--expect-name", "b\u00fc--\u0301x.example", "127.0.0.1:1"],
+                     ["--domain", "\u2603.example"]):
+            res = mxtest.run_mxprobe(["check"] + args)
+            self.assertExit(res, 2)
+            self.assertEq(res, len(res.stderr.strip().splitlines()), 1, "one line: %s" % args)
+            self.assertTrue("internationalised" in res.stderr, res.describe())
 
     # -- names
 
