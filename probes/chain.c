@@ -55,8 +55,7 @@ static void chain_ev(struct finding *f, const struct served_chain *sc, const str
 		       v->path_complete ? " -> trust anchor" : " (incomplete: no trust anchor reached)");
 }
 
-static const char *untrusted_reason(const struct served_chain *sc, const struct verify_result *v, char *buf,
-				    size_t len)
+static const char *untrusted_reason(const struct served_chain *sc, const struct verify_result *v, char *buf, size_t len)
 {
 	const struct cert_info *last = &sc->chain[v->path[v->path_len - 1]];
 	if (v->path_complete && !v->path_in_time) {
@@ -321,17 +320,20 @@ static void report_key_types(struct probe_ctx *ctx, const struct served_chain *s
 	finding_add_ev(f, "presented", "%s%s%s", sc[0].key_type, n == 2 ? ", " : "", n == 2 ? sc[1].key_type : "");
 	finding_add_ev(f, "asked_for", "%s", t->other_key_wanted);
 	if (n == 2)
-		finding_set_detail(f, "A client that offers only %s signature algorithms gets the %s "
-				      "certificate; each is judged on its own (evidence key_type).",
+		finding_set_detail(f,
+				   "A client that offers only %s signature algorithms gets the %s "
+				   "certificate; each is judged on its own (evidence key_type).",
 				   t->other_key_wanted, sc[1].key_type);
 	else if (o && o->tls_ok)
-		finding_set_detail(f, "Offered only %s signature algorithms, the server presented the same "
-				      "%s certificate: it has no %s certificate.",
+		finding_set_detail(f,
+				   "Offered only %s signature algorithms, the server presented the same "
+				   "%s certificate: it has no %s certificate.",
 				   t->other_key_wanted, sc[0].key_type, t->other_key_wanted);
 	else
-		finding_set_detail(f, "Offered only %s signature algorithms, the server did not complete "
-				      "the handshake (%s): it has no %s certificate. Senders negotiate "
-				      "the %s certificate.",
+		finding_set_detail(f,
+				   "Offered only %s signature algorithms, the server did not complete "
+				   "the handshake (%s): it has no %s certificate. Senders negotiate "
+				   "the %s certificate.",
 				   t->other_key_wanted, o && o->fail_detail ? o->fail_detail : "no session",
 				   t->other_key_wanted, sc[0].key_type);
 	finding_set_rfc(f, "RFC 8446 section 4.4.2.2");

@@ -275,8 +275,9 @@ static void judge_greeting(struct probe_ctx *ctx)
 					     fa->banner_trickled ? "The greeting trickled in slowly (tarpit)"
 								 : "The greeting came late (greet pause)");
 	finding_set_detail(
-		f, "The greeting took %.1f s%s. %s RFC 5321 section 4.5.3.2 has senders wait 5 minutes for it and MTAs "
-		   "do (Postfix smtp_helo_timeout 300 s); %s",
+		f,
+		"The greeting took %.1f s%s. %s RFC 5321 section 4.5.3.2 has senders wait 5 minutes for it and MTAs "
+		"do (Postfix smtp_helo_timeout 300 s); %s",
 		(double)fa->banner_wait_us / 1e6, fa->banner_trickled ? ", its bytes trickling in" : "",
 		fa->banner_trickled ? "The first bytes came at once and the rest slowly: a tarpit, or a "
 				      "pregreet test (Postfix postscreen) that waits for clients that talk too early."

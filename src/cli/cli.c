@@ -347,8 +347,8 @@ static const char *idn_arg(struct cli *cl, const char *flag, const char *v, char
 		return NULL;
 	}
 	if (!target_host_name_ok(a)) {
-		snprintf(err, errlen, "%s: the internationalised name's A-label form '%s' is not a valid host name", flag,
-			 a);
+		snprintf(err, errlen, "%s: the internationalised name's A-label form '%s' is not a valid host name",
+			 flag, a);
 		free(a);
 		return NULL;
 	}

@@ -36,7 +36,7 @@ const char *revocation_mode_name(enum revocation_mode m);
 int revocation_mode_parse(const char *s, enum revocation_mode *out); /* 0 or -1 */
 
 struct mx_options {
-	int64_t step_timeout_us;   /* connect, each read, the handshake */
+	int64_t step_timeout_us; /* connect, each read, the handshake */
 	/* The wait for the greeting (banner): senders wait minutes (RFC 5321
 	 * section 4.5.3.2), and greet pauses of 10 to 30 s are common. */
 	int64_t greeting_timeout_us;

@@ -17,9 +17,9 @@
 	"+SIGN-RSA-PSS-RSAE-SHA256:+SIGN-RSA-PSS-RSAE-SHA384:+SIGN-RSA-PSS-RSAE-SHA512:+SIGN-RSA-SHA1:-KX-ALL:" \
 	"+ECDHE-RSA:+DHE-RSA:+RSA"
 /* Only ECDSA signatures and the ECDHE-ECDSA suites. */
-#define PRIORITY_ECDSA                                                                                       \
+#define PRIORITY_ECDSA                                                                                          \
 	"NORMAL:+VERS-TLS1.1:+VERS-TLS1.0:-SIGN-ALL:+SIGN-ECDSA-SECP256R1-SHA256:+SIGN-ECDSA-SECP384R1-SHA384:" \
-	"+SIGN-ECDSA-SECP521R1-SHA512:+SIGN-ECDSA-SHA256:+SIGN-ECDSA-SHA384:+SIGN-ECDSA-SHA512:"               \
+	"+SIGN-ECDSA-SECP521R1-SHA512:+SIGN-ECDSA-SHA256:+SIGN-ECDSA-SHA384:+SIGN-ECDSA-SHA512:"                \
 	"+SIGN-ECDSA-SHA1:-KX-ALL:+ECDHE-ECDSA"
 
 const struct session_facts *served_other_session(const struct target_result *t)

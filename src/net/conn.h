@@ -31,7 +31,7 @@ struct conn {
 	char remote[64];
 	char local[64];
 	bool eof;
-	char *in_line_hold;   /* the last line handed out */
+	char *in_line_hold;    /* the last line handed out */
 	int64_t first_byte_us; /* mono_us when the first byte arrived; 0 = none yet (greeting delay, tarpits) */
 };
 

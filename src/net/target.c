@@ -146,7 +146,8 @@ static int parse(const char *s, const char *shown, struct target_spec *out, char
 		hostport[--hl] = '\0';
 	if (strchr(hostport, '/') || strchr(hostport, '@') || strchr(hostport, '?')) {
 		free(hostport);
-		return fail(err, errlen, "target '%s': expected HOST[:PORT] after the scheme, without path or user", shown);
+		return fail(err, errlen, "target '%s': expected HOST[:PORT] after the scheme, without path or user",
+			    shown);
 	}
 
 	char *host = NULL;
@@ -183,7 +184,8 @@ static int parse(const char *s, const char *shown, struct target_spec *out, char
 			if (inet_pton(AF_INET6, hostport, &a6) != 1) {
 				free(hostport);
 				return fail(err, errlen,
-					    "target '%s': an IPv6 address with a port needs brackets: [ADDR]:PORT", shown);
+					    "target '%s': an IPv6 address with a port needs brackets: [ADDR]:PORT",
+					    shown);
 			}
 			host = xstrdup(hostport);
 			family = AF_INET6;

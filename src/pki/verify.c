@@ -172,8 +172,7 @@ struct candidates {
 
 /* Every issuer chain from the leaf among the certificates sent, each
  * prefix a candidate of its own, depth first; no certificate twice. */
-static void enum_paths(gnutls_x509_crt_t *crt, size_t n, size_t *cur, size_t depth, bool *used,
-		       struct candidates *c)
+static void enum_paths(gnutls_x509_crt_t *crt, size_t n, size_t *cur, size_t depth, bool *used, struct candidates *c)
 {
 	if (c->n == VERIFY_MAX_PATHS)
 		return;
@@ -197,11 +196,11 @@ static void enum_paths(gnutls_x509_crt_t *crt, size_t n, size_t *cur, size_t dep
 
 /* How good a candidate is: lower is better. */
 enum path_grade {
-	GRADE_VALID,	     /* validates, every certificate in time */
-	GRADE_VALID_TIME,    /* validates but for a validity period */
-	GRADE_SHA1,	     /* validates when SHA-1 signatures are allowed */
-	GRADE_SHA1_TIME,     /* ... and but for a validity period */
-	GRADE_NONE,	     /* does not validate */
+	GRADE_VALID,	  /* validates, every certificate in time */
+	GRADE_VALID_TIME, /* validates but for a validity period */
+	GRADE_SHA1,	  /* validates when SHA-1 signatures are allowed */
+	GRADE_SHA1_TIME,  /* ... and but for a validity period */
+	GRADE_NONE,	  /* does not validate */
 };
 
 /* The first certificate of a candidate outside its validity period at
@@ -273,8 +272,8 @@ static void set_path(struct verify_result *out, const size_t *idx, size_t len, s
  * and the shortest path win ties; then the path is extended by sent
  * certificates that continue it without making it worse (a root the server
  * sent along is on the path, not an extra). */
-static void build_path(struct store *st, size_t nst, gnutls_x509_crt_t *crt, const struct cert_info *chain,
-		       size_t n, int64_t at, struct verify_result *out)
+static void build_path(struct store *st, size_t nst, gnutls_x509_crt_t *crt, const struct cert_info *chain, size_t n,
+		       int64_t at, struct verify_result *out)
 {
 	struct candidates *cand = xcalloc(1, sizeof *cand); /* 8 KiB: not on a worker's stack */
 	size_t cur[VERIFY_MAX_CHAIN] = { 0 };

@@ -29,11 +29,11 @@
 #define VERIFY_MAX_CHAIN 16
 
 struct verify_result {
-	char *error;	    /* the check could not be made (a store did not load); else NULL */
-	bool trusted;	    /* a path to a trust anchor, every certificate on it valid at --at */
-	bool path_complete; /* a path to a trust anchor, validity periods aside */
-	bool path_in_time;  /* every certificate on the path is inside its validity period at --at */
-	size_t time_break;  /* !path_in_time: the chain index of the first one outside it */
+	char *error;		 /* the check could not be made (a store did not load); else NULL */
+	bool trusted;		 /* a path to a trust anchor, every certificate on it valid at --at */
+	bool path_complete;	 /* a path to a trust anchor, validity periods aside */
+	bool path_in_time;	 /* every certificate on the path is inside its validity period at --at */
+	size_t time_break;	 /* !path_in_time: the chain index of the first one outside it */
 	bool time_break_expired; /* ... and it has expired (else: not valid yet) */
 	/* The path judged, as indexes into the chain as sent, leaf first: the
 	 * one that validates when one does (path_complete), else the longest

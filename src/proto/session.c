@@ -439,10 +439,12 @@ static void note_greeting(struct session *s, int64_t t0)
 	if (f->failed_step == STEP_BANNER && n && !f->banner_partial) {
 		f->banner_partial = str_escape(p, n, 1024);
 		f->banner_partial_len = n;
-		transcript_addf(&s->t->tr, TR_EVENT, "Greeting incomplete after %.1f s: %zu byte%s without an end of line: %s",
+		transcript_addf(&s->t->tr, TR_EVENT,
+				"Greeting incomplete after %.1f s: %zu byte%s without an end of line: %s",
 				(double)f->banner_wait_us / 1e6, n, n == 1 ? "" : "s", f->banner_partial);
 	} else if (f->banner_trickled) {
-		transcript_addf(&s->t->tr, TR_EVENT, "Greeting trickled in: first byte after %.1f s, complete after %.1f s",
+		transcript_addf(&s->t->tr, TR_EVENT,
+				"Greeting trickled in: first byte after %.1f s, complete after %.1f s",
 				(double)f->banner_first_byte_us / 1e6, (double)f->banner_wait_us / 1e6);
 	}
 	greeting_extend(s, f->banner_wait_us);

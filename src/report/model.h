@@ -182,7 +182,7 @@ struct session_facts {
 	bool banner_trickled;
 	char *banner_partial;
 	size_t banner_partial_len;
-	bool used_helo;		/* EHLO refused, HELO worked */
+	bool used_helo; /* EHLO refused, HELO worked */
 	struct reply_info ehlo;
 	struct smtp_caps caps_plain;
 	enum starttls_state starttls;

@@ -340,9 +340,13 @@ static void test_chain_and_names_probes(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_trusted_by_own_ca), cmocka_unit_test(test_expired_leaf_breaks_the_path), cmocka_unit_test(test_off_path),
-		cmocka_unit_test(test_store_error),	  cmocka_unit_test(test_weak_sig_names),
-		cmocka_unit_test(test_expiry_rows),	  cmocka_unit_test(test_chain_and_names_probes),
+		cmocka_unit_test(test_trusted_by_own_ca),
+		cmocka_unit_test(test_expired_leaf_breaks_the_path),
+		cmocka_unit_test(test_off_path),
+		cmocka_unit_test(test_store_error),
+		cmocka_unit_test(test_weak_sig_names),
+		cmocka_unit_test(test_expiry_rows),
+		cmocka_unit_test(test_chain_and_names_probes),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
