@@ -271,10 +271,14 @@ static void revocation_run(struct probe_ctx *ctx)
 		finding_set_remedy(f, "Give a CRL file in DER or PEM form.");
 		free(err);
 	}
+	/* The certificates on the path (pki/verify.h): one the server sends off
+	 * it (an old cross-signature) decides nothing, revoked or not. */
+	struct verify_result path;
+	verify_chain(ctx->trust, o, fa->chain, fa->chain_len, &path);
 	for (size_t i = 0; i < fa->chain_len; i++) {
 		const struct cert_info *c = &fa->chain[i];
 		/* A root is a trust anchor: nothing above it revokes it. */
-		if (c->self_signed)
+		if (c->self_signed || (path.path_len && i < VERIFY_MAX_CHAIN && !path.on_path[i]))
 			continue;
 		unsigned char *issuer = NULL;
 		size_t issuer_len = 0;
@@ -301,6 +305,7 @@ static void revocation_run(struct probe_ctx *ctx)
 		free(issuer);
 	}
 	rev_crls_free(files);
+	verify_result_clear(&path);
 }
 
 const struct probe probe_revocation = {
