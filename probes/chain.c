@@ -314,9 +314,12 @@ static void report_key_types(struct probe_ctx *ctx, const struct served_chain *s
 	if (!t->other_key_wanted)
 		return;
 	const struct session_facts *o = served_other_session(t);
+	/* Only a handshake that ran (or was refused) says what the server has. */
+	bool asked = n == 2 || (o && (o->tls_ok || o->failed_step == STEP_HANDSHAKE));
 	struct finding *f = probe_result_add(ctx->pr, "cert.key-types", SEV_INFO,
-					     n == 2 ? "The server holds certificates of two key types"
-						    : "The server presented one key type");
+					     n == 2  ? "The server holds certificates of two key types"
+					     : asked ? "The server presented one key type"
+						     : "The server's other key type was not tested");
 	finding_add_ev(f, "presented", "%s%s%s", sc[0].key_type, n == 2 ? ", " : "", n == 2 ? sc[1].key_type : "");
 	finding_add_ev(f, "asked_for", "%s", t->other_key_wanted);
 	if (n == 2)
@@ -329,13 +332,18 @@ static void report_key_types(struct probe_ctx *ctx, const struct served_chain *s
 				   "Offered only %s signature algorithms, the server presented the same "
 				   "%s certificate: it has no %s certificate.",
 				   t->other_key_wanted, sc[0].key_type, t->other_key_wanted);
+	else if (asked)
+		finding_set_detail(f,
+				   "Offered only %s signature algorithms, the server refused the handshake "
+				   "(%s): it has no %s certificate. Senders negotiate the %s certificate.",
+				   t->other_key_wanted, o->fail_detail ? o->fail_detail : "no detail",
+				   t->other_key_wanted, sc[0].key_type);
 	else
 		finding_set_detail(f,
-				   "Offered only %s signature algorithms, the server did not complete "
-				   "the handshake (%s): it has no %s certificate. Senders negotiate "
-				   "the %s certificate.",
-				   t->other_key_wanted, o && o->fail_detail ? o->fail_detail : "no session",
-				   t->other_key_wanted, sc[0].key_type);
+				   "Whether the server also has a %s certificate is not known: the second "
+				   "session stopped before its handshake (%s%s%s).",
+				   t->other_key_wanted, o ? session_step_name(o->failed_step) : "not made",
+				   o && o->fail_detail ? ": " : "", o && o->fail_detail ? o->fail_detail : "");
 	finding_set_rfc(f, "RFC 8446 section 4.4.2.2");
 }
 
