@@ -43,7 +43,8 @@ static void chain_ev(struct finding *f, const struct served_chain *sc, const str
 		snprintf(key, sizeof key, "cert[%zu]", i);
 		finding_add_ev(f, key, "subject=%s; issuer=%s; key=%s %u; sig=%s%s%s%s", c->subject, c->issuer,
 			       c->key_type, c->key_bits, c->sig_alg, c->is_ca ? "; CA" : "",
-			       c->self_signed ? "; self-signed" : "", v && !v->on_path[i] ? "; off the path" : "");
+			       c->self_signed ? "; self-signed" : "",
+			       v && !verify_on_path(v, i) ? "; off the path" : "");
 	}
 	if (!v || v->path_len == 0)
 		return;
@@ -163,7 +164,10 @@ static bool key_is_weak(const struct cert_info *c)
 static void judge_hygiene(struct probe_ctx *ctx, const struct served_chain *sc, const struct verify_result *v,
 			  int64_t at)
 {
-	if (v->n_off_path == 0)
+	size_t off = 0;
+	for (size_t i = 0; i < sc->n; i++)
+		off += !verify_on_path(v, i);
+	if (off == 0)
 		return;
 	struct finding *f = probe_result_add(ctx->pr, "cert.chain-hygiene", SEV_WARN,
 					     "Chain hygiene: the server sends certificates that are on no path");
@@ -173,10 +177,10 @@ static void judge_hygiene(struct probe_ctx *ctx, const struct served_chain *sc, 
 			   "hygiene, not validity. Clients that build paths skip them, but each one costs "
 			   "bytes in every handshake and an older client that takes the list in order may "
 			   "try a path through an expired one.",
-			   v->n_off_path, v->n_off_path == 1 ? "" : "s", v->n_off_path == 1 ? "is" : "are",
-			   v->path_complete ? "validates" : "was judged", v->n_off_path == 1 ? "it is" : "they are");
+			   off, off == 1 ? "" : "s", off == 1 ? "is" : "are",
+			   v->path_complete ? "validates" : "was judged", off == 1 ? "it is" : "they are");
 	for (size_t i = 0; i < sc->n; i++) {
-		if (v->on_path[i])
+		if (verify_on_path(v, i))
 			continue;
 		const struct cert_info *c = &sc->chain[i];
 		char key[32], na[32];

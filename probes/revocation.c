@@ -278,7 +278,7 @@ static void revocation_run(struct probe_ctx *ctx)
 	for (size_t i = 0; i < fa->chain_len; i++) {
 		const struct cert_info *c = &fa->chain[i];
 		/* A root is a trust anchor: nothing above it revokes it. */
-		if (c->self_signed || (path.path_len && i < VERIFY_MAX_CHAIN && !path.on_path[i]))
+		if (c->self_signed || (path.path_len && !verify_on_path(&path, i)))
 			continue;
 		unsigned char *issuer = NULL;
 		size_t issuer_len = 0;

@@ -16,6 +16,11 @@
 /* The library leaves validity periods to the expiry probe (see verify.h). */
 #define VERIFY_FLAGS (GNUTLS_VERIFY_DISABLE_TIME_CHECKS | GNUTLS_VERIFY_DISABLE_TRUSTED_TIME_CHECKS)
 
+bool verify_on_path(const struct verify_result *r, size_t i)
+{
+	return i < VERIFY_MAX_CHAIN && r->on_path[i];
+}
+
 bool verify_sig_is_weak(const char *sig_alg)
 {
 	return sig_alg && (strcasestr(sig_alg, "SHA1") || strcasestr(sig_alg, "SHA-1") || strcasestr(sig_alg, "MD5") ||
@@ -315,11 +320,15 @@ static void build_path(struct store *st, size_t nst, gnutls_x509_crt_t *crt, con
 		free(cand);
 		return;
 	}
-	/* Extend by certificates sent that continue the path equally well. */
+	/* Extend by certificates sent that continue the path equally well and
+	 * are themselves inside their validity period (an expired cross-root
+	 * after an expired leaf stays off the path). */
 	size_t path[VERIFY_MAX_CHAIN], len = cand->len[best_i];
 	memcpy(path, cand->idx[best_i], len * sizeof *path);
 	for (size_t i = 0; i < cand->n; i++) {
 		if (cand->len[i] != len + 1 || memcmp(cand->idx[i], path, len * sizeof *path) != 0)
+			continue;
+		if (time_break(chain, &cand->idx[i][len], 1, at, n) != n)
 			continue;
 		unsigned status;
 		if (grade_path(st[best_store].tl, crt, chain, n, cand->idx[i], len + 1, at, &status) <= best) {

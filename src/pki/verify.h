@@ -42,16 +42,16 @@ struct verify_result {
 	size_t path[VERIFY_MAX_CHAIN];
 	size_t path_len;
 	bool on_path[VERIFY_MAX_CHAIN]; /* chain[i] is on the path; the others are off it */
-	size_t n_off_path;
-	const char *store;	/* which store validates (path_complete): "ca-file", "system"; NULL */
-	char *stores;		/* the stores tried, printed */
-	unsigned status;	/* GnuTLS status bits (with time) when !trusted */
-	char *status_text;	/* GnuTLS's words for them */
-	bool only_insecure_alg; /* untrusted only for a SHA-1 (or weaker) signature */
-	bool in_order;		/* the path's certificates come first, in path order */
-	size_t order_break;	/* the first sent index whose issuer is not the next one */
-	bool last_issuer_known; /* the path's last certificate's issuer is a trust anchor */
-	char *aia_ca_issuers;	/* the path's last certificate's caIssuers URL, or NULL */
+	size_t n_off_path;		/* of the first VERIFY_MAX_CHAIN certificates */
+	const char *store;		/* which store validates (path_complete): "ca-file", "system"; NULL */
+	char *stores;			/* the stores tried, printed */
+	unsigned status;		/* GnuTLS status bits (with time) when !trusted */
+	char *status_text;		/* GnuTLS's words for them */
+	bool only_insecure_alg;		/* untrusted only for a SHA-1 (or weaker) signature */
+	bool in_order;			/* the path's certificates come first, in path order */
+	size_t order_break;		/* the first sent index whose issuer is not the next one */
+	bool last_issuer_known;		/* the path's last certificate's issuer is a trust anchor */
+	char *aia_ca_issuers;		/* the path's last certificate's caIssuers URL, or NULL */
 	bool leaf_eku_present;
 	bool leaf_server_auth; /* EKU has serverAuth or anyExtendedKeyUsage */
 	char *leaf_eku;	       /* the leaf's EKU OIDs, printed; NULL if none */
@@ -77,6 +77,9 @@ void verify_result_clear(struct verify_result *r);
  * probe checks CRL and OCSP signatures with it. 0, or -1 when none is found. */
 int verify_find_issuer(struct trust_stores *ts, const struct mx_options *opt, const struct cert_info *chain, size_t n,
 		       size_t i, unsigned char **der, size_t *len);
+
+/* Is chain[i] on the path? Certificates past VERIFY_MAX_CHAIN never are. */
+bool verify_on_path(const struct verify_result *r, size_t i);
 
 /* Is this signature algorithm name (as GnuTLS prints it) MD5 or SHA-1 based? */
 bool verify_sig_is_weak(const char *sig_alg);

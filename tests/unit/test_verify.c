@@ -337,6 +337,35 @@ static void test_chain_and_names_probes(void **state)
 	report_clear(&r.rep);
 }
 
+/* More certificates than a path may hold (VERIFY_MAX_CHAIN): the ones past
+ * it are off the path, and nothing reads past the result's arrays. */
+static void test_overlong_chain(void **state)
+{
+	struct fixture *fx = *state;
+	enum {
+		N = VERIFY_MAX_CHAIN + 2
+	};
+	struct report rep;
+	report_init(&rep);
+	struct target_result *t = report_add_target(&rep);
+	t->host = strdup("mail.test.example");
+	t->facts.tls_ok = true;
+	t->facts.chain = calloc(N, sizeof *t->facts.chain);
+	t->facts.chain_len = N;
+	for (size_t i = 0; i < N; i++)
+		make_leaf(i ? fx->other : fx->pki, NOW - DAY, NOW + 90 * DAY, &t->facts.chain[i]);
+	struct mx_options o = fx->opt;
+	o.ca_pem = fx->ca_pem;
+	struct probe_result *pr = target_add_probe(t, probe_chain.name, probe_chain.title);
+	struct probe_ctx ctx = { .opt = &o, .t = t, .pr = pr };
+	probe_chain.run(&ctx);
+	assert_non_null(find(pr, "cert.chain-valid"));
+	const struct finding *h = find(pr, "cert.chain-hygiene");
+	assert_non_null(h);
+	assert_non_null(ev(h, "off_path[17]"));
+	report_clear(&rep);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -347,6 +376,7 @@ int main(void)
 		cmocka_unit_test(test_weak_sig_names),
 		cmocka_unit_test(test_expiry_rows),
 		cmocka_unit_test(test_chain_and_names_probes),
+		cmocka_unit_test(test_overlong_chain),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
