@@ -24,6 +24,7 @@
 #include "core/probe.h"
 #include "core/runcache.h"
 #include "lab/lab.h"
+#include "net/idn.h"
 #include "net/source.h"
 #include "net/target.h"
 #include "pki/revocation.h"
@@ -82,6 +83,7 @@ static const char usage_text[] =
 	"      --warn-days N      warn when a certificate expires within N days (default 30)\n"
 	"      --at TIME          judge certificates at TIME: 2026-11-30T12:00:00Z or @EPOCH\n"
 	"      --expect-name NAME the certificate must also cover NAME (repeatable)\n"
+
 	"      --revocation MODE  soft (default): a revocation status that cannot be had warns;\n"
 	"                         hard: it fails; off: revocation is not checked\n"
 	"      --crl-file FILE    a CRL (DER or PEM) to check certificates against, besides the\n"
@@ -110,12 +112,14 @@ static const char usage_submission[] =
 	"mtls with a client certificate, one more for stripping when named in --probes):\n"
 	"  the standard session  banner, EHLO, STARTTLS, handshake, EHLO, QUIT: what every probe\n"
 	"                         without a connection of its own judges\n"
+	"  the other key type     a handshake offering only ECDSA after an RSA certificate (or RSA\n"
+	"                         after ECDSA), to judge a second certificate (--one-key: none)\n"
 	"  require-tls            EHLO, MAIL FROM before STARTTLS, RSET, QUIT (530 expected on\n"
 	"                         submission; a public MX must accept, RFC 3207 section 4)\n"
 	"  relay                  EHLO, STARTTLS, EHLO, MAIL FROM, RCPT TO a .invalid recipient\n"
 	"                         without AUTH, RSET, QUIT; never DATA, so nothing can be relayed\n"
 	"  injection              EHLO, then \"STARTTLS\\r\\nNOOP\\r\\n\" in one write, the handshake,\n"
-	"                         a 1 s wait for an answer inside TLS, QUIT (CVE-2011-0411)\n"
+	"                         QUIT inside TLS: the first reply tells (CVE-2011-0411)\n"
 	"  POP3, IMAP and LMTP targets: the standard session only. Leave the three out\n"
 	"  with --probes -require-tls,-relay,-injection. After a refusal, a 421 or silence\n"
 	"  before EHLO is answered, no further connection is opened.\n"
@@ -131,6 +135,14 @@ static const char usage_submission[] =
 	"      --auth-password-file FILE  its password: first line of FILE (or MXPROBE_AUTH_PASSWORD\n"
 	"                         in the environment; never on the command line)\n";
 
+static const char usage_slow_and_keys[] =
+	"\nSlow greetings and servers with two certificates:\n"
+	"      --greeting-timeout SECONDS  wait this long for the greeting (default 60: greet\n"
+	"                         pauses of 10-30 s are common; RFC 5321 senders wait 5 minutes);\n"
+	"                         a greeting wait beyond --timeout is not counted in --target-timeout\n"
+	"      --one-key          skip the second handshake that asks for the server's other\n"
+	"                         certificate (ECDSA after RSA, RSA after ECDSA; one connection)\n";
+
 static void print_usage(FILE *out)
 {
 	char names[256] = "";
@@ -140,6 +152,7 @@ static void print_usage(FILE *out)
 		strncat(names, (*p)->name, sizeof names - strlen(names) - 1);
 	}
 	fprintf(out, usage_text, names);
+	fputs(usage_slow_and_keys, out);
 	fprintf(out, usage_submission, PROBE_DEFAULT_CONNECTIONS);
 	fputs(usage_exit, out);
 	fputs("\nDemo lab setups (mxprobe lab):\n", out);
@@ -291,6 +304,10 @@ enum {
 	OPT_VAR = 600
 };
 enum {
+	OPT_GREETING_TIMEOUT = 900,
+	OPT_ONE_KEY
+};
+enum {
 	OPT_CLIENT_CERT = 400,
 	OPT_CLIENT_KEY,
 	OPT_PKCS12,
@@ -321,6 +338,8 @@ static const struct option long_opts[] = {
 	{ "pkcs12", required_argument, NULL, OPT_PKCS12 },
 	{ "pkcs12-password-file", required_argument, NULL, OPT_PKCS12_PASSWORD_FILE },
 	{ "var", required_argument, NULL, OPT_VAR },
+	{ "greeting-timeout", required_argument, NULL, OPT_GREETING_TIMEOUT },
+	{ "one-key", no_argument, NULL, OPT_ONE_KEY },
 	{ "source", required_argument, NULL, OPT_SOURCE },
 	{ "expect-refused", no_argument, NULL, OPT_EXPECT_REFUSED },
 	{ "auth-user", required_argument, NULL, OPT_AUTH_USER },
@@ -355,6 +374,10 @@ struct cli {
 	struct redact redact;	   /* every known secret (opt.redact) */
 	FILE *out;		   /* -o, opened before probing; NULL = stdout */
 	struct scenario *scenario; /* run: the parsed scenario */
+				   /* --sni, --expect-name, --domain given with U-labels, in A-labels */
+#define CLI_MAX_IDN (1 + MX_MAX_EXPECT_NAMES + CLI_MAX_DOMAINS)
+	char idn[CLI_MAX_IDN][256];
+	size_t n_idn;
 };
 
 /* Size caps of the local input files (the limit is in the error message). */
@@ -362,6 +385,36 @@ struct cli {
 #define CAP_CRL_FILE (64u << 20) /* large CAs' CRLs run to tens of MiB */
 #define CAP_IDENTITY (1u << 20)	 /* a certificate chain and a key, or a PKCS#12 */
 #define CAP_PASSWORD (64u << 10) /* a password file: its first line counts */
+
+/* A name option's value in A-labels (IDNA2008 / UTS #46, net/idn.h): the
+ * value itself when it is ASCII; NULL with err set when it is not valid
+ * IDNA. DNS, SNI and name matching all use the A-label form. */
+static const char *idn_arg(struct cli *cl, const char *flag, const char *v, char *err, size_t errlen)
+{
+	if (!idn_has_non_ascii(v))
+		return v;
+	char e[300];
+	char *a = idn_to_alabels(v, e, sizeof e);
+	if (!a) {
+		snprintf(err, errlen, "%s %s", flag, e);
+		return NULL;
+	}
+	if (!target_host_name_ok(a)) {
+		snprintf(err, errlen, "%s: the internationalised name's A-label form '%s' is not a valid host name",
+			 flag, a);
+		free(a);
+		return NULL;
+	}
+	if (cl->n_idn == CLI_MAX_IDN || strlen(a) >= sizeof cl->idn[0]) {
+		snprintf(err, errlen, "%s: too many or too long internationalised names", flag);
+		free(a);
+		return NULL;
+	}
+	char *slot = cl->idn[cl->n_idn++];
+	memcpy(slot, a, strlen(a) + 1);
+	free(a);
+	return slot;
+}
 
 static const char *option_name(int c)
 {
@@ -544,16 +597,29 @@ static int parse_flags(struct cli *cl, int argc, char **argv)
 					"--target-timeout '%s': expected a number of seconds from 0.001 to 86400",
 					optarg);
 			break;
+		case OPT_GREETING_TIMEOUT:
+			if (parse_seconds(optarg, &cl->opt.greeting_timeout_us) < 0)
+				return usage_error("--greeting-timeout '%s': expected a number of seconds above 0",
+						   optarg);
+			break;
+		case OPT_ONE_KEY:
+			cl->opt.one_key = true;
+			break;
 		case 'e':
 			if (!ehlo_name_ok(optarg))
 				return usage_error("--ehlo '%s': expected a host name without spaces", optarg);
 			cl->opt.ehlo_name = optarg;
 			break;
-		case OPT_SNI:
-			if (!ehlo_name_ok(optarg))
+		case OPT_SNI: {
+			char ierr[400];
+			const char *v = idn_arg(cl, "--sni", optarg, ierr, sizeof ierr);
+			if (!v)
+				return usage_error("%s", ierr);
+			if (!ehlo_name_ok(v))
 				return usage_error("--sni '%s': expected a host name", optarg);
-			cl->opt.sni = optarg;
+			cl->opt.sni = v;
 			break;
+		}
 		case OPT_PROBES: {
 			char bad[160];
 			if (probe_spec_check(optarg, bad, sizeof bad) < 0)
@@ -585,24 +651,34 @@ static int parse_flags(struct cli *cl, int argc, char **argv)
 			  : c == OPT_PKCS12	? &cl->pkcs12
 						: &cl->pkcs12_password_file) = optarg;
 			break;
-		case OPT_DOMAIN:
-			if (!dns_domain_ok(optarg))
+		case OPT_DOMAIN: {
+			char ierr[400];
+			const char *v = idn_arg(cl, "--domain", optarg, ierr, sizeof ierr);
+			if (!v)
+				return usage_error("%s", ierr);
+			if (!dns_domain_ok(v))
 				return usage_error("--domain '%s': expected a mail domain such as example.com", optarg);
 			if (cl->ndomains >= CLI_MAX_DOMAINS)
 				return usage_error("--domain: at most %d domains", CLI_MAX_DOMAINS);
-			cl->domains[cl->ndomains++] = optarg;
+			cl->domains[cl->ndomains++] = v;
 			break;
+		}
 		case OPT_RESOLVER:
 			if (dns_resolver_arg_parse(optarg, cl->resolver, sizeof cl->resolver) < 0)
 				return usage_error("--resolver '%s': expected IP or IP:PORT ([IPv6]:PORT)", optarg);
 			break;
-		case OPT_EXPECT_NAME:
-			if (!ehlo_name_ok(optarg))
+		case OPT_EXPECT_NAME: {
+			char ierr[400];
+			const char *v = idn_arg(cl, "--expect-name", optarg, ierr, sizeof ierr);
+			if (!v)
+				return usage_error("%s", ierr);
+			if (!ehlo_name_ok(v))
 				return usage_error("--expect-name '%s': expected a host name or address", optarg);
 			if (cl->opt.n_expect_names >= MX_MAX_EXPECT_NAMES)
 				return usage_error("--expect-name: at most %d names", MX_MAX_EXPECT_NAMES);
-			cl->opt.expect_names[cl->opt.n_expect_names++] = optarg;
+			cl->opt.expect_names[cl->opt.n_expect_names++] = v;
 			break;
+		}
 		case OPT_REVOCATION:
 			if (revocation_mode_parse(optarg, &cl->opt.revocation) < 0)
 				return usage_error("--revocation '%s': expected soft, hard or off", optarg);

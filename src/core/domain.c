@@ -155,6 +155,14 @@ static bool target_has_id(const struct target_result *t, const char *id)
 	return false;
 }
 
+/* A server may present an RSA and an ECDSA chain (core/served.h): a sender
+ * that verifies gets one of them, so every one must validate. */
+static bool every_chain_valid(const struct probe_result *chain)
+{
+	return has_id(chain, "cert.chain-valid") && !has_id(chain, "cert.chain-untrusted") &&
+	       !has_id(chain, "cert.self-signed");
+}
+
 void fate_input_from_target(const struct target_result *t, struct fate_input *in)
 {
 	const struct session_facts *f = &t->facts;
@@ -168,7 +176,7 @@ void fate_input_from_target(const struct target_result *t, struct fate_input *in
 	if (!chain || has_id(chain, "cert.trust-store-error"))
 		in->chain_ok = -1;
 	else
-		in->chain_ok = has_id(chain, "cert.chain-valid") ? 1 : 0;
+		in->chain_ok = every_chain_valid(chain) ? 1 : 0;
 	if (in->chain_ok == 1) {
 		if (!expiry)
 			in->chain_ok = -1;

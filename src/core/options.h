@@ -39,7 +39,10 @@ const char *revocation_mode_name(enum revocation_mode m);
 int revocation_mode_parse(const char *s, enum revocation_mode *out); /* 0 or -1 */
 
 struct mx_options {
-	int64_t step_timeout_us;   /* connect, each read, the handshake */
+	int64_t step_timeout_us; /* connect, each read, the handshake */
+	/* The wait for the greeting (banner): senders wait minutes (RFC 5321
+	 * section 4.5.3.2), and greet pauses of 10 to 30 s are common. */
+	int64_t greeting_timeout_us;
 	int64_t target_timeout_us; /* the whole target */
 	const char *ehlo_name;	   /* --ehlo or the FQDN; NULL: the address literal of each connection's source */
 	enum policy policy;
@@ -55,6 +58,7 @@ struct mx_options {
 	bool no_system_trust; /* leave the system store out (the lab) */
 	int warn_days;	      /* --warn-days: "expiring soon" below this many days */
 	int64_t at;	      /* --at: judge validity at this instant; 0 = now */
+	bool one_key;	      /* --one-key: no second handshake for the other key type's certificate */
 #define MX_MAX_EXPECT_NAMES 16
 	const char *expect_names[MX_MAX_EXPECT_NAMES]; /* --expect-name, in order */
 	size_t n_expect_names;

@@ -48,9 +48,11 @@ enum probe_flags {
 };
 
 /* The connections of a default check of an SMTP target: the standard
- * session plus one each for require-tls, relay and injection (the mtls
- * probe adds one when a client certificate is given). Said in --help. */
-#define PROBE_DEFAULT_CONNECTIONS 4
+ * session, the handshake that asks for the server's other key type
+ * (--one-key leaves it out), and one each for require-tls, relay and
+ * injection (the mtls probe adds one when a client certificate is given).
+ * Said in --help. */
+#define PROBE_DEFAULT_CONNECTIONS 5
 
 /* --probes: "all", a comma-separated list of names (only those), or
  * "+name"/"-name" items that add to or remove from the default set; the

@@ -34,6 +34,15 @@ void session_close(struct session *s)
 
 int64_t session_step_deadline(const struct session *s)
 {
+	if (s->in_greeting) {
+		/* The greeting may take longer than any other step; the part
+		 * beyond the step timeout is added to the target's deadline once
+		 * it is known (note_greeting), so the cap here allows for it. */
+		int64_t extra = s->opt->greeting_timeout_us - s->opt->step_timeout_us;
+		int64_t d = mono_us() + s->opt->greeting_timeout_us;
+		int64_t cap = s->target_deadline + (extra > 0 ? extra : 0);
+		return d < cap ? d : cap;
+	}
 	int64_t d = mono_us() + s->opt->step_timeout_us;
 	return d < s->target_deadline ? d : s->target_deadline;
 }
@@ -123,10 +132,31 @@ int session_connect(struct session *s, const struct sockaddr *sa, socklen_t sale
 	return 0;
 }
 
+/* A greeting wait beyond the step timeout is not charged to the target's
+ * deadline (once per session). */
+static void greeting_extend(struct session *s, int64_t waited)
+{
+	int64_t excess = waited - s->opt->step_timeout_us;
+	if (s->greeting_extended || excess <= 0)
+		return;
+	s->greeting_extended = true;
+	s->target_deadline += excess;
+	if (s->t->deadline_us)
+		s->t->deadline_us += excess;
+}
+
 int session_read_reply(struct session *s, struct smtp_reply *r, enum session_step step, char **bad)
 {
 	int64_t t0 = mono_us();
+	/* Every session's greeting (the probes' own, scenarios') gets the
+	 * greeting deadline, not only the standard session's. */
+	bool was = s->in_greeting;
+	if (step == STEP_BANNER)
+		s->in_greeting = true;
 	int rc = smtp_read_reply(&s->c, r, session_step_deadline(s), bad);
+	if (step == STEP_BANNER)
+		greeting_extend(s, mono_us() - t0);
+	s->in_greeting = was;
 	struct session_facts *f = s->f;
 	/* Only a reply that did come is slow; one that never came is a timeout. */
 	if (rc == 0)
@@ -206,6 +236,19 @@ static char *read_failure_detail(const struct session *s, int rc, const char *ba
 		return xasprintf("not %s reply: \"%s\"", session_dialect(s)->smtp_family ? "an SMTP" : "a valid", bad);
 	if (rc == -MX_E_LINE_TOO_LONG)
 		return xasprintf("the server sent more than %d bytes without an end of line", CONN_MAX_LINE);
+	if (rc == -MX_E_TIMEOUT && s->in_greeting) {
+		size_t n = 0;
+		const char *p = conn_pending(&s->c, &n);
+		if (!n)
+			return xasprintf("nothing received within %.0f s (--greeting-timeout)",
+					 (double)s->opt->greeting_timeout_us / 1e6);
+		char *shown = str_escape(p, n, 200);
+		char *d = xasprintf("the greeting trickled in: %zu byte%s within %.0f s without an end of line: "
+				    "\"%s\"",
+				    n, n == 1 ? "" : "s", (double)s->opt->greeting_timeout_us / 1e6, shown);
+		free(shown);
+		return d;
+	}
 	if (rc == -MX_E_TIMEOUT)
 		return xasprintf("no complete reply within %.0f s", (double)s->opt->step_timeout_us / 1e6);
 	if (rc == -MX_E_TLS_ALERT && s->c.last_alert >= 0)
@@ -414,6 +457,33 @@ static void quit_after_refusal(struct session *s)
 		session_dialect(s)->quit(s);
 }
 
+/* The greeting's timing: its delay, whether it trickled in, and what came
+ * of one that never completed. A greeting wait beyond the step timeout is
+ * not charged to the target's deadline: a 30 s greet pause must not leave
+ * the probes after it without time. */
+static void note_greeting(struct session *s, int64_t t0)
+{
+	struct session_facts *f = s->f;
+	int64_t now = mono_us();
+	f->banner_wait_us = now - t0;
+	f->banner_first_byte_us = s->c.first_byte_us ? s->c.first_byte_us - t0 : -1;
+	f->banner_trickled = s->c.first_byte_us && now - s->c.first_byte_us > SESSION_SLOW_REPLY_US;
+	size_t n = 0;
+	const char *p = conn_pending(&s->c, &n);
+	if (f->failed_step == STEP_BANNER && n && !f->banner_partial) {
+		f->banner_partial = str_escape(p, n, 1024);
+		f->banner_partial_len = n;
+		transcript_addf(&s->t->tr, TR_EVENT,
+				"Greeting incomplete after %.1f s: %zu byte%s without an end of line: %s",
+				(double)f->banner_wait_us / 1e6, n, n == 1 ? "" : "s", f->banner_partial);
+	} else if (f->banner_trickled) {
+		transcript_addf(&s->t->tr, TR_EVENT,
+				"Greeting trickled in: first byte after %.1f s, complete after %.1f s",
+				(double)f->banner_first_byte_us / 1e6, (double)f->banner_wait_us / 1e6);
+	}
+	greeting_extend(s, f->banner_wait_us);
+}
+
 /* The same sequence for every dialect; the dialect says how each step is
  * spoken. */
 static void run_dialogue(struct session *s, const struct target_spec *spec)
@@ -428,8 +498,11 @@ static void run_dialogue(struct session *s, const struct target_spec *spec)
 			return;
 	}
 	int64_t t0 = mono_us();
+	s->c.first_byte_us = 0; /* implicit TLS: the handshake's bytes are not the greeting's */
+	s->in_greeting = true;
 	bool ok = d->greeting(s);
-	f->banner_wait_us = mono_us() - t0;
+	note_greeting(s, t0);
+	s->in_greeting = false;
 	if (!ok) {
 		quit_after_refusal(s);
 		return;
@@ -478,6 +551,7 @@ void session_run(const struct mx_options *opt, const struct target_spec *spec, s
 	f->attempted = true;
 	f->tls_alert = -1;
 	f->late_alert = -1;
+	f->banner_first_byte_us = -1;
 
 	struct addrinfo *ai = NULL;
 	char *detail = NULL;

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "net/idn.h"
 #include "report/json_domain.h"
 #include "util/err.h"
 
@@ -255,6 +256,11 @@ static json_t *jsession(const struct session_facts *f)
 	if (o) {
 		json_object_set_new(o, "client_cert_request", jccert_request(f));
 		json_object_set_new(o, "alert_after_handshake", f->late_alert >= 0 ? jint(f->late_alert) : json_null());
+		json_object_set_new(o, "banner_first_byte_ms",
+				    f->banner_first_byte_us >= 0 && f->connected ? jms(f->banner_first_byte_us)
+										 : json_null());
+		json_object_set_new(o, "banner_trickled", json_boolean(f->banner_trickled));
+		json_object_set_new(o, "banner_partial", jstr(f->banner_partial));
 	}
 	return o;
 }
@@ -317,6 +323,19 @@ static json_t *jclient_chain(const struct target_result *t)
 	return jchain(f->client_chain, f->client_chain_len);
 }
 
+/* The handshake that asked for the other key type's certificate (a server
+ * with an RSA and an ECDSA certificate); null when none was made. */
+static json_t *jother_key(const struct target_result *t)
+{
+	if (!t->other_key_session || t->other_key_session > t->n_more_sessions)
+		return json_null();
+	const struct session_facts *f = &t->more_sessions[t->other_key_session - 1];
+	const char *fail = f->failed_step != STEP_NONE ? session_step_id(f->failed_step) : NULL;
+	return json_pack("{s:o, s:b, s:o, s:o, s:o, s:o, s:o}", "asked_for", jstr(t->other_key_wanted), "tls_ok",
+			 f->tls_ok, "failed_step", jstr(fail), "error_detail", jstr(f->fail_detail), "tls", jtls(f),
+			 "tls_error", jtls_error(f), "chain", jchain(f->chain, f->chain_len));
+}
+
 static json_t *jtarget(const struct target_result *t)
 {
 	json_t *probes = json_array();
@@ -331,6 +350,14 @@ static json_t *jtarget(const struct target_result *t)
 			      jms(t->duration_us), "connections", (json_int_t)t->connections, "session",
 			      jsession(&t->facts), "chain", jchain(t->facts.chain, t->facts.chain_len), "client_chain",
 			      jclient_chain(t), "probes", probes, "transcript", jtranscript(&t->tr));
+	if (o) {
+		json_object_set_new(o, "other_key", jother_key(t));
+		/* An internationalised name's U-label form (host and mx_host are
+		 * A-labels, as DNS, SNI and matching use them); null otherwise. */
+		char *u = idn_to_ulabels(t->mx_host ? t->mx_host : t->host);
+		json_object_set_new(o, "name_unicode", jstr(u));
+		free(u);
+	}
 	json_target_domain(o, t); /* --domain: domain, mx_host, mx_pref */
 	return o;
 }

@@ -150,6 +150,7 @@ void session_facts_clear(struct session_facts *f)
 	smtp_caps_clear(&f->caps_plain);
 	reply_info_clear(&f->starttls_reply);
 	free(f->after_starttls);
+	free(f->banner_partial);
 	tls_params_clear(&f->tls);
 	free(f->tls_error);
 	free(f->tls_error_text);

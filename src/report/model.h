@@ -173,9 +173,17 @@ struct session_facts {
 	bool connected;
 	int64_t connect_us;
 	struct reply_info banner;
-	int64_t banner_wait_us; /* time from connect to the end of the banner */
-	bool used_helo;		/* EHLO refused, HELO worked */
-	bool helo_sent;		/* HELO was tried (EHLO got 500-504) */
+	int64_t banner_wait_us; /* time from connect to the end of the banner (or to giving up) */
+	/* The greeting's timing (RFC 5321 section 4.5.3.2: senders wait 5
+	 * minutes): when its first byte came (-1: none came), whether it
+	 * trickled in (the first byte early, the end much later: a tarpit),
+	 * and what arrived of a greeting that never completed (escaped). */
+	int64_t banner_first_byte_us;
+	bool banner_trickled;
+	char *banner_partial;
+	size_t banner_partial_len;
+	bool used_helo; /* EHLO refused, HELO worked */
+	bool helo_sent; /* HELO was tried (EHLO got 500-504) */
 	struct reply_info ehlo;
 	struct smtp_caps caps_plain;
 	enum starttls_state starttls;
@@ -287,6 +295,13 @@ struct target_result {
 	 * certificate), for renderers: the log shows their certificate blocks. */
 	struct session_facts *more_sessions;
 	size_t n_more_sessions;
+	/* The handshake that asked for the other key type's certificate (a
+	 * server with an RSA and an ECDSA certificate; core/served.h): 1 + its
+	 * index in more_sessions, 0 when none was made; the key type asked for
+	 * ("RSA", "ECDSA"; static), and whether it was considered at all. */
+	size_t other_key_session;
+	const char *other_key_wanted;
+	bool other_key_tried;
 	/* The whole target's deadline on the mono_us clock (--target-timeout),
 	 * shared by every session a probe opens; 0 before the engine sets it. */
 	int64_t deadline_us;

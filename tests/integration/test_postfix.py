@@ -42,7 +42,10 @@ class PostfixJson(mxtest.StandardPostfixTestCase):
         t = res.target
         s = res.session
         self.assertEq(res, t["status"], "tested", "status")
-        self.assertEq(res, t["connections"], 1, "one connection for the standard session")
+        # The standard session, and one more handshake that offers only RSA
+        # to see whether the server also holds an RSA certificate (issue 9).
+        self.assertEq(res, t["connections"], 2, "two connections for one default check")
+        self.assertEq(res, t["other_key"]["asked_for"], "RSA", "the other key type")
         self.assertTrue(s["connected"], res.describe())
         self.assertEq(res, s["failed_step"], "none", "failed_step")
         self.assertEq(res, s["error"], None, "error")
@@ -114,13 +117,17 @@ class PostfixJson(mxtest.StandardPostfixTestCase):
         kinds = {e["kind"] for e in tr}
         self.assertEq(res, kinds, {"sent", "recv", "event"}, "transcript kinds")
         sent = [e["text"] for e in tr if e["kind"] == "sent"]
+        # The second session: the server has no RSA certificate and refuses
+        # the handshake that offers only RSA.
         self.assertEq(res, [x.split()[0].upper() for x in sent],
-                      ["EHLO", "STARTTLS", "EHLO", "QUIT"], "commands sent")
+                      ["EHLO", "STARTTLS", "EHLO", "QUIT", "EHLO", "STARTTLS"],
+                      "commands sent (two sessions)")
+        self.assertFalse(t["other_key"]["tls_ok"], res.describe())
         times = [e["t_ms"] for e in tr]
         self.assertEq(res, times, sorted(times), "transcript in time order")
 
-        # Counted on the wire side: Postfix logged exactly one connection.
-        self.assertEq(res, self.pf.count_connects(self.case("tls-good"), mark), 1,
+        # Counted on the wire side: Postfix logged exactly two connections.
+        self.assertEq(res, self.pf.wait_log(mark, self.case("tls-good"), minimum=2), 2,
                       "connections in the Postfix log\n" + self.pf.log_since(mark))
 
     # -- no delayed-ACK / Nagle stall (issue 16)
