@@ -148,7 +148,8 @@ class PostfixJson(mxtest.StandardPostfixTestCase):
             cmds = [c for c, _ in gaps]
             for cmd in ("EHLO", "STARTTLS", "QUIT"):
                 self.assertIn(cmd, cmds, res.describe())
-            self.assertEq(res, cmds.count("EHLO"), 2, "EHLO before and after TLS")
+            # before and after TLS, and on the default probes' connections
+            self.assertGreaterEqual(cmds.count("EHLO"), 2, res.describe())
             slow += [g for g in gaps if g[1] > self.STALL_BOUND_MS]
         self.assertLessEqual(len(slow), 1, "replies slower than %.0f ms in 5 runs: %s"
                              % (self.STALL_BOUND_MS, slow))
