@@ -18,8 +18,12 @@ static bool probe_selected(const struct mx_options *opt, const struct target_spe
 	/* A probe that speaks SMTP itself never runs on POP3 or IMAP. */
 	if (!p->any_dialect && !dialect_find(spec->dialect)->smtp_family)
 		return false;
+	if (opt->enumerate && (p->flags & PROBE_ENUMERATE))
+		return true;
 	if (opt->probes)
 		return probe_list_has(opt->probes, p->name);
+	if (p->flags & PROBE_ENUMERATE)
+		return false;
 	if (!(p->flags & PROBE_OPT_IN))
 		return true;
 	return strcmp(spec->scheme, "submission") == 0 || strcmp(spec->scheme, "smtps") == 0;

@@ -45,6 +45,10 @@ enum probe_flags {
 	 * diagnosis of a broken session must never be left out, or a narrow
 	 * --probes list would turn a 454 to STARTTLS into an all-clear. */
 	PROBE_WITH_SESSION = 1 << 1,
+	/* An enumeration probe (versions, ciphers, groups, weaknesses): many
+	 * connections, so never in the default set, not even on submission;
+	 * --enumerate adds them all, --probes names them one by one. */
+	PROBE_ENUMERATE = 1 << 2,
 };
 
 /* Is name in the comma-separated --probes list? */
