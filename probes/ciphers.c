@@ -8,6 +8,7 @@
  * specification: RFC 5246 section 7.4.1.3 (the server selects one suite),
  * RFC 9325 sections 4.1 and 4.2 (recommended suites), IANA TLS Cipher
  * Suites registry. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,8 +35,11 @@ static void accepted(struct probe_ctx *ctx, const struct tls_enum *e)
 		finding_add_ev(f, hello_version_name((enum hello_version)v), "%s%s", list,
 			       ev->complete ? "" : " (incomplete)");
 		if (v != HV_SSL2 && ev->order != ORDER_UNKNOWN)
-			finding_add_ev(f, "order", "%s: %s order", hello_version_name((enum hello_version)v),
-				       enum_order_name(ev->order));
+		{
+			char key[32];
+			snprintf(key, sizeof key, "%s_order", hello_version_name((enum hello_version)v));
+			finding_add_ev(f, key, "%s", enum_order_name(ev->order));
+		}
 		free(list);
 		strvec_clear(&names);
 		total += ev->n_suites;

@@ -191,8 +191,9 @@ static bool is_found(const struct enum_version *ev, uint32_t code)
 	return false;
 }
 
-/* Every suite of the table for v, except those already found. */
-static void offer_remaining(struct scanner *sc, struct hello_offer *o, enum hello_version v)
+/* Every suite of the table for v, in our order; without those already
+ * found when skip_found. */
+static void offer_suites(struct scanner *sc, struct hello_offer *o, enum hello_version v, bool skip_found)
 {
 	const struct enum_version *ev = &sc->e->v[v];
 	hello_offer_init(o, v, sc->sni);
@@ -202,10 +203,15 @@ static void offer_remaining(struct scanner *sc, struct hello_offer *o, enum hell
 	for (int pass = 0; pass < 2; pass++)
 		for (const struct tls_suite *s = tls_suite_table; s->iana; s++) {
 			bool strong = (s->flags & SUITE_FS) && (s->flags & SUITE_AEAD);
-			if (suite_fits(s, v) && strong == (pass == 0) && !is_found(ev, s->code))
+			if (suite_fits(s, v) && strong == (pass == 0) && !(skip_found && is_found(ev, s->code)))
 				hello_offer_add_suite(o, s->code);
 		}
 	o->deflate = v >= HV_SSL3 && v <= HV_TLS12;
+}
+
+static void offer_remaining(struct scanner *sc, struct hello_offer *o, enum hello_version v)
+{
+	offer_suites(sc, o, v, true);
 }
 
 static void add_suite(struct scanner *sc, enum hello_version v, const struct server_flight *sf)
@@ -354,9 +360,7 @@ static void scan_ciphers(struct scanner *sc)
 		if (!ev->accepted)
 			continue;
 		/* The version hello chose the first; the rest, one by one. */
-		offer_remaining(sc, first, (enum hello_version)v);
-		for (size_t i = 0; i < ev->n_suites; i++)
-			hello_offer_add_suite(first, ev->suites[i].code);
+		offer_suites(sc, first, (enum hello_version)v, false);
 		for (;;) {
 			char *refusal = NULL;
 			offer_remaining(sc, o, (enum hello_version)v);
@@ -473,9 +477,7 @@ static void scan_groups(struct scanner *sc)
 	struct server_flight sf = { 0 };
 	for (;;) {
 		char *refusal = NULL;
-		offer_remaining(sc, o, v);
-		for (size_t i = 0; i < e->v[v].n_suites; i++)
-			hello_offer_add_suite(o, e->v[v].suites[i].code);
+		offer_suites(sc, o, v, false);
 		if (v != HV_TLS13) {
 			/* ECDHE suites only, so the ServerKeyExchange names a curve. */
 			o->n_suites = 0;
