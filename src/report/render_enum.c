@@ -84,12 +84,6 @@ void json_target_enum(json_t *o, const struct target_result *t)
 
 /* ---- text ------------------------------------------------------------- */
 
-static void marks(FILE *out, const struct tls_suite *s)
-{
-	fprintf(out, " %-2s %-4s", s && (s->flags & SUITE_FS) ? "FS" : "-",
-		s && (s->flags & SUITE_AEAD) ? "AEAD" : "-");
-}
-
 void text_render_enum(FILE *out, bool color, const struct target_result *t)
 {
 	const struct tls_enum *e = t->tls_enum;
@@ -120,11 +114,16 @@ void text_render_enum(FILE *out, bool color, const struct target_result *t)
 			char bits[32] = "";
 			if (s)
 				snprintf(bits, sizeof bits, "(%u/%u bits)", s->bits, s->alg_bits);
-			fprintf(out, "            %-40s %-16s", s ? (s->openssl ? s->openssl : s->iana) : "unknown",
-				bits);
-			marks(out, s);
-			if (es->group)
-				fprintf(out, " %s", es->group);
+			/* One line, its trailing blanks trimmed. */
+			char line[256];
+			int n = snprintf(line, sizeof line, "            %-40s %-16s %-2s %-4s %s",
+					 s ? (s->openssl ? s->openssl : s->iana) : "unknown", bits,
+					 s && (s->flags & SUITE_FS) ? "FS" : "-",
+					 s && (s->flags & SUITE_AEAD) ? "AEAD" : "-", es->group ? es->group : "");
+			size_t len = n < 0 ? 0 : (size_t)n < sizeof line ? (size_t)n : sizeof line - 1;
+			while (len && line[len - 1] == ' ')
+				line[--len] = 0;
+			fputs(line, out);
 			if (es->dh_bits)
 				fprintf(out, " DH %u%s%s", es->dh_bits, es->dh_prime_name ? " " : "",
 					es->dh_prime_name ? es->dh_prime_name : "");
