@@ -36,7 +36,9 @@
 	X(STRIP_STARTTLS, "strip-starttls",                                                                     \
 	  "EHLO shows 250-XXXXXXXA instead of STARTTLS, STARTTLS gets 502 (Cisco ESMTP inspection)")            \
 	X(STARTTLS_BY_NAME, "starttls-by-name",                                                                 \
-	  "offers STARTTLS only to an address-literal EHLO name such as [127.0.0.1]")
+	  "offers STARTTLS only to an address-literal EHLO name such as [127.0.0.1]")                           \
+	X(LEGACY_SSL, "legacy-ssl",                                                                             \
+	  "after STARTTLS answers an SSLv2 hello with SSLv2 and any other with an SSLv3 ServerHello")
 
 enum fakesrv_behaviour {
 #define FAKESRV_ENUM(e, name, desc) FAKESRV_##e,
