@@ -34,8 +34,7 @@ static void accepted(struct probe_ctx *ctx, const struct tls_enum *e)
 		char *list = strvec_join(&names, ", ");
 		finding_add_ev(f, hello_version_name((enum hello_version)v), "%s%s", list,
 			       ev->complete ? "" : " (incomplete)");
-		if (v != HV_SSL2 && ev->order != ORDER_UNKNOWN)
-		{
+		if (v != HV_SSL2 && ev->order != ORDER_UNKNOWN) {
 			char key[32];
 			snprintf(key, sizeof key, "%s_order", hello_version_name((enum hello_version)v));
 			finding_add_ev(f, key, "%s", enum_order_name(ev->order));

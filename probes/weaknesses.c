@@ -9,6 +9,7 @@
  * Opt-in (--probes weaknesses, or --enumerate).
  * specification: RFC 9325 section 4.1, RFC 7465 (RC4), RFC 5469 (DES,
  * IDEA), RFC 5746 (renegotiation), RFC 7627 (EMS), RFC 8996. */
+/* ids: weak.null weak.export weak.rc4 weak.des weak.3des weak.legacy-cipher weak.static-rsa weak.static-dh */
 #include <stdlib.h>
 #include <string.h>
 
