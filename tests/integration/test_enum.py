@@ -330,6 +330,21 @@ class Enum(mxtest.MxTestCase):
         self.assertFinding(res, "weak.no-secure-renegotiation", "warn")
         self.budget(res)
 
+    def test_421_pauses_then_stops(self):
+        """A 421 banner: one pause and one retry, then the enumeration
+        stops and says why; nothing is claimed about versions."""
+        with mxtest.TestServer("banner-421") as srv:
+            res = mxtest.run_mxprobe(["check", srv.target, "--format", "json", "--probes", "versions,ciphers"])
+        self.assertExit(res, (0, 1, 3))
+        f = self.assertFinding(res, "versions.not-tested", "error")
+        self.assertIn("421", f["detail"])
+        self.assertFinding(res, "ciphers.not-tested", "error")
+        e = res.target["tls_enumeration"]
+        self.assertEq(res, e["connections"], 2, "one connection and one retry after the pause")
+        self.assertIn("421", e["stopped"])
+        self.assertEq(res, e["versions"], [])
+        self.assertNoFinding(res, "versions.highest")
+
     def test_not_default(self):
         """Never in the default set, not even on submission; --probes names
         them one by one."""
