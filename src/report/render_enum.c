@@ -9,9 +9,19 @@
 #include "report/tls_enum.h"
 #include "tls/hello.h"
 
+/* A string or null; text that is not UTF-8 (a server's words in a refusal)
+ * goes out escaped rather than lost. */
 static json_t *jstr_or_null(const char *s)
 {
-	return s ? json_string(s) : json_null();
+	if (!s)
+		return json_null();
+	json_t *j = json_string(s);
+	if (!j) {
+		char *esc = str_escape(s, strlen(s), 1024);
+		j = json_string(esc);
+		free(esc);
+	}
+	return j ? j : json_null();
 }
 
 static json_t *jsuite(const struct enum_suite *es, bool ssl2)

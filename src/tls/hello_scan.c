@@ -316,8 +316,10 @@ static void scan_versions(struct scanner *sc)
  * from" the list; which one tells the order. A client-order server takes
  * our first acceptable suite, so when the order it chose in is not the
  * order we offered, it uses its own; when it is, one hello with two of its
- * suites reversed tells. */
-static void find_order(struct scanner *sc, enum hello_version v, const struct hello_offer *first)
+ * suites reversed tells, asked once for TLS 1.3 and once for the best
+ * version below (may_ask); older versions stay "unknown" then, rather than
+ * cost a connection each for what is one server setting. */
+static void find_order(struct scanner *sc, enum hello_version v, const struct hello_offer *first, bool may_ask)
 {
 	struct enum_version *ev = &sc->e->v[v];
 	if (ev->n_suites < 2)
@@ -336,6 +338,8 @@ static void find_order(struct scanner *sc, enum hello_version v, const struct he
 		ev->order = ORDER_SERVER;
 		return;
 	}
+	if (!may_ask)
+		return; /* unknown: a connection is spent on it once per family */
 	struct hello_offer *o = xmalloc(sizeof *o);
 	struct server_flight sf = { 0 };
 	char *refusal = NULL;
@@ -355,6 +359,7 @@ static void scan_ciphers(struct scanner *sc)
 	struct tls_enum *e = sc->e;
 	struct hello_offer *o = xmalloc(sizeof *o), *first = xmalloc(sizeof *first);
 	struct server_flight sf = { 0 };
+	bool asked_tls12 = false; /* one order question for TLS 1.3, one for the rest */
 	for (int v = HV_TLS13; v >= HV_SSL3; v--) {
 		struct enum_version *ev = &e->v[v];
 		if (!ev->accepted)
@@ -377,8 +382,12 @@ static void scan_ciphers(struct scanner *sc)
 			}
 			add_suite(sc, (enum hello_version)v, &sf);
 		}
-		if (ev->complete)
-			find_order(sc, (enum hello_version)v, first);
+		if (ev->complete) {
+			bool may_ask = v == HV_TLS13 || !asked_tls12;
+			find_order(sc, (enum hello_version)v, first, may_ask);
+			if (v != HV_TLS13 && ev->n_suites >= 2)
+				asked_tls12 = true;
+		}
 	}
 	server_flight_clear(&sf);
 	free(o);
