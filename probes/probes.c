@@ -24,6 +24,10 @@ extern const struct probe probe_require_tls;
 extern const struct probe probe_relay;
 extern const struct probe probe_injection;
 extern const struct probe probe_mtls;
+extern const struct probe probe_versions;
+extern const struct probe probe_ciphers;
+extern const struct probe probe_groups;
+extern const struct probe probe_weaknesses;
 
 const struct probe *const probe_table[] = {
 	&probe_starttls,      /* STARTTLS, TLS parameters, capabilities across TLS */
@@ -40,6 +44,10 @@ const struct probe *const probe_table[] = {
 	&probe_require_tls,   /* opt-in: MAIL before STARTTLS must get 530 */
 	&probe_relay,	      /* opt-in: RCPT to a foreign domain without AUTH */
 	&probe_injection,     /* opt-in: STARTTLS command injection */
+	&probe_versions,      /* enumeration: SSLv2 to TLS 1.3, fallback SCSV */
+	&probe_ciphers,	      /* enumeration: every accepted suite per version */
+	&probe_groups,	      /* enumeration: ECDHE/FFDHE groups, DH prime size */
+	&probe_weaknesses,    /* enumeration: RC4, 3DES, EXPORT, Logjam, CRIME, ... */
 	NULL,
 };
 
@@ -273,6 +281,9 @@ static const struct {
 bool probe_is_required(const struct mx_options *opt, const char *name)
 {
 	if (probe_spec_asks(opt->probes, name))
+		return true;
+	const struct probe *p = probe_find(name);
+	if (opt->enumerate && p && (p->flags & PROBE_ENUMERATE))
 		return true;
 	if (strcasecmp(name, "auth") == 0)
 		return opt->auth_user != NULL;

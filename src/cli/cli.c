@@ -143,6 +143,17 @@ static const char usage_slow_and_keys[] =
 	"      --one-key          skip the second handshake that asks for the server's other\n"
 	"                         certificate (ECDSA after RSA, RSA after ECDSA; one connection)\n";
 
+static const char usage_enumerate[] =
+	"\nEnumeration (hand-built ClientHellos on connections of their own):\n"
+	"  The probes versions (SSLv2 to TLS 1.3, fallback SCSV), ciphers (every accepted suite\n"
+	"  per version, its strength, forward secrecy, AEAD, server or client order), groups\n"
+	"  (ECDHE/FFDHE groups, DH prime size) and weaknesses (RC4, 3DES, EXPORT, NULL, aNULL,\n"
+	"  static RSA, DH below 2048 bits, compression, renegotiation, EMS) cost about one\n"
+	"  connection per accepted suite and version, plus one per version and three more,\n"
+	"  one connection at a time. They never run by default; the report prints the\n"
+	"  connections used.\n"
+	"      --enumerate        add versions, ciphers, groups and weaknesses to the probes run\n";
+
 static void print_usage(FILE *out)
 {
 	char names[256] = "";
@@ -154,6 +165,7 @@ static void print_usage(FILE *out)
 	fprintf(out, usage_text, names);
 	fputs(usage_slow_and_keys, out);
 	fprintf(out, usage_submission, PROBE_DEFAULT_CONNECTIONS);
+	fputs(usage_enumerate, out);
 	fputs(usage_exit, out);
 	fputs("\nDemo lab setups (mxprobe lab):\n", out);
 	lab_print_setups(out);
@@ -286,6 +298,9 @@ enum {
 	OPT_EXPECT_NAME
 };
 enum {
+	OPT_ENUMERATE = 1400,
+};
+enum {
 	OPT_SOURCE = 800,
 	OPT_EXPECT_REFUSED,
 	OPT_AUTH_USER,
@@ -342,6 +357,7 @@ static const struct option long_opts[] = {
 	{ "one-key", no_argument, NULL, OPT_ONE_KEY },
 	{ "source", required_argument, NULL, OPT_SOURCE },
 	{ "expect-refused", no_argument, NULL, OPT_EXPECT_REFUSED },
+	{ "enumerate", no_argument, NULL, OPT_ENUMERATE },
 	{ "auth-user", required_argument, NULL, OPT_AUTH_USER },
 	{ "auth-password-file", required_argument, NULL, OPT_AUTH_PASSWORD_FILE },
 	{ "auth-insecure", no_argument, NULL, OPT_AUTH_INSECURE },
@@ -712,6 +728,9 @@ static int parse_flags(struct cli *cl, int argc, char **argv)
 		}
 		case OPT_EXPECT_REFUSED:
 			cl->opt.expect_refused = true;
+			break;
+		case OPT_ENUMERATE:
+			cl->opt.enumerate = true;
 			break;
 		case OPT_AUTH_USER:
 			if (!*optarg || strlen(optarg) > 255 || strpbrk(optarg, "\r\n"))

@@ -23,9 +23,12 @@ static bool probe_selected(const struct mx_options *opt, const struct target_spe
 	const struct dialect *d = dialect_find(spec->dialect);
 	if (!p->any_dialect && !d->smtp_family)
 		return false;
+	if (opt->enumerate && (p->flags & PROBE_ENUMERATE))
+		return true;
 	/* MAIL, RCPT and STARTTLS out of turn are SMTP's: LMTP (local delivery
-	 * from the MTA) runs them only when named. */
-	bool in_default = !(p->flags & PROBE_OWN_CONNECTION) || d == &dialect_smtp;
+	 * from the MTA) runs them only when named. The enumeration (dozens of
+	 * connections) runs only when asked for: --enumerate, by name, all. */
+	bool in_default = !(p->flags & PROBE_ENUMERATE) && (!(p->flags & PROBE_OWN_CONNECTION) || d == &dialect_smtp);
 	return probe_spec_selects(opt->probes, p->name, in_default);
 }
 

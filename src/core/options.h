@@ -51,6 +51,7 @@ struct mx_options {
 	bool verbose;
 	const char *sni;    /* override the server name sent; NULL = target host */
 	const char *probes; /* comma list, NULL = default set */
+	bool enumerate;	    /* --enumerate: add the versions, ciphers, groups and weaknesses probes */
 	int64_t now;	    /* "now" for decisions (seconds since epoch) */
 	/* certificates (chain, expiry, names probes) */
 	const char *ca_file;  /* --ca-file: PEM trust anchors, tried before the system store */

@@ -45,6 +45,10 @@ enum probe_flags {
 	 * diagnosis of a broken session must never be left out, or a narrow
 	 * --probes list would turn a 454 to STARTTLS into an all-clear. */
 	PROBE_WITH_SESSION = 1 << 1,
+	/* An enumeration probe (versions, ciphers, groups, weaknesses): many
+	 * connections, so never in the default set, not even on submission;
+	 * --enumerate adds them all, --probes names them one by one. */
+	PROBE_ENUMERATE = 1 << 2,
 };
 
 /* The connections of a default check of an SMTP target: the standard
@@ -107,8 +111,8 @@ bool probe_may_connect(struct probe_ctx *ctx, const char *question);
  * asks for it (DESIGN.md's table: starttls and diagnose from encrypt,
  * chain, expiry and revocation (unless --revocation off) from verify,
  * names from secure, mtls at domain-secure), when --auth-user asks for
- * auth and --expect-refused for access, and for every probe named in
- * --probes. An error finding (not tested) of a required probe makes the
+ * auth, --expect-refused for access and --enumerate for the enumeration
+ * probes, and for every probe named in --probes. An error finding (not tested) of a required probe makes the
  * run exit 3; of another, it is reported and leaves the exit status alone. */
 bool probe_is_required(const struct mx_options *opt, const char *name);
 

@@ -14,6 +14,7 @@
 
 #include "net/idn.h"
 #include "report/json_domain.h"
+#include "report/render_enum.h"
 #include "util/err.h"
 
 /* ---- scalars ------------------------------------------------------- */
@@ -359,6 +360,7 @@ static json_t *jtarget(const struct target_result *t)
 		free(u);
 	}
 	json_target_domain(o, t); /* --domain: domain, mx_host, mx_pref */
+	json_target_enum(o, t);	  /* the enumeration probes: tls_enumeration */
 	return o;
 }
 

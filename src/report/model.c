@@ -1,6 +1,8 @@
 /* \summary: the results model: construction and cleanup. */
 #include "report/model.h"
 
+#include "report/tls_enum.h"
+
 #include "report/domain.h"
 
 #include <stdarg.h>
@@ -304,6 +306,7 @@ static void target_free(struct target_result *t)
 	for (size_t i = 0; i < t->n_more_sessions; i++)
 		session_facts_clear(&t->more_sessions[i]);
 	free(t->more_sessions);
+	tls_enum_free(t->tls_enum);
 	free(t->domain);
 	free(t->mx_host);
 	free(t->input);

@@ -305,6 +305,9 @@ struct target_result {
 	/* The whole target's deadline on the mono_us clock (--target-timeout),
 	 * shared by every session a probe opens; 0 before the engine sets it. */
 	int64_t deadline_us;
+	/* What hand-built hellos found (report/tls_enum.h); NULL unless an
+	 * enumeration probe ran. */
+	struct tls_enum *tls_enum;
 };
 
 struct probe_result *target_add_probe(struct target_result *t, const char *name, const char *title);

@@ -159,8 +159,11 @@ class TestServerVerdicts(mxtest.MxTestCase):
             self.assertNotIn("injection", names, res.describe())
             self.assertIn("relay", names, res.describe())
             self.assertEq(res, res.target["connections"], 5, "default - injection + stripping's second look")
+            # all = every probe, the enumeration (issue 14) included
+            res = self.check(srv.target, "--probes", "all,-versions,-ciphers,-groups,-weaknesses")
+            self.assertEq(res, res.target["connections"], 6, "connections of --probes all but the enumeration")
             res = self.check(srv.target, "--probes", "all")
-            self.assertEq(res, res.target["connections"], 6, "connections of --probes all")
+            self.assertIn("tls_enumeration", res.target, res.describe())
             res = self.check(srv.target, "--probes", "all,-stripping")
             self.assertNotIn("stripping", [p["name"] for p in res.target["probes"]], res.describe())
             res = self.check(srv.target, "--probes", "starttls,chain")
