@@ -912,47 +912,47 @@ int rev_chain_inputs(const struct rev_chain *ch, size_t i, struct rev_inputs *in
 }
 
 struct rev_prefetch {
-	struct rev_chain ch; /* a copy; its pointers live until rev_prefetch_finish */
+	struct http_cache *http;
 	struct http_batch *batch;
 	pthread_t thread;
 };
 
-/* Works out the requests (finding an issuer may parse a trust store: off
- * the session's path too), marks them in flight, fetches them. A check
- * that asks before the claim fetches for itself and the claim skips what
- * it holds: every interleaving gives each request once. The facts read
- * here (chain, staples) are not written after the handshake. */
 static void *prefetch_main(void *arg)
 {
 	struct rev_prefetch *p = arg;
-	const struct rev_chain *ch = &p->ch;
+	http_batch_run(p->http, p->batch);
+	return NULL;
+}
+
+struct rev_prefetch *rev_prefetch_start(const struct rev_chain *ch)
+{
+	if (!ch->http || !ch->fa->tls_ok || ch->opt->revocation == REVOCATION_OFF)
+		return NULL;
+	struct http_batch *b = http_batch_new();
 	for (size_t i = 0; i < ch->fa->chain_len; i++) {
 		struct rev_inputs in;
 		unsigned char *issuer = NULL;
 		if (rev_chain_inputs(ch, i, &in, &issuer) < 0)
 			continue;
-		in.collect = p->batch;
+		in.collect = b;
 		in.http = NULL;
 		struct rev_cert rc;
 		rev_check_cert(&in, i, &rc);
 		rev_cert_clear(&rc);
 		free(issuer);
 	}
-	http_batch_claim(ch->http, p->batch);
-	http_batch_run(ch->http, p->batch);
-	return NULL;
-}
-
-struct rev_prefetch *rev_prefetch_start(const struct rev_chain *ch)
-{
-	if (!ch->http || !ch->fa->tls_ok || ch->fa->chain_len == 0 || ch->opt->revocation == REVOCATION_OFF)
+	if (http_batch_len(b) == 0) {
+		http_batch_free(b);
 		return NULL;
+	}
 	struct rev_prefetch *p = xcalloc(1, sizeof *p);
-	p->ch = *ch;
-	p->batch = http_batch_new();
+	p->http = ch->http;
+	p->batch = b;
+	http_batch_claim(ch->http, b);
 	if (pthread_create(&p->thread, NULL, prefetch_main, p) != 0) {
-		/* No thread: the checks fetch for themselves, one by one. */
-		http_batch_free(p->batch);
+		/* No thread: fetch here and now, still side by side. */
+		http_batch_run(p->http, b);
+		http_batch_free(b);
 		free(p);
 		return NULL;
 	}

@@ -140,13 +140,11 @@ struct rev_chain {
 int rev_chain_inputs(const struct rev_chain *ch, size_t i, struct rev_inputs *in, unsigned char **issuer);
 
 /* Starts every CRL and OCSP fetch that checking ch's chain will make, side
- * by side on a thread of its own, as soon as the chain is known: the
- * thread works out the requests (issuers, OCSP requests), marks them in
- * flight in the HTTP cache and fetches them; the checks (rev_check_cert on
- * the same cache) then wait for answers in flight instead of asking again.
- * NULL when there is nothing to start. ch's pointers must live until
- * rev_prefetch_finish, which waits for the thread (each request bounded
- * by its deadline) and frees. */
+ * by side on a thread of its own, as soon as the chain is known; the
+ * checks (rev_check_cert on the same cache) then wait for the answers in
+ * flight instead of asking again. NULL when there is nothing to fetch.
+ * ch's pointers must live until rev_prefetch_finish, which waits for the
+ * last answer (each bounded by its request's deadline) and frees. */
 struct rev_prefetch;
 struct rev_prefetch *rev_prefetch_start(const struct rev_chain *ch);
 void rev_prefetch_finish(struct rev_prefetch *p); /* NULL is fine */
