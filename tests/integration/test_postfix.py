@@ -8,6 +8,7 @@ against docs/mxprobe.schema.json by mxtest.run_mxprobe.
 """
 
 import os
+import statistics
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -138,21 +139,24 @@ class PostfixJson(mxtest.StandardPostfixTestCase):
 
     def test_no_reply_stall(self):
         # The stall came and went with the timing of the ticket against our
-        # EHLO (about half the runs): five runs, and at most one of them may
-        # meet a busy scheduler.
-        slow = []
-        for _ in range(5):
-            res = self.check("tls-good")
+        # EHLO (about half the runs or more), while a machine loaded by
+        # other work makes any reply late now and then: the median of seven
+        # runs, per command, must stay within the bound.
+        # --probes starttls: the session alone, the EHLO right after the
+        # handshake, as the ticket is still on its way (the stall's race,
+        # which the old code lost nearly every time this way).
+        per_cmd = {}
+        for _ in range(7):
+            res = self.check("tls-good", "--probes", "starttls")
             self.assertExit(res, 0)
             gaps = mxtest.reply_gaps(res)
-            cmds = [c for c, _ in gaps]
-            for cmd in ("EHLO", "STARTTLS", "QUIT"):
-                self.assertIn(cmd, cmds, res.describe())
-            # before and after TLS, and on the default probes' connections
-            self.assertGreaterEqual(cmds.count("EHLO"), 2, res.describe())
-            slow += [g for g in gaps if g[1] > self.STALL_BOUND_MS]
-        self.assertLessEqual(len(slow), 1, "replies slower than %.0f ms in 5 runs: %s"
-                             % (self.STALL_BOUND_MS, slow))
+            self.assertEq(res, [c for c, _ in gaps], ["EHLO", "STARTTLS", "EHLO", "QUIT"], "commands")
+            for i, (cmd, ms) in enumerate(gaps):
+                per_cmd.setdefault("%d %s" % (i, cmd), []).append(ms)
+        for cmd, times in per_cmd.items():
+            self.assertLessEqual(statistics.median(times), self.STALL_BOUND_MS,
+                                 "reply to %s: median %.1f ms over 7 runs %s"
+                                 % (cmd, statistics.median(times), sorted(times)))
 
     def test_ehlo_name_and_sni(self):
         res = self.check("tls-good", "--ehlo", "probe.test.example", "--sni", mxtest.LEAF_NAME)
