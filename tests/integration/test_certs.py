@@ -582,7 +582,8 @@ class Certs(mxtest.MxTestCase):
             dns.stop()
         self.assertExit(res, 0)
         d = res.json["domains"][0]
-        self.assertEq(res, d["domain"], IDN_DOMAIN_A, "the domain in A-labels")
+        self.assertEq(res, (d["domain"], d["domain_unicode"]), (IDN_DOMAIN_A, IDN_DOMAIN_U),
+                      "the domain in A-labels, and its U-labels")
         self.assertEq(res, [m["host"] for m in d["mx"]], [IDN_MX_A], "MX from the resolver")
         t = res.json["targets"][0]
         self.assertEq(res, (t["mx_host"], t["name_unicode"]), (IDN_MX_A, IDN_MX_U), "both forms")
