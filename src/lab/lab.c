@@ -148,7 +148,7 @@ static void probe_setup(const struct mx_options *opt, const struct lab_setup *s,
 
 	if (s->step_timeout_us && (o.step_timeout_us <= 0 || s->step_timeout_us < o.step_timeout_us))
 		o.step_timeout_us = s->step_timeout_us;
-	engine_run_target(&o, &spec, report_add_target(rep), NULL, NULL);
+	engine_run_target(&o, &spec, report_add_target(rep), NULL);
 	target_spec_clear(&spec);
 }
 
