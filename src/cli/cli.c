@@ -34,7 +34,7 @@
 #include "tls/identity.h"
 #include "util/util.h"
 
-#define EXIT_USAGE 2
+#define EXIT_USAGE	2
 #define CLI_MAX_DOMAINS 64
 
 static const char usage_text[] =
@@ -907,7 +907,11 @@ static int run_check(struct cli *cl, int argc, char **argv, struct report *rep, 
 			doms[ndoms++] = (struct batch_domain){ name, &cl->opt };
 	}
 	if (nspecs == 0 && ndoms == 0) {
-		status = file.bad ? EXIT_USAGE : usage_error("check needs at least one target, --domain, --targets-file or --policy-file");
+		status =
+			file.bad
+				? EXIT_USAGE
+				: usage_error(
+					  "check needs at least one target, --domain, --targets-file or --policy-file");
 		if (file.bad)
 			fprintf(stderr, "mxprobe: no usable target in %s\n", cl->targets_file);
 		goto out;

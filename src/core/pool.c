@@ -84,6 +84,7 @@ static bool turned_away(const struct target_result *t)
 	return t->status == TARGET_UNTESTABLE && t->facts.r421.code == 421;
 }
 
+/* ids: budget.retried budget.slowed-down */
 static void note_retry(struct target_result *t, const struct reply_info *first, enum session_step step,
 		       int64_t backoff_us)
 {

@@ -166,8 +166,7 @@ int session_connect(struct session *s, const struct sockaddr *sa, socklen_t sale
 		return -MX_E_UNREACHABLE;
 	}
 	int64_t t0 = mono_us();
-	rc = conn_connect(&s->c, sa, salen, srclen ? (struct sockaddr *)&src : NULL, srclen,
-			      session_step_deadline(s));
+	rc = conn_connect(&s->c, sa, salen, srclen ? (struct sockaddr *)&src : NULL, srclen, session_step_deadline(s));
 	s->f->connect_us = mono_us() - t0;
 	if (rc < 0) {
 		transcript_addf(&s->t->tr, TR_EVENT, "Connect failed: %s", mx_strerror(rc));
