@@ -49,7 +49,8 @@ static void slow_down(struct session *s, const char *why)
 }
 
 /* Waits for a connection slot for sa (the global and per-host caps), at
- * most until the target's deadline. 0, or -MX_E_TIMEOUT. */
+ * most until the target's deadline. 0, or -MX_E_NO_SLOT: nothing was sent
+ * to the server, so nothing may be said about it. */
 static int take_slot(struct session *s, const struct sockaddr *sa, socklen_t salen, const char *addr)
 {
 	if (!s->opt->limiter)

@@ -204,7 +204,7 @@ class Batch(mxtest.MxTestCase):
                 self.assertEqual(ev(retried[0], "second_attempt"), "turned away again")
                 self.assertIn("421", ev(retried[0], "first_reply"))
                 self.assertIn("budget.slowed-down", ids)
-                self.assertEqual(t["connections"], 1, "the second attempt's connection")
+                self.assertEqual(t["connections"], 2, "both attempts' connections")
             elif behaviour == "tarpit":
                 # The banner came, slowly: tested, and slowed down for.
                 self.assertEqual(t["status"], "tested", t["session"])
@@ -235,6 +235,39 @@ class Batch(mxtest.MxTestCase):
         self.assertEqual(proc.stderr, "", "no progress line when stderr is not a terminal")
         lines = [json.loads(x) for x in proc.stdout.splitlines()]
         self.assertEqual([d["targets"][0]["input"] for d in lines], self.good[2:4])
+
+    def test_progress_line_on_a_terminal(self):
+        """The progress line goes to standard error when it is a terminal,
+        and -q turns it off; standard output keeps only the report."""
+        import pty
+        for quiet in (False, True):
+            master, slave = pty.openpty()
+            try:
+                cmd = [mxtest.mxprobe_path(), "check", "--format", "jsonl", "--ca-file",
+                       self.pki.root.cert] + (["-q"] if quiet else []) + self.good[:4]
+                proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=slave, timeout=60)
+                os.close(slave)
+                slave = None
+                err = b""
+                while True:
+                    try:
+                        chunk = os.read(master, 65536)
+                    except OSError:
+                        break
+                    if not chunk:
+                        break
+                    err += chunk
+            finally:
+                os.close(master)
+                if slave is not None:
+                    os.close(slave)
+            self.assertEqual(proc.returncode, 0, err)
+            self.assertEqual(len(proc.stdout.splitlines()), 4)
+            if quiet:
+                self.assertEqual(err, b"")
+            else:
+                self.assertIn(b"[4/4] 0 running, 0 failed", err)
+                self.assertTrue(err.endswith(b"\r\x1b[K"), err[-40:])
 
     # -- the formats, each checked by its consumer
 

@@ -238,12 +238,12 @@ static void test_limiter_caps(void **state)
 	assert_int_equal(conn_limiter_acquire(l, sa2, mono_us() + 1000, NULL), 0); /* same address, other port */
 	/* per host: a third to the same address waits until its deadline */
 	int64_t waited = 0;
-	assert_int_equal(conn_limiter_acquire(l, sa, mono_us() + 20000, &waited), -MX_E_TIMEOUT);
+	assert_int_equal(conn_limiter_acquire(l, sa, mono_us() + 20000, &waited), -MX_E_NO_SLOT);
 	assert_true(waited >= 15000);
 	assert_int_equal(conn_limiter_acquire(l, sb, mono_us() + 1000, NULL), 0);
 	/* global: 3 open */
 	struct sockaddr_in c = v4("192.0.2.3", 25);
-	assert_int_equal(conn_limiter_acquire(l, (const struct sockaddr *)&c, mono_us() + 1000, NULL), -MX_E_TIMEOUT);
+	assert_int_equal(conn_limiter_acquire(l, (const struct sockaddr *)&c, mono_us() + 1000, NULL), -MX_E_NO_SLOT);
 	conn_limiter_release(l, sb);
 	assert_int_equal(conn_limiter_acquire(l, (const struct sockaddr *)&c, mono_us() + 1000, NULL), 0);
 	assert_int_equal(conn_limiter_peak_per_host(l), 2);
@@ -268,7 +268,7 @@ static void test_limiter_slow_down(void **state)
 	assert_int_equal(conn_limiter_acquire(l, sa, mono_us() + 1000000, &waited), 0);
 	assert_true(waited >= 80000);
 	/* slowed: one at a time */
-	assert_int_equal(conn_limiter_acquire(l, sa, mono_us() + 30000, NULL), -MX_E_TIMEOUT);
+	assert_int_equal(conn_limiter_acquire(l, sa, mono_us() + 30000, NULL), -MX_E_NO_SLOT);
 	conn_limiter_release(l, sa);
 	conn_limiter_free(l);
 }
