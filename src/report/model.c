@@ -302,11 +302,13 @@ static void target_free(struct target_result *t);
 void target_result_reset(struct target_result *t)
 {
 	int64_t deadline = t->deadline_us;
+	bool clock = t->clock_started;
 	struct target_result *copy = xmalloc(sizeof *copy);
 	*copy = *t;
 	target_free(copy);
 	memset(t, 0, sizeof *t);
 	t->deadline_us = deadline;
+	t->clock_started = clock;
 }
 
 static void target_free(struct target_result *t)
