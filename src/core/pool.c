@@ -126,10 +126,10 @@ static void run_one(struct pool *p, size_t i)
 
 	struct conn_limiter *lim = j->opt->limiter;
 	if (lim && turned_away(j->t)) {
-		/* One more try, only if a pause and a whole session still fit
-		 * in this target's own deadline. */
+		/* One more try, only if the pause and at least one step
+		 * (--timeout) still fit in this target's own deadline. */
 		int64_t left = j->t->deadline_us - mono_us();
-		int64_t need = conn_limiter_backoff_us(lim) + 2 * j->opt->step_timeout_us;
+		int64_t need = conn_limiter_backoff_us(lim) + j->opt->step_timeout_us;
 		if (left > need) {
 			struct reply_info first = { .code = 421 };
 			first.text = xstrdup(j->t->facts.r421.text);

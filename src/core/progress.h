@@ -9,7 +9,10 @@
  * call into the pool. It may read the target it is given: its identity
  * (input, host, port, address) always; its probes and findings only in
  * target_finished, when no thread writes to it any more. A target that is
- * retried (pool.h) starts again: target_started comes a second time. */
+ * retried (pool.h) starts again: target_started comes a second time.
+ * The standard session (one connection shared by the probes) is reported
+ * as a probe named "session": worst SEV_ERROR when it failed at any step
+ * (the diagnose probe grades that failure), else SEV_PASS. */
 #ifndef SRC_CORE_PROGRESS_H
 #define SRC_CORE_PROGRESS_H
 
