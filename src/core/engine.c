@@ -49,7 +49,7 @@ static void start_prefetch(void *user, const struct session_facts *f)
 }
 
 void engine_run_target(const struct mx_options *opt, const struct target_spec *spec, struct target_result *t,
-		       engine_progress_fn progress, void *user)
+		       const struct progress *progress)
 {
 	t->input = xstrdup(spec->input);
 	t->scheme = xstrdup(spec->scheme);
@@ -62,7 +62,9 @@ void engine_run_target(const struct mx_options *opt, const struct target_spec *s
 	t->started_wall_us = wall_us();
 	transcript_init(&t->tr);
 	int64_t t0 = mono_us();
-	t->deadline_us = t0 + opt->target_timeout_us;
+	if (!t->deadline_us)
+		t->deadline_us = t0 + opt->target_timeout_us;
+	progress_target_started(progress, t);
 
 	unsigned needs = 0;
 	for (const struct probe *const *p = probe_table; *p; p++)
@@ -86,10 +88,11 @@ void engine_run_target(const struct mx_options *opt, const struct target_spec *s
 					.owner = t },
 			       .wanted = rev && probe_selected(opt, spec, rev) };
 	if (needs & NEEDS_SESSION) {
-		if (progress)
-			progress(user, t, "session");
+		progress_probe_started(progress, t, "session");
 		struct session_params sp = { .on_handshake = start_prefetch, .user = &pf };
 		session_run(opt, spec, t, &sp, &t->facts);
+		progress_probe_finished(progress, t, "session",
+					t->facts.failed_step == STEP_NONE ? SEV_PASS : SEV_ERROR);
 	}
 	enum session_step fs = t->facts.failed_step;
 	t->status = (fs == STEP_DNS || fs == STEP_CONNECT || fs == STEP_BANNER || fs == STEP_EHLO) ? TARGET_UNTESTABLE
@@ -101,8 +104,7 @@ void engine_run_target(const struct mx_options *opt, const struct target_spec *s
 			      ((*p)->any_dialect || dialect_find(spec->dialect)->smtp_family);
 		if (!always && !probe_selected(opt, spec, *p))
 			continue;
-		if (progress)
-			progress(user, t, (*p)->name);
+		progress_probe_started(progress, t, (*p)->name);
 		int64_t p0 = mono_us();
 		struct probe_result *pr = target_add_probe(t, (*p)->name, (*p)->title);
 		pr->required = probe_is_required(opt, (*p)->name);
@@ -116,6 +118,7 @@ void engine_run_target(const struct mx_options *opt, const struct target_spec *s
 		(*p)->run(&ctx);
 		/* target_add_probe may move the array; refetch by index */
 		t->probes[t->nprobes - 1].duration_us = mono_us() - p0;
+		progress_probe_finished(progress, t, (*p)->name, probe_result_worst(&t->probes[t->nprobes - 1]));
 	}
 	rev_prefetch_finish(pf.started);
 	http_cache_free(own_http);

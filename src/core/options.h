@@ -20,13 +20,18 @@ int policy_parse(const char *s, enum policy *out); /* 0 or -1 */
 enum out_format {
 	FORMAT_TEXT,
 	FORMAT_JSON,
-	FORMAT_LOG
+	FORMAT_LOG,
+	FORMAT_JSONL,	   /* one JSON document per target, then per domain (report/jsonl.c) */
+	FORMAT_JUNIT,	   /* JUnit XML for CI (report/junit.c) */
+	FORMAT_NAGIOS,	   /* a Monitoring Plugins status line (report/nagios.c) */
+	FORMAT_PROMETHEUS, /* textfile-collector exposition (report/prometheus.c) */
 };
 
 struct tls_identity; /* tls/identity.h */
 struct run_cache;    /* core/runcache.h */
 struct rev_crls;     /* pki/revocation.h */
 struct redact;	     /* report/seal.h */
+struct conn_limiter; /* net/limiter.h */
 
 /* Whether "could not check revocation" warns (soft), fails (hard), or
  * revocation is not checked at all (off). */
@@ -88,6 +93,9 @@ struct mx_options {
 	/* The secrets to scrub from the model (report/seal.h), filled by the
 	 * cli; NULL = escaping only */
 	const struct redact *redact;
+	/* The run's connection budget (net/limiter.h), shared by every worker
+	 * thread (thread-safe); NULL = no caps (a scenario run, the lab). */
+	struct conn_limiter *limiter;
 };
 
 /* The instant certificates are judged at: --at, else "now". */

@@ -48,7 +48,8 @@
 	  "550 to EHLO/HELO with an address literal or a .invalid name; relays to any domain otherwise")        \
 	X(STARTTLS_ALERT, "starttls-alert", "answers STARTTLS 220, reads the ClientHello, sends a fatal alert") \
 	X(LEGACY_SSL, "legacy-ssl",                                                                             \
-	  "after STARTTLS answers an SSLv2 hello with SSLv2 and any other with an SSLv3 ServerHello")
+	  "after STARTTLS answers an SSLv2 hello with SSLv2 and any other with an SSLv3 ServerHello")           \
+	X(RESET, "reset", "accepts the connection and resets it at once (TCP RST)")
 
 enum fakesrv_behaviour {
 #define FAKESRV_ENUM(e, name, desc) FAKESRV_##e,

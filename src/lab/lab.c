@@ -152,7 +152,7 @@ static void probe_setup(const struct mx_options *opt, const struct lab_setup *s,
 	 * timeout for the greeting too, not the real-world 60 s. */
 	if (s->step_timeout_us && s->step_timeout_us < o.greeting_timeout_us)
 		o.greeting_timeout_us = s->step_timeout_us;
-	engine_run_target(&o, &spec, report_add_target(rep), NULL, NULL);
+	engine_run_target(&o, &spec, report_add_target(rep), NULL);
 	target_spec_clear(&spec);
 }
 

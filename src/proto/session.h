@@ -44,6 +44,10 @@ struct session {
 	char ehlo_literal[80];	       /* session_ehlo_name's address literal */
 	bool in_greeting;	       /* waiting for the greeting: --greeting-timeout, not the step timeout */
 	bool greeting_extended;	       /* the greeting's wait was added to the target's deadline */
+	/* A slot of opt->limiter held for this address (net/limiter.h),
+	 * given back by session_close. */
+	bool slot_held;
+	struct sockaddr_storage slot_sa;
 };
 
 void session_init(struct session *s, const struct mx_options *opt, struct target_result *t);

@@ -301,6 +301,20 @@ void probe_result_clear(struct probe_result *pr)
 	memset(pr, 0, sizeof *pr);
 }
 
+static void target_free(struct target_result *t);
+
+void target_result_reset(struct target_result *t)
+{
+	int64_t deadline = t->deadline_us;
+	bool clock = t->clock_started;
+	struct target_result *copy = xmalloc(sizeof *copy);
+	*copy = *t;
+	target_free(copy);
+	memset(t, 0, sizeof *t);
+	t->deadline_us = deadline;
+	t->clock_started = clock;
+}
+
 static void target_free(struct target_result *t)
 {
 	for (size_t i = 0; i < t->n_more_sessions; i++)
@@ -350,4 +364,11 @@ void report_count(const struct report *r, size_t counts[5])
 	for (size_t d = 0; d < r->ndomains; d++)
 		for (size_t k = 0; k < r->domains[d].checks.n; k++)
 			counts[r->domains[d].checks.f[k].sev]++;
+}
+
+bool report_has_warning(const struct report *r)
+{
+	size_t c[5];
+	report_count(r, c);
+	return c[SEV_WARN] > 0;
 }

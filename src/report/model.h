@@ -308,7 +308,19 @@ struct target_result {
 	/* What hand-built hellos found (report/tls_enum.h); NULL unless an
 	 * enumeration probe ran. */
 	struct tls_enum *tls_enum;
+	/* The connection budget (net/limiter.h): the server was slowed down
+	 * for (a 421 or a tarpit, here or at another target of the same
+	 * address), and why (static string, NULL if not). */
+	const char *slowed_why;
+	/* The deadline runs from the target's first connection slot: waiting
+	 * in mxprobe's own queue for a busy address is not the server's time
+	 * (proto/session.c); set once the clock runs, kept by a retry. */
+	bool clock_started;
 };
+
+/* Frees everything a target holds and zeroes it, keeping only its deadline
+ * and clock (a retry runs into the same struct; core/pool.c). */
+void target_result_reset(struct target_result *t);
 
 struct probe_result *target_add_probe(struct target_result *t, const char *name, const char *title);
 enum severity target_worst(const struct target_result *t);
@@ -330,5 +342,7 @@ struct target_result *report_add_target(struct report *r);
 void report_clear(struct report *r);
 /* counts of findings per severity over the whole report */
 void report_count(const struct report *r, size_t counts[5]);
+/* Does any finding of the report (a target's or a domain's) warn? */
+bool report_has_warning(const struct report *r);
 
 #endif
