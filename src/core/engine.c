@@ -10,6 +10,7 @@
 #include "pki/verify.h"
 #include "proto/dialect.h"
 #include "proto/session.h"
+#include "wire/wire.h"
 
 /* The default set (no --probes) leaves out the opt-in probes, except on a
  * submission service, where MAIL, RCPT and AUTH are what it is for. */
@@ -41,6 +42,7 @@ void engine_run_target(const struct mx_options *opt, const struct target_spec *s
 	int64_t t0 = mono_us();
 	t->deadline_us = t0 + opt->target_timeout_us;
 
+	struct wire_run *wire = wire_run_begin(opt, spec); /* NULL without --wire/--capture */
 	unsigned needs = 0;
 	for (const struct probe *const *p = probe_table; *p; p++)
 		if (probe_selected(opt, spec, *p))
@@ -79,6 +81,7 @@ void engine_run_target(const struct mx_options *opt, const struct target_spec *s
 	}
 	http_cache_free(http);
 	trust_stores_free(trust);
+	wire_run_end(wire, opt, t); /* the "wire" probe result, after the probes */
 	t->duration_us = mono_us() - t0;
 }
 

@@ -69,6 +69,12 @@ struct mx_options {
 	bool expect_refused;	   /* --expect-refused: this source must be refused (access probe) */
 	const char *auth_user;	   /* --auth-user: try a real AUTH inside TLS */
 	const char *auth_password; /* from --auth-password-file or MXPROBE_AUTH_PASSWORD; never argv */
+	/* wire checks (wire/wire.h): --wire captures each target's connections
+	 * and analyses them; --capture FILE also keeps the capture (with
+	 * several targets FILE-HOST-PORT.EXT each, capture_per_target) */
+	bool wire;
+	const char *capture_file;
+	bool capture_per_target;
 };
 
 /* The instant certificates are judged at: --at, else "now". */

@@ -2,6 +2,7 @@
 #include "report/model.h"
 
 #include "report/domain.h"
+#include "report/wire_model.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
@@ -302,6 +303,7 @@ static void target_free(struct target_result *t)
 	for (size_t i = 0; i < t->n_more_sessions; i++)
 		session_facts_clear(&t->more_sessions[i]);
 	free(t->more_sessions);
+	wire_summary_free(t->wire);
 	free(t->domain);
 	free(t->mx_host);
 	free(t->input);

@@ -250,6 +250,7 @@ void probe_result_clear(struct probe_result *pr);
 /* ---- targets and the report --------------------------------------- */
 
 struct domain_result;
+struct wire_summary;
 
 enum target_status {
 	TARGET_TESTED,	   /* probes ran; findings tell the rest */
@@ -284,6 +285,9 @@ struct target_result {
 	/* The whole target's deadline on the mono_us clock (--target-timeout),
 	 * shared by every session a probe opens; 0 before the engine sets it. */
 	int64_t deadline_us;
+	/* What the wire showed (report/wire_model.h): --capture/--wire, mxprobe
+	 * pcap. NULL when nothing was captured. */
+	struct wire_summary *wire;
 };
 
 struct probe_result *target_add_probe(struct target_result *t, const char *name, const char *title);
