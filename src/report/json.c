@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "report/json_domain.h"
+#include "report/json_wire.h"
 #include "util/err.h"
 
 /* ---- scalars ------------------------------------------------------- */
@@ -326,6 +327,8 @@ static json_t *jtarget(const struct target_result *t)
 			      jsession(&t->facts), "chain", jchain(t->facts.chain, t->facts.chain_len), "client_chain",
 			      jclient_chain(t), "probes", probes, "transcript", jtranscript(&t->tr));
 	json_target_domain(o, t); /* --domain: domain, mx_host, mx_pref */
+	if (o)
+		json_object_set_new(o, "wire", json_wire(t->wire)); /* --capture/--wire, pcap */
 	return o;
 }
 

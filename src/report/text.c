@@ -7,6 +7,7 @@
  * printable by contract, but it came from the network: control bytes are
  * replaced on output, so a hostile banner cannot move the cursor either. */
 #include "report/render.h"
+#include "report/wire_render.h"
 #include "report/text_domain.h"
 
 #include <inttypes.h>
@@ -376,6 +377,7 @@ static void render_target(const struct tx *x, const struct target_result *t, boo
 		render_session(x, &t->facts);
 	for (size_t i = 0; i < t->nprobes; i++)
 		render_probe(x, &t->probes[i], verbose);
+	render_text_wire(x->out, t->wire, verbose); /* --capture/--wire, pcap */
 	if (verbose && t->tr.n > 0)
 		render_transcript(x, &t->tr);
 }
