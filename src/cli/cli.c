@@ -730,9 +730,10 @@ static int run_pcap(struct cli *cl, int argc, char **argv, struct report *rep)
 			return EXIT_USAGE;
 		}
 		if (t->wire && t->wire->error) {
+			/* Not read to its end: what it holds is not known (exit 3
+			 * unless a finding failed). */
 			fprintf(stderr, "mxprobe: %s: %s\n", argv[i], t->wire->error);
-			if (t->wire->packets <= 1)
-				t->status = TARGET_UNTESTABLE;
+			t->status = TARGET_UNTESTABLE;
 		}
 		t->duration_us = mono_us() - t0;
 	}
