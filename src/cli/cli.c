@@ -748,7 +748,8 @@ static void note_wire_not_tested(const struct report *rep)
 			for (size_t k = 0; k < rep->t[i]->probes[j].n; k++) {
 				const struct finding *f = &rep->t[i]->probes[j].f[k];
 				if (strcmp(f->id, "wire.not-tested") == 0) {
-					fprintf(stderr, "mxprobe: --capture/--wire: %s\n", f->detail ? f->detail : f->title);
+					fprintf(stderr, "mxprobe: --capture/--wire: %s\n",
+						f->detail ? f->detail : f->title);
 					return;
 				}
 			}
@@ -772,8 +773,7 @@ int cli_main(int argc, char **argv)
 			return rc;
 		return usage_error("expected a command: check, lab, run or pcap");
 	}
-	if (strcmp(cmd, "check") != 0 && strcmp(cmd, "lab") != 0 && strcmp(cmd, "run") != 0 &&
-	    strcmp(cmd, "pcap") != 0)
+	if (strcmp(cmd, "check") != 0 && strcmp(cmd, "lab") != 0 && strcmp(cmd, "run") != 0 && strcmp(cmd, "pcap") != 0)
 		return usage_error("unknown command '%s': expected check, lab, run or pcap", cmd);
 	optind = 2;
 	int rc = parse_flags(&cl, argc, argv);
@@ -810,7 +810,8 @@ int cli_main(int argc, char **argv)
 		goto out;
 	}
 	/* Several targets, several captures: FILE-HOST-PORT.EXT each. */
-	cl.opt.capture_per_target = cl.ndomains > 0 || (strcmp(cmd, "run") == 0 ? argc - optind > 2 : argc - optind > 1);
+	cl.opt.capture_per_target =
+		cl.ndomains > 0 || (strcmp(cmd, "run") == 0 ? argc - optind > 2 : argc - optind > 1);
 	if (strcmp(cmd, "pcap") == 0) {
 		status = run_pcap(&cl, argc, argv, &rep);
 		if (status >= 0)

@@ -49,8 +49,8 @@ static void text_session(FILE *out, const struct wire_session *s)
 	put_list(out, "      ", "error replies:", &s->error_replies, 4);
 	if (s->last_reply)
 		fprintf(out, "      last reply: %s\n", s->last_reply);
-	fprintf(out, "      %" PRIu64 " packets, %" PRIu64 "/%" PRIu64 " bytes (client/server), %u round trips", s->packets,
-		s->bytes_c2s, s->bytes_s2c, s->round_trips);
+	fprintf(out, "      %" PRIu64 " packets, %" PRIu64 "/%" PRIu64 " bytes (client/server), %u round trips",
+		s->packets, s->bytes_c2s, s->bytes_s2c, s->round_trips);
 	if (s->gap_bytes)
 		fprintf(out, ", %" PRIu64 " bytes missing", s->gap_bytes);
 	fputc('\n', out);

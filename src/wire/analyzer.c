@@ -19,9 +19,9 @@
 #include "wire/tlsparse.h"
 
 #define LINE_MAX_KEPT 512
-#define HOLD_MAX (16 * 1024)
-#define HASH_BUCKETS 65536
-#define EXCERPT 64
+#define HOLD_MAX      (16 * 1024)
+#define HASH_BUCKETS  65536
+#define EXCERPT	      64
 
 enum proto {
 	P_UNKNOWN,
@@ -65,7 +65,7 @@ struct dstate {
 	enum dmode mode;
 	char line[LINE_MAX_KEPT];
 	size_t line_len;
-	bool resync; /* after a gap: skip to the next line */
+	bool resync;	 /* after a gap: skip to the next line */
 	uint64_t offset; /* bytes of this direction delivered so far */
 	struct tlsdir t;
 };
@@ -75,10 +75,10 @@ struct conv {
 	struct dstate d[2];
 	enum cmd q[16]; /* commands waiting for their reply */
 	unsigned qh, qn;
-	bool in_data;	   /* SMTP DATA: the client sends the message */
-	bool multiline;	   /* POP3: a multi-line answer is running */
-	bool multi_caps;   /* ... and it is CAPA's */
-	int sasl;	   /* 0, or the mechanism's secret-bearing step count */
+	bool in_data;	 /* SMTP DATA: the client sends the message */
+	bool multiline;	 /* POP3: a multi-line answer is running */
+	bool multi_caps; /* ... and it is CAPA's */
+	int sasl;	 /* 0, or the mechanism's secret-bearing step count */
 	int sasl_step;
 	unsigned ehlo_lines; /* lines of the EHLO reply so far */
 	char sasl_mech[24];
@@ -741,8 +741,7 @@ static void handshake_message(struct wire_analyzer *a, struct conv *c, int dir, 
 			free(s->server_hello.sni);
 			s->server_hello = fresh;
 		}
-		if (tls_hello_parse(body, len, false, &s->server_hello, &selected, &suite) < 0 &&
-		    !s->server_hello.seen)
+		if (tls_hello_parse(body, len, false, &s->server_hello, &selected, &suite) < 0 && !s->server_hello.seen)
 			return;
 		bool this_hrr = s->server_hello.hello_retry;
 		s->server_hello.hello_retry = hrr || this_hrr;
@@ -916,8 +915,7 @@ static const char *proto_name(enum proto p)
 	}
 }
 
-static void lines_bytes(struct wire_analyzer *a, struct conv *c, int dir, const uint8_t *p, size_t n,
-			size_t *used)
+static void lines_bytes(struct wire_analyzer *a, struct conv *c, int dir, const uint8_t *p, size_t n, size_t *used)
 {
 	struct dstate *d = &c->d[dir];
 	const uint8_t *nl = memchr(p, '\n', n);
@@ -1068,8 +1066,9 @@ static void session_findings(struct wire_analyzer *a, const struct wire_session 
 	if (s->tls_mode && strcmp(s->tls_mode, "none") == 0) {
 		fd = add_finding(a, "wire.cleartext-session", a->cleartext_sev, "A mail session ran in clear");
 		if (fd) {
-			finding_set_detail(fd, "%s -> %s never started TLS: everything it carried is readable on "
-					       "the path.",
+			finding_set_detail(fd,
+					   "%s -> %s never started TLS: everything it carried is readable on "
+					   "the path.",
 					   s->client, s->server);
 			ev_session(fd, s);
 		}
@@ -1084,8 +1083,9 @@ static void session_findings(struct wire_analyzer *a, const struct wire_session 
 	if (s->gap_bytes) {
 		fd = add_finding(a, "wire.gap", SEV_INFO, "Bytes of a session are missing from the capture");
 		if (fd) {
-			finding_set_detail(fd, "%llu bytes were never captured; what follows a gap in a direction is "
-					       "not judged.",
+			finding_set_detail(fd,
+					   "%llu bytes were never captured; what follows a gap in a direction is "
+					   "not judged.",
 					   (unsigned long long)s->gap_bytes);
 			ev_session(fd, s);
 			finding_add_ev(fd, "missing_bytes", "%llu", (unsigned long long)s->gap_bytes);
@@ -1094,8 +1094,9 @@ static void session_findings(struct wire_analyzer *a, const struct wire_session 
 	if (s->truncated) {
 		fd = add_finding(a, "wire.truncated", SEV_INFO, "A session exceeded the analysis buffer cap");
 		if (fd) {
-			finding_set_detail(fd, "Out-of-order data or handshake messages past %u KiB per direction "
-					       "were skipped (reported as a gap), so memory stays bounded.",
+			finding_set_detail(fd,
+					   "Out-of-order data or handshake messages past %u KiB per direction "
+					   "were skipped (reported as a gap), so memory stays bounded.",
 					   (unsigned)(WIRE_MAX_HOLD / 1024));
 			ev_session(fd, s);
 		}
@@ -1243,8 +1244,8 @@ static void tcp_segment(struct wire_analyzer *a, const struct tcp_seg *g)
 			c->last_dir = dir;
 		}
 		struct reasm_sink sink = { on_deliver, on_gap, f };
-		reasm_segment(&f->r[dir], &sink, dir, g->seq, g->flags & TCP_F_SYN, g->flags & TCP_F_FIN,
-			      g->payload, g->len, WIRE_MAX_HOLD);
+		reasm_segment(&f->r[dir], &sink, dir, g->seq, g->flags & TCP_F_SYN, g->flags & TCP_F_FIN, g->payload,
+			      g->len, WIRE_MAX_HOLD);
 		if (f->ignored) {
 			/* Not mail: only the packets are counted from now on. */
 			reasm_clear(&f->r[0]);
@@ -1263,8 +1264,7 @@ static void tcp_segment(struct wire_analyzer *a, const struct tcp_seg *g)
 
 /* ---- the public side ----------------------------------------------- */
 
-struct wire_analyzer *wire_analyzer_new(struct wire_summary *sum, struct probe_result *pr,
-					enum severity cleartext_sev)
+struct wire_analyzer *wire_analyzer_new(struct wire_summary *sum, struct probe_result *pr, enum severity cleartext_sev)
 {
 	struct wire_analyzer *a = xcalloc(1, sizeof *a);
 	a->sum = sum;
@@ -1354,8 +1354,9 @@ static void same_random_check(struct wire_analyzer *a)
 						 "A ClientHello was rewritten between two legs of the path");
 		if (!fd)
 			continue;
-		finding_set_detail(fd, "The same ClientHello (random %.16s...) crossed %s -> %s and %s -> %s with "
-				       "different contents: %s",
+		finding_set_detail(fd,
+				   "The same ClientHello (random %.16s...) crossed %s -> %s and %s -> %s with "
+				   "different contents: %s",
 				   x->client_hello.random_hex, x->client, x->server, y->client, y->server, diff);
 		finding_set_remedy(fd, "A middlebox (TLS inspection, a firewall's SMTP fixup) edits the handshake; "
 				       "the handshake then fails or is downgraded. Exempt mail traffic from it.");
@@ -1376,8 +1377,9 @@ void wire_analyzer_finish(struct wire_analyzer *a)
 	struct finding *fd;
 	if (w->mail_sessions == 0) {
 		fd = probe_result_add(a->pr, "wire.no-mail", SEV_INFO, "No mail session in the capture");
-		finding_set_detail(fd, "%llu packets, %llu TCP connections, none of them SMTP, LMTP, POP3 or IMAP "
-				       "(nor implicit TLS on 465, 993, 995).",
+		finding_set_detail(fd,
+				   "%llu packets, %llu TCP connections, none of them SMTP, LMTP, POP3 or IMAP "
+				   "(nor implicit TLS on 465, 993, 995).",
 				   (unsigned long long)w->packets, (unsigned long long)w->tcp_connections);
 	} else {
 		fd = probe_result_add(a->pr, "wire.sessions", SEV_INFO, "Mail sessions on the wire");

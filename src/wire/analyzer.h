@@ -20,19 +20,18 @@
 #include "report/model.h"
 #include "report/wire_model.h"
 
-#define WIRE_MAX_HOLD (256 * 1024)
-#define WIRE_MAX_HANDSHAKE (64 * 1024)
-#define WIRE_MAX_FLOWS 20000
-#define WIRE_MAX_LISTED 1000		 /* sessions listed in the summary; the rest are counted */
-#define WIRE_IDLE_US (300 * 1000000LL)	 /* RFC 5321 section 4.5.3.2: the longest SMTP wait */
-#define WIRE_MAX_PER_FINDING 50		 /* findings of one id; the rest are counted */
+#define WIRE_MAX_HOLD	     (256 * 1024)
+#define WIRE_MAX_HANDSHAKE   (64 * 1024)
+#define WIRE_MAX_FLOWS	     20000
+#define WIRE_MAX_LISTED	     1000	       /* sessions listed in the summary; the rest are counted */
+#define WIRE_IDLE_US	     (300 * 1000000LL) /* RFC 5321 section 4.5.3.2: the longest SMTP wait */
+#define WIRE_MAX_PER_FINDING 50		       /* findings of one id; the rest are counted */
 
 struct wire_analyzer;
 
 /* sum and pr are borrowed and must outlive the analyzer. cleartext_sev:
  * how a session that never used TLS is judged (policy_tls_severity). */
-struct wire_analyzer *wire_analyzer_new(struct wire_summary *sum, struct probe_result *pr,
-					enum severity cleartext_sev);
+struct wire_analyzer *wire_analyzer_new(struct wire_summary *sum, struct probe_result *pr, enum severity cleartext_sev);
 
 /* One frame of link type dlt (DLT_*), captured at ts_us (wall clock),
  * caplen bytes at p. */

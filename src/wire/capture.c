@@ -49,8 +49,7 @@ static char *route_interface(const struct addrinfo *ai)
 	int fd = socket(ai->ai_family, SOCK_DGRAM, 0);
 	if (fd < 0)
 		return xstrdup("any");
-	bool ok = connect(fd, ai->ai_addr, ai->ai_addrlen) == 0 &&
-		  getsockname(fd, (struct sockaddr *)&local, &ll) == 0;
+	bool ok = connect(fd, ai->ai_addr, ai->ai_addrlen) == 0 && getsockname(fd, (struct sockaddr *)&local, &ll) == 0;
 	close(fd);
 	if (!ok)
 		return xstrdup("any");

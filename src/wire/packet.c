@@ -14,14 +14,14 @@
 #include "util/util.h"
 #include "wire/rd.h"
 
-#define ETH_IPV4 0x0800
-#define ETH_IPV6 0x86DD
-#define ETH_VLAN 0x8100
-#define ETH_QINQ 0x88A8
-#define IPPROTO_TCP_ 6
-#define FRAG_SLOTS 16
+#define ETH_IPV4	0x0800
+#define ETH_IPV6	0x86DD
+#define ETH_VLAN	0x8100
+#define ETH_QINQ	0x88A8
+#define IPPROTO_TCP_	6
+#define FRAG_SLOTS	16
 #define FRAG_TIMEOUT_US (30 * 1000000LL) /* Linux's ipfrag_time */
-#define FRAG_UNITS (65536 / 8)
+#define FRAG_UNITS	(65536 / 8)
 
 #ifndef DLT_LINUX_SLL2
 #define DLT_LINUX_SLL2 276
@@ -38,7 +38,7 @@ struct frag {
 	uint8_t src[4], dst[4];
 	uint16_t id;
 	int64_t first_us;
-	size_t total; /* payload length, known once the last fragment came; 0 before */
+	size_t total;		      /* payload length, known once the last fragment came; 0 before */
 	uint8_t have[FRAG_UNITS / 8]; /* one bit per 8-byte unit */
 	uint8_t hdr[60];
 	size_t hdr_len;
@@ -64,7 +64,7 @@ static const struct {
 	int dlt;
 	const char *name;
 } linktypes[] = {
-	{ DLT_NULL, "NULL" },	     { DLT_EN10MB, "EN10MB" }, { DLT_RAW, "RAW" },	{ DLT_LOOP, "LOOP" },
+	{ DLT_NULL, "NULL" },		{ DLT_EN10MB, "EN10MB" },	  { DLT_RAW, "RAW" },	{ DLT_LOOP, "LOOP" },
 	{ DLT_LINUX_SLL, "LINUX_SLL" }, { DLT_LINUX_SLL2, "LINUX_SLL2" }, { DLT_IPV4, "IPV4" }, { DLT_IPV6, "IPV6" },
 };
 
@@ -115,8 +115,7 @@ static bool frag_complete(const struct frag *f)
 	return true;
 }
 
-static struct frag *frag_slot(struct frag_table *ft, const uint8_t *src, const uint8_t *dst, uint16_t id,
-			      int64_t ts_us)
+static struct frag *frag_slot(struct frag_table *ft, const uint8_t *src, const uint8_t *dst, uint16_t id, int64_t ts_us)
 {
 	struct frag *free_slot = NULL, *oldest = NULL;
 	for (size_t i = 0; i < FRAG_SLOTS; i++) {
@@ -144,8 +143,8 @@ static struct frag *frag_slot(struct frag_table *ft, const uint8_t *src, const u
 
 /* RFC 791 section 3.2: holds one fragment; true with out and outlen set to
  * the whole TCP segment once every fragment is there. */
-static bool frag_add(struct frag_table *ft, const uint8_t *src, const uint8_t *dst, uint16_t id, size_t off,
-		     bool more, const uint8_t *p, size_t n, int64_t ts_us, const uint8_t **out, size_t *outlen)
+static bool frag_add(struct frag_table *ft, const uint8_t *src, const uint8_t *dst, uint16_t id, size_t off, bool more,
+		     const uint8_t *p, size_t n, int64_t ts_us, const uint8_t **out, size_t *outlen)
 {
 	if (off + n > 65535 || (more && n % 8))
 		return false;
@@ -268,8 +267,7 @@ static enum pkt_result by_ethertype(struct frag_table *ft, struct rd *r, uint16_
 }
 
 /* BSD loopback: AF_INET is 2 everywhere; AF_INET6 is 24, 28 or 30. */
-static enum pkt_result by_family(struct frag_table *ft, struct rd *r, uint32_t af, int64_t ts_us,
-				 struct tcp_seg *seg)
+static enum pkt_result by_family(struct frag_table *ft, struct rd *r, uint32_t af, int64_t ts_us, struct tcp_seg *seg)
 {
 	if (af == 2 || af == 24 || af == 28 || af == 30)
 		return decode_ip(ft, r, ts_us, seg);

@@ -14,7 +14,7 @@
 #include <stdint.h>
 
 struct tcp_seg {
-	int family;	    /* 4 or 6 */
+	int family;		  /* 4 or 6 */
 	uint8_t src[16], dst[16]; /* IPv4 in the first 4 bytes */
 	uint16_t sport, dport;
 	uint32_t seq;

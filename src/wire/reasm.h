@@ -23,7 +23,7 @@ struct reasm_sink {
 
 struct reasm_dir {
 	bool started;
-	uint32_t next; /* the next sequence number we expect */
+	uint32_t next;	       /* the next sequence number we expect */
 	struct reasm_seg *ooo; /* held segments, sorted by sequence number */
 	size_t ooo_bytes;
 	bool fin;

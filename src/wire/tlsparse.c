@@ -321,7 +321,8 @@ int tls_certificate_parse(const uint8_t *body, size_t len, struct strvec *subjec
 		gnutls_datum_t dn = { NULL, 0 };
 		if (gnutls_x509_crt_init(&crt) < 0)
 			return -1;
-		if (gnutls_x509_crt_import(crt, &d, GNUTLS_X509_FMT_DER) == 0 && gnutls_x509_crt_get_dn2(crt, &dn) == 0) {
+		if (gnutls_x509_crt_import(crt, &d, GNUTLS_X509_FMT_DER) == 0 &&
+		    gnutls_x509_crt_get_dn2(crt, &dn) == 0) {
 			strvec_push_owned(subjects, str_escape(dn.data, dn.size, 1024));
 			gnutls_free(dn.data);
 		} else {

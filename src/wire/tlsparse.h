@@ -16,7 +16,7 @@
 #include "report/wire_model.h"
 
 #define TLS_RECORD_HEADER 5
-#define TLS_RECORD_MAX (16384 + 2048) /* RFC 5246 section 6.2.3: TLSCiphertext.length */
+#define TLS_RECORD_MAX	  (16384 + 2048) /* RFC 5246 section 6.2.3: TLSCiphertext.length */
 
 enum tls_content {
 	TLS_CT_CHANGE_CIPHER_SPEC = 20,

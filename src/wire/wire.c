@@ -73,6 +73,30 @@ static void analyse(pcap_t *p, const char *source, const char *filter, enum poli
 	t->wire = w;
 }
 
+/* The checks after opening: link type and filter. */
+static int wire_pcap_handle(pcap_t *p, const char *path, const char *filter, enum policy policy,
+			    struct target_result *t, char *err, size_t errlen)
+{
+	int dlt = pcap_datalink(p);
+	if (!packet_linktype_supported(dlt)) {
+		snprintf(err, errlen,
+			 "%s: link type %s (%d) is not supported (Ethernet, Linux cooked v1/v2, "
+			 "NULL/LOOP, raw IPv4/IPv6 are)",
+			 path, packet_linktype_name(dlt), dlt);
+		return -1;
+	}
+	if (filter) {
+		struct bpf_program prog;
+		if (pcap_compile(p, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) < 0 || pcap_setfilter(p, &prog) < 0) {
+			snprintf(err, errlen, "--filter '%s': %s", filter, pcap_geterr(p));
+			return -1;
+		}
+		pcap_freecode(&prog);
+	}
+	analyse(p, path, filter, policy, t, err, errlen);
+	return 0;
+}
+
 int wire_pcap_file(const char *path, const char *filter, enum policy policy, struct target_result *t, char *err,
 		   size_t errlen)
 {
@@ -82,25 +106,23 @@ int wire_pcap_file(const char *path, const char *filter, enum policy policy, str
 		snprintf(err, errlen, "%s: not a readable pcap or pcapng file: %s", path, perr);
 		return -1;
 	}
-	int dlt = pcap_datalink(p);
-	if (!packet_linktype_supported(dlt)) {
-		snprintf(err, errlen, "%s: link type %s (%d) is not supported (Ethernet, Linux cooked v1/v2, "
-				      "NULL/LOOP, raw IPv4/IPv6 are)", path, packet_linktype_name(dlt), dlt);
-		pcap_close(p);
+	int rc = wire_pcap_handle(p, path, filter, policy, t, err, errlen);
+	pcap_close(p);
+	return rc;
+}
+
+int wire_pcap_fp(FILE *fp, const char *name, enum policy policy, struct target_result *t, char *err, size_t errlen)
+{
+	char perr[PCAP_ERRBUF_SIZE] = "";
+	pcap_t *p = pcap_fopen_offline_with_tstamp_precision(fp, PCAP_TSTAMP_PRECISION_MICRO, perr);
+	if (!p) {
+		fclose(fp);
+		snprintf(err, errlen, "%s: not a readable pcap or pcapng file: %s", name, perr);
 		return -1;
 	}
-	if (filter) {
-		struct bpf_program prog;
-		if (pcap_compile(p, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) < 0 || pcap_setfilter(p, &prog) < 0) {
-			snprintf(err, errlen, "--filter '%s': %s", filter, pcap_geterr(p));
-			pcap_close(p);
-			return -1;
-		}
-		pcap_freecode(&prog);
-	}
-	analyse(p, path, filter, policy, t, err, errlen);
-	pcap_close(p);
-	return 0;
+	int rc = wire_pcap_handle(p, name, NULL, policy, t, err, errlen);
+	pcap_close(p); /* closes fp */
+	return rc;
 }
 
 /* ---- live capture of one target ------------------------------------ */
@@ -108,7 +130,7 @@ int wire_pcap_file(const char *path, const char *filter, enum policy policy, str
 struct wire_run {
 	struct wire_capture *cap;
 	char *path;
-	bool keep; /* --capture FILE: the file stays */
+	bool keep;    /* --capture FILE: the file stays */
 	char *reason; /* why there is no capture */
 	bool no_rights;
 };
@@ -192,8 +214,9 @@ static void compare_one(struct probe_result *pr, const struct session_facts *f, 
 			struct finding *fd = probe_result_add(pr, "wire.chain-mismatch", SEV_FAIL,
 							      "The certificates on the wire are not the ones GnuTLS "
 							      "validated");
-			finding_set_detail(fd, "The Certificate message carried %zu certificates (leaf %s); GnuTLS "
-					       "validated %zu (leaf %s).",
+			finding_set_detail(fd,
+					   "The Certificate message carried %zu certificates (leaf %s); GnuTLS "
+					   "validated %zu (leaf %s).",
 					   s->cert_sha256.n, s->cert_sha256.v[0], f->chain_len,
 					   f->chain[0].sha256_hex ? f->chain[0].sha256_hex : "?");
 			finding_add_ev(fd, "session", "%s -> %s", s->client, s->server);
@@ -210,8 +233,8 @@ static void compare_one(struct probe_result *pr, const struct session_facts *f, 
 		finding_add_ev(fd, "differences", "%s", diff);
 		return;
 	}
-	struct finding *fd = probe_result_add(pr, "wire.hello-match", SEV_PASS,
-					      "The hellos on the wire are what GnuTLS reported");
+	struct finding *fd =
+		probe_result_add(pr, "wire.hello-match", SEV_PASS, "The hellos on the wire are what GnuTLS reported");
 	finding_add_ev(fd, "session", "%s -> %s", s->client, s->server);
 	finding_add_ev(fd, "tls_version", "%s", s->tls_version ? s->tls_version : "");
 	finding_add_ev(fd, "cipher_suite", "%s", s->cipher_suite ? s->cipher_suite : "");

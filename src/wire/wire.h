@@ -9,6 +9,7 @@
 #define SRC_WIRE_WIRE_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "core/options.h"
 #include "net/target.h"
@@ -22,6 +23,9 @@
  * filter does not compile (err says why; nothing added). */
 int wire_pcap_file(const char *path, const char *filter, enum policy policy, struct target_result *t, char *err,
 		   size_t errlen);
+
+/* The same for an open stream (the fuzzer's memory file); fp is closed. */
+int wire_pcap_fp(FILE *fp, const char *name, enum policy policy, struct target_result *t, char *err, size_t errlen);
 
 struct wire_run;
 
