@@ -248,6 +248,18 @@ class WirePostfix(mxtest.StandardPostfixTestCase, WireCase):
         self.secret_free(cap)
         self.agree_with_tshark(cap, res)
 
+    def test_capture_ipv6(self):
+        if "tls-good-v6" not in self.pf.cases:
+            self.skipTest("no IPv6 loopback")
+        c = self.case("tls-good-v6")
+        cap = os.path.join(self.tmp, "v6.pcap")
+        res = mxtest.run_mxprobe(["check", "--format", "json", "--ca-file", self.pki.root.cert,
+                                  "--probes", "starttls", "--capture", cap, c.target])
+        self.assertFinding(res, "wire.hello-match", "pass")
+        s = res.target["wire"]["sessions"][0]
+        self.assertTrueIn(res, s["server"] == "[::1]:%d" % c.port, s["server"])
+        self.agree_with_tshark(cap, self.pcap(cap))
+
     def test_no_capture_rights(self):
         """Not root, no CAP_NET_RAW: one line on stderr, the probes go on,
         the exit code is the one without --wire."""
@@ -500,6 +512,69 @@ class DamagedCaptures(WireCase):
                         self.assertFinding(res, fid)
                         if fid == "wire.capture-error":
                             self.assertEq(res, res.target["status"], "untestable")
+
+    def variants(self):
+        """The good capture rewritten to every link type mxprobe reads, with
+        802.1Q tags, and with every IPv4 datagram cut into fragments."""
+        off = 24
+        pkts = []
+        while off + 16 <= len(self.data):
+            hdr = self.data[off:off + 16]
+            n = struct.unpack("<I", hdr[8:12])[0]
+            pkts.append((hdr[:8], self.data[off + 16:off + 16 + n]))
+            off += 16 + n
+        self.assertEqual(struct.unpack("<I", self.data[20:24])[0], 1, "EN10MB expected")
+
+        def fragments(ip):
+            ihl = (ip[0] & 15) * 4
+            body = ip[ihl:]
+            if len(body) <= 24:
+                return [ip]
+            out, ident = [], struct.unpack(">H", ip[4:6])[0] ^ 0x5A5A
+            for i in range(0, len(body), 24):
+                part = body[i:i + 24]
+                more = 0x2000 if i + 24 < len(body) else 0
+                h = bytearray(ip[:ihl])
+                h[2:4] = struct.pack(">H", ihl + len(part))
+                h[4:6] = struct.pack(">H", ident)
+                h[6:8] = struct.pack(">H", more | (i // 8))
+                out.append(bytes(h) + part)
+            return out
+
+        def build(dlt, wrap, frag=False):
+            out = bytearray(self.data[:20] + struct.pack("<I", dlt))
+            for ts, frame in pkts:
+                ethertype, ip = frame[12:14], frame[14:]
+                for piece in (fragments(ip) if frag else [ip]):
+                    f = wrap(frame[:12], ethertype, piece)
+                    out += ts + struct.pack("<II", len(f), len(f)) + f
+            return bytes(out)
+
+        sll = lambda mac, et, ip: struct.pack(">HHH", 0, 772, 6) + mac[:6] + b"\0\0" + et + ip
+        sll2 = lambda mac, et, ip: et + b"\0\0" + struct.pack(">IHBB", 1, 772, 0, 6) + mac[:6] + b"\0\0" + ip
+        return {
+            "LINUX_SLL": build(113, sll),
+            "LINUX_SLL2": build(276, sll2),
+            "NULL": build(0, lambda mac, et, ip: struct.pack("<I", 2) + ip),
+            "LOOP": build(108, lambda mac, et, ip: struct.pack(">I", 2) + ip),
+            "RAW": build(101, lambda mac, et, ip: ip),
+            "802.1Q": build(1, lambda mac, et, ip: mac + b"\x81\x00\x00\x07" + et + ip),
+            "fragments": build(1, lambda mac, et, ip: mac + et + ip, frag=True),
+        }
+
+    def test_link_types_and_fragments(self):
+        base = self.pcap(self.good)
+        want = [(s["client"], s["server"], s["protocol"], s["ehlo_name"], s["capabilities"], s["bytes_client"],
+                 s["bytes_server"], s["last_reply"]) for s in base.target["wire"]["sessions"]]
+        self.assertTrueIn(base, want and want[0][3] == "client.example", want)
+        for name, data in self.variants().items():
+            with self.subTest(name):
+                path = self.write("variant-%s.pcap" % name.replace(".", ""), data)
+                res = self.pcap(path)
+                got = [(s["client"], s["server"], s["protocol"], s["ehlo_name"], s["capabilities"],
+                        s["bytes_client"], s["bytes_server"], s["last_reply"]) for s in res.target["wire"]["sessions"]]
+                self.assertEq(res, got, want, name)
+                self.agree_with_tshark(path, res)
 
     def test_filter(self):
         res = self.pcap(self.good, "--filter", "tcp port 1")
