@@ -86,6 +86,8 @@ struct conv {
 	char imap_tag[32]; /* the tag of IMAP STARTTLS */
 	struct buf hold;   /* client bytes after STARTTLS */
 	bool starttls_pending;
+	uint8_t first[4]; /* the server's first bytes, until they tell the protocol */
+	size_t first_n;
 	uint16_t version, suite;
 	int64_t t_syn, t_synack, t_first, t_greet, t_ehlo_cmd, t_stls_cmd, t_ch;
 	int last_dir;
@@ -884,7 +886,7 @@ static bool recognise(struct flow *f, struct conv *c, int dir, const uint8_t *p,
 		return true;
 	}
 	if (dir != 1 || n < 3)
-		return false;
+		return dir == 0; /* the client first: wait for the server's bytes */
 	if (p[0] >= '1' && p[0] <= '5' && p[1] >= '0' && p[1] <= '9' && p[2] >= '0' && p[2] <= '9' &&
 	    (n == 3 || p[3] == ' ' || p[3] == '-' || p[3] == '\r'))
 		c->proto = P_SMTP;
@@ -897,6 +899,18 @@ static bool recognise(struct flow *f, struct conv *c, int dir, const uint8_t *p,
 	c->s.tls_mode = xstrdup("none");
 	cmd_push(c, C_GREETING);
 	return true;
+}
+
+/* Could these first bytes still become a greeting: "220 ", "+OK", "* OK"? */
+static bool prefix_plausible(const uint8_t *p, size_t n)
+{
+	bool smtp = true, pop = true, imap = true;
+	for (size_t i = 0; i < n; i++) {
+		smtp &= i < 3 ? (p[i] >= '0' && p[i] <= '9') : (p[i] == ' ' || p[i] == '-' || p[i] == '\r');
+		pop &= i < 3 && p[i] == "+OK"[i];
+		imap &= i < 2 && p[i] == "* "[i];
+	}
+	return smtp || pop || imap;
 }
 
 static const char *proto_name(enum proto p)
@@ -972,15 +986,35 @@ static void on_deliver(void *user, int dir, const uint8_t *p, size_t n)
 {
 	struct flow *f = user;
 	struct conv *c = f->cv;
-	if (!c)
+	if (!c || f->ignored)
 		return;
-	if (c->proto == P_UNKNOWN) {
-		if (!recognise(f, c, dir, p, n)) {
+	if (c->proto == P_UNKNOWN && dir == 1) {
+		/* The server's first four bytes decide; a tarpit sends them
+		 * one at a time. */
+		size_t take = sizeof c->first - c->first_n < n ? sizeof c->first - c->first_n : n;
+		memcpy(c->first + c->first_n, p, take);
+		c->first_n += take;
+		p += take;
+		n -= take;
+		if (c->first_n < sizeof c->first && prefix_plausible(c->first, c->first_n))
+			return;
+		if (!recognise(f, c, 1, c->first, c->first_n)) {
 			f->ignored = true;
 			return;
 		}
 		if (!c->s.protocol)
 			c->s.protocol = xstrdup(proto_name(c->proto));
+		deliver_bytes(f->a, c, 1, c->first, c->first_n);
+	} else if (c->proto == P_UNKNOWN) {
+		/* Client bytes before the server said anything: implicit TLS,
+		 * or (a capture that began mid-connection, or not mail) not
+		 * judged. */
+		if (!recognise(f, c, 0, p, n)) {
+			f->ignored = true;
+			return;
+		}
+		if (c->proto == P_UNKNOWN)
+			return;
 	}
 	deliver_bytes(f->a, c, dir, p, n);
 	if (c->proto == P_LMTP && strcmp(c->s.protocol, "lmtp") != 0)

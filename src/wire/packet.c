@@ -46,8 +46,8 @@ struct frag {
 };
 
 struct frag_table {
-	struct frag slot[FRAG_SLOTS];
-	uint8_t out[65536 + 60]; /* the last reassembled datagram */
+	struct frag *slot[FRAG_SLOTS]; /* allocated at the first fragment */
+	uint8_t out[65536 + 60];       /* the last reassembled datagram */
 };
 
 struct frag_table *frag_table_new(void)
@@ -57,6 +57,10 @@ struct frag_table *frag_table_new(void)
 
 void frag_table_free(struct frag_table *ft)
 {
+	if (!ft)
+		return;
+	for (size_t i = 0; i < FRAG_SLOTS; i++)
+		free(ft->slot[i]);
 	free(ft);
 }
 
@@ -119,7 +123,9 @@ static struct frag *frag_slot(struct frag_table *ft, const uint8_t *src, const u
 {
 	struct frag *free_slot = NULL, *oldest = NULL;
 	for (size_t i = 0; i < FRAG_SLOTS; i++) {
-		struct frag *f = &ft->slot[i];
+		if (!ft->slot[i])
+			ft->slot[i] = xcalloc(1, sizeof(struct frag));
+		struct frag *f = ft->slot[i];
 		if (f->used && ts_us - f->first_us > FRAG_TIMEOUT_US)
 			f->used = false;
 		if (f->used && f->id == id && memcmp(f->src, src, 4) == 0 && memcmp(f->dst, dst, 4) == 0)

@@ -42,7 +42,8 @@ static void frame(struct wire_analyzer *a, int64_t *ts, int dir, uint16_t sport,
 	f[27] = (uint8_t)seq;
 	f[32] = 0x50;
 	f[33] = flags;
-	memcpy(f + 40, p, n);
+	if (n)
+		memcpy(f + 40, p, n);
 	*ts += 1000;
 	wire_analyzer_packet(a, DLT_RAW, *ts, f, total);
 }
