@@ -20,7 +20,8 @@
 
 #define LINE_MAX_KEPT 512
 #define HOLD_MAX      (16 * 1024)
-#define HASH_BUCKETS  65536
+#define HASH_MIN      256
+#define HASH_MAX      65536
 #define EXCERPT	      64
 
 enum proto {
@@ -121,6 +122,7 @@ struct wire_analyzer {
 	enum severity cleartext_sev;
 	struct frag_table *frags;
 	struct flow **bucket;
+	size_t nbuckets; /* a power of two, grown with the live connections */
 	struct flow *lru_head, *lru_tail;
 	size_t nflows;
 	int64_t now;
@@ -1139,7 +1141,7 @@ static void session_findings(struct wire_analyzer *a, const struct wire_session 
 
 static void flow_free(struct wire_analyzer *a, struct flow *f)
 {
-	struct flow **pp = &a->bucket[f->hash % HASH_BUCKETS];
+	struct flow **pp = &a->bucket[f->hash & (a->nbuckets - 1)];
 	while (*pp && *pp != f)
 		pp = &(*pp)->hnext;
 	if (*pp)
@@ -1206,10 +1208,25 @@ static struct conv *conv_new(void)
 	return c;
 }
 
+/* Doubles the hash table when the live connections outnumber its buckets. */
+static void grow_table(struct wire_analyzer *a)
+{
+	if (a->nflows < a->nbuckets || a->nbuckets >= HASH_MAX)
+		return;
+	free(a->bucket);
+	a->nbuckets *= 2;
+	a->bucket = xcalloc(a->nbuckets, sizeof a->bucket[0]);
+	for (struct flow *f = a->lru_head; f; f = f->next) {
+		f->hnext = a->bucket[f->hash & (a->nbuckets - 1)];
+		a->bucket[f->hash & (a->nbuckets - 1)] = f;
+	}
+}
+
 static struct flow *flow_new(struct wire_analyzer *a, const struct tcp_seg *g, uint32_t hash)
 {
 	if (a->nflows >= WIRE_MAX_FLOWS && a->lru_head)
 		flow_end(a, a->lru_head);
+	grow_table(a);
 	struct flow *f = xcalloc(1, sizeof *f);
 	size_t al = g->family == 4 ? 4 : 16;
 	/* The client sent the SYN; without one, the side on the higher port. */
@@ -1224,8 +1241,8 @@ static struct flow *flow_new(struct wire_analyzer *a, const struct tcp_seg *g, u
 	f->a = a;
 	f->cv = conv_new();
 	f->cv->s.handshake_seen = (g->flags & TCP_F_SYN) != 0;
-	f->hnext = a->bucket[hash % HASH_BUCKETS];
-	a->bucket[hash % HASH_BUCKETS] = f;
+	f->hnext = a->bucket[hash & (a->nbuckets - 1)];
+	a->bucket[hash & (a->nbuckets - 1)] = f;
 	lru_append(a, f);
 	a->nflows++;
 	a->sum->tcp_connections++;
@@ -1241,7 +1258,7 @@ static void expire_idle(struct wire_analyzer *a)
 static void tcp_segment(struct wire_analyzer *a, const struct tcp_seg *g)
 {
 	uint32_t h = flow_hash(g);
-	struct flow *f = a->bucket[h % HASH_BUCKETS];
+	struct flow *f = a->bucket[h & (a->nbuckets - 1)];
 	int dir = -1;
 	for (; f; f = f->hnext)
 		if (f->hash == h && (dir = flow_dir(f, g)) >= 0)
@@ -1305,7 +1322,8 @@ struct wire_analyzer *wire_analyzer_new(struct wire_summary *sum, struct probe_r
 	a->pr = pr;
 	a->cleartext_sev = cleartext_sev;
 	a->frags = frag_table_new();
-	a->bucket = xcalloc(HASH_BUCKETS, sizeof a->bucket[0]);
+	a->nbuckets = HASH_MIN;
+	a->bucket = xcalloc(a->nbuckets, sizeof a->bucket[0]);
 	return a;
 }
 

@@ -47,7 +47,7 @@ struct frag {
 
 struct frag_table {
 	struct frag *slot[FRAG_SLOTS]; /* allocated at the first fragment */
-	uint8_t out[65536 + 60];       /* the last reassembled datagram */
+	uint8_t *out;		       /* the last reassembled datagram, 64 KiB */
 };
 
 struct frag_table *frag_table_new(void)
@@ -61,6 +61,7 @@ void frag_table_free(struct frag_table *ft)
 		return;
 	for (size_t i = 0; i < FRAG_SLOTS; i++)
 		free(ft->slot[i]);
+	free(ft->out);
 	free(ft);
 }
 
@@ -162,6 +163,8 @@ static bool frag_add(struct frag_table *ft, const uint8_t *src, const uint8_t *d
 		f->total = off + n;
 	if (!frag_complete(f))
 		return false;
+	if (!ft->out)
+		ft->out = xmalloc(65536);
 	memcpy(ft->out, f->data, f->total);
 	*out = ft->out;
 	*outlen = f->total;
