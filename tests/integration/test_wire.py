@@ -424,6 +424,17 @@ class WireTestsrv(WireCase):
         self.assertNoFinding(res, "wire.tls-clean")
         self.agree_with_tshark(cap, self.pcap(cap))
 
+    def test_run_scenario_with_wire(self):
+        scn = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scenarios",
+                           "opportunistic-tls.scn")
+        with mxtest.TestServer("good", self.pki) as srv:
+            res = mxtest.run_mxprobe(["run", "--format", "json", "--ca-file", self.pki.root.cert, "--wire",
+                                      scn, srv.target])
+        self.assertNotCrashed(res)
+        self.assertEq(res, [p["name"] for p in res.target["probes"]][-1], "wire", "the wire result comes last")
+        self.assertFinding(res, "wire.tls-clean", "pass")
+        self.assertEq(res, res.target["wire"]["source"], None, "--wire keeps no file")
+
     def test_rewritten_client_hello(self):
         """The relay changes the SNI: the capture of both legs shows one
         ClientHello (same random) with two contents."""
@@ -583,6 +594,30 @@ class DamagedCaptures(WireCase):
         bad = mxtest.run_mxprobe(["pcap", "--filter", "tcp port (", self.good])
         self.assertExit(bad, 2)
         self.assertIn("--filter", bad.stderr)
+
+
+class WireUsage(mxtest.MxTestCase):
+    """Bad local input exits 2 before anything runs."""
+
+    def test_usage_errors(self):
+        rows = [
+            ["pcap"],
+            ["pcap", "/nonexistent/capture.pcap"],
+            ["pcap", "--wire", "/dev/null"],
+            ["check", "--filter", "tcp", "127.0.0.1:25"],
+            ["lab", "--wire"],
+            ["check", "--capture", "", "127.0.0.1:25"],
+        ]
+        for args in rows:
+            with self.subTest(args=args):
+                res = mxtest.run_mxprobe(args)
+                self.assertExit(res, 2)
+                self.assertEq(res, len(res.stderr.strip().splitlines()), 1, "one line")
+
+    def test_help_lists_the_wire(self):
+        res = mxtest.run_mxprobe(["--help"])
+        for word in ("mxprobe pcap", "--wire", "--capture FILE", "--filter BPF"):
+            self.assertIn(word, res.stdout, res.describe())
 
 
 if __name__ == "__main__":
