@@ -93,7 +93,7 @@ static void *capture_thread(void *arg)
 	return NULL;
 }
 
-static char *bpf_for(const char *host, uint16_t port, struct addrinfo *res)
+static char *bpf_for(uint16_t port, struct addrinfo *res)
 {
 	struct buf b;
 	buf_init(&b, 4096);
@@ -112,7 +112,6 @@ static char *bpf_for(const char *host, uint16_t port, struct addrinfo *res)
 		buf_append(&b, term, strlen(term));
 		free(term);
 	}
-	(void)host;
 	buf_append(&b, ")", 2);
 	return b.data;
 }
@@ -128,7 +127,7 @@ struct wire_capture *wire_capture_start(const char *host, uint16_t port, const c
 		return NULL;
 	}
 	char *ifname = route_interface(res);
-	char *filter = bpf_for(host, port, res);
+	char *filter = bpf_for(port, res);
 	freeaddrinfo(res);
 	struct wire_capture *c = xcalloc(1, sizeof *c);
 	c->stop_pipe[0] = c->stop_pipe[1] = -1;

@@ -174,7 +174,6 @@ static bool frag_add(struct frag_table *ft, const uint8_t *src, const uint8_t *d
 
 static enum pkt_result decode_ipv4(struct frag_table *ft, struct rd *r, int64_t ts_us, struct tcp_seg *seg)
 {
-	size_t start = r->off;
 	uint8_t vihl = rd_u8(r);
 	rd_u8(r); /* DSCP/ECN */
 	uint16_t total = rd_be16(r);
@@ -198,7 +197,6 @@ static enum pkt_result decode_ipv4(struct frag_table *ft, struct rd *r, int64_t 
 	seg->family = 4;
 	memcpy(seg->src, src, 4);
 	memcpy(seg->dst, dst, 4);
-	(void)start;
 	size_t off = (size_t)(frag & 0x1FFF) * 8;
 	bool more = frag & 0x2000;
 	if (off || more) {

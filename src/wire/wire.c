@@ -60,9 +60,7 @@ static void analyse(pcap_t *p, const char *source, const char *filter, enum poli
 	wire_analyzer_free(a);
 	if (bad) {
 		w->error = xstrdup(err);
-		/* pr may have moved? No: target_add_probe is not called again
-		 * until here; refetch by index anyway. */
-		pr = &t->probes[t->nprobes - 1];
+		pr = &t->probes[t->nprobes - 1]; /* the wire result, last */
 		struct finding *fd = probe_result_add(pr, "wire.capture-error", SEV_ERROR,
 						      "The capture file is damaged: the analysis stops there");
 		finding_set_detail(fd, "%s: %s. The packets before it were analysed; nothing after it is claimed.",
