@@ -424,6 +424,22 @@ class WireTestsrv(WireCase):
         self.assertNoFinding(res, "wire.tls-clean")
         self.agree_with_tshark(cap, self.pcap(cap))
 
+    def test_tls12_chain_compared_with_gnutls(self):
+        """TLS 1.2: the Certificate message on the wire is the chain GnuTLS
+        validated."""
+        cap = os.path.join(self.tmp, "tls12-live.pcap")
+        with mxtest.TestServer("good", self.pki, extra=["--priority", "NORMAL:-VERS-TLS1.3"]) as srv:
+            res = mxtest.run_mxprobe(["check", "--format", "json", "--ca-file", self.pki.root.cert,
+                                      "--probes", "starttls", "--capture", cap, srv.target])
+        f = self.assertFinding(res, "wire.hello-match", "pass")
+        self.assertEq(res, f["evidence"]["chain"], "same certificates")
+        self.assertEq(res, f["evidence"]["tls_version"], "TLS1.2")
+        self.assertNoFinding(res, "wire.chain-mismatch")
+        s = res.target["wire"]["sessions"][0]
+        self.assertEq(res, [c["sha256"] for c in s["certificates"]],
+                      [c["sha256"] for c in res.target["chain"]], "the chain on the wire")
+        self.agree_with_tshark(cap, self.pcap(cap))
+
     def test_run_scenario_with_wire(self):
         scn = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scenarios",
                            "opportunistic-tls.scn")
