@@ -125,6 +125,7 @@ struct wire_analyzer {
 	size_t nbuckets; /* a power of two, grown with the live connections */
 	struct flow *lru_head, *lru_tail;
 	size_t nflows;
+	size_t buffered; /* bytes held by every connection together */
 	int64_t now;
 	struct id_count counts[16];
 	size_t ncounts;
@@ -773,7 +774,7 @@ static void handshake_bytes(struct wire_analyzer *a, struct conv *c, int dir, co
 		return;
 	if (!t->hs.max)
 		buf_init(&t->hs, WIRE_MAX_HANDSHAKE);
-	if (buf_append(&t->hs, p, n) < 0) {
+	if (a->buffered >= WIRE_MAX_BUFFERED || buf_append(&t->hs, p, n) < 0) {
 		c->s.truncated = true;
 		t->hs_done = true;
 		buf_clear(&t->hs);
@@ -1139,8 +1140,18 @@ static void session_findings(struct wire_analyzer *a, const struct wire_session 
 	}
 }
 
+/* The bytes a connection holds in its buffers (WIRE_MAX_BUFFERED). */
+static size_t flow_buffered(const struct flow *f)
+{
+	size_t n = f->r[0].ooo_bytes + f->r[1].ooo_bytes;
+	if (f->cv)
+		n += f->cv->hold.cap + f->cv->d[0].t.hs.cap + f->cv->d[1].t.hs.cap;
+	return n;
+}
+
 static void flow_free(struct wire_analyzer *a, struct flow *f)
 {
+	a->buffered -= flow_buffered(f);
 	struct flow **pp = &a->bucket[f->hash & (a->nbuckets - 1)];
 	while (*pp && *pp != f)
 		pp = &(*pp)->hnext;
@@ -1166,8 +1177,10 @@ static void flow_end(struct wire_analyzer *a, struct flow *f)
 {
 	struct reasm_sink sink = { on_deliver, on_gap, f };
 	if (f->cv && !f->ignored) {
+		size_t before = flow_buffered(f);
 		reasm_flush(&f->r[0], &sink, 0);
 		reasm_flush(&f->r[1], &sink, 1);
+		a->buffered = a->buffered - before + flow_buffered(f);
 	}
 	struct conv *c = f->cv;
 	if (c && !f->ignored && c->proto != P_UNKNOWN) {
@@ -1295,13 +1308,19 @@ static void tcp_segment(struct wire_analyzer *a, const struct tcp_seg *g)
 			c->last_dir = dir;
 		}
 		struct reasm_sink sink = { on_deliver, on_gap, f };
+		size_t before = flow_buffered(f);
+		size_t max_hold = a->buffered < WIRE_MAX_BUFFERED ? WIRE_MAX_HOLD : 0;
 		reasm_segment(&f->r[dir], &sink, dir, g->seq, g->flags & TCP_F_SYN, g->flags & TCP_F_FIN, g->payload,
-			      g->len, WIRE_MAX_HOLD);
+			      g->len, max_hold);
+		a->buffered = a->buffered - before + flow_buffered(f);
 		if (f->ignored) {
 			/* Not mail: only the packets are counted from now on. */
+			a->buffered -= flow_buffered(f);
 			reasm_clear(&f->r[0]);
 			reasm_clear(&f->r[1]);
 			buf_clear(&c->hold);
+			buf_clear(&c->d[0].t.hs);
+			buf_clear(&c->d[1].t.hs);
 			wire_session_clear(&c->s);
 			free(c);
 			f->cv = NULL;

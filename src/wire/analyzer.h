@@ -10,7 +10,9 @@
  * each holds at most WIRE_MAX_HOLD out-of-order bytes per direction and
  * WIRE_MAX_HANDSHAKE bytes of handshake messages; a connection is freed
  * when it closes, idles WIRE_IDLE_US, or the oldest when WIRE_MAX_FLOWS are
- * live. */
+ * live; and all connections together buffer at most WIRE_MAX_BUFFERED bytes
+ * (past it, held data becomes a gap and handshakes are not collected:
+ * wire.truncated), so a hostile capture cannot make it grow. */
 #ifndef SRC_WIRE_ANALYZER_H
 #define SRC_WIRE_ANALYZER_H
 
@@ -22,7 +24,8 @@
 
 #define WIRE_MAX_HOLD	     (256 * 1024)
 #define WIRE_MAX_HANDSHAKE   (64 * 1024)
-#define WIRE_MAX_FLOWS	     20000
+#define WIRE_MAX_FLOWS	     10000
+#define WIRE_MAX_BUFFERED    (32 * 1024 * 1024)
 #define WIRE_MAX_LISTED	     1000	       /* sessions listed in the summary; the rest are counted */
 #define WIRE_IDLE_US	     (300 * 1000000LL) /* RFC 5321 section 4.5.3.2: the longest SMTP wait */
 #define WIRE_MAX_PER_FINDING 50		       /* findings of one id; the rest are counted */
