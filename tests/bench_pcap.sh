@@ -26,10 +26,11 @@ python3 "$here/bench_pcap_gen.py" "$cap" "$packets" "$conc"
 n=$("$mx" pcap --format json "$cap" | python3 -c 'import json,sys; print(json.load(sys.stdin)["targets"][0]["wire"]["packets"])')
 echo "capture: $cap, $n packets, $(du -m "$cap" | cut -f1) MiB"
 
-# run NAME CMD...: prints one line of figures
+# run TAG NAME CMD...: prints one line of figures
 run() {
-	name=$1
-	shift
+	tag=$1
+	name=$2
+	shift 2
 	/usr/bin/time -v "$@" >"$tmp/out" 2>"$tmp/time" || true
 	wall=$(sed -n 's/.*Elapsed (wall clock) time (h:mm:ss or m:ss): //p' "$tmp/time")
 	rss=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$tmp/time")
@@ -38,13 +39,13 @@ run() {
 	awk -v name="$name" -v n="$n" -v s="$secs" -v c="$cpu" -v r="$rss" 'BEGIN {
 		printf "%-34s %8.2f s wall %8.2f s cpu %12.0f packets/s (cpu: %12.0f) %8.1f MiB peak RSS\n",
 			name, s, c, n / (s > 0 ? s : 0.001), n / (c > 0 ? c : 0.001), r / 1024 }'
-	echo "$name $secs $cpu $rss" >>"$tmp/figures"
+	echo "$tag $secs $cpu $rss" >>"$tmp/figures"
 }
 
-run "mxprobe pcap (text)" "$mx" pcap "$cap"
-run "mxprobe pcap --format json" "$mx" pcap --format json "$cap"
-run "tshark -r FILE -q -z conv,tcp" tshark -n -r "$cap" -q -z conv,tcp
-run "tshark -r FILE -Y smtp" tshark -n -r "$cap" -Y smtp
+run mx "mxprobe pcap (text)" "$mx" pcap "$cap"
+run mxjson "mxprobe pcap --format json" "$mx" pcap --format json "$cap"
+run conv "tshark -r FILE -q -z conv,tcp" tshark -n -r "$cap" -q -z conv,tcp
+run smtp "tshark -r FILE -Y smtp" tshark -n -r "$cap" -Y smtp
 awk '{ w[NR] = $2; c[NR] = $3 } END {
 	printf "mxprobe (text) vs tshark conv,tcp: %.1fx wall, %.1fx cpu; vs tshark -Y smtp: %.1fx wall, %.1fx cpu\n",
 		w[3] / w[1], c[3] / c[1], w[4] / w[1], c[4] / c[1] }' "$tmp/figures"
