@@ -45,7 +45,7 @@ static uint64_t read_all(pcap_t *p, struct wire_analyzer *a, char *err, size_t e
 }
 
 /* Analyses an open handle into t; err receives a read error, if any. */
-static void analyse(pcap_t *p, const char *source, const char *filter, enum policy policy, struct target_result *t,
+static void analyse(pcap_t *p, const char *source, const char *filter, enum severity cleartext, struct target_result *t,
 		    char *err, size_t errlen)
 {
 	struct wire_summary *w = wire_summary_new();
@@ -53,7 +53,7 @@ static void analyse(pcap_t *p, const char *source, const char *filter, enum poli
 	w->filter = xstrdup(filter);
 	w->link_type = xstrdup(packet_linktype_name(pcap_datalink(p)));
 	struct probe_result *pr = target_add_probe(t, "wire", WIRE_TITLE);
-	struct wire_analyzer *a = wire_analyzer_new(w, pr, policy_tls_severity(policy));
+	struct wire_analyzer *a = wire_analyzer_new(w, pr, cleartext);
 	err[0] = '\0';
 	uint64_t bad = read_all(p, a, err, errlen);
 	wire_analyzer_finish(a);
@@ -72,7 +72,7 @@ static void analyse(pcap_t *p, const char *source, const char *filter, enum poli
 }
 
 /* The checks after opening: link type and filter. */
-static int wire_pcap_handle(pcap_t *p, const char *path, const char *filter, enum policy policy,
+static int wire_pcap_handle(pcap_t *p, const char *path, const char *filter, enum severity cleartext,
 			    struct target_result *t, char *err, size_t errlen)
 {
 	int dlt = pcap_datalink(p);
@@ -91,12 +91,13 @@ static int wire_pcap_handle(pcap_t *p, const char *path, const char *filter, enu
 		}
 		pcap_freecode(&prog);
 	}
-	analyse(p, path, filter, policy, t, err, errlen);
+	analyse(p, path, filter, cleartext, t, err, errlen);
 	return 0;
 }
 
-int wire_pcap_file(const char *path, const char *filter, enum policy policy, struct target_result *t, char *err,
-		   size_t errlen)
+/* A capture file into t; cleartext: how a session without TLS is judged. */
+static int read_file(const char *path, const char *filter, enum severity cleartext, struct target_result *t, char *err,
+		     size_t errlen)
 {
 	char perr[PCAP_ERRBUF_SIZE] = "";
 	pcap_t *p = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_MICRO, perr);
@@ -104,9 +105,15 @@ int wire_pcap_file(const char *path, const char *filter, enum policy policy, str
 		snprintf(err, errlen, "%s: not a readable pcap or pcapng file: %s", path, perr);
 		return -1;
 	}
-	int rc = wire_pcap_handle(p, path, filter, policy, t, err, errlen);
+	int rc = wire_pcap_handle(p, path, filter, cleartext, t, err, errlen);
 	pcap_close(p);
 	return rc;
+}
+
+int wire_pcap_file(const char *path, const char *filter, enum policy policy, struct target_result *t, char *err,
+		   size_t errlen)
+{
+	return read_file(path, filter, policy_tls_severity(policy), t, err, errlen);
 }
 
 int wire_pcap_fp(FILE *fp, const char *name, enum policy policy, struct target_result *t, char *err, size_t errlen)
@@ -118,7 +125,7 @@ int wire_pcap_fp(FILE *fp, const char *name, enum policy policy, struct target_r
 		snprintf(err, errlen, "%s: not a readable pcap or pcapng file: %s", name, perr);
 		return -1;
 	}
-	int rc = wire_pcap_handle(p, name, NULL, policy, t, err, errlen);
+	int rc = wire_pcap_handle(p, name, NULL, policy_tls_severity(policy), t, err, errlen);
 	pcap_close(p); /* closes fp */
 	return rc;
 }
@@ -263,6 +270,7 @@ static void compare_with_gnutls(struct target_result *t, struct probe_result *pr
 
 void wire_run_end(struct wire_run *w, const struct mx_options *opt, struct target_result *t)
 {
+	(void)opt; /* the policy does not judge our own sessions' lack of TLS: see below */
 	if (!w)
 		return;
 	if (w->cap)
@@ -281,7 +289,10 @@ void wire_run_end(struct wire_run *w, const struct mx_options *opt, struct targe
 			unlink(w->path);
 	} else {
 		char err[512];
-		if (wire_pcap_file(w->path, NULL, opt->policy, t, err, sizeof err) == 0) {
+		/* Our own probes open plaintext sessions on purpose (MAIL
+		 * before STARTTLS, the relay check): the starttls probe judges
+		 * the lack of TLS; on the wire it is information. */
+		if (read_file(w->path, NULL, SEV_INFO, t, err, sizeof err) == 0) {
 			if (!w->keep) {
 				free(t->wire->source);
 				t->wire->source = NULL;

@@ -37,7 +37,9 @@ struct wire_run *wire_run_begin(const struct mx_options *opt, const struct targe
 
 /* Stops the capture, analyses it, compares it with what GnuTLS reported
  * for the target's sessions, and adds the "wire" probe result and the
- * wire summary to t. Frees w (NULL is a no-op). */
+ * wire summary to t. A session without TLS is information here (our own
+ * probes open some on purpose; the starttls probe judges it). Frees w
+ * (NULL is a no-op). */
 void wire_run_end(struct wire_run *w, const struct mx_options *opt, struct target_result *t);
 
 #endif

@@ -220,11 +220,18 @@ class WirePostfix(mxtest.StandardPostfixTestCase, WireCase):
         c = self.case("tls-none")
         cap = os.path.join(self.tmp, "none.pcap")
         res = mxtest.run_mxprobe(["check", "--format", "json", "--policy", "encrypt", "--capture", cap, c.target])
-        self.assertFinding(res, "wire.cleartext-session", "fail")
+        # The starttls probe judges the policy; on our own wire it is information.
+        self.assertFinding(res, "starttls.missing", "fail")
+        self.assertFinding(res, "wire.cleartext-session", "info")
         s = res.target["wire"]["sessions"][0]
         self.assertEq(res, s["tls_mode"], "none")
         self.assertEq(res, s["client_hello"], None)
-        self.agree_with_tshark(cap, self.pcap(cap))
+        # Someone else's capture is judged by the policy.
+        again = self.pcap(cap, "--policy", "encrypt")
+        self.assertFinding(again, "wire.cleartext-session", "fail")
+        self.assertExit(again, 1)
+        self.assertFinding(self.pcap(cap, "--policy", "may"), "wire.cleartext-session", "warn")
+        self.agree_with_tshark(cap, again)
 
     def test_smtp_auth_in_clear_redacted(self):
         """A client that sends AUTH PLAIN to a server without TLS: the
