@@ -23,6 +23,7 @@
 #define HASH_MIN      256
 #define HASH_MAX      65536
 #define EXCERPT	      64
+#define RESYNC_MAX    4096
 
 enum proto {
 	P_UNKNOWN,
@@ -60,6 +61,7 @@ struct tlsdir {
 	struct buf hs; /* handshake messages, up to WIRE_MAX_HANDSHAKE */
 	bool hs_done;
 	bool ccs;
+	uint32_t resync_left; /* after plaintext: bytes left to find a handshake record in */
 };
 
 struct dstate {
@@ -715,7 +717,6 @@ static char *redacted_excerpt(const uint8_t *p, size_t n)
 static void plaintext_found(struct conv *c, int dir, uint64_t offset, const uint8_t *p, size_t n)
 {
 	struct wire_session *s = &c->s;
-	c->d[dir].mode = M_IGNORE;
 	if (s->plaintext_after_starttls)
 		return;
 	s->plaintext_after_starttls = true;
@@ -831,16 +832,34 @@ static void tls_bytes(struct wire_analyzer *a, struct conv *c, int dir, const ui
 				return;
 			t->hdr_have = 0;
 			size_t len;
-			if (!tls_record_header_ok(t->hdr, &len)) {
+			bool ok = tls_record_header_ok(t->hdr, &len);
+			if (t->resync_left && !(ok && t->hdr[0] == TLS_CT_HANDSHAKE)) {
+				/* Still looking for the handshake after plaintext. */
+				memmove(t->hdr, t->hdr + 1, TLS_RECORD_HEADER - 1);
+				t->hdr_have = TLS_RECORD_HEADER - 1;
+				if (--t->resync_left == 0)
+					d->mode = M_IGNORE;
+				continue;
+			}
+			t->resync_left = 0;
+			if (!ok) {
+				bool starttls = strcmp(c->s.tls_mode ? c->s.tls_mode : "", "starttls") == 0;
+				if (!starttls) {
+					d->mode = M_IGNORE;
+					return;
+				}
 				uint8_t ex[EXCERPT];
 				size_t rest = n < EXCERPT - TLS_RECORD_HEADER ? n : EXCERPT - TLS_RECORD_HEADER;
 				memcpy(ex, t->hdr, TLS_RECORD_HEADER);
 				memcpy(ex + TLS_RECORD_HEADER, p, rest);
-				if (strcmp(c->s.tls_mode ? c->s.tls_mode : "", "starttls") == 0)
-					plaintext_found(c, dir, d->offset - TLS_RECORD_HEADER, ex,
-							TLS_RECORD_HEADER + rest);
-				d->mode = M_IGNORE;
-				return;
+				plaintext_found(c, dir, d->offset - TLS_RECORD_HEADER, ex, TLS_RECORD_HEADER + rest);
+				/* The handshake may follow the injected bytes: look
+				 * for its first record, a byte at a time, a little
+				 * way on, so the hellos are still read. */
+				memmove(t->hdr, t->hdr + 1, TLS_RECORD_HEADER - 1);
+				t->hdr_have = TLS_RECORD_HEADER - 1;
+				t->resync_left = RESYNC_MAX;
+				continue;
 			}
 			t->type = t->hdr[0];
 			t->body_left = (uint32_t)len;
