@@ -35,9 +35,11 @@
 #include "report/progress_line.h"
 #include "report/render.h"
 #include "report/seal.h"
+#include "report/wire_model.h"
 #include "scenario/scenario.h"
 #include "tls/identity.h"
 #include "util/util.h"
+#include "wire/wire.h"
 
 #define EXIT_USAGE	2
 #define CLI_MAX_DOMAINS 64
@@ -46,6 +48,7 @@ static const char usage_text[] =
 	"Usage: mxprobe check [OPTIONS] TARGET...\n"
 	"       mxprobe lab [OPTIONS]\n"
 	"       mxprobe run [OPTIONS] FILE.scn TARGET...\n"
+	"       mxprobe pcap [OPTIONS] FILE...\n"
 	"       mxprobe --help | --version\n"
 	"\n"
 	"Probe mail servers' STARTTLS and TLS: what was offered, what was negotiated,\n"
@@ -55,6 +58,8 @@ static const char usage_text[] =
 	"  check TARGET...        probe each target\n"
 	"  lab                    start built-in demo servers on loopback and probe them\n"
 	"  run FILE.scn TARGET... run a scenario script against each target (docs/scenarios.md)\n"
+	"  pcap FILE...           analyse captures (pcap, pcapng) made by anyone: every mail session,\n"
+	"                         credentials in clear, plaintext after STARTTLS, the TLS hellos\n"
 	"\n"
 	"Targets:\n"
 	"  HOST, HOST:PORT        SMTP with STARTTLS (port 25; 465 means implicit TLS, 587 submission)\n"
@@ -185,6 +190,14 @@ static const char usage_enumerate[] =
 	"  connections used.\n"
 	"      --enumerate        add versions, ciphers, groups and weaknesses to the probes run\n";
 
+static const char usage_wire[] =
+	"\nWire checks (libpcap; docs/wire.md):\n"
+	"      --wire             check and run: capture our own connections (libpcap, BPF on the\n"
+	"                         target's address and port) and check what crossed the wire\n"
+	"      --capture FILE     the same, and keep the capture in FILE (pcap; with several targets\n"
+	"                         FILE-HOST-PORT.EXT each); needs root or CAP_NET_RAW, else a note\n"
+	"      --filter BPF       pcap: analyse only the packets this BPF expression matches\n";
+
 static void print_usage(FILE *out)
 {
 	char names[256] = "";
@@ -199,6 +212,7 @@ static void print_usage(FILE *out)
 	fprintf(out, usage_batch, POOL_DEFAULT_MAX_JOBS);
 	fprintf(out, usage_submission, PROBE_DEFAULT_CONNECTIONS);
 	fputs(usage_enumerate, out);
+	fputs(usage_wire, out);
 	fputs(usage_exit, out);
 	fputs("\nDemo lab setups (mxprobe lab):\n", out);
 	lab_print_setups(out);
@@ -372,7 +386,10 @@ enum {
 	OPT_MAX_CONNECTIONS,
 	OPT_TARGETS_FILE,
 	OPT_POLICY_FILE,
-	OPT_FAIL_ON
+	OPT_FAIL_ON,
+	OPT_WIRE,
+	OPT_CAPTURE,
+	OPT_FILTER
 };
 enum {
 	OPT_CLIENT_CERT = 400,
@@ -420,6 +437,9 @@ static const struct option long_opts[] = {
 	{ "policy-file", required_argument, NULL, OPT_POLICY_FILE },
 	{ "fail-on", required_argument, NULL, OPT_FAIL_ON },
 	{ "quiet", no_argument, NULL, 'q' },
+	{ "wire", no_argument, NULL, OPT_WIRE },
+	{ "capture", required_argument, NULL, OPT_CAPTURE },
+	{ "filter", required_argument, NULL, OPT_FILTER },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -457,6 +477,8 @@ struct cli {
 	unsigned jobs, per_host, max_connections;
 	const char *targets_file, *policy_file;
 	bool fail_on_warn, quiet;
+	/* pcap: --filter BPF */
+	const char *filter;
 };
 
 /* Size caps of the local input files (the limit is in the error message). */
@@ -844,6 +866,20 @@ static int parse_flags(struct cli *cl, int argc, char **argv)
 			break;
 		case 'q':
 			cl->quiet = true;
+			break;
+		case OPT_WIRE:
+			cl->opt.wire = true;
+			break;
+		case OPT_CAPTURE:
+			if (!*optarg)
+				return usage_error("--capture: expected a file name");
+			cl->opt.capture_file = optarg;
+			cl->opt.wire = true;
+			break;
+		case OPT_FILTER:
+			if (!*optarg || strlen(optarg) > 4096)
+				return usage_error("--filter: expected a BPF expression (pcap-filter(7))");
+			cl->filter = optarg;
 			break;
 		case 'o':
 			cl->output = optarg;
@@ -1253,6 +1289,56 @@ static int run_scenario(struct cli *cl, int argc, char **argv, struct report *re
 	return status;
 }
 
+/* mxprobe pcap FILE...: each capture file is a "target" of the report
+ * with the wire probe's findings. -1 to go on and render, or an exit
+ * status (2: a file that cannot be read as a capture, a bad --filter). */
+static int run_pcap(struct cli *cl, int argc, char **argv, struct report *rep)
+{
+	if (optind >= argc)
+		return usage_error("pcap needs at least one capture file");
+	if (cl->opt.wire)
+		return usage_error("--wire and --capture are for check and run; pcap reads files");
+	for (int i = optind; i < argc; i++)
+		if (access(argv[i], R_OK) != 0)
+			return usage_error("%s: %s", argv[i], strerror(errno));
+	for (int i = optind; i < argc; i++) {
+		struct target_result *t = report_add_target(rep);
+		t->input = xstrdup(argv[i]);
+		t->scheme = xstrdup("pcap");
+		t->host = xstrdup(argv[i]);
+		t->started_wall_us = wall_us();
+		t->facts.tls_alert = t->facts.late_alert = -1;
+		transcript_init(&t->tr);
+		int64_t t0 = mono_us();
+		char err[600];
+		if (wire_pcap_file(argv[i], cl->filter, cl->opt.policy, t, err, sizeof err) < 0)
+			return config_error("%s", err);
+		if (t->wire && t->wire->error) {
+			/* Not read to its end: what it holds is not known (exit 3
+			 * unless a finding failed). */
+			(void)config_error("%s: %s", argv[i], t->wire->error);
+			t->status = TARGET_UNTESTABLE;
+		}
+		t->duration_us = mono_us() - t0;
+	}
+	return -1;
+}
+
+/* Without capture rights the probes went on; one line says so, once. */
+static void note_wire_not_tested(const struct report *rep)
+{
+	for (size_t i = 0; i < rep->n; i++)
+		for (size_t j = 0; j < rep->t[i]->nprobes; j++)
+			for (size_t k = 0; k < rep->t[i]->probes[j].n; k++) {
+				const struct finding *f = &rep->t[i]->probes[j].f[k];
+				if (strcmp(f->id, "wire.not-tested") == 0) {
+					fprintf(stderr, "mxprobe: --capture/--wire: %s\n",
+						f->detail ? f->detail : f->title);
+					return;
+				}
+			}
+}
+
 int cli_main(int argc, char **argv)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -1274,10 +1360,10 @@ int cli_main(int argc, char **argv)
 		int rc = parse_flags(&cl, argc, argv);
 		if (rc >= 0)
 			return rc;
-		return usage_error("expected a command: check, lab or run");
+		return usage_error("expected a command: check, lab, run or pcap");
 	}
-	if (strcmp(cmd, "check") != 0 && strcmp(cmd, "lab") != 0 && strcmp(cmd, "run") != 0)
-		return usage_error("unknown command '%s': expected check, lab or run", cmd);
+	if (strcmp(cmd, "check") != 0 && strcmp(cmd, "lab") != 0 && strcmp(cmd, "run") != 0 && strcmp(cmd, "pcap") != 0)
+		return usage_error("unknown command '%s': expected check, lab, run or pcap", cmd);
 	optind = 2;
 	int rc = parse_flags(&cl, argc, argv);
 	if (rc >= 0)
@@ -1300,7 +1386,23 @@ int cli_main(int argc, char **argv)
 	cl.opt.run = run_cache_new(&cl.opt);
 	status = 0;
 	unsigned bad_lines = 0;
-	if (strcmp(cmd, "lab") == 0) {
+	if (cl.filter && strcmp(cmd, "pcap") != 0) {
+		status = usage_error("--filter is for pcap");
+		goto out;
+	}
+	if (cl.opt.wire && strcmp(cmd, "lab") == 0) {
+		status = usage_error("--wire and --capture are for check and run");
+		goto out;
+	}
+	/* Several targets, several captures: FILE-HOST-PORT.EXT each. */
+	cl.opt.capture_per_target = cl.ndomains > 0 || cl.targets_file || cl.policy_file ||
+				    (strcmp(cmd, "run") == 0 ? argc - optind > 2 : argc - optind > 1);
+	if (strcmp(cmd, "pcap") == 0) {
+		status = run_pcap(&cl, argc, argv, &rep);
+		if (status >= 0)
+			goto out;
+		status = 0;
+	} else if (strcmp(cmd, "lab") == 0) {
 		if (optind < argc) {
 			status = usage_error("lab takes no targets ('%s')", argv[optind]);
 			goto out;
@@ -1325,6 +1427,8 @@ int cli_main(int argc, char **argv)
 		status = 0;
 	}
 	rep.duration_us = wall_us() - rep.started_wall_us;
+	if (cl.opt.wire)
+		note_wire_not_tested(&rep);
 	/* The one step before any renderer: everything redacted and escaped
 	 * (targets were sealed as they finished; this covers the rest). */
 	report_seal(&rep, &cl.redact);

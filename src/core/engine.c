@@ -13,6 +13,7 @@
 #include "proto/dialect.h"
 #include "proto/session.h"
 #include "report/seal.h"
+#include "wire/wire.h"
 
 /* The default set is every probe, on SMTP the ones with a connection of
  * their own included (PROBE_DEFAULT_CONNECTIONS); --probes narrows or
@@ -66,6 +67,7 @@ void engine_run_target(const struct mx_options *opt, const struct target_spec *s
 		t->deadline_us = t0 + opt->target_timeout_us;
 	progress_target_started(progress, t);
 
+	struct wire_run *wire = wire_run_begin(opt, spec); /* NULL without --wire/--capture */
 	unsigned needs = 0;
 	for (const struct probe *const *p = probe_table; *p; p++)
 		if (probe_selected(opt, spec, *p))
@@ -123,6 +125,7 @@ void engine_run_target(const struct mx_options *opt, const struct target_spec *s
 	rev_prefetch_finish(pf.started);
 	http_cache_free(own_http);
 	trust_stores_free(own_trust);
+	wire_run_end(wire, opt, t); /* the "wire" probe result, after the probes */
 	t->duration_us = mono_us() - t0;
 	/* What the probes recorded enters the report redacted and escaped. */
 	report_seal_target(t, opt->redact);

@@ -96,6 +96,12 @@ struct mx_options {
 	/* The run's connection budget (net/limiter.h), shared by every worker
 	 * thread (thread-safe); NULL = no caps (a scenario run, the lab). */
 	struct conn_limiter *limiter;
+	/* wire checks (wire/wire.h): --wire captures each target's connections
+	 * and analyses them; --capture FILE also keeps the capture (with
+	 * several targets FILE-HOST-PORT.EXT each, capture_per_target) */
+	bool wire;
+	const char *capture_file;
+	bool capture_per_target;
 };
 
 /* The instant certificates are judged at: --at, else "now". */

@@ -16,6 +16,7 @@
 #include "report/domain.h"
 #include "report/json_domain.h"
 #include "report/render_enum.h"
+#include "report/json_wire.h"
 #include "util/err.h"
 
 /* ---- scalars ------------------------------------------------------- */
@@ -362,6 +363,8 @@ static json_t *jtarget(const struct target_result *t)
 	}
 	json_target_domain(o, t); /* --domain: domain, mx_host, mx_pref */
 	json_target_enum(o, t);	  /* the enumeration probes: tls_enumeration */
+	if (o)
+		json_object_set_new(o, "wire", json_wire(t->wire)); /* --capture/--wire, pcap */
 	return o;
 }
 

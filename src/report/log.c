@@ -13,6 +13,7 @@
  *
  * Each target starts with a few `#` header lines, as W3C-style logs do. */
 #include "report/render.h"
+#include "report/wire_render.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -143,6 +144,7 @@ static void render_target(FILE *out, const struct report *r, const struct target
 	}
 	if (!certs_shown && t->facts.chain_len > 0)
 		put_cert_blocks(out, &t->facts);
+	render_log_wire(out, t->wire); /* --capture/--wire, pcap */
 }
 
 int render_log(FILE *out, const struct report *r, const struct render_opts *o)

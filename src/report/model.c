@@ -4,6 +4,7 @@
 #include "report/tls_enum.h"
 
 #include "report/domain.h"
+#include "report/wire_model.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
@@ -321,6 +322,7 @@ static void target_free(struct target_result *t)
 		session_facts_clear(&t->more_sessions[i]);
 	free(t->more_sessions);
 	tls_enum_free(t->tls_enum);
+	wire_summary_free(t->wire);
 	free(t->domain);
 	free(t->mx_host);
 	free(t->input);

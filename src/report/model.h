@@ -264,6 +264,7 @@ void probe_result_clear(struct probe_result *pr);
 /* ---- targets and the report --------------------------------------- */
 
 struct domain_result;
+struct wire_summary;
 
 enum target_status {
 	TARGET_TESTED,	   /* probes ran; findings tell the rest */
@@ -316,6 +317,9 @@ struct target_result {
 	 * in mxprobe's own queue for a busy address is not the server's time
 	 * (proto/session.c); set once the clock runs, kept by a retry. */
 	bool clock_started;
+	/* What the wire showed (report/wire_model.h): --capture/--wire, mxprobe
+	 * pcap. NULL when nothing was captured. */
+	struct wire_summary *wire;
 };
 
 /* Frees everything a target holds and zeroes it, keeping only its deadline

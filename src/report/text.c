@@ -9,6 +9,7 @@
 #include "report/domain.h"
 #include "report/render.h"
 #include "report/render_enum.h"
+#include "report/wire_render.h"
 #include "report/text_domain.h"
 
 #include <inttypes.h>
@@ -391,7 +392,8 @@ static void render_target(const struct tx *x, const struct target_result *t, boo
 		render_session(x, &t->facts);
 	for (size_t i = 0; i < t->nprobes; i++)
 		render_probe(x, &t->probes[i], verbose);
-	text_render_enum(x->out, x->color, t); /* the enumeration probes' table */
+	text_render_enum(x->out, x->color, t);	    /* the enumeration probes' table */
+	render_text_wire(x->out, t->wire, verbose); /* --capture/--wire, pcap */
 	if (verbose && t->tr.n > 0)
 		render_transcript(x, &t->tr);
 }

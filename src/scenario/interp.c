@@ -20,6 +20,7 @@
 #include "proto/smtp.h"
 #include "tls/identity.h"
 #include "tls/tls.h"
+#include "wire/wire.h"
 #include "util/err.h"
 #include "util/util.h"
 
@@ -683,6 +684,7 @@ void scenario_run_target(const struct scenario *sc, const struct mx_options *opt
 	r.spec = spec;
 	r.t = t;
 	r.pr = t->nprobes - 1;
+	struct wire_run *wire = wire_run_begin(opt, spec); /* NULL without --wire/--capture */
 	session_init(&r.s, opt, t);
 	transcript_addf(&t->tr, TR_EVENT, "Scenario %s (%zu statements)", sc->file, sc->n);
 
@@ -720,6 +722,7 @@ void scenario_run_target(const struct scenario *sc, const struct mx_options *opt
 	free(r.peer_why);
 	tls_identity_free(r.identity);
 	t->probes[r.pr].duration_us = mono_us() - t0;
+	wire_run_end(wire, opt, t);
 	t->duration_us = mono_us() - t0;
 	report_seal_target(t, opt->redact);
 }

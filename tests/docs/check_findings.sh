@@ -18,6 +18,9 @@ grep -ho '/\* ids: [^*]*\*/' probes/*.c src/core/domain.c src/core/pool.c 2>/dev
 grep -ho '/\* ids: [^*]*\*/' src/scenario/*.c 2>/dev/null | sed 's#/\* ids: ##; s# \*/##' | tr ' ' '\n' >> "$code" || true
 grep -hoE '(then|else) (pass|info|warn|fail|error) [a-z0-9.-]+|^finding (pass|info|warn|fail) [a-z0-9.-]+' scenarios/*.scn 2>/dev/null |
 	awk '{ print $3 }' >> "$code" || true
+# The wire checks (src/wire/) add their findings through probe_result_add
+# and the analyzer's capped add_finding.
+grep -hoE '(probe_result_add|add_finding)\([^"]*"wire\.[a-z0-9.-]*"' src/wire/*.c | sed 's/.*"\(.*\)"/\1/' >> "$code"
 sort -u -o "$code" "$code"
 grep -o '^| `[a-z0-9.-]*`' docs/findings.md | sed 's/^| `//; s/`$//' | sort -u > "$doc"
 status=0
