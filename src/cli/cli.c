@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "cli/domains.h"
+#include "cli/tui_cmd.h"
 #include "core/domain.h"
 #include "core/engine.h"
 #include "dns/dns.h"
@@ -35,6 +36,7 @@ static const char usage_text[] =
 	"Usage: mxprobe check [OPTIONS] TARGET...\n"
 	"       mxprobe lab [OPTIONS]\n"
 	"       mxprobe run [OPTIONS] FILE.scn TARGET...\n"
+	"       mxprobe tui [OPTIONS] TARGET... | --lab | --load REPORT.json\n"
 	"       mxprobe --help | --version\n"
 	"\n"
 	"Probe mail servers' STARTTLS and TLS: what was offered, what was negotiated,\n"
@@ -44,6 +46,8 @@ static const char usage_text[] =
 	"  check TARGET...        probe each target\n"
 	"  lab                    start built-in demo servers on loopback and probe them\n"
 	"  run FILE.scn TARGET... run a scenario script against each target (docs/scenarios.md)\n"
+	"  tui TARGET...          the same as check, in a terminal interface: live progress, findings,\n"
+	"                         certificate chain, client-certificate request, transcript (docs/tui.md)\n"
 	"\n"
 	"Targets:\n"
 	"  HOST, HOST:PORT        SMTP with STARTTLS (port 25; 465 means implicit TLS, 587 submission)\n"
@@ -87,12 +91,20 @@ static const char usage_text[] =
 	"      --var NAME=VALUE   run: define ${NAME} for the scenario (repeatable)\n"
 	"  -o, --output FILE      write the report to FILE instead of standard output\n"
 	"  -v, --verbose          text: include the transcript of every session\n"
+
 	"      --no-color         no colours in text output (NO_COLOR in the environment too)\n"
 	"  -h, --help             this help\n"
 	"  -V, --version          version\n"
 	"\n"
 	"Exit status: 0 nothing failed, 1 a finding failed the policy, 2 usage or\n"
 	"configuration error, 3 a target could not be tested at all.\n";
+
+static const char usage_tui[] =
+	"\nTerminal interface (mxprobe tui; keys: ? inside, docs/tui.md):\n"
+	"      --tui              lab, run: show the run in the terminal interface (as mxprobe tui)\n"
+	"      --lab              tui: probe the demo lab's servers (as mxprobe lab --tui)\n"
+	"      --load FILE        tui: open a saved report (check --format json) instead of probing\n"
+	"  It needs a terminal (80x24 or larger); NO_COLOR and --no-color give a monochrome screen.\n";
 
 static const char usage_submission[] =
 	"\nSubmission security and connection control (KB823019):\n"
@@ -117,6 +129,7 @@ static void print_usage(FILE *out)
 		strncat(names, (*p)->name, sizeof names - strlen(names) - 1);
 	}
 	fprintf(out, usage_text, names);
+	fputs(usage_tui, out);
 	fputs(usage_submission, out);
 	fputs("\nDemo lab setups (mxprobe lab):\n", out);
 	lab_print_setups(out);
@@ -253,6 +266,11 @@ enum {
 	OPT_VAR = 600
 };
 enum {
+	OPT_TUI = 900,
+	OPT_LAB,
+	OPT_LOAD
+};
+enum {
 	OPT_CLIENT_CERT = 400,
 	OPT_CLIENT_KEY,
 	OPT_PKCS12,
@@ -287,6 +305,9 @@ static const struct option long_opts[] = {
 	{ "expect-refused", no_argument, NULL, OPT_EXPECT_REFUSED },
 	{ "auth-user", required_argument, NULL, OPT_AUTH_USER },
 	{ "auth-password-file", required_argument, NULL, OPT_AUTH_PASSWORD_FILE },
+	{ "tui", no_argument, NULL, OPT_TUI },
+	{ "lab", no_argument, NULL, OPT_LAB },
+	{ "load", required_argument, NULL, OPT_LOAD },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -307,6 +328,9 @@ struct cli {
 	/* --auth-user's password (auth probe); wiped and freed at the end */
 	const char *auth_password_file;
 	char *auth_password;
+	/* the TUI: --tui (lab, run), --lab and --load FILE (tui) */
+	bool tui, lab;
+	const char *load;
 	/* run: --var NAME=VALUE, in order */
 	const char *vars[SCN_MAX_VARS];
 	size_t nvars;
@@ -574,6 +598,17 @@ static int parse_flags(struct cli *cl, int argc, char **argv)
 		case OPT_NO_COLOR:
 			cl->no_color = true;
 			break;
+		case OPT_TUI:
+			cl->tui = true;
+			break;
+		case OPT_LAB:
+			cl->lab = true;
+			break;
+		case OPT_LOAD:
+			if (access(optarg, R_OK) != 0)
+				return usage_error("--load '%s': %s", optarg, strerror(errno));
+			cl->load = optarg;
+			break;
 		case 'h':
 			print_usage(stdout);
 			return 0;
@@ -665,6 +700,41 @@ static int run_scenario(struct cli *cl, int argc, char **argv, struct report *re
 	return status;
 }
 
+/* tui, lab --tui, run --tui: the interface, then -o and the exit status
+ * as check has them (the lab's failures are its point: 0 once it ran). */
+static int tui_command(struct cli *cl, const char *cmd, int argc, char **argv, struct report *rep)
+{
+	bool is_tui = strcmp(cmd, "tui") == 0;
+	if (cl->tui && strcmp(cmd, "lab") != 0 && strcmp(cmd, "run") != 0)
+		return usage_error("--tui goes with lab and run (mxprobe tui is check in the interface)");
+	if ((cl->lab || cl->load) && !is_tui)
+		return usage_error("--lab and --load go with mxprobe tui");
+	bool lab = cl->lab || strcmp(cmd, "lab") == 0;
+	if (lab && optind < argc)
+		return usage_error("the lab takes no targets ('%s')", argv[optind]);
+	struct cli_tui_args a = {
+		.opt = &cl->opt,
+		.cmd = is_tui ? "check" : cmd,
+		.args = argv + optind,
+		.nargs = (size_t)(argc - optind),
+		.domains = cl->domains,
+		.ndomains = cl->ndomains,
+		.resolver = cl->resolver[0] ? cl->resolver : NULL,
+		.vars = cl->vars,
+		.nvars = cl->nvars,
+		.load = cl->load,
+		.lab = lab,
+		.no_color = cl->no_color,
+	};
+	bool ran = false;
+	int status = cli_tui(&a, rep, &ran);
+	if (!ran || status != 0)
+		return status;
+	if (cl->output && (status = render(cl, rep)) != 0)
+		return status;
+	return lab ? 0 : domain_exit_code(rep, engine_exit_code(rep));
+}
+
 int cli_main(int argc, char **argv)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -681,10 +751,10 @@ int cli_main(int argc, char **argv)
 		int rc = parse_flags(&cl, argc, argv);
 		if (rc >= 0)
 			return rc;
-		return usage_error("expected a command: check, lab or run");
+		return usage_error("expected a command: check, lab, run or tui");
 	}
-	if (strcmp(cmd, "check") != 0 && strcmp(cmd, "lab") != 0 && strcmp(cmd, "run") != 0)
-		return usage_error("unknown command '%s': expected check, lab or run", cmd);
+	if (strcmp(cmd, "check") != 0 && strcmp(cmd, "lab") != 0 && strcmp(cmd, "run") != 0 && strcmp(cmd, "tui") != 0)
+		return usage_error("unknown command '%s': expected check, lab, run or tui", cmd);
 	optind = 2;
 	int rc = parse_flags(&cl, argc, argv);
 	if (rc >= 0)
@@ -711,6 +781,10 @@ int cli_main(int argc, char **argv)
 	rep.ehlo_name = xstrdup(cl.opt.ehlo_name);
 
 	int status = 0;
+	if (strcmp(cmd, "tui") == 0 || cl.tui || cl.lab || cl.load) {
+		status = tui_command(&cl, cmd, argc, argv, &rep);
+		goto out;
+	}
 	if (strcmp(cmd, "lab") == 0) {
 		if (optind < argc) {
 			status = usage_error("lab takes no targets ('%s')", argv[optind]);

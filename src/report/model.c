@@ -273,16 +273,22 @@ void report_init(struct report *r)
 	r->started_wall_us = wall_us();
 }
 
+struct target_result *target_result_new(void)
+{
+	struct target_result *t = xcalloc(1, sizeof *t);
+	t->facts.tls_alert = -1;
+	t->facts.late_alert = -1;
+	transcript_init(&t->tr);
+	return t;
+}
+
 struct target_result *report_add_target(struct report *r)
 {
 	if (r->n == r->cap) {
 		r->cap = r->cap ? r->cap * 2 : 4;
 		r->t = xrealloc(r->t, r->cap * sizeof *r->t);
 	}
-	struct target_result *t = xcalloc(1, sizeof *t);
-	t->facts.tls_alert = -1;
-	t->facts.late_alert = -1;
-	transcript_init(&t->tr);
+	struct target_result *t = target_result_new();
 	r->t[r->n++] = t;
 	return t;
 }
@@ -297,8 +303,10 @@ void probe_result_clear(struct probe_result *pr)
 	memset(pr, 0, sizeof *pr);
 }
 
-static void target_free(struct target_result *t)
+void target_result_free(struct target_result *t)
 {
+	if (!t)
+		return;
 	for (size_t i = 0; i < t->n_more_sessions; i++)
 		session_facts_clear(&t->more_sessions[i]);
 	free(t->more_sessions);
@@ -325,7 +333,7 @@ static void target_free(struct target_result *t)
 void report_clear(struct report *r)
 {
 	for (size_t i = 0; i < r->n; i++)
-		target_free(r->t[i]);
+		target_result_free(r->t[i]);
 	free(r->t);
 	report_domains_clear(r);
 	free(r->tool_version);

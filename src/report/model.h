@@ -286,6 +286,12 @@ struct target_result {
 	int64_t deadline_us;
 };
 
+/* A target result on its own (a worker fills it before it joins a report):
+ * _new never fails; _free frees it and everything in it; _free(NULL) is a
+ * no-op. report_add_target uses _new; report_clear frees with _free. */
+struct target_result *target_result_new(void);
+void target_result_free(struct target_result *t);
+
 struct probe_result *target_add_probe(struct target_result *t, const char *name, const char *title);
 enum severity target_worst(const struct target_result *t);
 

@@ -1,0 +1,139 @@
+/* \summary: the command line's side of the TUI: jobs from targets, the
+ * lab or a scenario; --load; the interface; nothing here draws. */
+#include "cli/tui_cmd.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/domains.h"
+#include "lab/lab.h"
+#include "net/target.h"
+#include "report/json_load.h"
+#include "scenario/scenario.h"
+#include "tui/tui.h"
+
+struct domains_ctx {
+	const struct cli_tui_args *a;
+};
+
+static int run_domains(void *ctx, struct report *rep, char *err, size_t errlen)
+{
+	const struct cli_tui_args *a = ((struct domains_ctx *)ctx)->a;
+	return cli_run_domains(a->opt, a->resolver, a->domains, a->ndomains, rep, err, errlen);
+}
+
+static int usage(const char *msg)
+{
+	fprintf(stderr, "mxprobe: %s (see mxprobe --help)\n", msg);
+	return 2;
+}
+
+int cli_tui(const struct cli_tui_args *a, struct report *rep, bool *ran)
+{
+	char err[600];
+	*ran = false;
+	/* A polite refusal before anything is started or read. */
+	if (tui_check_terminal(err, sizeof err) < 0) {
+		fprintf(stderr, "mxprobe: %s\n", err);
+		return 2;
+	}
+	struct tui_config cfg = { .opt = a->opt, .no_color = a->no_color, .title = a->cmd };
+	struct tui_job *jobs = NULL;
+	struct target_spec *specs = NULL;
+	size_t nspecs = 0;
+	struct scenario *sc = NULL;
+	struct lab_session *lab = NULL;
+	struct domains_ctx dctx = { a };
+	int status = 0;
+	char title[300];
+
+	if (a->load) {
+		if (a->nargs || a->ndomains || a->lab) {
+			status = usage("--load shows a saved report: no targets, --domain or --lab with it");
+			goto out;
+		}
+		report_clear(rep);
+		if (report_load_json_file(a->load, rep, err, sizeof err) < 0) {
+			fprintf(stderr, "mxprobe: --load %s\n", err);
+			status = 2;
+			goto out;
+		}
+		cfg.loaded = true;
+		snprintf(title, sizeof title, "%s", a->load);
+		cfg.title = title;
+	} else if (a->lab) {
+		if (a->nargs || a->ndomains) {
+			status = usage("the lab takes no targets");
+			goto out;
+		}
+		if (!(lab = lab_start(a->opt, NULL, err, sizeof err))) {
+			fprintf(stderr, "mxprobe: lab: %s\n", err);
+			status = 3;
+			goto out;
+		}
+		cfg.njobs = lab_session_count(lab);
+		jobs = xcalloc(cfg.njobs ? cfg.njobs : 1, sizeof *jobs);
+		for (size_t i = 0; i < cfg.njobs; i++)
+			jobs[i] = (struct tui_job){ .opt = lab_session_options(lab, i),
+						    .spec = lab_session_target(lab, i) };
+		cfg.title = "lab";
+	} else {
+		size_t first = 0;
+		if (strcmp(a->cmd, "run") == 0) {
+			if (a->nargs < 2) {
+				status = usage("run needs a scenario file and at least one target");
+				goto out;
+			}
+			struct scn_parse_opts po = { .vars = a->vars, .nvars = a->nvars };
+			if (scenario_load(a->args[0], &po, &sc, err, sizeof err) < 0) {
+				fprintf(stderr, "%s\n", err);
+				status = 2;
+				goto out;
+			}
+			first = 1;
+			snprintf(title, sizeof title, "run %s", a->args[0]);
+			cfg.title = title;
+		} else if (a->nargs == 0 && a->ndomains == 0) {
+			status = usage("tui needs targets, --domain, --lab or --load FILE");
+			goto out;
+		}
+		specs = xcalloc(a->nargs + 1, sizeof *specs);
+		for (size_t i = first; i < a->nargs; i++) {
+			if (target_parse(a->args[i], &specs[nspecs], err, sizeof err) < 0) {
+				status = usage(err);
+				goto out;
+			}
+			nspecs++;
+		}
+		jobs = xcalloc(nspecs + 1, sizeof *jobs);
+		for (size_t i = 0; i < nspecs; i++)
+			jobs[i] = (struct tui_job){ .opt = a->opt, .spec = &specs[i], .sc = sc };
+		cfg.njobs = nspecs;
+		if (a->ndomains) {
+			cfg.domains = run_domains;
+			cfg.domains_ctx = &dctx;
+			cfg.domain_names = a->domains;
+			cfg.ndomains = a->ndomains;
+		}
+	}
+	cfg.jobs = jobs;
+	int sig = tui_run(&cfg, rep, err, sizeof err);
+	if (sig < 0) {
+		fprintf(stderr, "mxprobe: tui: %s\n", err);
+		status = 2;
+		goto out;
+	}
+	if (!cfg.loaded)
+		rep->duration_us = wall_us() - rep->started_wall_us;
+	*ran = true;
+	status = sig > 0 ? 128 + sig : 0;
+out:
+	lab_stop(lab);
+	for (size_t i = 0; i < nspecs; i++)
+		target_spec_clear(&specs[i]);
+	free(specs);
+	free(jobs);
+	scenario_free(sc);
+	return status;
+}
