@@ -15,22 +15,28 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cli/domains.h"
 #include "cli/tui_cmd.h"
+#include "cli/batch.h"
+#include "cli/policy_file.h"
+#include "cli/targets_file.h"
 #include "core/domain.h"
 #include "core/engine.h"
 #include "dns/dns.h"
 #include "core/options.h"
+#include "core/pool.h"
 #include "core/probe.h"
 #include "lab/lab.h"
+#include "net/limiter.h"
 #include "net/source.h"
 #include "net/target.h"
+#include "report/progress_line.h"
 #include "report/render.h"
 #include "scenario/scenario.h"
 #include "tls/identity.h"
 #include "util/util.h"
 
-#define EXIT_USAGE 2
+#define EXIT_USAGE	2
+#define CLI_MAX_DOMAINS 64
 
 static const char usage_text[] =
 	"Usage: mxprobe check [OPTIONS] TARGET...\n"
@@ -64,9 +70,24 @@ static const char usage_text[] =
 	"                         is reported); adds the domain's verdict and what happens to its mail\n"
 	"  --resolver IP[:PORT]   send the DNS queries of --domain to this server (default:\n"
 	"                         the servers in /etc/resolv.conf)\n"
+	"  --targets-file FILE    more targets, one per line (as above, or domain:DOMAIN); '-' reads\n"
+	"                         standard input; '#' comments; a bad line is reported as FILE:LINE and\n"
+	"                         the others run (exit status 2 at the end if nothing worse happened)\n"
+	"  --policy-file FILE     partner domains and the level each must meet, one per line:\n"
+	"                         DOMAIN LEVEL [name=HOST]... [client-cert=F client-key=F | pkcs12=F]\n"
+	"                         (docs/policy-file.md); each is checked as --domain at its own level\n"
+
+	;
+
+static const char usage_options[] =
 	"\n"
 	"Options:\n"
-	"  -f, --format FMT       text (default), json, log (Exchange-style protocol log)\n"
+	"  -f, --format FMT       text (default), json, log (Exchange-style protocol log), jsonl (one\n"
+	"                         JSON document per target as it finishes, in input order, then one per\n"
+	"                         domain), junit (JUnit XML for CI), nagios (a Monitoring Plugins status\n"
+	"                         line with perfdata; exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN),\n"
+	"                         prometheus (node_exporter textfile-collector metrics)\n"
+	"      --fail-on LEVEL    fail (default): exit 1 when a finding failed; warn: also when one warned\n"
 	"  -p, --policy POLICY    none, may, encrypt (default), verify, secure, domain-secure\n"
 	"  -t, --timeout SECONDS  deadline of each step: connect, each reply, the handshake (default 10)\n"
 	"      --target-timeout SECONDS  deadline of the whole target (default 60)\n"
@@ -105,6 +126,14 @@ static const char usage_tui[] =
 	"      --lab              tui: probe the demo lab's servers (as mxprobe lab --tui)\n"
 	"      --load FILE        tui: open a saved report (check --format json) instead of probing\n"
 	"  It needs a terminal (80x24 or larger); NO_COLOR and --no-color give a monochrome screen.\n";
+static const char usage_batch[] =
+	"\nMany targets at once:\n"
+	"  -j, --jobs N           targets probed side by side (default: one per target, at most %d)\n"
+	"      --per-host N       connections open at once to one server address (default 2)\n"
+	"      --max-connections N  connections open at once in all (default 256)\n"
+	"                         A server that answers 421 or tarpits gets one connection at a time,\n"
+	"                         with pauses; a target turned away with 421 is tried once more\n"
+	"  -q, --quiet            no progress line on standard error (it shows only on a terminal)\n";
 
 static const char usage_submission[] =
 	"\nSubmission security and connection control (KB823019):\n"
@@ -128,7 +157,9 @@ static void print_usage(FILE *out)
 			strncat(names, ",", sizeof names - strlen(names) - 1);
 		strncat(names, (*p)->name, sizeof names - strlen(names) - 1);
 	}
-	fprintf(out, usage_text, names);
+	fputs(usage_text, out);
+	fprintf(out, usage_options, names);
+	fprintf(out, usage_batch, POOL_DEFAULT_MAX_JOBS);
 	fputs(usage_tui, out);
 	fputs(usage_submission, out);
 	fputs("\nDemo lab setups (mxprobe lab):\n", out);
@@ -196,6 +227,20 @@ static bool probes_ok(const char *list, char *bad, size_t badlen)
 			p++;
 	}
 	return true;
+}
+
+#define CLI_MAX_COUNT 10000
+
+/* --jobs, --per-host, --max-connections: 1 to CLI_MAX_COUNT. */
+static int parse_count(const char *s, unsigned *out)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < 1 || v > CLI_MAX_COUNT)
+		return -1;
+	*out = (unsigned)v;
+	return 0;
 }
 
 /* --warn-days: a whole number of days, 0 to 3650. */
@@ -266,7 +311,14 @@ enum {
 	OPT_VAR = 600
 };
 enum {
-	OPT_TUI = 900,
+	OPT_PER_HOST = 900,
+	OPT_MAX_CONNECTIONS,
+	OPT_TARGETS_FILE,
+	OPT_POLICY_FILE,
+	OPT_FAIL_ON
+};
+enum {
+	OPT_TUI = 1000,
 	OPT_LAB,
 	OPT_LOAD
 };
@@ -308,6 +360,13 @@ static const struct option long_opts[] = {
 	{ "tui", no_argument, NULL, OPT_TUI },
 	{ "lab", no_argument, NULL, OPT_LAB },
 	{ "load", required_argument, NULL, OPT_LOAD },
+	{ "jobs", required_argument, NULL, 'j' },
+	{ "per-host", required_argument, NULL, OPT_PER_HOST },
+	{ "max-connections", required_argument, NULL, OPT_MAX_CONNECTIONS },
+	{ "targets-file", required_argument, NULL, OPT_TARGETS_FILE },
+	{ "policy-file", required_argument, NULL, OPT_POLICY_FILE },
+	{ "fail-on", required_argument, NULL, OPT_FAIL_ON },
+	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -334,6 +393,10 @@ struct cli {
 	/* run: --var NAME=VALUE, in order */
 	const char *vars[SCN_MAX_VARS];
 	size_t nvars;
+	/* many targets at once (cli/batch.c) */
+	unsigned jobs, per_host, max_connections;
+	const char *targets_file, *policy_file;
+	bool fail_on_warn, quiet;
 };
 
 static const char *identity_flag_name(int c)
@@ -453,7 +516,7 @@ static int parse_flags(struct cli *cl, int argc, char **argv)
 {
 	int c;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "f:p:t:e:o:vhV", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "f:p:t:e:o:j:qvhV", long_opts, NULL)) != -1) {
 		switch (c) {
 		case 'f':
 			if (strcmp(optarg, "text") == 0)
@@ -462,8 +525,18 @@ static int parse_flags(struct cli *cl, int argc, char **argv)
 				cl->opt.format = FORMAT_JSON;
 			else if (strcmp(optarg, "log") == 0)
 				cl->opt.format = FORMAT_LOG;
+			else if (strcmp(optarg, "jsonl") == 0)
+				cl->opt.format = FORMAT_JSONL;
+			else if (strcmp(optarg, "junit") == 0)
+				cl->opt.format = FORMAT_JUNIT;
+			else if (strcmp(optarg, "nagios") == 0)
+				cl->opt.format = FORMAT_NAGIOS;
+			else if (strcmp(optarg, "prometheus") == 0)
+				cl->opt.format = FORMAT_PROMETHEUS;
 			else
-				return usage_error("--format '%s': expected text, json or log", optarg);
+				return usage_error("--format '%s': expected text, json, log, jsonl, junit, nagios or "
+						   "prometheus",
+						   optarg);
 			break;
 		case 'p':
 			if (policy_parse(optarg, &cl->opt.policy) < 0)
@@ -589,6 +662,34 @@ static int parse_flags(struct cli *cl, int argc, char **argv)
 				return usage_error("--auth-password-file '%s': %s", optarg, strerror(errno));
 			cl->auth_password_file = optarg;
 			break;
+		case 'j':
+		case OPT_PER_HOST:
+		case OPT_MAX_CONNECTIONS: {
+			unsigned v;
+			if (parse_count(optarg, &v) < 0)
+				return usage_error("--%s '%s': expected a whole number from 1 to %d",
+						   c == 'j' ? "jobs" : identity_flag_name(c), optarg, CLI_MAX_COUNT);
+			*(c == 'j' ? &cl->jobs : c == OPT_PER_HOST ? &cl->per_host : &cl->max_connections) = v;
+			break;
+		}
+		case OPT_TARGETS_FILE:
+			if (strcmp(optarg, "-") != 0 && access(optarg, R_OK) != 0)
+				return usage_error("--targets-file '%s': %s", optarg, strerror(errno));
+			cl->targets_file = optarg;
+			break;
+		case OPT_POLICY_FILE:
+			if (access(optarg, R_OK) != 0)
+				return usage_error("--policy-file '%s': %s", optarg, strerror(errno));
+			cl->policy_file = optarg;
+			break;
+		case OPT_FAIL_ON:
+			if (strcmp(optarg, "warn") != 0 && strcmp(optarg, "fail") != 0)
+				return usage_error("--fail-on '%s': expected warn or fail", optarg);
+			cl->fail_on_warn = strcmp(optarg, "warn") == 0;
+			break;
+		case 'q':
+			cl->quiet = true;
+			break;
 		case 'o':
 			cl->output = optarg;
 			break;
@@ -626,20 +727,30 @@ static int parse_flags(struct cli *cl, int argc, char **argv)
 	return -1;
 }
 
-static int render(const struct cli *cl, const struct report *rep)
+/* Where the report goes: --output or standard output; NULL (and an error
+ * said) when the file cannot be opened. */
+static FILE *open_output(const struct cli *cl)
 {
-	FILE *out = stdout;
-	if (cl->output) {
-		out = fopen(cl->output, "w");
-		if (!out) {
-			fprintf(stderr, "mxprobe: cannot write %s: %s\n", cl->output, strerror(errno));
-			return EXIT_USAGE;
-		}
-	}
+	if (!cl->output)
+		return stdout;
+	FILE *out = fopen(cl->output, "w");
+	if (!out)
+		fprintf(stderr, "mxprobe: cannot write %s: %s\n", cl->output, strerror(errno));
+	return out;
+}
+
+/* Renders rep into out (opened by open_output) and closes it; with jsonl
+ * the targets went out as they finished (run_check), only the domains are
+ * left. 0, or EXIT_USAGE when writing failed. */
+static int render_to(const struct cli *cl, const struct report *rep, FILE *out, bool write_failed)
+{
 	const char *nc = getenv("NO_COLOR");
 	struct render_opts ro = {
 		.color = !cl->no_color && !(nc && *nc) && !cl->output && isatty(fileno(out)),
 		.verbose = cl->opt.verbose,
+		.warn_days = cl->opt.warn_days,
+		.fail_on_warn = cl->fail_on_warn,
+		.at = mx_options_at(&cl->opt),
 	};
 	int rc;
 	switch (cl->opt.format) {
@@ -649,11 +760,23 @@ static int render(const struct cli *cl, const struct report *rep)
 	case FORMAT_LOG:
 		rc = render_log(out, rep, &ro);
 		break;
+	case FORMAT_JSONL:
+		rc = render_jsonl_domains(out, rep);
+		break;
+	case FORMAT_JUNIT:
+		rc = render_junit(out, rep, &ro);
+		break;
+	case FORMAT_NAGIOS:
+		rc = render_nagios(out, rep, &ro);
+		break;
+	case FORMAT_PROMETHEUS:
+		rc = render_prometheus(out, rep, &ro);
+		break;
 	default:
 		rc = render_text(out, rep, &ro);
 		break;
 	}
-	if (fflush(out) != 0)
+	if (write_failed || fflush(out) != 0)
 		rc = -1;
 	if (cl->output && fclose(out) != 0)
 		rc = -1;
@@ -662,6 +785,226 @@ static int render(const struct cli *cl, const struct report *rep)
 		return EXIT_USAGE;
 	}
 	return 0;
+}
+
+static int render(const struct cli *cl, const struct report *rep)
+{
+	FILE *out = open_output(cl);
+	return out ? render_to(cl, rep, out, false) : EXIT_USAGE;
+}
+
+/* --format jsonl: each target as soon as it and those before it are done. */
+struct jsonl_sink {
+	FILE *out;
+	const struct report *rep;
+	bool failed;
+};
+
+static void emit_jsonl(void *user, size_t index, const struct target_result *t)
+{
+	(void)t;
+	struct jsonl_sink *j = user;
+	if (render_jsonl_target(j->out, j->rep, index) < 0 || fflush(j->out) != 0)
+		j->failed = true;
+}
+
+static void say_bad_line(void *user, const char *msg)
+{
+	(void)user;
+	fprintf(stderr, "mxprobe: %s\n", msg);
+}
+
+/* The partners of --policy-file, each with its own copy of the run's
+ * options (the same shared objects: limiter, caches; its own level,
+ * expected names and client certificate). */
+struct partners {
+	struct partner_list list;
+	struct mx_options *opt;
+	struct tls_identity **id;
+};
+
+static void partners_clear(struct partners *p)
+{
+	for (size_t i = 0; i < p->list.n; i++)
+		tls_identity_free(p->id[i]);
+	free(p->id);
+	free(p->opt);
+	partner_list_clear(&p->list);
+}
+
+/* Loads the policy file and each partner's client certificate: 0, or an
+ * exit status (said on stderr as FILE:LINE:COLUMN). */
+static int load_partners(const struct cli *cl, struct partners *p)
+{
+	char err[700];
+	if (policy_file_load(cl->policy_file, &p->list, err, sizeof err) < 0) {
+		fprintf(stderr, "mxprobe: %s\n", err);
+		return EXIT_USAGE;
+	}
+	p->opt = xcalloc(p->list.n, sizeof *p->opt);
+	p->id = xcalloc(p->list.n, sizeof *p->id);
+	for (size_t i = 0; i < p->list.n; i++) {
+		const struct partner *pa = &p->list.p[i];
+		char ierr[512] = "";
+		int rc = 0;
+		if (pa->pkcs12) {
+			char *pass = NULL;
+			struct cli tmp = { .pkcs12_password_file = pa->pkcs12_password_file };
+			rc = read_password(&tmp, &pass, ierr, sizeof ierr);
+			if (rc == 0)
+				rc = tls_identity_load_pkcs12(pa->pkcs12, pass, &p->id[i], ierr, sizeof ierr);
+			if (pass) {
+				explicit_bzero(pass, strlen(pass));
+				free(pass);
+			}
+		} else if (pa->client_cert) {
+			rc = tls_identity_load_pem(pa->client_cert, pa->client_key, &p->id[i], ierr, sizeof ierr);
+		}
+		if (rc < 0) {
+			fprintf(stderr, "mxprobe: %s:%u:%u: expected a usable client certificate for %s, got: %s\n",
+				cl->policy_file, pa->line, pa->col, pa->domain, ierr);
+			return EXIT_USAGE;
+		}
+		struct mx_options *o = &p->opt[i];
+		*o = cl->opt;
+		o->policy = pa->policy;
+		if (pa->nnames) {
+			o->n_expect_names = pa->nnames;
+			for (size_t k = 0; k < pa->nnames; k++)
+				o->expect_names[k] = pa->names[k];
+		}
+		if (p->id[i])
+			o->client_identity = p->id[i];
+	}
+	return 0;
+}
+
+/* mxprobe check: the targets, --targets-file, --domain and --policy-file on
+ * the worker pool. -1 to go on and render (*out is open), or an exit
+ * status. *bad_lines: --targets-file lines that were skipped. */
+static int run_check(struct cli *cl, int argc, char **argv, struct report *rep, FILE **out, unsigned *bad_lines)
+{
+	int status = -1;
+	size_t nargs = (size_t)(argc - optind);
+	struct targets_list file = { 0 };
+	struct partners partners = { 0 };
+	struct target_spec *specs = xcalloc(nargs + 1, sizeof *specs);
+	size_t nspecs = 0;
+	struct batch_domain *doms = NULL;
+	size_t ndoms = 0;
+	struct conn_limiter *lim = NULL;
+	struct progress_line *pl = NULL;
+
+	for (; nspecs < nargs; nspecs++) {
+		char err[512];
+		if (target_parse(argv[optind + (int)nspecs], &specs[nspecs], err, sizeof err) < 0) {
+			status = usage_error("%s", err);
+			goto out;
+		}
+	}
+	if (cl->policy_file && (status = load_partners(cl, &partners)) >= 0)
+		goto out;
+	status = -1;
+	if (cl->targets_file) {
+		bool in = strcmp(cl->targets_file, "-") == 0;
+		FILE *fp = in ? stdin : fopen(cl->targets_file, "r");
+		if (!fp || targets_file_read(fp, cl->targets_file, &file, say_bad_line, NULL) < 0) {
+			fprintf(stderr, "mxprobe: --targets-file %s: %s\n", cl->targets_file,
+				fp ? "read error" : strerror(errno));
+			status = EXIT_USAGE;
+		}
+		if (fp && !in)
+			fclose(fp);
+		if (status >= 0)
+			goto out;
+		*bad_lines = file.bad;
+	}
+	size_t nfile_domains = 0;
+	for (size_t i = 0; i < file.n; i++)
+		nfile_domains += file.e[i].domain != NULL;
+	specs = xrealloc(specs, (nspecs + file.n + 1) * sizeof *specs);
+	for (size_t i = 0; i < file.n; i++)
+		if (!file.e[i].domain) {
+			specs[nspecs++] = file.e[i].spec; /* moved */
+			memset(&file.e[i].spec, 0, sizeof file.e[i].spec);
+		}
+	/* Domains: a partner's line wins over the same domain given plainly. */
+	doms = xcalloc(cl->ndomains + nfile_domains + partners.list.n + 1, sizeof *doms);
+	for (size_t i = 0; i < partners.list.n; i++)
+		doms[ndoms++] = (struct batch_domain){ partners.list.p[i].domain, &partners.opt[i] };
+	for (size_t i = 0; i < cl->ndomains + file.n; i++) {
+		const char *name = i < cl->ndomains ? cl->domains[i] : file.e[i - cl->ndomains].domain;
+		bool dup = !name;
+		for (size_t k = 0; !dup && k < ndoms; k++)
+			dup = strcasecmp(doms[k].name, name) == 0;
+		if (!dup)
+			doms[ndoms++] = (struct batch_domain){ name, &cl->opt };
+	}
+	if (nspecs == 0 && ndoms == 0) {
+		status =
+			file.bad
+				? EXIT_USAGE
+				: usage_error(
+					  "check needs at least one target, --domain, --targets-file or --policy-file");
+		if (file.bad)
+			fprintf(stderr, "mxprobe: no usable target in %s\n", cl->targets_file);
+		goto out;
+	}
+	if (!(*out = open_output(cl))) {
+		status = EXIT_USAGE;
+		goto out;
+	}
+
+	/* The connection budget, shared by every copy of the options. */
+	int64_t backoff = cl->opt.step_timeout_us / 2;
+	backoff = backoff < 1000000 ? 1000000 : backoff > 10000000 ? 10000000 : backoff;
+	lim = conn_limiter_new(cl->max_connections ? cl->max_connections : 256, cl->per_host ? cl->per_host : 2,
+			       backoff);
+	cl->opt.limiter = lim;
+	for (size_t i = 0; i < partners.list.n; i++)
+		partners.opt[i].limiter = lim;
+
+	if (!cl->quiet && isatty(STDERR_FILENO))
+		pl = progress_line_new(stderr, nspecs);
+	struct jsonl_sink sink = { .out = *out, .rep = rep };
+	struct pool_opts po = {
+		.jobs = cl->jobs,
+		.progress = pl ? progress_line_ops() : NULL,
+		.progress_user = pl,
+		.emit = cl->opt.format == FORMAT_JSONL ? emit_jsonl : NULL,
+		.emit_user = &sink,
+	};
+	struct batch b = { .opt = &cl->opt,
+			   .resolver = cl->resolver[0] ? cl->resolver : NULL,
+			   .specs = specs,
+			   .nspecs = nspecs,
+			   .domains = doms,
+			   .ndomains = ndoms,
+			   .pool = &po };
+	char err[512];
+	if (batch_run(&b, rep, err, sizeof err) < 0) {
+		fprintf(stderr, "mxprobe: DNS: %s\n", err);
+		status = 3;
+	}
+	progress_line_free(pl);
+	if (sink.failed) {
+		fprintf(stderr, "mxprobe: writing the report failed\n");
+		status = EXIT_USAGE;
+	}
+out:
+	cl->opt.limiter = NULL;
+	conn_limiter_free(lim);
+	for (size_t i = 0; i < nspecs; i++)
+		target_spec_clear(&specs[i]);
+	free(specs);
+	free(doms);
+	targets_list_clear(&file);
+	partners_clear(&partners);
+	if (status >= 0 && *out && *out != stdout) {
+		fclose(*out);
+		*out = NULL;
+	}
+	return status;
 }
 
 /* mxprobe run FILE.scn TARGET...: the scenario once per target, into the
@@ -785,6 +1128,8 @@ int cli_main(int argc, char **argv)
 		status = tui_command(&cl, cmd, argc, argv, &rep);
 		goto out;
 	}
+	FILE *out = NULL; /* check: opened before the run (jsonl streams) */
+	unsigned bad_lines = 0;
 	if (strcmp(cmd, "lab") == 0) {
 		if (optind < argc) {
 			status = usage_error("lab takes no targets ('%s')", argv[optind]);
@@ -802,41 +1147,27 @@ int cli_main(int argc, char **argv)
 			goto out;
 		status = 0;
 	} else {
-		if (optind >= argc && cl.ndomains == 0) {
-			status = usage_error("check needs at least one target or --domain");
+		status = run_check(&cl, argc, argv, &rep, &out, &bad_lines);
+		if (status >= 0)
 			goto out;
-		}
-		size_t n = (size_t)(argc - optind);
-		struct target_spec *specs = xcalloc(n, sizeof *specs);
-		for (size_t i = 0; i < n; i++) {
-			char err[512];
-			if (target_parse(argv[optind + (int)i], &specs[i], err, sizeof err) < 0) {
-				status = usage_error("%s", err);
-				for (size_t j = 0; j < i; j++)
-					target_spec_clear(&specs[j]);
-				free(specs);
-				goto out;
-			}
-		}
-		for (size_t i = 0; i < n; i++) {
-			struct target_result *t = report_add_target(&rep);
-			engine_run_target(&cl.opt, &specs[i], t, NULL, NULL);
-			target_spec_clear(&specs[i]);
-		}
-		free(specs);
-		char err[512];
-		if (cli_run_domains(&cl.opt, cl.resolver[0] ? cl.resolver : NULL, cl.domains, cl.ndomains, &rep, err,
-				    sizeof err) < 0) {
-			fprintf(stderr, "mxprobe: DNS: %s\n", err);
-			status = 3;
-			goto out;
-		}
+		status = 0;
 	}
 	rep.duration_us = wall_us() - rep.started_wall_us;
-	status = render(&cl, &rep);
+	status = out ? render_to(&cl, &rep, out, false) : render(&cl, &rep);
+	out = NULL;
 	/* The lab's failures are its point: it exits 0 once it has run. */
-	if (status == 0 && strcmp(cmd, "lab") != 0)
+	if (status == 0 && strcmp(cmd, "lab") != 0) {
 		status = domain_exit_code(&rep, engine_exit_code(&rep));
+		/* --fail-on warn: a warning fails the run as a failure does */
+		if (cl.fail_on_warn && status != 1 && report_has_warning(&rep))
+			status = 1;
+		/* The Monitoring Plugins' codes replace ours (docs/formats.md). */
+		if (cl.opt.format == FORMAT_NAGIOS)
+			status = nagios_status(&rep);
+		/* skipped --targets-file lines: the file needs fixing */
+		if (status == 0 && bad_lines)
+			status = EXIT_USAGE;
+	}
 out:
 	report_clear(&rep);
 	free(cl.ehlo_owned);

@@ -6,7 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/domains.h"
+#include "cli/batch.h"
+#include "core/pool.h"
+#include "net/limiter.h"
 #include "lab/lab.h"
 #include "net/target.h"
 #include "report/json_load.h"
@@ -15,12 +17,24 @@
 
 struct domains_ctx {
 	const struct cli_tui_args *a;
+	const struct mx_options *opt; /* with the connection budget */
 };
 
-static int run_domains(void *ctx, struct report *rep, char *err, size_t errlen)
+/* --domain on the worker pool, as check runs it (cli/batch.h). */
+static int run_domains(void *ctx, const struct progress_ops *ops, void *watcher, struct report *rep, char *err,
+		       size_t errlen)
 {
-	const struct cli_tui_args *a = ((struct domains_ctx *)ctx)->a;
-	return cli_run_domains(a->opt, a->resolver, a->domains, a->ndomains, rep, err, errlen);
+	const struct domains_ctx *c = ctx;
+	struct batch_domain *doms = xcalloc(c->a->ndomains + 1, sizeof *doms);
+	for (size_t i = 0; i < c->a->ndomains; i++)
+		doms[i] = (struct batch_domain){ c->a->domains[i], c->opt };
+	struct pool_opts po = { .progress = ops, .progress_user = watcher };
+	struct batch b = {
+		.opt = c->opt, .resolver = c->a->resolver, .domains = doms, .ndomains = c->a->ndomains, .pool = &po
+	};
+	int rc = batch_run(&b, rep, err, errlen);
+	free(doms);
+	return rc;
 }
 
 static int usage(const char *msg)
@@ -38,13 +52,19 @@ int cli_tui(const struct cli_tui_args *a, struct report *rep, bool *ran)
 		fprintf(stderr, "mxprobe: %s\n", err);
 		return 2;
 	}
-	struct tui_config cfg = { .opt = a->opt, .no_color = a->no_color, .title = a->cmd };
+	/* The connection budget, as check has it (net/limiter.h). */
+	struct mx_options opt = *a->opt;
+	int64_t backoff = opt.step_timeout_us / 2;
+	backoff = backoff < 1000000 ? 1000000 : backoff > 10000000 ? 10000000 : backoff;
+	struct conn_limiter *lim = conn_limiter_new(256, 2, backoff);
+	opt.limiter = lim;
+	struct tui_config cfg = { .opt = &opt, .no_color = a->no_color, .title = a->cmd };
 	struct tui_job *jobs = NULL;
 	struct target_spec *specs = NULL;
 	size_t nspecs = 0;
 	struct scenario *sc = NULL;
 	struct lab_session *lab = NULL;
-	struct domains_ctx dctx = { a };
+	struct domains_ctx dctx = { a, &opt };
 	int status = 0;
 	char title[300];
 
@@ -67,7 +87,11 @@ int cli_tui(const struct cli_tui_args *a, struct report *rep, bool *ran)
 			status = usage("the lab takes no targets");
 			goto out;
 		}
-		if (!(lab = lab_start(a->opt, NULL, err, sizeof err))) {
+		/* The lab's servers share 127.0.0.1 and each is its own port:
+		 * a budget per address would queue them behind the tarpit and
+		 * slow them all down for banner-421's 421. */
+		opt.limiter = NULL;
+		if (!(lab = lab_start(&opt, NULL, err, sizeof err))) {
 			fprintf(stderr, "mxprobe: lab: %s\n", err);
 			status = 3;
 			goto out;
@@ -108,7 +132,7 @@ int cli_tui(const struct cli_tui_args *a, struct report *rep, bool *ran)
 		}
 		jobs = xcalloc(nspecs + 1, sizeof *jobs);
 		for (size_t i = 0; i < nspecs; i++)
-			jobs[i] = (struct tui_job){ .opt = a->opt, .spec = &specs[i], .sc = sc };
+			jobs[i] = (struct tui_job){ .opt = &opt, .spec = &specs[i], .sc = sc };
 		cfg.njobs = nspecs;
 		if (a->ndomains) {
 			cfg.domains = run_domains;
@@ -130,6 +154,7 @@ int cli_tui(const struct cli_tui_args *a, struct report *rep, bool *ran)
 	status = sig > 0 ? 128 + sig : 0;
 out:
 	lab_stop(lab);
+	conn_limiter_free(lim);
 	for (size_t i = 0; i < nspecs; i++)
 		target_spec_clear(&specs[i]);
 	free(specs);

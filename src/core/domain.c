@@ -15,8 +15,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 
+#include "pki/names.h"
 #include "util/util.h"
 
 /* ---- the fate of a message ----------------------------------------- */
@@ -244,6 +246,29 @@ static bool target_passes(const struct target_result *t)
 	return true;
 }
 
+/* An MX address shared by several domains is probed once (cli/batch.c),
+ * with the first domain's name checked by the names probe; for the others
+ * the partner-domain question is asked of the same leaf here. 1 covered,
+ * 0 not, -1 no certificate. */
+static int partner_name_ok(const struct target_result *t, const char *domain)
+{
+	if (!t->facts.tls_ok || t->facts.chain_len == 0)
+		return -1;
+	const struct cert_info *leaf = &t->facts.chain[0];
+	char *cn = names_subject_cn(leaf);
+	struct names_presented p = {
+		.dns = (const char *const *)leaf->san_dns.v,
+		.ndns = leaf->san_dns.n,
+		.ip = (const char *const *)leaf->san_ip.v,
+		.nip = leaf->san_ip.n,
+		.cn = cn,
+	};
+	struct names_result res;
+	names_check(&p, domain, &res);
+	free(cn);
+	return res.matched ? 1 : 0;
+}
+
 static void evaluate_address(struct report *r, struct domain_result *d, const struct mx_host *h, struct mx_address *a)
 {
 	if (a->target >= r->n)
@@ -251,6 +276,8 @@ static void evaluate_address(struct report *r, struct domain_result *d, const st
 	const struct target_result *t = r->t[a->target];
 	struct fate_input in;
 	fate_input_from_target(t, &in);
+	if (t->domain && strcasecmp(t->domain, d->name) != 0 && strcasecmp(d->name, h->host) != 0)
+		in.domain_name_ok = partner_name_ok(t, d->name);
 	for (int p = 0; p < DOMAIN_NPOLICIES; p++) {
 		const char *why;
 		a->fate[p] = mail_fate_decide((enum policy)p, &in, &why);

@@ -26,7 +26,7 @@ static bool probe_selected(const struct mx_options *opt, const struct target_spe
 }
 
 void engine_run_target(const struct mx_options *opt, const struct target_spec *spec, struct target_result *t,
-		       engine_progress_fn progress, void *user)
+		       const struct progress *progress)
 {
 	t->input = xstrdup(spec->input);
 	t->scheme = xstrdup(spec->scheme);
@@ -39,16 +39,18 @@ void engine_run_target(const struct mx_options *opt, const struct target_spec *s
 	t->started_wall_us = wall_us();
 	transcript_init(&t->tr);
 	int64_t t0 = mono_us();
-	t->deadline_us = t0 + opt->target_timeout_us;
+	if (!t->deadline_us)
+		t->deadline_us = t0 + opt->target_timeout_us;
+	progress_target_started(progress, t);
 
 	unsigned needs = 0;
 	for (const struct probe *const *p = probe_table; *p; p++)
 		if (probe_selected(opt, spec, *p))
 			needs |= (*p)->needs;
 	if (needs & NEEDS_SESSION) {
-		if (progress)
-			progress(user, t, "session");
+		progress_probe_started(progress, t, "session");
 		session_run_standard(opt, spec, t);
+		progress_probe_finished(progress, t, "session", t->facts.failed_step == STEP_NONE ? SEV_PASS : SEV_ERROR);
 	}
 	enum session_step fs = t->facts.failed_step;
 	t->status = (fs == STEP_DNS || fs == STEP_CONNECT || fs == STEP_BANNER || fs == STEP_EHLO) ? TARGET_UNTESTABLE
@@ -62,8 +64,7 @@ void engine_run_target(const struct mx_options *opt, const struct target_spec *s
 			      ((*p)->any_dialect || dialect_find(spec->dialect)->smtp_family);
 		if (!always && !probe_selected(opt, spec, *p))
 			continue;
-		if (progress)
-			progress(user, t, (*p)->name);
+		progress_probe_started(progress, t, (*p)->name);
 		int64_t p0 = mono_us();
 		struct probe_result *pr = target_add_probe(t, (*p)->name, (*p)->title);
 		struct probe_ctx ctx = { .opt = opt,
@@ -76,6 +77,7 @@ void engine_run_target(const struct mx_options *opt, const struct target_spec *s
 		(*p)->run(&ctx);
 		/* target_add_probe may move the array; refetch by index */
 		t->probes[t->nprobes - 1].duration_us = mono_us() - p0;
+		progress_probe_finished(progress, t, (*p)->name, probe_result_worst(&t->probes[t->nprobes - 1]));
 	}
 	http_cache_free(http);
 	trust_stores_free(trust);

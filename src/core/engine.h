@@ -4,16 +4,18 @@
 #define SRC_CORE_ENGINE_H
 
 #include "core/options.h"
+#include "core/progress.h"
 #include "net/target.h"
 #include "report/model.h"
 
-/* Progress callback for renderers that watch (TUI). May be NULL. */
-typedef void (*engine_progress_fn)(void *user, const struct target_result *t, const char *what);
-
 /* Probes one target. Never exits, never prints. The result's status says
- * whether the target could be tested at all. */
+ * whether the target could be tested at all. progress (may be NULL) hears
+ * target_started and each probe's start and end (core/progress.h); the
+ * caller says target_finished. Thread-safe: targets run side by side on the
+ * worker pool (core/pool.h) with the same opt. A deadline already set in
+ * out (a retry, pool.c) is kept; else it is now + --target-timeout. */
 void engine_run_target(const struct mx_options *opt, const struct target_spec *spec, struct target_result *out,
-		       engine_progress_fn progress, void *user);
+		       const struct progress *progress);
 
 /* Exit code per DESIGN.md: 0 nothing failed, 1 a finding failed the policy,
  * 3 a target could not be tested at all. */

@@ -20,10 +20,15 @@ int policy_parse(const char *s, enum policy *out); /* 0 or -1 */
 enum out_format {
 	FORMAT_TEXT,
 	FORMAT_JSON,
-	FORMAT_LOG
+	FORMAT_LOG,
+	FORMAT_JSONL,	   /* one JSON document per target, then per domain (report/jsonl.c) */
+	FORMAT_JUNIT,	   /* JUnit XML for CI (report/junit.c) */
+	FORMAT_NAGIOS,	   /* a Monitoring Plugins status line (report/nagios.c) */
+	FORMAT_PROMETHEUS, /* textfile-collector exposition (report/prometheus.c) */
 };
 
 struct tls_identity; /* tls/identity.h */
+struct conn_limiter; /* net/limiter.h */
 
 /* Whether "could not check revocation" warns (soft), fails (hard), or
  * revocation is not checked at all (off). */
@@ -69,6 +74,9 @@ struct mx_options {
 	bool expect_refused;	   /* --expect-refused: this source must be refused (access probe) */
 	const char *auth_user;	   /* --auth-user: try a real AUTH inside TLS */
 	const char *auth_password; /* from --auth-password-file or MXPROBE_AUTH_PASSWORD; never argv */
+	/* The run's connection budget (net/limiter.h), shared by every worker
+	 * thread (thread-safe); NULL = no caps (a scenario run, the lab). */
+	struct conn_limiter *limiter;
 };
 
 /* The instant certificates are judged at: --at, else "now". */

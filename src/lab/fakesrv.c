@@ -798,6 +798,12 @@ static void serve(struct conn *c)
 	case FAKESRV_BANNER_421:
 		reply(c, "421 4.3.2 Service shutting down, try again later\r\n");
 		goto out;
+	case FAKESRV_RESET: {
+		/* A zero linger time makes close() send RST instead of FIN. */
+		struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+		setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+		goto out;
+	}
 	case FAKESRV_TARPIT:
 		log_bytes(c, ">", banner, strlen(banner));
 		if (send_tarpit_banner(c, banner) < 0)

@@ -36,7 +36,8 @@
 	X(STRIP_STARTTLS, "strip-starttls",                                                                     \
 	  "EHLO shows 250-XXXXXXXA instead of STARTTLS, STARTTLS gets 502 (Cisco ESMTP inspection)")            \
 	X(STARTTLS_BY_NAME, "starttls-by-name",                                                                 \
-	  "offers STARTTLS only to an address-literal EHLO name such as [127.0.0.1]")
+	  "offers STARTTLS only to an address-literal EHLO name such as [127.0.0.1]")                           \
+	X(RESET, "reset", "accepts the connection and resets it at once (TCP RST)")
 
 enum fakesrv_behaviour {
 #define FAKESRV_ENUM(e, name, desc) FAKESRV_##e,

@@ -235,7 +235,7 @@ int lab_run_only(const struct mx_options *opt, const char *const *names, struct 
 	if (!ls)
 		return -1;
 	for (size_t k = 0; k < ls->n; k++)
-		engine_run_target(&ls->opt[k], &ls->spec[k], report_add_target(rep), NULL, NULL);
+		engine_run_target(&ls->opt[k], &ls->spec[k], report_add_target(rep), NULL);
 	lab_stop(ls);
 	return 0;
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "net/limiter.h"
 #include "net/source.h"
 #include "tls/tls.h"
 #include "util/err.h"
@@ -25,11 +26,61 @@ void session_init(struct session *s, const struct mx_options *opt, struct target
 	s->target_deadline = t->deadline_us ? t->deadline_us : mono_us() + opt->target_timeout_us;
 }
 
+static void release_slot(struct session *s)
+{
+	if (!s->slot_held)
+		return;
+	conn_limiter_release(s->opt->limiter, (const struct sockaddr *)&s->slot_sa);
+	s->slot_held = false;
+}
+
+/* A 421 or a tarpit: the limiter gives this server one connection at a
+ * time from now on, with a pause between them (DESIGN.md: "slowed down
+ * for, not retried blindly"). */
+static void slow_down(struct session *s, const char *why)
+{
+	if (!s->slot_held)
+		return;
+	s->t->slowed_why = why;
+	if (conn_limiter_slow_down(s->opt->limiter, (const struct sockaddr *)&s->slot_sa))
+		transcript_addf(&s->t->tr, TR_EVENT,
+				"Slowing down for %s after %s: one connection at a time, %.1f s apart", s->c.remote,
+				why, (double)conn_limiter_backoff_us(s->opt->limiter) / 1e6);
+}
+
+/* Waits for a connection slot for sa (the global and per-host caps), at
+ * most until the target's deadline. 0, or -MX_E_TIMEOUT. */
+static int take_slot(struct session *s, const struct sockaddr *sa, socklen_t salen, const char *addr)
+{
+	if (!s->opt->limiter)
+		return 0;
+	release_slot(s); /* a scenario reconnects on the same session */
+	int64_t waited = 0;
+	int rc = conn_limiter_acquire(s->opt->limiter, sa, s->target_deadline, &waited);
+	if (rc < 0) {
+		transcript_addf(&s->t->tr, TR_EVENT,
+				"No connection slot for %s within the target's deadline (%.1f s waited: per-host "
+				"and global connection caps)",
+				addr, (double)waited / 1e6);
+		return rc;
+	}
+	if (waited >= 50000)
+		transcript_addf(&s->t->tr, TR_EVENT, "Waited %.1f s for a connection slot for %s (connection caps)",
+				(double)waited / 1e6, addr);
+	memset(&s->slot_sa, 0, sizeof s->slot_sa);
+	memcpy(&s->slot_sa, sa, salen < sizeof s->slot_sa ? salen : sizeof s->slot_sa);
+	s->slot_held = true;
+	if (!s->t->slowed_why && conn_limiter_is_slowed(s->opt->limiter, sa))
+		s->t->slowed_why = "an earlier 421 or slow reply from this address";
+	return 0;
+}
+
 void session_close(struct session *s)
 {
 	if (s->c.fd >= 0)
 		transcript_add(&s->t->tr, TR_EVENT, "Connection closed");
 	conn_close(&s->c);
+	release_slot(s);
 }
 
 int64_t session_step_deadline(const struct session *s)
@@ -100,6 +151,9 @@ int session_connect(struct session *s, const struct sockaddr *sa, socklen_t sale
 {
 	char addr[64];
 	sockaddr_format(sa, addr, sizeof addr);
+	int rc = take_slot(s, sa, salen, addr);
+	if (rc < 0)
+		return rc;
 	transcript_addf(&s->t->tr, TR_EVENT, "Connecting to %s", addr);
 	s->t->connections++;
 	/* --source: connect from this address (KB823019 connection control). */
@@ -108,14 +162,16 @@ int session_connect(struct session *s, const struct sockaddr *sa, socklen_t sale
 	if (s->opt->source && source_sockaddr(s->opt->source, sa->sa_family, &src, &srclen) < 0) {
 		transcript_addf(&s->t->tr, TR_EVENT, "Connect failed: source address %s is not of %s's address family",
 				s->opt->source, addr);
+		release_slot(s);
 		return -MX_E_UNREACHABLE;
 	}
 	int64_t t0 = mono_us();
-	int rc = conn_connect(&s->c, sa, salen, srclen ? (struct sockaddr *)&src : NULL, srclen,
+	rc = conn_connect(&s->c, sa, salen, srclen ? (struct sockaddr *)&src : NULL, srclen,
 			      session_step_deadline(s));
 	s->f->connect_us = mono_us() - t0;
 	if (rc < 0) {
 		transcript_addf(&s->t->tr, TR_EVENT, "Connect failed: %s", mx_strerror(rc));
+		release_slot(s);
 		return rc;
 	}
 	transcript_addf(&s->t->tr, TR_EVENT, "Connected from %s to %s (%.1f ms)", s->c.local, s->c.remote,
@@ -135,6 +191,8 @@ int session_read_reply(struct session *s, struct smtp_reply *r, enum session_ste
 		smtp_reply_to_info(r, &f->r421);
 		f->r421_step = step;
 	}
+	if (rc == 0 && r->code == 421)
+		slow_down(s, "a 421 reply");
 	return rc;
 }
 
@@ -148,6 +206,8 @@ void session_note_reply_time(struct session *s, enum session_step step, int64_t 
 		transcript_addf(&s->t->tr, TR_EVENT, "Slow reply: %.1f s for the %s", (double)took / 1e6,
 				session_step_name(step));
 	}
+	if (took > SESSION_SLOW_REPLY_US)
+		slow_down(s, "a slow reply (tarpit?)");
 }
 
 const struct dialect *session_dialect(const struct session *s)

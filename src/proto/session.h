@@ -36,6 +36,10 @@ struct session {
 	int64_t target_deadline;
 	const struct dialect *dialect; /* proto/dialect.h; NULL: SMTP */
 	unsigned tag;		       /* the last IMAP command tag used */
+	/* A slot of opt->limiter held for this address (net/limiter.h),
+	 * given back by session_close. */
+	bool slot_held;
+	struct sockaddr_storage slot_sa;
 };
 
 void session_init(struct session *s, const struct mx_options *opt, struct target_result *t);

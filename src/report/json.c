@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "report/domain.h"
 #include "report/json_domain.h"
 #include "util/err.h"
 
@@ -347,6 +348,65 @@ static json_t *jreport(const struct report *r)
 	if (o)
 		json_object_set_new(o, "domains", json_domains(r, jfinding));
 	return o;
+}
+
+/* ---- jsonl: one document per target, then per domain ---- */
+
+static void count_target(const struct target_result *t, json_int_t c[5])
+{
+	for (size_t j = 0; j < t->nprobes; j++)
+		for (size_t k = 0; k < t->probes[j].n; k++)
+			c[t->probes[j].f[k].sev]++;
+}
+
+/* A document of the same shape as render_json's, holding one target
+ * (t != NULL) or one domain (d != NULL). */
+static json_t *jline(const struct report *r, const struct target_result *t, const struct domain_result *d)
+{
+	json_int_t c[5] = { 0 };
+	json_t *targets = json_array();
+	json_t *domains = json_array();
+	if (t) {
+		count_target(t, c);
+		json_array_append_new(targets, jtarget(t));
+	}
+	if (d) {
+		for (size_t k = 0; k < d->checks.n; k++)
+			c[d->checks.f[k].sev]++;
+		json_array_append_new(domains, json_domain_one(r, d, jfinding));
+	}
+	int64_t started = t ? t->started_wall_us : r->started_wall_us;
+	int64_t duration = t ? t->duration_us : wall_us() - r->started_wall_us;
+	return json_pack("{s:s, s:{s:s, s:o}, s:o, s:o, s:o, s:o,"
+			 " s:{s:I, s:I, s:I, s:I, s:I, s:I}, s:o, s:o}",
+			 "schema", "mxprobe/1", "tool", "name", "mxprobe", "version", jstr_req(r->tool_version),
+			 "started", jiso_ms(started), "duration_ms", jms(duration), "policy", jstr_req(r->policy),
+			 "ehlo_name", jstr_req(r->ehlo_name), "summary", "targets", (json_int_t)(t ? 1 : 0), "pass",
+			 c[SEV_PASS], "info", c[SEV_INFO], "warn", c[SEV_WARN], "fail", c[SEV_FAIL], "error",
+			 c[SEV_ERROR], "targets", targets, "domains", domains);
+}
+
+static int put_line(FILE *out, json_t *doc)
+{
+	int rc = -1;
+	size_t flags = JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15);
+	if (doc && json_dumpf(doc, out, flags) == 0 && fputc('\n', out) != EOF && !ferror(out))
+		rc = 0;
+	json_decref(doc);
+	return rc;
+}
+
+int render_jsonl_target(FILE *out, const struct report *r, size_t index)
+{
+	return index < r->n ? put_line(out, jline(r, r->t[index], NULL)) : -1;
+}
+
+int render_jsonl_domains(FILE *out, const struct report *r)
+{
+	for (size_t i = 0; i < r->ndomains; i++)
+		if (put_line(out, jline(r, NULL, &r->domains[i])) < 0)
+			return -1;
+	return 0;
 }
 
 int render_json(FILE *out, const struct report *r, const struct render_opts *o)

@@ -476,6 +476,10 @@ static void ldomain(struct loader *l, const json_t *o, struct report *r)
 	d->kind = (enum domain_mx_kind)lookup(gs(o, "mx_kind"), kind_n, DOMAIN_DNS_ERROR + 1, DOMAIN_DNS_ERROR);
 	d->dnssec = (enum dnssec_status)lookup(gs(o, "dnssec"), dnssec_n, DNSSEC_BOGUS + 1, 0);
 	d->error = ds(o, "error");
+	/* A partner's own level (--policy-file) differs from the run's. */
+	const char *pol = gs(o, "policy");
+	if (pol && (!r->policy || strcmp(pol, r->policy) != 0))
+		d->policy = xstrdup(pol);
 	d->verdict = (enum domain_verdict)lookup(gs(o, "verdict"), verdict_n, VERDICT_ERROR + 1, VERDICT_ERROR);
 	size_t i;
 	const json_t *v;

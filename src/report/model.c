@@ -303,6 +303,16 @@ void probe_result_clear(struct probe_result *pr)
 	memset(pr, 0, sizeof *pr);
 }
 
+void target_result_reset(struct target_result *t)
+{
+	int64_t deadline = t->deadline_us;
+	struct target_result *copy = xmalloc(sizeof *copy);
+	*copy = *t;
+	target_result_free(copy);
+	memset(t, 0, sizeof *t);
+	t->deadline_us = deadline;
+}
+
 void target_result_free(struct target_result *t)
 {
 	if (!t)
@@ -353,4 +363,11 @@ void report_count(const struct report *r, size_t counts[5])
 	for (size_t d = 0; d < r->ndomains; d++)
 		for (size_t k = 0; k < r->domains[d].checks.n; k++)
 			counts[r->domains[d].checks.f[k].sev]++;
+}
+
+bool report_has_warning(const struct report *r)
+{
+	size_t c[5];
+	report_count(r, c);
+	return c[SEV_WARN] > 0;
 }

@@ -284,6 +284,10 @@ struct target_result {
 	/* The whole target's deadline on the mono_us clock (--target-timeout),
 	 * shared by every session a probe opens; 0 before the engine sets it. */
 	int64_t deadline_us;
+	/* The connection budget (net/limiter.h): the server was slowed down
+	 * for (a 421 or a tarpit, here or at another target of the same
+	 * address), and why (static string, NULL if not). */
+	const char *slowed_why;
 };
 
 /* A target result on its own (a worker fills it before it joins a report):
@@ -291,6 +295,10 @@ struct target_result {
  * no-op. report_add_target uses _new; report_clear frees with _free. */
 struct target_result *target_result_new(void);
 void target_result_free(struct target_result *t);
+
+/* Frees everything a target holds and zeroes it, keeping only its deadline
+ * (a retry runs into the same struct; core/pool.c). */
+void target_result_reset(struct target_result *t);
 
 struct probe_result *target_add_probe(struct target_result *t, const char *name, const char *title);
 enum severity target_worst(const struct target_result *t);
@@ -312,5 +320,7 @@ struct target_result *report_add_target(struct report *r);
 void report_clear(struct report *r);
 /* counts of findings per severity over the whole report */
 void report_count(const struct report *r, size_t counts[5]);
+/* Does any finding of the report (a target's or a domain's) warn? */
+bool report_has_warning(const struct report *r);
 
 #endif

@@ -154,10 +154,10 @@ static void render_domain(FILE *out, bool color, const struct report *r, const s
 	fprintf(out, "== Domain %s: ", d->name);
 	switch (d->verdict) {
 	case VERDICT_PASS:
-		fprintf(out, "PASS under policy %s", r->policy ? r->policy : "");
+		fprintf(out, "PASS under policy %s", domain_policy_name(r, d));
 		break;
 	case VERDICT_FAIL:
-		fprintf(out, "FAIL under policy %s", r->policy ? r->policy : "");
+		fprintf(out, "FAIL under policy %s", domain_policy_name(r, d));
 		break;
 	case VERDICT_NO_MAIL:
 		fputs("accepts no mail (null MX)", out);

@@ -4,6 +4,7 @@
 #include "tui/events.h"
 
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -119,32 +120,56 @@ struct tui_event *tui_events_take(struct tui_events *q)
 	return e;
 }
 
-void tui_progress_init(struct tui_progress *p, struct tui_events *q, size_t slot)
+void tui_ev_domains_progress(struct tui_events *q, size_t done, size_t total)
 {
-	memset(p, 0, sizeof *p);
-	p->q = q;
-	p->slot = slot;
+	struct tui_event *e = event_new(TUI_EV_DOMAINS_PROGRESS, done, NULL);
+	snprintf(e->name, sizeof e->name, "%zu", total);
+	push(q, e);
 }
 
-/* Probes that finished since the last call: the engine adds a probe's
- * result before it runs it, so every one but the newest is complete. */
-static void report_finished(struct tui_progress *p, const struct target_result *t, size_t upto)
+static void w_target_started(void *user, size_t index, const struct target_result *t)
 {
-	for (; p->seen < upto && p->seen < t->nprobes; p->seen++) {
-		const struct probe_result *pr = &t->probes[p->seen];
-		tui_ev_probe_finished(p->q, p->slot, pr->name, probe_result_worst(pr));
-	}
+	(void)t;
+	struct tui_watch *w = user;
+	if (w->slots)
+		tui_ev_target_started(w->q, w->slots[index]);
 }
 
-void tui_progress_fn(void *user, const struct target_result *t, const char *what)
+static void w_probe_started(void *user, size_t index, const struct target_result *t, const char *probe)
 {
-	struct tui_progress *p = user;
-	report_finished(p, t, t->nprobes);
-	snprintf(p->running, sizeof p->running, "%s", what ? what : "");
-	tui_ev_probe_started(p->q, p->slot, p->running);
+	(void)t;
+	struct tui_watch *w = user;
+	if (w->slots)
+		tui_ev_probe_started(w->q, w->slots[index], probe);
 }
 
-void tui_progress_done(struct tui_progress *p, const struct target_result *t)
+static void w_probe_finished(void *user, size_t index, const struct target_result *t, const char *probe,
+			     enum severity worst)
 {
-	report_finished(p, t, t->nprobes);
+	(void)t;
+	struct tui_watch *w = user;
+	if (w->slots)
+		tui_ev_probe_finished(w->q, w->slots[index], probe, worst);
+}
+
+static void w_target_finished(void *user, size_t index, const struct target_result *t)
+{
+	struct tui_watch *w = user;
+	w->finished++;
+	if (w->slots)
+		tui_ev_target_finished(w->q, w->slots[index], (struct target_result *)(uintptr_t)t);
+	else
+		tui_ev_domains_progress(w->q, w->finished, w->total);
+}
+
+static const struct progress_ops watch_ops = {
+	.target_started = w_target_started,
+	.probe_started = w_probe_started,
+	.probe_finished = w_probe_finished,
+	.target_finished = w_target_finished,
+};
+
+const struct progress_ops *tui_watch_ops(void)
+{
+	return &watch_ops;
 }

@@ -12,16 +12,17 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "core/engine.h"
+#include "core/progress.h"
 #include "report/model.h"
 
 enum tui_ev_kind {
-	TUI_EV_TARGET_STARTED,	/* slot */
-	TUI_EV_PROBE_STARTED,	/* slot, name */
-	TUI_EV_PROBE_FINISHED,	/* slot, name, worst */
-	TUI_EV_TARGET_FINISHED, /* slot, result (ownership passes to the taker) */
-	TUI_EV_DOMAINS_STARTED, /* --domain: resolving and probing began */
-	TUI_EV_DOMAINS_FINISHED /* domains: a report (ownership passes) */
+	TUI_EV_TARGET_STARTED,	 /* slot */
+	TUI_EV_PROBE_STARTED,	 /* slot, name */
+	TUI_EV_PROBE_FINISHED,	 /* slot, name, worst */
+	TUI_EV_TARGET_FINISHED,	 /* slot, result (ownership passes to the taker) */
+	TUI_EV_DOMAINS_STARTED,	 /* --domain: resolving and probing began */
+	TUI_EV_DOMAINS_PROGRESS, /* domains: slot = addresses probed, worst = of the last */
+	TUI_EV_DOMAINS_FINISHED	 /* domains: a report (ownership passes) */
 };
 
 struct tui_event {
@@ -51,6 +52,7 @@ void tui_ev_probe_started(struct tui_events *q, size_t slot, const char *probe);
 void tui_ev_probe_finished(struct tui_events *q, size_t slot, const char *probe, enum severity worst);
 void tui_ev_target_finished(struct tui_events *q, size_t slot, struct target_result *result);
 void tui_ev_domains(struct tui_events *q, bool finished, struct report *domains, const char *error);
+void tui_ev_domains_progress(struct tui_events *q, size_t done, size_t total);
 
 /* Async-signal-safe: one byte into the pipe. */
 void tui_events_wake(struct tui_events *q);
@@ -61,19 +63,17 @@ void tui_events_wake(struct tui_events *q);
 struct tui_event *tui_events_take(struct tui_events *q);
 void tui_event_free(struct tui_event *e);
 
-/* The adapter from the engine's engine_progress_fn (core/engine.h): it
- * turns "now running X" calls into probe-started and probe-finished
- * events. One per target run, on the worker's stack. */
-struct tui_progress {
+/* The watcher the worker hands the pool (core/progress.h): each callback
+ * turns into an event for the row slots[index]. The pool calls them under
+ * its own lock, from worker threads; they only queue. target_finished
+ * hands the result itself over (TARGET_FINISHED carries it): the pool
+ * writes a target no more once it is finished. */
+struct tui_watch {
 	struct tui_events *q;
-	size_t slot;
-	size_t seen; /* probes of the target already reported finished */
-	char running[48];
+	const size_t *slots; /* the row of job i; NULL: rows are not shown (a domain's addresses) */
+	size_t finished;     /* targets finished (domains: shown as a count) */
+	size_t total;
 };
-void tui_progress_init(struct tui_progress *p, struct tui_events *q, size_t slot);
-/* engine_progress_fn: user is a struct tui_progress. */
-void tui_progress_fn(void *user, const struct target_result *t, const char *what);
-/* Reports the last probe finished; call when the engine returns. */
-void tui_progress_done(struct tui_progress *p, const struct target_result *t);
+const struct progress_ops *tui_watch_ops(void);
 
 #endif

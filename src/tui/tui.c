@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/domain.h"
 #include "report/domain.h"
 #include "report/render.h"
 #include "tui/doc.h"
@@ -138,6 +139,7 @@ struct ui {
 	size_t nrows;
 	enum dom_state dom;
 	char *dom_error;
+	size_t dom_done; /* addresses probed so far */
 	size_t sel, list_top;
 	bool focus_pane;
 	int view; /* 0: main; 'c', 'm', 't', 'w', '?': a full-screen view */
@@ -373,8 +375,10 @@ static void draw_domain_row(struct ui *u, int y, size_t i, bool selected)
 	mvhline(y, 0, ' ', u->W);
 	if (u->dom != DOM_DONE) {
 		char buf[160];
-		snprintf(buf, sizeof buf, " %s DNS    %zu domain%s: resolving MX hosts, probing every address",
-			 u->th.spinner[u->frame % u->th.nspinner], u->cfg->ndomains, u->cfg->ndomains == 1 ? "" : "s");
+		snprintf(buf, sizeof buf,
+			 " %s DNS    %zu domain%s: resolving MX hosts, probing every address (%zu done)",
+			 u->th.spinner[u->frame % u->th.nspinner], u->cfg->ndomains, u->cfg->ndomains == 1 ? "" : "s",
+			 u->dom_done);
 		draw_text(&u->th, y, 0, u->W, u->th.a[TC_INFO] | sel, buf, NULL);
 		attrset(A_NORMAL);
 		return;
@@ -612,6 +616,9 @@ static void apply_event(struct ui *u, struct tui_event *e)
 	case TUI_EV_DOMAINS_STARTED:
 		u->dom = DOM_RUNNING;
 		break;
+	case TUI_EV_DOMAINS_PROGRESS:
+		u->dom_done = e->slot;
+		break;
 	case TUI_EV_DOMAINS_FINISHED:
 		if (e->domains)
 			merge_domains(u, e->domains);
@@ -672,24 +679,26 @@ static void rerun(struct ui *u)
 		set_msg(u, "this target is still being probed");
 		return;
 	}
-	struct tui_req *r = xcalloc(1, sizeof *r);
-	r->slot = u->sel;
+	struct tui_req *r;
 	if (u->sel < u->cfg->njobs) {
-		r->job = u->cfg->jobs[u->sel];
+		r = tui_req_one(&u->cfg->jobs[u->sel], u->sel);
 	} else {
-		/* An MX address of a --domain: the same target again. */
-		const struct target_result *t = u->rep->t[u->sel];
-		r->owned = (struct target_spec){ .input = xstrdup(t->input),
-						 .scheme = xstrdup(t->scheme ? t->scheme : "smtp"),
-						 .host = xstrdup(t->host),
-						 .port = t->port,
-						 .implicit_tls = t->implicit_tls,
-						 .family = t->host && strchr(t->host, ':') ? 10 : 2,
-						 .domain = xstrdup(t->domain),
-						 .mx_host = xstrdup(t->mx_host),
-						 .mx_pref = t->mx_pref };
-		r->job.opt = u->cfg->opt;
-		r->job.spec = &r->owned;
+		/* An MX address of a --domain: its target made again as the
+		 * domain run made it (core/domain.h). */
+		struct tui_job job = { .opt = u->cfg->opt };
+		r = tui_req_one(&job, u->sel);
+		for (size_t d = 0; d < u->rep->ndomains; d++)
+			for (size_t m = 0; m < u->rep->domains[d].nmx; m++)
+				for (size_t k = 0; k < u->rep->domains[d].mx[m].naddr; k++)
+					if (u->rep->domains[d].mx[m].addr[k].target == u->sel && !r->owned.host)
+						domain_make_spec(&u->rep->domains[d], &u->rep->domains[d].mx[m],
+								 &u->rep->domains[d].mx[m].addr[k], &r->owned);
+		if (!r->owned.host) {
+			tui_worker_free_req(r);
+			set_msg(u, "cannot tell which MX address this row was");
+			return;
+		}
+		r->jobs[0].spec = &r->owned;
 	}
 	u->rows[u->sel].state = ROW_PENDING;
 	u->dirty = true;
@@ -978,10 +987,15 @@ static void resize_from_tty(void)
 
 static void start_jobs(struct ui *u)
 {
-	for (size_t i = 0; i < u->cfg->njobs; i++) {
+	if (u->cfg->njobs) {
 		struct tui_req *r = xcalloc(1, sizeof *r);
-		r->slot = i;
-		r->job = u->cfg->jobs[i];
+		r->n = u->cfg->njobs;
+		r->jobs = xcalloc(r->n, sizeof *r->jobs);
+		r->slots = xcalloc(r->n, sizeof *r->slots);
+		for (size_t i = 0; i < r->n; i++) {
+			r->jobs[i] = u->cfg->jobs[i];
+			r->slots[i] = i;
+		}
 		tui_worker_push(&u->w, r);
 	}
 	if (u->cfg->domains) {

@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 #include "core/options.h"
+#include "core/progress.h"
 #include "net/target.h"
 #include "report/model.h"
 
@@ -23,8 +24,10 @@ struct tui_job {
 };
 
 /* --domain: resolves and probes the domains into rep (a fresh report),
- * on the worker thread. 0, or -1 with err set. */
-typedef int (*tui_domains_fn)(void *ctx, struct report *rep, char *err, size_t errlen);
+ * on the worker thread, telling the watcher (core/progress.h) as targets
+ * run. 0, or -1 with err set. */
+typedef int (*tui_domains_fn)(void *ctx, const struct progress_ops *ops, void *watcher, struct report *rep, char *err,
+			      size_t errlen);
 
 struct tui_config {
 	const struct mx_options *opt; /* base options: re-runs of a domain's MX addresses */

@@ -191,7 +191,7 @@ void view_domain(struct tui_doc *d, const struct tui_theme *th, const struct rep
 	doc_line(d, TC_BOLD, -1, "domain %s", dom->name);
 	doc_line(d, TC_DIM, -1, "  %-13s", "verdict");
 	doc_span(d, vc[dom->verdict < 4 ? dom->verdict : 3], "%s", domain_verdict_id(dom->verdict));
-	doc_span(d, TC_DIM, "  at policy %s; MX answer %s (%s)", r->policy ? r->policy : "encrypt",
+	doc_span(d, TC_DIM, "  at policy %s; MX answer %s (%s)", domain_policy_name(r, dom),
 		 domain_mx_kind_id(dom->kind), dnssec_status_name(dom->dnssec));
 	if (dom->error)
 		kv(d, "DNS", "%s", dom->error);

@@ -5,38 +5,70 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/engine.h"
+#include "core/pool.h"
 #include "scenario/scenario.h"
 
-static void req_free(struct tui_req *r)
+void tui_worker_free_req(struct tui_req *r)
 {
 	target_spec_clear(&r->owned);
+	free(r->jobs);
+	free(r->slots);
 	free(r);
 }
 
+struct tui_req *tui_req_one(const struct tui_job *job, size_t slot)
+{
+	struct tui_req *r = xcalloc(1, sizeof *r);
+	r->jobs = xmalloc(sizeof *r->jobs);
+	r->slots = xmalloc(sizeof *r->slots);
+	r->jobs[0] = *job;
+	r->slots[0] = slot;
+	r->n = 1;
+	return r;
+}
+
+static void run_domains(struct tui_worker *w)
+{
+	tui_ev_domains(w->q, false, NULL, NULL);
+	struct report *rep = xmalloc(sizeof *rep);
+	report_init(rep);
+	char err[512] = "";
+	struct tui_watch watch = { .q = w->q };
+	int rc = w->cfg->domains(w->cfg->domains_ctx, tui_watch_ops(), &watch, rep, err, sizeof err);
+	tui_ev_domains(w->q, true, rep, rc < 0 ? err : NULL);
+}
+
+/* Scenario jobs one by one; engine jobs side by side on the pool, each
+ * into a target result of its own that the TARGET_FINISHED event hands
+ * to the curses thread. */
 static void run_req(struct tui_worker *w, struct tui_req *r)
 {
 	if (r->domains) {
-		tui_ev_domains(w->q, false, NULL, NULL);
-		struct report *rep = xmalloc(sizeof *rep);
-		report_init(rep);
-		char err[512] = "";
-		int rc = w->cfg->domains(w->cfg->domains_ctx, rep, err, sizeof err);
-		tui_ev_domains(w->q, true, rep, rc < 0 ? err : NULL);
+		run_domains(w);
 		return;
 	}
-	tui_ev_target_started(w->q, r->slot);
-	struct target_result *t = target_result_new();
-	if (r->job.sc) {
-		tui_ev_probe_started(w->q, r->slot, "scenario");
-		scenario_run_target(r->job.sc, r->job.opt, r->job.spec, t);
-	} else {
-		struct tui_progress p;
-		tui_progress_init(&p, w->q, r->slot);
-		engine_run_target(r->job.opt, r->job.spec, t, tui_progress_fn, &p);
-		tui_progress_done(&p, t);
+	struct pool_job *pj = xcalloc(r->n + 1, sizeof *pj);
+	size_t *slots = xcalloc(r->n + 1, sizeof *slots);
+	size_t np = 0;
+	for (size_t i = 0; i < r->n; i++) {
+		if (r->jobs[i].sc) {
+			tui_ev_target_started(w->q, r->slots[i]);
+			tui_ev_probe_started(w->q, r->slots[i], "scenario");
+			struct target_result *t = target_result_new();
+			scenario_run_target(r->jobs[i].sc, r->jobs[i].opt, r->jobs[i].spec, t);
+			tui_ev_target_finished(w->q, r->slots[i], t);
+			continue;
+		}
+		pj[np] = (struct pool_job){ .spec = r->jobs[i].spec, .opt = r->jobs[i].opt, .t = target_result_new() };
+		slots[np++] = r->slots[i];
 	}
-	tui_ev_target_finished(w->q, r->slot, t);
+	if (np) {
+		struct tui_watch watch = { .q = w->q, .slots = slots, .total = np };
+		struct pool_opts po = { .jobs = 0, .progress = tui_watch_ops(), .progress_user = &watch };
+		pool_run(pj, np, &po);
+	}
+	free(pj);
+	free(slots);
 }
 
 static void *worker_main(void *arg)
@@ -55,7 +87,7 @@ static void *worker_main(void *arg)
 		w->busy = true;
 		pthread_mutex_unlock(&w->mu);
 		run_req(w, r);
-		req_free(r);
+		tui_worker_free_req(r);
 		pthread_mutex_lock(&w->mu);
 		w->busy = false;
 	}
@@ -109,7 +141,7 @@ void tui_worker_stop(struct tui_worker *w)
 	pthread_mutex_unlock(&w->mu);
 	while (r) {
 		struct tui_req *next = r->next;
-		req_free(r);
+		tui_worker_free_req(r);
 		r = next;
 	}
 	pthread_join(w->th, NULL);

@@ -10,13 +10,20 @@
 #include "tui/events.h"
 #include "tui/tui.h"
 
+/* A request: n jobs side by side on the worker pool (core/pool.h), the
+ * result of jobs[i] going to row slots[i]; a scenario job runs alone
+ * (the scenario interpreter is not on the pool); or the domains. */
 struct tui_req {
-	size_t slot;
-	struct tui_job job;
+	struct tui_job *jobs;
+	size_t *slots;
+	size_t n;
 	struct target_spec owned; /* a re-run of a --domain address: the spec lives here */
-	bool domains;		  /* run cfg->domains instead of a target */
+	bool domains;		  /* run cfg->domains instead */
 	struct tui_req *next;
 };
+/* A request for one job (the jobs and slots arrays made here). */
+struct tui_req *tui_req_one(const struct tui_job *job, size_t slot);
+void tui_worker_free_req(struct tui_req *r);
 
 struct tui_worker {
 	const struct tui_config *cfg;

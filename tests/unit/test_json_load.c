@@ -194,6 +194,11 @@ static void full_domain(struct report *r)
 		d->fate[p] = p < 2 ? FATE_TLS : FATE_DEFER;
 		d->safe[p] = p < 2;
 	}
+	d = report_add_domain(r, "partner.test");
+	d->policy = xstrdup("domain-secure");
+	d->kind = DOMAIN_NULL_MX;
+	d->verdict = VERDICT_NO_MAIL;
+	d = &r->domains[0];
 	struct finding *fd = probe_result_add(&d->checks, "domain.inconsistent", SEV_WARN, "MX hosts differ");
 	finding_add_ev(fd, "mx1", "TLS1.2");
 }
@@ -248,7 +253,9 @@ static void test_round_trip(void **state)
 	assert_int_equal(t->tr.e[2].kind, TR_SENT);
 	assert_int_equal(back.t[1]->status, TARGET_UNTESTABLE);
 	assert_int_equal(back.t[1]->facts.fail_err, -MX_E_REFUSED);
-	assert_int_equal(back.ndomains, 1);
+	assert_int_equal(back.ndomains, 2);
+	assert_null(back.domains[0].policy);
+	assert_string_equal(back.domains[1].policy, "domain-secure");
 	assert_int_equal(back.domains[0].mx[0].addr[0].target, 0);
 	assert_int_equal(back.domains[0].mx[0].addr[0].fate[4], FATE_DEFER);
 	size_t c1[5], c2[5];
