@@ -80,7 +80,8 @@ int cli_tui(const struct cli_tui_args *a, struct report *rep, bool *ran)
 			goto out;
 		}
 		cfg.loaded = true;
-		snprintf(title, sizeof title, "%s", a->load);
+		const char *base = strrchr(a->load, '/');
+		snprintf(title, sizeof title, "%s", base ? base + 1 : a->load);
 		cfg.title = title;
 	} else if (a->lab) {
 		if (a->nargs || a->ndomains) {

@@ -146,6 +146,7 @@ struct ui {
 	struct tui_doc doc;
 	bool dirty;
 	long cur, top;
+	long hit; /* a view's line the last search found, -1 for none */
 	enum tui_filter filter;
 	char search[256];
 	int prompt; /* 0, '/', 's' */
@@ -339,9 +340,11 @@ static void draw_target_row(struct ui *u, int y, size_t i, bool selected)
 		enum tui_class c = theme_sev_class(w);
 		/* Pass and info are both "nothing wrong". */
 		const char *word = t->status == TARGET_UNTESTABLE ? "NOTEST" : w <= SEV_INFO ? "ok" : severity_name(w);
-		snprintf(buf, sizeof buf, "%s %-6s ", u->th.sev_mark[w], word);
-		for (char *p = buf; *p; p++)
+		char upper[16];
+		snprintf(upper, sizeof upper, "%s", word);
+		for (char *p = upper; *p; p++)
 			*p = *p >= 'a' && *p <= 'z' ? (char)(*p - 32) : *p;
+		snprintf(buf, sizeof buf, "%s %-6s ", u->th.sev_mark[w], upper);
 		x += draw_text(&u->th, y, x, u->W - x, u->th.a[c] | sel, buf, NULL);
 		x += draw_text(&u->th, y, x, u->W - right - x, sel, name, u->prompt ? NULL : u->search);
 		int cx = u->W - right;
@@ -438,7 +441,7 @@ static void draw_doc(struct ui *u, int y0, int h, bool cursor)
 			clrtoeol();
 			continue;
 		}
-		bool on = cursor && i == u->cur;
+		bool on = cursor ? i == u->cur : u->view && i == u->hit;
 		draw_line(&u->th, y0 + k, 0, u->W, &u->doc.l[i], on ? A_REVERSE : 0, on ? A_REVERSE : 0, hl);
 	}
 }
@@ -501,7 +504,7 @@ static const char *view_title(int v)
 	case 'm':
 		return "Client-certificate request";
 	case 't':
-		return "Transcript (Exchange protocol-log layout)";
+		return "Transcript (Exchange log layout)";
 	case 'w':
 		return "Wire summary";
 	case '?':
@@ -526,8 +529,12 @@ static void draw(struct ui *u)
 		attrset(u->th.a[TC_BAR]);
 		mvhline(0, 0, ' ', u->W);
 		const struct target_result *t = u->sel < u->rep->n ? u->rep->t[u->sel] : NULL;
-		char *title = xasprintf(" %s%s%s   [%ld/%zu]", view_title(u->view), t && u->view != '?' ? ": " : "",
-					t && u->view != '?' && t->input ? t->input : "", u->top + 1, u->doc.n);
+		char hit[32] = "";
+		if (u->hit >= 0)
+			snprintf(hit, sizeof hit, " match %ld", u->hit + 1);
+		char *title =
+			xasprintf(" [%ld/%zu%s] %s%s%s", u->top + 1, u->doc.n, hit, view_title(u->view),
+				  t && u->view != '?' ? ": " : "", t && u->view != '?' && t->input ? t->input : "");
 		draw_text(&u->th, 0, 0, u->W, u->th.a[TC_BAR] | A_BOLD, title, NULL);
 		free(title);
 		attrset(A_NORMAL);
@@ -726,7 +733,7 @@ static void do_search(struct ui *u, int dir, bool from_here)
 	}
 	if (u->dirty)
 		rebuild(u);
-	long start = u->view ? u->top : u->cur;
+	long start = u->view ? (u->hit >= 0 ? u->hit : u->top) : u->cur;
 	long from = from_here ? start : start + dir;
 	long i = doc_find(&u->doc, u->search, from, dir);
 	if (i < 0)
@@ -736,10 +743,13 @@ static void do_search(struct ui *u, int dir, bool from_here)
 		return;
 	}
 	u->msg[0] = '\0';
-	if (u->view)
-		u->top = i;
-	else
+	if (u->view) {
+		u->hit = i;
+		if (i < u->top || i >= u->top + u->H - 2)
+			u->top = i;
+	} else {
 		u->cur = i;
+	}
 }
 
 static void open_view(struct ui *u, int v)
@@ -750,6 +760,7 @@ static void open_view(struct ui *u, int v)
 	}
 	u->view = v;
 	u->top = 0;
+	u->hit = -1;
 	u->dirty = true;
 }
 
@@ -1059,6 +1070,7 @@ int tui_run(const struct tui_config *cfg, struct report *rep, char *err, size_t 
 {
 	struct ui u;
 	memset(&u, 0, sizeof u);
+	u.hit = -1;
 	u.cfg = cfg;
 	u.rep = rep;
 	if (tui_check_terminal(err, errlen) < 0)
@@ -1091,6 +1103,14 @@ int tui_run(const struct tui_config *cfg, struct report *rep, char *err, size_t 
 	curs_set(0);
 	mousemask(BUTTON1_CLICKED | BUTTON1_PRESSED | BUTTON4_PRESSED | BUTTON5_PRESSED, NULL);
 	mouseinterval(0);
+	/* Home and End as rxvt, screen, tmux and the Linux console send them,
+	 * besides the terminfo entry's own. */
+	define_key("\033[1~", KEY_HOME);
+	define_key("\033[4~", KEY_END);
+	define_key("\033[7~", KEY_HOME);
+	define_key("\033[8~", KEY_END);
+	define_key("\033[H", KEY_HOME);
+	define_key("\033[F", KEY_END);
 	theme_init(&u.th, color, utf8);
 
 	int rc = 0;

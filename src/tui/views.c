@@ -384,7 +384,7 @@ void view_chain(struct tui_doc *d, const struct tui_theme *th, const struct targ
 	char now[32];
 	iso(at, now, sizeof now);
 	doc_line(d, TC_BOLD, -1, "Certificate chain from %s", t->input ? t->input : "");
-	doc_span(d, TC_DIM, "  (%zu certificate%s, judged at %s)", f->chain_len, f->chain_len == 1 ? "" : "s", now);
+	doc_line(d, TC_DIM, -1, "  %zu certificate%s, judged at %s", f->chain_len, f->chain_len == 1 ? "" : "s", now);
 	if (!f->chain_len)
 		doc_line(d, TC_DIM, -1, "  no certificate: %s",
 			 f->tls_attempted ? "the TLS handshake did not get that far" : "TLS did not start");
