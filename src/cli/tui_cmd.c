@@ -117,7 +117,8 @@ int cli_tui(const struct cli_tui_args *a, struct report *rep, bool *ran)
 				goto out;
 			}
 			first = 1;
-			snprintf(title, sizeof title, "run %s", a->args[0]);
+			const char *base = strrchr(a->args[0], '/');
+			snprintf(title, sizeof title, "run %s", base ? base + 1 : a->args[0]);
 			cfg.title = title;
 		} else if (a->nargs == 0 && a->ndomains == 0) {
 			status = usage("tui needs targets, --domain, --lab or --load FILE");

@@ -115,8 +115,14 @@ static void finding_lines(struct tui_doc *d, const struct tui_theme *th, const s
 {
 	enum tui_class c = theme_sev_class(fd->sev);
 	doc_line(d, c, tag, " %s %-5s ", th->sev_mark[fd->sev], sev_upper(fd->sev));
-	doc_span(d, TC_BOLD, "%s", fd->title ? fd->title : "");
-	doc_span(d, TC_DIM, "  [%s]", fd->id ? fd->id : "");
+	const char *title = fd->title ? fd->title : "", *id = fd->id ? fd->id : "";
+	doc_span(d, TC_BOLD, "%s", title);
+	/* The id is what docs/findings.md lists: always whole, on a line of
+	 * its own when the title leaves no room. */
+	if (9 + strlen(title) + 4 + strlen(id) <= (size_t)width)
+		doc_span(d, TC_DIM, "  [%s]", id);
+	else
+		doc_line(d, TC_DIM, tag, "         [%s]", id);
 	if (fd->detail)
 		doc_wrap(d, TC_NORMAL, tag, 9, width, fd->detail);
 	for (size_t e = 0; e < fd->nev; e++) {

@@ -226,6 +226,32 @@ class TuiLab(mxtest.MxTestCase):
         loaded.send("q")
         self.assertEqual(loaded.exit_status(), 1, "a loaded report exits as check would")
 
+    def test_hostile_text_escaped(self):
+        """Text from servers (here planted in a saved report) never reaches
+        the terminal as control sequences: every control byte shows as ?."""
+        doc = dict(self.lab_json)
+        t = json.loads(json.dumps(doc["targets"][0]))
+        t["input"] = "evil\x1b[2J\x1b]0;pwned\x07host"
+        t["session"]["banner"]["text"] = "hi\x1b[31mRED\x9b2J\u200e"
+        t["probes"][0]["findings"][0]["title"] = "title\r\nnext\x1b[?1049l"
+        doc["targets"] = [t]
+        path = os.path.join(self.tmp, "hostile.json")
+        with open(path, "w") as f:
+            json.dump(doc, f)
+        tui = mxtui.Tui(self.tmp, ["tui", "--load", path], name="hostile")
+        self.addCleanup(tui.close)
+        screen = tui.wait_for("evil")
+        self.assertIn("evil?[2J?]0;pwned?host", screen)
+        self.assertIn("hi?[31mRED?2J?", screen)
+        tui.send("Tab", "/")
+        tui.type("title")
+        tui.send("Enter")
+        self.assertIn("title??next?[?1049l", tui.capture())
+        self.assertEqual(tui.display("#{alternate_on}"), "1", "still on the TUI's screen")
+        self.assertNotIn("pwned", tui.display("#{pane_title}"))
+        tui.send("Escape", "q")
+        tui.exit_status()
+
     def test_resize(self):
         tui = self.start()
         self.finished(tui)
