@@ -50,6 +50,16 @@ static struct diagnosis diag_connect(int err)
 			"Try from another network; check outbound port 25 filtering on your side and "
 			"the server's firewall."
 		};
+	case -MX_E_NO_SLOT:
+		/* Nothing was sent: mxprobe's own connection budget ran out. */
+		return (struct diagnosis){
+			"Not tried: no connection slot before the target's deadline",
+			"mxprobe never connected: the connections it allows itself to this address "
+			"(--per-host) or in all (--max-connections) stayed busy with other targets "
+			"until this target's deadline. This says nothing about the server.",
+			"Give the run more time (--target-timeout), fewer targets on one address, or "
+			"a higher --per-host if the server accepts it."
+		};
 	case -MX_E_UNREACHABLE:
 		return (struct diagnosis){ "Network or host unreachable", "There is no route to the address from here.",
 					   "Check routing and that the address is right (and IPv6 connectivity for an "

@@ -1,6 +1,7 @@
 /* \summary: many targets at once (see batch.h). */
 #include "cli/batch.h"
 
+#include <curl/curl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -96,6 +97,9 @@ int batch_run(const struct batch *b, struct report *rep, char *err, size_t errle
 			}
 		}
 	}
+	/* Once, before any worker thread: the revocation probe's HTTP
+	 * (net/http.c) would otherwise call it from every thread. */
+	curl_global_init(CURL_GLOBAL_DEFAULT);
 	pool_run(jobs, njobs, b->pool);
 	if (rep->ndomains)
 		domain_evaluate(rep, b->opt);

@@ -902,7 +902,7 @@ static int run_check(struct cli *cl, int argc, char **argv, struct report *rep, 
 			goto out;
 		}
 	}
-	if (cl->policy_file && (status = load_partners(cl, &partners)) >= 0)
+	if (cl->policy_file && (status = load_partners(cl, &partners)) != 0)
 		goto out;
 	status = -1;
 	if (cl->targets_file) {

@@ -23,7 +23,8 @@ struct pf {
 static int fail(struct pf *pf, unsigned line, unsigned col, const char *expected, const char *got, size_t gotlen)
 {
 	snprintf(pf->err, pf->errlen, "%s:%u:%u: expected %s, got %s%.*s%s", pf->file, line, col, expected,
-		 gotlen ? "'" : "", (int)(gotlen > 80 ? 80 : gotlen), got ? got : "", gotlen ? "'" : "the end of the line");
+		 gotlen ? "'" : "", (int)(gotlen > 80 ? 80 : gotlen), got ? got : "",
+		 gotlen ? "'" : "the end of the line");
 	return -1;
 }
 
@@ -64,7 +65,10 @@ static int parse_option(struct pf *pf, struct partner *p, unsigned line, unsigne
 		p->names[p->nnames++] = xstrndup(v, vl);
 		return 0;
 	}
-	char **slot = k == 1 ? &p->client_cert : k == 2 ? &p->client_key : k == 3 ? &p->pkcs12 : &p->pkcs12_password_file;
+	char **slot = k == 1   ? &p->client_cert
+		      : k == 2 ? &p->client_key
+		      : k == 3 ? &p->pkcs12
+			       : &p->pkcs12_password_file;
 	if (*slot)
 		return fail(pf, line, col, "each file option once per partner", w, n);
 	char *path = path_in(pf, v, vl);

@@ -27,7 +27,7 @@ struct partner {
 	char *names[MX_MAX_EXPECT_NAMES];
 	size_t nnames;
 	char *client_cert, *client_key, *pkcs12, *pkcs12_password_file; /* paths, NULL if not given */
-	unsigned line, col; /* where the partner's line starts */
+	unsigned line, col;						/* where the partner's line starts */
 };
 
 struct partner_list {

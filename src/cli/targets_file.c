@@ -8,8 +8,7 @@
 #include "dns/dns.h"
 #include "util/util.h"
 
-static void report(void (*on_error)(void *, const char *), void *user, const char *name, unsigned line,
-		   const char *msg)
+static void report(void (*on_error)(void *, const char *), void *user, const char *name, unsigned line, const char *msg)
 {
 	char *m = xasprintf("%s:%u: %s", name, line, msg);
 	if (on_error)
@@ -45,7 +44,8 @@ static void parse_line(char *s, const char *name, unsigned line, struct targets_
 		return;
 	for (const char *p = s; *p; p++)
 		if ((unsigned char)*p < ' ' || (unsigned char)*p == 0x7f || isspace((unsigned char)*p)) {
-			report(on_error, user, name, line, "expected one target on the line, got spaces or control characters");
+			report(on_error, user, name, line,
+			       "expected one target on the line, got spaces or control characters");
 			out->bad++;
 			return;
 		}

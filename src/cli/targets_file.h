@@ -15,8 +15,8 @@
 
 struct targets_entry {
 	unsigned line;
-	char *domain;		   /* "domain:NAME" lines: the domain; NULL otherwise */
-	struct target_spec spec;   /* other lines: the parsed target */
+	char *domain;		 /* "domain:NAME" lines: the domain; NULL otherwise */
+	struct target_spec spec; /* other lines: the parsed target */
 };
 
 struct targets_list {
@@ -28,8 +28,8 @@ struct targets_list {
 /* Reads every line of fp; name is what errors call the file ("-" reads as
  * "<stdin>"). Each bad line goes to on_error as "FILE:LINE: message" and is
  * counted in out->bad. Returns 0, or -1 when fp could not be read (err). */
-int targets_file_read(FILE *fp, const char *name, struct targets_list *out, void (*on_error)(void *user, const char *msg),
-		      void *user);
+int targets_file_read(FILE *fp, const char *name, struct targets_list *out,
+		      void (*on_error)(void *user, const char *msg), void *user);
 void targets_list_clear(struct targets_list *l);
 
 #endif

@@ -50,7 +50,8 @@ void engine_run_target(const struct mx_options *opt, const struct target_spec *s
 	if (needs & NEEDS_SESSION) {
 		progress_probe_started(progress, t, "session");
 		session_run_standard(opt, spec, t);
-		progress_probe_finished(progress, t, "session", t->facts.failed_step == STEP_NONE ? SEV_PASS : SEV_ERROR);
+		progress_probe_finished(progress, t, "session",
+					t->facts.failed_step == STEP_NONE ? SEV_PASS : SEV_ERROR);
 	}
 	enum session_step fs = t->facts.failed_step;
 	t->status = (fs == STEP_DNS || fs == STEP_CONNECT || fs == STEP_BANNER || fs == STEP_EHLO) ? TARGET_UNTESTABLE

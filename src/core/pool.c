@@ -84,6 +84,7 @@ static bool turned_away(const struct target_result *t)
 	return t->status == TARGET_UNTESTABLE && t->facts.r421.code == 421;
 }
 
+/* ids: budget.retried budget.slowed-down */
 static void note_retry(struct target_result *t, const struct reply_info *first, enum session_step step,
 		       int64_t backoff_us)
 {
@@ -133,13 +134,15 @@ static void run_one(struct pool *p, size_t i)
 			struct reply_info first = { .code = 421 };
 			first.text = xstrdup(j->t->facts.r421.text);
 			enum session_step step = j->t->facts.r421_step;
+			unsigned first_connections = j->t->connections;
 			target_result_reset(j->t);
 			engine_run_target(j->opt, j->spec, j->t, &prog);
 			note_retry(j->t, &first, step, conn_limiter_backoff_us(lim));
 			reply_info_clear(&first);
-			/* The target's time is both attempts and the pause. */
+			/* The target's time and connections are both attempts'. */
 			j->t->started_wall_us = started;
 			j->t->duration_us = mono_us() - t0;
+			j->t->connections += first_connections;
 		}
 	}
 	if (lim && j->t->slowed_why)

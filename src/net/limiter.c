@@ -114,7 +114,7 @@ int conn_limiter_acquire(struct conn_limiter *l, const struct sockaddr *sa, int6
 			break;
 		}
 		if (now >= deadline) {
-			rc = -MX_E_TIMEOUT;
+			rc = -MX_E_NO_SLOT;
 			break;
 		}
 		/* A slowed host's pause ends without anyone signalling. */

@@ -27,7 +27,7 @@ struct conn_limiter *conn_limiter_new(unsigned global_max, unsigned per_host, in
 void conn_limiter_free(struct conn_limiter *l);
 
 /* Waits for a slot for a connection to sa's address, until deadline
- * (mono_us clock). 0 with the slot taken, or -MX_E_TIMEOUT (no slot taken).
+ * (mono_us clock). 0 with the slot taken, or -MX_E_NO_SLOT (no slot taken).
  * *waited_us (may be NULL) gets how long it waited. */
 int conn_limiter_acquire(struct conn_limiter *l, const struct sockaddr *sa, int64_t deadline, int64_t *waited_us);
 /* Gives back a slot taken by conn_limiter_acquire for sa. */

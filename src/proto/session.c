@@ -49,7 +49,8 @@ static void slow_down(struct session *s, const char *why)
 }
 
 /* Waits for a connection slot for sa (the global and per-host caps), at
- * most until the target's deadline. 0, or -MX_E_TIMEOUT. */
+ * most until the target's deadline. 0, or -MX_E_NO_SLOT: nothing was sent
+ * to the server, so nothing may be said about it. */
 static int take_slot(struct session *s, const struct sockaddr *sa, socklen_t salen, const char *addr)
 {
 	if (!s->opt->limiter)
@@ -166,8 +167,7 @@ int session_connect(struct session *s, const struct sockaddr *sa, socklen_t sale
 		return -MX_E_UNREACHABLE;
 	}
 	int64_t t0 = mono_us();
-	rc = conn_connect(&s->c, sa, salen, srclen ? (struct sockaddr *)&src : NULL, srclen,
-			      session_step_deadline(s));
+	rc = conn_connect(&s->c, sa, salen, srclen ? (struct sockaddr *)&src : NULL, srclen, session_step_deadline(s));
 	s->f->connect_us = mono_us() - t0;
 	if (rc < 0) {
 		transcript_addf(&s->t->tr, TR_EVENT, "Connect failed: %s", mx_strerror(rc));

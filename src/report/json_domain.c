@@ -69,8 +69,8 @@ static json_t *jdomain(const struct report *r, const struct domain_result *d, js
 	return json_pack("{s:s, s:s, s:s, s:o, s:s, s:s, s:o, s:o, s:o, s:o, s:o}", "domain", d->name, "mx_kind",
 			 domain_mx_kind_id(d->kind), "dnssec", dnssec_status_name(d->dnssec), "error",
 			 jstr_or_null(d->error), "verdict", domain_verdict_id(d->verdict), "policy",
-			 domain_policy_name(r, d), "broken", broken, "mx", mx, "fate", fate, "safe_policies",
-			 safe, "findings", findings);
+			 domain_policy_name(r, d), "broken", broken, "mx", mx, "fate", fate, "safe_policies", safe,
+			 "findings", findings);
 }
 
 json_t *json_domain_one(const struct report *r, const struct domain_result *d, json_finding_fn finding)

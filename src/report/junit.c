@@ -242,8 +242,8 @@ static void put_domain(FILE *out, const struct report *r, const struct domain_re
 	struct tally y = tally_domain(d, o);
 	fputs("  <testsuite name=\"domain:", out);
 	put_xml(out, d->name);
-	fprintf(out, "\" tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" skipped=\"0\" time=\"0\" timestamp=\"",
-		y.tests, y.failures, y.errors);
+	fprintf(out, "\" tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" skipped=\"0\" time=\"0\" timestamp=\"", y.tests,
+		y.failures, y.errors);
 	put_timestamp(out, r->started_wall_us);
 	fputs("\" hostname=\"", out);
 	put_xml(out, d->name);
@@ -258,7 +258,8 @@ static void put_domain(FILE *out, const struct report *r, const struct domain_re
 	if (d->verdict == VERDICT_FAIL || d->verdict == VERDICT_ERROR) {
 		const char *el = d->verdict == VERDICT_FAIL ? "failure" : "error";
 		fprintf(out, "\n      <%s message=\"", el);
-		put_xml(out, d->verdict == VERDICT_FAIL ? "the domain fails its policy" : (d->error ? d->error : "DNS could not tell"));
+		put_xml(out, d->verdict == VERDICT_FAIL ? "the domain fails its policy"
+							: (d->error ? d->error : "DNS could not tell"));
 		fprintf(out, "\" type=\"%s\">", domain_verdict_id(d->verdict));
 		for (size_t i = 0; i < d->nbroken; i++) {
 			put_xml(out, d->broken[i].mx);
