@@ -182,6 +182,7 @@ void view_target(struct tui_doc *d, const struct tui_theme *th, const struct tar
 		 : w == SEV_WARN		? "WARN: nothing failed, something to look at"
 		 : w == SEV_FAIL		? "FAIL: a finding fails the policy"
 						: "ERROR: something could not be tested");
+	doc_line(d, TC_DIM, -1, "  %-11s", "findings");
 	counts_spans(d, th, c);
 	kv(d, "address", "%s port %u, %s, %u connection%s, %.3f s", t->host ? t->host : "?", (unsigned)t->port,
 	   t->scheme ? t->scheme : "smtp", t->connections, t->connections == 1 ? "" : "s",
