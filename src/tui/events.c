@@ -156,9 +156,10 @@ static void w_target_finished(void *user, size_t index, const struct target_resu
 {
 	struct tui_watch *w = user;
 	w->finished++;
-	if (w->slots)
+	if (w->slots) {
+		w->handed[index] = true;
 		tui_ev_target_finished(w->q, w->slots[index], (struct target_result *)(uintptr_t)t);
-	else
+	} else
 		tui_ev_domains_progress(w->q, w->finished, w->total);
 }
 

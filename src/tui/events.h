@@ -71,6 +71,7 @@ void tui_event_free(struct tui_event *e);
 struct tui_watch {
 	struct tui_events *q;
 	const size_t *slots; /* the row of job i; NULL: rows are not shown (a domain's addresses) */
+	bool *handed;	     /* with slots: job i's result was handed over */
 	size_t finished;     /* targets finished (domains: shown as a count) */
 	size_t total;
 };

@@ -51,6 +51,8 @@ static void run_req(struct tui_worker *w, struct tui_req *r)
 	size_t *slots = xcalloc(r->n + 1, sizeof *slots);
 	size_t np = 0;
 	for (size_t i = 0; i < r->n; i++) {
+		if (atomic_load(&w->cancel))
+			break;
 		if (r->jobs[i].sc) {
 			tui_ev_target_started(w->q, r->slots[i]);
 			tui_ev_probe_started(w->q, r->slots[i], "scenario");
@@ -63,9 +65,18 @@ static void run_req(struct tui_worker *w, struct tui_req *r)
 		slots[np++] = r->slots[i];
 	}
 	if (np) {
-		struct tui_watch watch = { .q = w->q, .slots = slots, .total = np };
-		struct pool_opts po = { .jobs = 0, .progress = tui_watch_ops(), .progress_user = &watch };
+		bool *handed = xcalloc(np, sizeof *handed);
+		struct tui_watch watch = { .q = w->q, .slots = slots, .handed = handed, .total = np };
+		struct pool_opts po = {
+			.jobs = 0, .progress = tui_watch_ops(), .progress_user = &watch, .stop = &w->cancel
+		};
 		pool_run(pj, np, &po);
+		/* Jobs the pool never started (the user quit) keep their empty
+		 * results here. */
+		for (size_t i = 0; i < np; i++)
+			if (!handed[i])
+				target_result_free(pj[i].t);
+		free(handed);
 	}
 	free(pj);
 	free(slots);
@@ -100,6 +111,7 @@ int tui_worker_start(struct tui_worker *w, const struct tui_config *cfg, struct 
 	memset(w, 0, sizeof *w);
 	w->cfg = cfg;
 	w->q = q;
+	atomic_init(&w->cancel, false);
 	pthread_mutex_init(&w->mu, NULL);
 	pthread_cond_init(&w->cv, NULL);
 	if (pthread_create(&w->th, NULL, worker_main, w) != 0)
@@ -135,6 +147,7 @@ void tui_worker_stop(struct tui_worker *w)
 		return;
 	pthread_mutex_lock(&w->mu);
 	w->stop = true;
+	atomic_store(&w->cancel, true);
 	struct tui_req *r = w->head;
 	w->head = w->tail = NULL;
 	pthread_cond_signal(&w->cv);

@@ -5,6 +5,7 @@
 #define SRC_TUI_WORKER_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 
 #include "tui/events.h"
@@ -34,7 +35,8 @@ struct tui_worker {
 	pthread_cond_t cv;
 	struct tui_req *head, *tail;
 	bool stop;
-	bool busy; /* a request is running */
+	atomic_bool cancel; /* tells the pool to start no further job */
+	bool busy;	    /* a request is running */
 };
 
 /* 0, or -1 when the thread could not be started. */
