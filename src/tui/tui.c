@@ -388,10 +388,12 @@ static void draw_domain_row(struct ui *u, int y, size_t i, bool selected)
 	}
 	const struct domain_result *d = &u->rep->domains[i];
 	static const enum tui_class vc[] = { TC_PASS, TC_FAIL, TC_INFO, TC_ERROR };
-	char buf[64];
-	snprintf(buf, sizeof buf, " %s %-7s",
-		 d->verdict == VERDICT_PASS ? u->th.sev_mark[SEV_PASS] : u->th.sev_mark[SEV_FAIL],
-		 domain_verdict_id(d->verdict));
+	char buf[64], word[16];
+	snprintf(word, sizeof word, "%s", domain_verdict_id(d->verdict));
+	for (char *p = word; *p; p++)
+		*p = *p >= 'a' && *p <= 'z' ? (char)(*p - 32) : *p;
+	snprintf(buf, sizeof buf, " %s %-6s ",
+		 d->verdict == VERDICT_PASS ? u->th.sev_mark[SEV_PASS] : u->th.sev_mark[SEV_FAIL], word);
 	int x = draw_text(&u->th, y, 0, u->W, u->th.a[vc[d->verdict < 4 ? d->verdict : 3]] | sel, buf, NULL);
 	char *line = xasprintf("domain %s  (%zu MX host%s)", d->name, d->nmx, d->nmx == 1 ? "" : "s");
 	draw_text(&u->th, y, x, u->W - x, sel | A_BOLD, line, NULL);

@@ -197,7 +197,8 @@ void view_domain(struct tui_doc *d, const struct tui_theme *th, const struct rep
 	static const enum tui_class vc[] = { TC_PASS, TC_FAIL, TC_INFO, TC_ERROR };
 	doc_line(d, TC_BOLD, -1, "domain %s", dom->name);
 	doc_line(d, TC_DIM, -1, "  %-13s", "verdict");
-	doc_span(d, vc[dom->verdict < 4 ? dom->verdict : 3], "%s", domain_verdict_id(dom->verdict));
+	static const char *const vw[] = { "PASS", "FAIL", "NO MAIL (null MX)", "ERROR: DNS could not tell" };
+	doc_span(d, vc[dom->verdict < 4 ? dom->verdict : 3], "%s", vw[dom->verdict < 4 ? dom->verdict : 3]);
 	doc_span(d, TC_DIM, "  at policy %s; MX answer %s (%s)", domain_policy_name(r, dom),
 		 domain_mx_kind_id(dom->kind), dnssec_status_name(dom->dnssec));
 	if (dom->error)
@@ -237,12 +238,15 @@ void view_domain(struct tui_doc *d, const struct tui_theme *th, const struct rep
 		doc_line(d, TC_NORMAL, -1, "  %-14s", policy_name((enum policy)p));
 		doc_span(d, fc[fate < 4 ? fate : 0], "%-22s", mail_fate_text(fate));
 		if (judged && dom->safe[p])
-			doc_span(d, TC_DIM, " safe");
+			doc_span(d, TC_DIM, "  (safe: no address defers)");
 		for (size_t i = 0; i < dom->nmx; i++)
 			for (size_t k = 0; k < dom->mx[i].naddr; k++) {
 				const struct mx_address *a = &dom->mx[i].addr[k];
-				if (a->evaluated && a->fate_reason[p])
-					doc_span(d, TC_DIM, "  %s: %s", a->address, a->fate_reason[p]);
+				if (!a->evaluated || !a->fate_reason[p])
+					continue;
+				char *why = xasprintf("%s: %s", a->address, a->fate_reason[p]);
+				doc_wrap(d, TC_DIM, -1, 18, width, why);
+				free(why);
 			}
 	}
 	findings_by_severity(d, th, &dom->checks, 1, f, width);

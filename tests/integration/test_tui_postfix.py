@@ -76,6 +76,39 @@ class TuiPostfix(mxtest.StandardPostfixTestCase):
         mxtest.validate_json(doc)
         self.assertEqual([t["input"] for t in doc["targets"]], [good, none])
 
+    def test_domain_in_tui(self):
+        """--domain: each MX address is a row; the domain's row shows its MX
+        list and what happens to its mail at each policy level."""
+        from test_domain import Unbound
+        dns_dir = os.path.join(self.tmp, "unbound")
+        os.makedirs(dns_dir, exist_ok=True)
+        good = self.pf.cases["tls-good"].addr
+        bad = self.pf.cases["tls-none"].addr
+        dns = Unbound(dns_dir, {
+            "partner.example": [
+                "partner.example. IN MX 20 mx2.partner.example.",
+                "partner.example. IN MX 10 %s." % mxtest.LEAF_NAME,
+                "mx2.partner.example. IN A %s" % bad,
+            ],
+            "test.example": ["%s. IN A %s" % (mxtest.LEAF_NAME, good)],
+        }).start()
+        self.addCleanup(dns.stop)
+        tui = self.tui(["tui", "--timeout", "5", "--ca-file", self.pki.root.cert, "--resolver", dns.resolver,
+                        "--domain", "partner.example"], "domain", height=40)
+        screen = tui.wait_for(r"FAIL\s+domain partner.example", timeout=90)
+        self.assertIn("OK     %s[%s]:25" % (mxtest.LEAF_NAME, good), screen)
+        self.assertIn("FAIL   mx2.partner.example[%s]:25" % bad, screen)
+        tui.send("End")
+        pane = tui.wait_for("MX hosts")
+        self.assertRegex(pane, r"10 %s" % mxtest.LEAF_NAME.replace(".", r"\."))
+        self.assertIn("20 mx2.partner.example", pane)
+        self.assertRegex(pane, r"may\s+deliver in clear")
+        self.assertRegex(pane, r"encrypt\s+defer, then bounce")
+        mxtui.save_sample("tui-domain.txt", pane)
+        tui.send("q")
+        self.assertEqual(tui.exit_status(), 1)
+        tui.clean_terminal(self)
+
     def test_run_scenario_in_tui(self):
         good = self.pf.cases["tls-good"].target
         scn = os.path.join(mxtest.SOURCE_DIR, "scenarios", "opportunistic-tls.scn")
