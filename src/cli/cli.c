@@ -131,8 +131,9 @@ static const char usage_batch[] =
 	"  -j, --jobs N           targets probed side by side (default: one per target, at most %d)\n"
 	"      --per-host N       connections open at once to one server address (default 2)\n"
 	"      --max-connections N  connections open at once in all (default 256)\n"
-	"                         A server that answers 421 or tarpits gets one connection at a time,\n"
-	"                         with pauses; a target turned away with 421 is tried once more\n"
+	"                         A server that tarpits gets one connection at a time, one that answers\n"
+	"                         421 also a pause before each; a target turned away with 421 is tried\n"
+	"                         once more\n"
 	"  -q, --quiet            no progress line on standard error (it shows only on a terminal)\n";
 
 static const char usage_submission[] =

@@ -105,10 +105,10 @@ static void note_retry(struct target_result *t, const struct reply_info *first, 
 static void note_slowed(struct target_result *t, const struct mx_options *opt)
 {
 	struct finding *f = probe_result_add(budget_result(t), "budget.slowed-down", SEV_INFO,
-					     "Slowed down for this server (one connection at a time, with pauses)");
+					     "Slowed down for this server (one connection at a time)");
 	finding_set_detail(f,
-			   "After %s mxprobe opened at most one connection at a time to %s, each %.1f s after "
-			   "the previous one ended, instead of its usual per-host cap.",
+			   "After %s mxprobe opened at most one connection at a time to %s instead of its "
+			   "usual per-host cap (after a 421 also each %.1f s after the previous one ended).",
 			   t->slowed_why, t->address ? t->address : t->host,
 			   (double)conn_limiter_backoff_us(opt->limiter) / 1e6);
 	finding_add_ev(f, "reason", "%s", t->slowed_why);

@@ -3,7 +3,7 @@
  * target up to POOL_DEFAULT_MAX_JOBS), not to the cores; the connection
  * budget (net/limiter.h, reached through each job's options) keeps any one
  * server from seeing a burst. Each target keeps its own deadline
- * (--target-timeout, from the moment it starts).
+ * (--target-timeout, from its first connection: proto/session.c).
  *
  * A target turned away with 421 (at the banner or EHLO, so nothing could be
  * tested) is tried once more, after the limiter's pause for that server, if

@@ -15,8 +15,9 @@ struct host_slot {
 	int family;
 	unsigned char addr[16];
 	unsigned open;
-	bool slowed;
-	int64_t next_ok_us; /* slowed: no new connection before this instant */
+	bool slowed;	    /* one connection at a time */
+	bool paused;	    /* and none before next_ok_us (after a 421) */
+	int64_t next_ok_us; /* paused: no new connection before this instant */
 };
 
 struct conn_limiter {
@@ -103,7 +104,7 @@ int conn_limiter_acquire(struct conn_limiter *l, const struct sockaddr *sa, int6
 		int64_t now = mono_us();
 		bool global_ok = l->global_max == 0 || l->open < l->global_max;
 		bool host_ok = s->open < cap;
-		bool time_ok = !s->slowed || now >= s->next_ok_us;
+		bool time_ok = !s->paused || now >= s->next_ok_us;
 		if (global_ok && host_ok && time_ok) {
 			s->open++;
 			l->open++;
@@ -117,7 +118,7 @@ int conn_limiter_acquire(struct conn_limiter *l, const struct sockaddr *sa, int6
 			rc = -MX_E_NO_SLOT;
 			break;
 		}
-		/* A slowed host's pause ends without anyone signalling. */
+		/* A paused host's pause ends without anyone signalling. */
 		int64_t until = deadline;
 		if (global_ok && host_ok && !time_ok && s->next_ok_us < until)
 			until = s->next_ok_us;
@@ -139,21 +140,24 @@ void conn_limiter_release(struct conn_limiter *l, const struct sockaddr *sa)
 		s->open--;
 	if (l->open)
 		l->open--;
-	if (s->slowed)
+	if (s->paused)
 		s->next_ok_us = mono_us() + l->backoff_us;
 	pthread_cond_broadcast(&l->cv);
 	pthread_mutex_unlock(&l->mu);
 }
 
-bool conn_limiter_slow_down(struct conn_limiter *l, const struct sockaddr *sa)
+bool conn_limiter_slow_down(struct conn_limiter *l, const struct sockaddr *sa, bool pause)
 {
 	pthread_mutex_lock(&l->mu);
 	struct host_slot *s = slot_of(l, sa);
 	bool first = !s->slowed;
 	s->slowed = true;
-	int64_t next = mono_us() + l->backoff_us;
-	if (next > s->next_ok_us)
-		s->next_ok_us = next;
+	if (pause) {
+		s->paused = true;
+		int64_t next = mono_us() + l->backoff_us;
+		if (next > s->next_ok_us)
+			s->next_ok_us = next;
+	}
 	pthread_mutex_unlock(&l->mu);
 	return first;
 }

@@ -3,7 +3,7 @@
  * (mail servers answer bursts with 421, tarpits and blocklists; Exim's
  * default smtp_accept_max refuses a 21st concurrent connection). A server
  * that answered 421 or tarpitted is slowed down for: one connection at a
- * time, each after a pause.
+ * time (and after a 421, each after a pause).
  *
  * One limiter serves every worker thread of a run: every function here is
  * thread-safe (one mutex, one condition variable on the monotonic clock).
@@ -32,10 +32,10 @@ void conn_limiter_free(struct conn_limiter *l);
 int conn_limiter_acquire(struct conn_limiter *l, const struct sockaddr *sa, int64_t deadline, int64_t *waited_us);
 /* Gives back a slot taken by conn_limiter_acquire for sa. */
 void conn_limiter_release(struct conn_limiter *l, const struct sockaddr *sa);
-/* The server at sa answered 421 or tarpitted: from now on one connection
- * at a time, each backoff_us after the previous one ended. Returns true the
- * first time for that address. */
-bool conn_limiter_slow_down(struct conn_limiter *l, const struct sockaddr *sa);
+/* The server at sa tarpitted (pause false: from now on one connection at a
+ * time) or answered 421 (pause true: also each connection backoff_us after
+ * the previous one ended). Returns true the first time for that address. */
+bool conn_limiter_slow_down(struct conn_limiter *l, const struct sockaddr *sa, bool pause);
 /* Is the host at sa slowed down? */
 bool conn_limiter_is_slowed(struct conn_limiter *l, const struct sockaddr *sa);
 int64_t conn_limiter_backoff_us(const struct conn_limiter *l);

@@ -35,29 +35,43 @@ static void release_slot(struct session *s)
 }
 
 /* A 421 or a tarpit: the limiter gives this server one connection at a
- * time from now on, with a pause between them (DESIGN.md: "slowed down
- * for, not retried blindly"). */
-static void slow_down(struct session *s, const char *why)
+ * time from now on, after a 421 also with a pause between them (DESIGN.md:
+ * "slowed down for, not retried blindly"). */
+static void slow_down(struct session *s, const char *why, bool pause)
 {
 	if (!s->slot_held)
 		return;
 	s->t->slowed_why = why;
-	if (conn_limiter_slow_down(s->opt->limiter, (const struct sockaddr *)&s->slot_sa))
+	if (!conn_limiter_slow_down(s->opt->limiter, (const struct sockaddr *)&s->slot_sa, pause))
+		return;
+	if (pause)
 		transcript_addf(&s->t->tr, TR_EVENT,
 				"Slowing down for %s after %s: one connection at a time, %.1f s apart", s->c.remote,
 				why, (double)conn_limiter_backoff_us(s->opt->limiter) / 1e6);
+	else
+		transcript_addf(&s->t->tr, TR_EVENT, "Slowing down for %s after %s: one connection at a time",
+				s->c.remote, why);
 }
 
-/* Waits for a connection slot for sa (the global and per-host caps), at
- * most until the target's deadline. 0, or -MX_E_NO_SLOT: nothing was sent
- * to the server, so nothing may be said about it. */
+/* Waits for a connection slot for sa (the global and per-host caps). The
+ * target's first connection waits as long as it takes (every slot holder
+ * has a deadline, so one comes) and starts the target's clock: queueing
+ * behind other targets of a busy address is mxprobe's time, not the
+ * server's. Later ones wait at most until the target's deadline. 0, or
+ * -MX_E_NO_SLOT: nothing was sent to the server, so nothing may be said
+ * about it. */
 static int take_slot(struct session *s, const struct sockaddr *sa, socklen_t salen, const char *addr)
 {
 	if (!s->opt->limiter)
 		return 0;
 	release_slot(s); /* a scenario reconnects on the same session */
 	int64_t waited = 0;
-	int rc = conn_limiter_acquire(s->opt->limiter, sa, s->target_deadline, &waited);
+	bool first = !s->t->clock_started;
+	int rc = conn_limiter_acquire(s->opt->limiter, sa, first ? INT64_MAX / 2 : s->target_deadline, &waited);
+	if (rc == 0 && first) {
+		s->t->clock_started = true;
+		s->t->deadline_us = s->target_deadline = mono_us() + s->opt->target_timeout_us;
+	}
 	if (rc < 0) {
 		transcript_addf(&s->t->tr, TR_EVENT,
 				"No connection slot for %s within the target's deadline (%.1f s waited: per-host "
@@ -192,7 +206,7 @@ int session_read_reply(struct session *s, struct smtp_reply *r, enum session_ste
 		f->r421_step = step;
 	}
 	if (rc == 0 && r->code == 421)
-		slow_down(s, "a 421 reply");
+		slow_down(s, "a 421 reply", true);
 	return rc;
 }
 
@@ -207,7 +221,7 @@ void session_note_reply_time(struct session *s, enum session_step step, int64_t 
 				session_step_name(step));
 	}
 	if (took > SESSION_SLOW_REPLY_US)
-		slow_down(s, "a slow reply (tarpit?)");
+		slow_down(s, "a slow reply (tarpit?)", false);
 }
 
 const struct dialect *session_dialect(const struct session *s)

