@@ -1053,6 +1053,10 @@ static int tui_command(struct cli *cl, const char *cmd, int argc, char **argv, s
 		return usage_error("--tui goes with lab and run (mxprobe tui is check in the interface)");
 	if ((cl->lab || cl->load) && !is_tui)
 		return usage_error("--lab and --load go with mxprobe tui");
+	if (cl->policy_file)
+		return usage_error("--policy-file is not in the TUI yet: use mxprobe check --policy-file");
+	if (cl->targets_file && strcmp(cl->targets_file, "-") == 0)
+		return usage_error("--targets-file -: the TUI reads its keys from standard input; give a file");
 	bool lab = cl->lab || strcmp(cmd, "lab") == 0;
 	if (lab && optind < argc)
 		return usage_error("the lab takes no targets ('%s')", argv[optind]);
@@ -1069,6 +1073,10 @@ static int tui_command(struct cli *cl, const char *cmd, int argc, char **argv, s
 		.load = cl->load,
 		.lab = lab,
 		.no_color = cl->no_color,
+		.targets_file = cl->targets_file,
+		.jobs = cl->jobs,
+		.per_host = cl->per_host,
+		.max_connections = cl->max_connections,
 	};
 	bool ran = false;
 	int status = cli_tui(&a, rep, &ran);

@@ -2,11 +2,13 @@
  * lab or a scenario; --load; the interface; nothing here draws. */
 #include "cli/tui_cmd.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/batch.h"
+#include "cli/targets_file.h"
 #include "core/pool.h"
 #include "net/limiter.h"
 #include "lab/lab.h"
@@ -18,6 +20,8 @@
 struct domains_ctx {
 	const struct cli_tui_args *a;
 	const struct mx_options *opt; /* with the connection budget */
+	const char **names;	      /* --domain, then the file's "domain:" lines */
+	size_t n;
 };
 
 /* --domain on the worker pool, as check runs it (cli/batch.h). */
@@ -35,6 +39,12 @@ static int run_domains(void *ctx, const struct progress_ops *ops, void *watcher,
 	int rc = batch_run(&b, rep, err, errlen);
 	free(doms);
 	return rc;
+}
+
+static void say(void *user, const char *msg)
+{
+	(void)user;
+	fprintf(stderr, "mxprobe: %s\n", msg);
 }
 
 static int usage(const char *msg)
@@ -56,15 +66,17 @@ int cli_tui(const struct cli_tui_args *a, struct report *rep, bool *ran)
 	struct mx_options opt = *a->opt;
 	int64_t backoff = opt.step_timeout_us / 2;
 	backoff = backoff < 1000000 ? 1000000 : backoff > 10000000 ? 10000000 : backoff;
-	struct conn_limiter *lim = conn_limiter_new(256, 2, backoff);
+	struct conn_limiter *lim =
+		conn_limiter_new(a->max_connections ? a->max_connections : 256, a->per_host ? a->per_host : 2, backoff);
 	opt.limiter = lim;
-	struct tui_config cfg = { .opt = &opt, .no_color = a->no_color, .title = a->cmd };
+	struct tui_config cfg = { .opt = &opt, .no_color = a->no_color, .title = a->cmd, .pool_jobs = a->jobs };
 	struct tui_job *jobs = NULL;
 	struct target_spec *specs = NULL;
 	size_t nspecs = 0;
 	struct scenario *sc = NULL;
 	struct lab_session *lab = NULL;
-	struct domains_ctx dctx = { a, &opt };
+	struct domains_ctx dctx = { a, &opt, NULL, 0 };
+	struct targets_list file = { 0 };
 	int status = 0;
 	char title[300];
 
@@ -120,11 +132,26 @@ int cli_tui(const struct cli_tui_args *a, struct report *rep, bool *ran)
 			const char *base = strrchr(a->args[0], '/');
 			snprintf(title, sizeof title, "run %s", base ? base + 1 : a->args[0]);
 			cfg.title = title;
-		} else if (a->nargs == 0 && a->ndomains == 0) {
-			status = usage("tui needs targets, --domain, --lab or --load FILE");
+		}
+		if (a->targets_file) {
+			/* Bad local input stops the TUI before any connection. */
+			FILE *fp = fopen(a->targets_file, "r");
+			if (!fp || targets_file_read(fp, a->targets_file, &file, say, NULL) < 0 || file.bad) {
+				if (!fp || !file.bad)
+					fprintf(stderr, "mxprobe: --targets-file %s: %s\n", a->targets_file,
+						fp ? "read error" : strerror(errno));
+				if (fp)
+					fclose(fp);
+				status = 2;
+				goto out;
+			}
+			fclose(fp);
+		}
+		if (a->nargs == 0 && a->ndomains == 0 && file.n == 0) {
+			status = usage("tui needs targets, --domain, --targets-file, --lab or --load FILE");
 			goto out;
 		}
-		specs = xcalloc(a->nargs + 1, sizeof *specs);
+		specs = xcalloc(a->nargs + file.n + 1, sizeof *specs);
 		for (size_t i = first; i < a->nargs; i++) {
 			if (target_parse(a->args[i], &specs[nspecs], err, sizeof err) < 0) {
 				status = usage(err);
@@ -132,15 +159,26 @@ int cli_tui(const struct cli_tui_args *a, struct report *rep, bool *ran)
 			}
 			nspecs++;
 		}
+		dctx.names = xcalloc(a->ndomains + file.n + 1, sizeof *dctx.names);
+		for (size_t i = 0; i < a->ndomains; i++)
+			dctx.names[dctx.n++] = a->domains[i];
+		for (size_t i = 0; i < file.n; i++) {
+			if (file.e[i].domain) {
+				dctx.names[dctx.n++] = file.e[i].domain;
+				continue;
+			}
+			specs[nspecs++] = file.e[i].spec; /* moved */
+			memset(&file.e[i].spec, 0, sizeof file.e[i].spec);
+		}
 		jobs = xcalloc(nspecs + 1, sizeof *jobs);
 		for (size_t i = 0; i < nspecs; i++)
 			jobs[i] = (struct tui_job){ .opt = &opt, .spec = &specs[i], .sc = sc };
 		cfg.njobs = nspecs;
-		if (a->ndomains) {
+		if (dctx.n) {
 			cfg.domains = run_domains;
 			cfg.domains_ctx = &dctx;
-			cfg.domain_names = a->domains;
-			cfg.ndomains = a->ndomains;
+			cfg.domain_names = dctx.names;
+			cfg.ndomains = dctx.n;
 		}
 	}
 	cfg.jobs = jobs;
@@ -155,6 +193,8 @@ int cli_tui(const struct cli_tui_args *a, struct report *rep, bool *ran)
 	*ran = true;
 	status = sig > 0 ? 128 + sig : 0;
 out:
+	free(dctx.names);
+	targets_list_clear(&file);
 	lab_stop(lab);
 	conn_limiter_free(lim);
 	for (size_t i = 0; i < nspecs; i++)

@@ -24,6 +24,8 @@ struct cli_tui_args {
 	const char *load; /* --load FILE */
 	bool lab;	  /* tui --lab, lab --tui */
 	bool no_color;
+	const char *targets_file;		  /* --targets-file FILE (not "-": stdin is the keyboard) */
+	unsigned jobs, per_host, max_connections; /* 0: the defaults, as check */
 };
 
 /* Runs the TUI into rep (initialised by the caller). Returns the exit

@@ -37,9 +37,10 @@ struct tui_config {
 	void *domains_ctx;
 	const char *const *domain_names;
 	size_t ndomains;
-	bool loaded;	   /* the report came from --load: nothing runs, r is refused */
-	const char *title; /* what is shown: "check", "lab", "run FILE", "FILE.json" */
-	bool no_color;	   /* --no-color (NO_COLOR is read here too) */
+	bool loaded;	    /* the report came from --load: nothing runs, r is refused */
+	const char *title;  /* what is shown: "check", "lab", "run FILE", "FILE.json" */
+	bool no_color;	    /* --no-color (NO_COLOR is read here too) */
+	unsigned pool_jobs; /* --jobs: targets at once; 0 = the pool's default */
 };
 
 /* 0 when standard input and output are terminals; -1 with a sentence in

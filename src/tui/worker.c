@@ -67,9 +67,10 @@ static void run_req(struct tui_worker *w, struct tui_req *r)
 	if (np) {
 		bool *handed = xcalloc(np, sizeof *handed);
 		struct tui_watch watch = { .q = w->q, .slots = slots, .handed = handed, .total = np };
-		struct pool_opts po = {
-			.jobs = 0, .progress = tui_watch_ops(), .progress_user = &watch, .stop = &w->cancel
-		};
+		struct pool_opts po = { .jobs = w->cfg->pool_jobs,
+					.progress = tui_watch_ops(),
+					.progress_user = &watch,
+					.stop = &w->cancel };
 		pool_run(pj, np, &po);
 		/* Jobs the pool never started (the user quit) keep their empty
 		 * results here. */

@@ -76,6 +76,30 @@ class TuiPostfix(mxtest.StandardPostfixTestCase):
         mxtest.validate_json(doc)
         self.assertEqual([t["input"] for t in doc["targets"]], [good, none])
 
+    def test_targets_file(self):
+        """--targets-file: its targets are rows; a bad line stops the TUI
+        before any connection (exit 2, the line named)."""
+        good = self.pf.cases["tls-good"].target
+        none = self.pf.cases["tls-none"].target
+        path = os.path.join(self.tmp, "targets.txt")
+        with open(path, "w") as f:
+            f.write("# two servers\n%s\n\n%s\n" % (good, none))
+        tui = self.tui(["tui", "--targets-file", path], "tfile")
+        screen = tui.wait_for(r"2 targets\s+done", timeout=60)
+        self.assertIn(good, screen)
+        self.assertIn(none, screen)
+        tui.send("q")
+        self.assertEqual(tui.exit_status(), 1)
+        bad = os.path.join(self.tmp, "bad.txt")
+        with open(bad, "w") as f:
+            f.write("%s\nnot a target!\n" % good)
+        mark = self.pf.mark_log()
+        tui = self.tui(["tui", "--targets-file", bad], "tbad")
+        self.assertEqual(tui.exit_status(), 2)
+        self.assertIn("bad.txt:2:", tui.stderr())
+        self.assertEqual(self.pf.count_connects(self.pf.cases["tls-good"], mark), 0, "nothing was probed")
+        tui.clean_terminal(self)
+
     def test_domain_in_tui(self):
         """--domain: each MX address is a row; the domain's row shows its MX
         list and what happens to its mail at each policy level."""
