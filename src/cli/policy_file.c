@@ -101,6 +101,11 @@ static int parse_line(struct pf *pf, struct partner_list *out, const char *s, si
 	size_t wl[64];
 	unsigned col[64];
 	size_t nw = 0;
+	/* Control characters anywhere (a comment too): errors quote words,
+	 * and a message must stay one printable line. */
+	for (size_t i = 0; i < len; i++)
+		if (((unsigned char)s[i] < ' ' && s[i] != '\t' && s[i] != '\r') || (unsigned char)s[i] == 0x7f)
+			return fail(pf, line, (unsigned)i + 1, "printable text", "a control character", 0);
 	for (size_t i = 0; i < len;) {
 		if (s[i] == '#')
 			break;
@@ -108,8 +113,6 @@ static int parse_line(struct pf *pf, struct partner_list *out, const char *s, si
 			i++;
 			continue;
 		}
-		if ((unsigned char)s[i] < ' ' || (unsigned char)s[i] == 0x7f)
-			return fail(pf, line, (unsigned)i + 1, "printable text", "a control character", 0);
 		size_t j = i;
 		while (j < len && s[j] != ' ' && s[j] != '\t' && s[j] != '\r' && s[j] != '#')
 			j++;
