@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli/tui_cmd.h"
 #include "cli/batch.h"
 #include "cli/policy_file.h"
 #include "cli/targets_file.h"
@@ -48,6 +49,7 @@ static const char usage_text[] =
 	"Usage: mxprobe check [OPTIONS] TARGET...\n"
 	"       mxprobe lab [OPTIONS]\n"
 	"       mxprobe run [OPTIONS] FILE.scn TARGET...\n"
+	"       mxprobe tui [OPTIONS] TARGET... | --lab | --load REPORT.json\n"
 	"       mxprobe pcap [OPTIONS] FILE...\n"
 	"       mxprobe --help | --version\n"
 	"\n"
@@ -58,6 +60,8 @@ static const char usage_text[] =
 	"  check TARGET...        probe each target\n"
 	"  lab                    start built-in demo servers on loopback and probe them\n"
 	"  run FILE.scn TARGET... run a scenario script against each target (docs/scenarios.md)\n"
+	"  tui TARGET...          the same as check, in a terminal interface: live progress, findings,\n"
+	"                         certificate chain, client-certificate request, transcript (docs/tui.md)\n"
 	"  pcap FILE...           analyse captures (pcap, pcapng) made by anyone: every mail session,\n"
 	"                         credentials in clear, plaintext after STARTTLS, the TLS hellos\n"
 	"\n"
@@ -120,6 +124,7 @@ static const char usage_options[] =
 	"      --var NAME=VALUE   run: define ${NAME} for the scenario (repeatable)\n"
 	"  -o, --output FILE      write the report to FILE instead of standard output\n"
 	"  -v, --verbose          text: include the transcript of every session\n"
+
 	"      --no-color         no colours in text output (NO_COLOR in the environment too)\n"
 	"  -h, --help             this help\n"
 	"  -V, --version          version\n";
@@ -133,6 +138,12 @@ static const char usage_exit[] =
 	"(an error finding of the policy's checks or of a probe named in --probes).\n"
 	"--format nagios uses the Monitoring Plugins' codes instead.\n";
 
+static const char usage_tui[] =
+	"\nTerminal interface (mxprobe tui; keys: ? inside, docs/tui.md):\n"
+	"      --tui              lab, run: show the run in the terminal interface (as mxprobe tui)\n"
+	"      --lab              tui: probe the demo lab's servers (as mxprobe lab --tui)\n"
+	"      --load FILE        tui: open a saved report (check --format json) instead of probing\n"
+	"  It needs a terminal (80x24 or larger); NO_COLOR and --no-color give a monochrome screen.\n";
 static const char usage_batch[] =
 	"\nMany targets at once:\n"
 	"  -j, --jobs N           targets probed side by side (default: one per target, at most %d)\n"
@@ -213,6 +224,7 @@ static void print_usage(FILE *out)
 	fprintf(out, usage_submission, PROBE_DEFAULT_CONNECTIONS);
 	fputs(usage_enumerate, out);
 	fputs(usage_wire, out);
+	fputs(usage_tui, out);
 	fputs(usage_exit, out);
 	fputs("\nDemo lab setups (mxprobe lab):\n", out);
 	lab_print_setups(out);
@@ -392,6 +404,11 @@ enum {
 	OPT_FILTER
 };
 enum {
+	OPT_TUI = 1000,
+	OPT_LAB,
+	OPT_LOAD
+};
+enum {
 	OPT_CLIENT_CERT = 400,
 	OPT_CLIENT_KEY,
 	OPT_PKCS12,
@@ -430,6 +447,9 @@ static const struct option long_opts[] = {
 	{ "auth-user", required_argument, NULL, OPT_AUTH_USER },
 	{ "auth-password-file", required_argument, NULL, OPT_AUTH_PASSWORD_FILE },
 	{ "auth-insecure", no_argument, NULL, OPT_AUTH_INSECURE },
+	{ "tui", no_argument, NULL, OPT_TUI },
+	{ "lab", no_argument, NULL, OPT_LAB },
+	{ "load", required_argument, NULL, OPT_LOAD },
 	{ "jobs", required_argument, NULL, 'j' },
 	{ "per-host", required_argument, NULL, OPT_PER_HOST },
 	{ "max-connections", required_argument, NULL, OPT_MAX_CONNECTIONS },
@@ -460,6 +480,9 @@ struct cli {
 	/* --auth-user's password (auth probe); wiped and freed at the end */
 	const char *auth_password_file;
 	char *auth_password;
+	/* the TUI: --tui (lab, run), --lab and --load FILE (tui) */
+	bool tui, lab;
+	const char *load;
 	/* run: --var NAME=VALUE, in order */
 	const char *vars[SCN_MAX_VARS];
 	size_t nvars;
@@ -889,6 +912,17 @@ static int parse_flags(struct cli *cl, int argc, char **argv)
 			break;
 		case OPT_NO_COLOR:
 			cl->no_color = true;
+			break;
+		case OPT_TUI:
+			cl->tui = true;
+			break;
+		case OPT_LAB:
+			cl->lab = true;
+			break;
+		case OPT_LOAD:
+			if (access(optarg, R_OK) != 0)
+				return usage_error("--load '%s': %s", optarg, strerror(errno));
+			cl->load = optarg;
 			break;
 		case 'h':
 			print_usage(stdout);
@@ -1339,6 +1373,52 @@ static void note_wire_not_tested(const struct report *rep)
 			}
 }
 
+/* tui, lab --tui, run --tui: the interface, then -o and the exit status
+ * as check has them (the lab's failures are its point: 0 once it ran). */
+static int tui_command(struct cli *cl, const char *cmd, int argc, char **argv, struct report *rep)
+{
+	bool is_tui = strcmp(cmd, "tui") == 0;
+	if (cl->tui && strcmp(cmd, "lab") != 0 && strcmp(cmd, "run") != 0)
+		return usage_error("--tui goes with lab and run (mxprobe tui is check in the interface)");
+	if ((cl->lab || cl->load) && !is_tui)
+		return usage_error("--lab and --load go with mxprobe tui");
+	if (cl->policy_file)
+		return usage_error("--policy-file is not in the TUI yet: use mxprobe check --policy-file");
+	if (cl->targets_file && strcmp(cl->targets_file, "-") == 0)
+		return usage_error("--targets-file -: the TUI reads its keys from standard input; give a file");
+	bool lab = cl->lab || strcmp(cmd, "lab") == 0;
+	if (lab && optind < argc)
+		return usage_error("the lab takes no targets ('%s')", argv[optind]);
+	struct cli_tui_args a = {
+		.opt = &cl->opt,
+		.cmd = is_tui ? "check" : cmd,
+		.args = argv + optind,
+		.nargs = (size_t)(argc - optind),
+		.domains = cl->domains,
+		.ndomains = cl->ndomains,
+		.resolver = cl->resolver[0] ? cl->resolver : NULL,
+		.vars = cl->vars,
+		.nvars = cl->nvars,
+		.load = cl->load,
+		.lab = lab,
+		.no_color = cl->no_color,
+		.targets_file = cl->targets_file,
+		.jobs = cl->jobs,
+		.per_host = cl->per_host,
+		.max_connections = cl->max_connections,
+	};
+	bool ran = false;
+	int status = cli_tui(&a, rep, &ran);
+	if (!ran || status != 0)
+		return status;
+	/* What the interface showed was sealed target by target; -o gets
+	 * the report through the same step as check's. */
+	report_seal(rep, &cl->redact);
+	if (cl->output && (status = render_to(cl, rep, false)) != 0)
+		return status;
+	return lab ? 0 : domain_exit_code(rep, engine_exit_code(rep));
+}
+
 int cli_main(int argc, char **argv)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -1360,10 +1440,11 @@ int cli_main(int argc, char **argv)
 		int rc = parse_flags(&cl, argc, argv);
 		if (rc >= 0)
 			return rc;
-		return usage_error("expected a command: check, lab, run or pcap");
+		return usage_error("expected a command: check, lab, run, tui or pcap");
 	}
-	if (strcmp(cmd, "check") != 0 && strcmp(cmd, "lab") != 0 && strcmp(cmd, "run") != 0 && strcmp(cmd, "pcap") != 0)
-		return usage_error("unknown command '%s': expected check, lab, run or pcap", cmd);
+	if (strcmp(cmd, "check") != 0 && strcmp(cmd, "lab") != 0 && strcmp(cmd, "run") != 0 &&
+	    strcmp(cmd, "tui") != 0 && strcmp(cmd, "pcap") != 0)
+		return usage_error("unknown command '%s': expected check, lab, run, tui or pcap", cmd);
 	optind = 2;
 	int rc = parse_flags(&cl, argc, argv);
 	if (rc >= 0)
@@ -1385,6 +1466,10 @@ int cli_main(int argc, char **argv)
 	/* Trust stores and CRL/OCSP answers, shared by every target of the run. */
 	cl.opt.run = run_cache_new(&cl.opt);
 	status = 0;
+	if (strcmp(cmd, "tui") == 0 || cl.tui || cl.lab || cl.load) {
+		status = tui_command(&cl, cmd, argc, argv, &rep);
+		goto out;
+	}
 	unsigned bad_lines = 0;
 	if (cl.filter && strcmp(cmd, "pcap") != 0) {
 		status = usage_error("--filter is for pcap");

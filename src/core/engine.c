@@ -137,15 +137,11 @@ int engine_exit_code(const struct report *r)
 	for (size_t i = 0; i < r->n; i++) {
 		if (r->t[i]->status == TARGET_UNTESTABLE)
 			unanswered = true;
-		for (size_t j = 0; j < r->t[i]->nprobes; j++) {
-			const struct probe_result *pr = &r->t[i]->probes[j];
-			for (size_t k = 0; k < pr->n; k++) {
-				failed |= pr->f[k].sev == SEV_FAIL;
-				/* a check the verdict needs could not be made: its
-				 * question has no answer; never read as a pass */
-				unanswered |= pr->required && pr->f[k].sev == SEV_ERROR;
-			}
-		}
+		/* a check the verdict needs could not be made: its question has
+		 * no answer; never read as a pass */
+		enum severity v = target_verdict(r->t[i]);
+		failed |= v == SEV_FAIL;
+		unanswered |= v == SEV_ERROR;
 	}
 	if (failed)
 		return 1;

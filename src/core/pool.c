@@ -168,7 +168,8 @@ static void *worker(void *arg)
 	struct pool *p = arg;
 	for (;;) {
 		pthread_mutex_lock(&p->mu);
-		size_t i = p->next < p->n ? p->next++ : p->n;
+		bool stop = p->po->stop && atomic_load(p->po->stop);
+		size_t i = p->next < p->n && !stop ? p->next++ : p->n;
 		pthread_mutex_unlock(&p->mu);
 		if (i >= p->n)
 			return NULL;

@@ -15,6 +15,8 @@
 #ifndef SRC_CORE_POOL_H
 #define SRC_CORE_POOL_H
 
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "core/options.h"
@@ -40,6 +42,10 @@ struct pool_opts {
 	 * NULL. */
 	void (*emit)(void *user, size_t index, const struct target_result *t);
 	void *emit_user;
+	/* When set (by any thread), no further job starts; the running ones
+	 * finish. Jobs never started get no callback. May be NULL (the TUI
+	 * sets it when the user quits). */
+	const atomic_bool *stop;
 };
 
 /* Runs every job and returns when all are done. Never exits, never prints.

@@ -128,71 +128,120 @@ static struct fakesrv *start_setup(const struct lab_setup *s, gnutls_certificate
 	return fakesrv_start(&cfg, err, errlen);
 }
 
-static void probe_setup(const struct mx_options *opt, const struct lab_setup *s, uint16_t port, const char *ca_pem,
-			struct report *rep)
+/* A started lab: its servers, its CA and, per started setup, the options
+ * and target the engine probes it with. */
+struct lab_session {
+	struct fakesrv *srv[ARRAY_LEN(setups)];
+	gnutls_certificate_credentials_t cred[LAB_CERT__COUNT];
+	struct labpki *pki;
+	char *ca_pem;
+	size_t n;			 /* started setups */
+	size_t setup[ARRAY_LEN(setups)]; /* index into setups[] */
+	struct mx_options opt[ARRAY_LEN(setups)];
+	struct target_spec spec[ARRAY_LEN(setups)];
+};
+
+/* The options a setup is probed with: the lab's own root is the only
+ * trust anchor, so its good server validates and its failing setups fail
+ * for their own reason. */
+static void setup_target(struct lab_session *ls, size_t k, const struct mx_options *opt)
 {
-	struct mx_options o = *opt;
-	/* The lab's own root is the only trust anchor: its good server
-	 * validates, and its failing setups fail for their own reason. */
-	o.ca_file = NULL;
-	o.ca_pem = ca_pem;
-	o.no_system_trust = true;
-	struct target_spec spec = {
+	const struct lab_setup *s = &setups[ls->setup[k]];
+	struct mx_options *o = &ls->opt[k];
+	*o = *opt;
+	o->ca_file = NULL;
+	o->ca_pem = ls->ca_pem;
+	o->no_system_trust = true;
+	if (s->step_timeout_us && (o->step_timeout_us <= 0 || s->step_timeout_us < o->step_timeout_us))
+		o->step_timeout_us = s->step_timeout_us;
+	/* The silent server never greets: the demo waits its short step
+	 * timeout for the greeting too, not the real-world 60 s. */
+	if (s->step_timeout_us && s->step_timeout_us < o->greeting_timeout_us)
+		o->greeting_timeout_us = s->step_timeout_us;
+	uint16_t port = fakesrv_port(ls->srv[ls->setup[k]]);
+	ls->spec[k] = (struct target_spec){
 		.input = xasprintf("lab:%s (%s:%u)", s->name, LAB_ADDR, (unsigned)port),
 		.scheme = xstrdup("smtp"),
 		.host = xstrdup(LAB_ADDR),
 		.port = port,
 		.implicit_tls = false,
 		.family = AF_INET,
+		.mx_pref = -1,
 	};
+}
 
-	if (s->step_timeout_us && (o.step_timeout_us <= 0 || s->step_timeout_us < o.step_timeout_us))
-		o.step_timeout_us = s->step_timeout_us;
-	/* The silent server never greets: the demo waits its short step
-	 * timeout for the greeting too, not the real-world 60 s. */
-	if (s->step_timeout_us && s->step_timeout_us < o.greeting_timeout_us)
-		o.greeting_timeout_us = s->step_timeout_us;
-	engine_run_target(&o, &spec, report_add_target(rep), NULL);
-	target_spec_clear(&spec);
+struct lab_session *lab_start(const struct mx_options *opt, const char *const *names, char *err, size_t errlen)
+{
+	bool chosen[ARRAY_LEN(setups)];
+	int64_t now = opt->now ? opt->now : (int64_t)time(NULL);
+
+	if (select_setups(names, chosen, err, errlen) < 0)
+		return NULL;
+	struct lab_session *ls = xcalloc(1, sizeof *ls);
+	ls->pki = labpki_new(err, errlen);
+	if (!ls->pki || issue_credentials(ls->pki, now, ls->cred, err, errlen) < 0)
+		goto fail;
+	if (!(ls->ca_pem = labpki_ca_pem(ls->pki))) {
+		snprintf(err, errlen, "cannot export the lab's CA certificate");
+		goto fail;
+	}
+	/* All servers first: a setup that cannot start fails the lab before
+	 * anything was probed. */
+	for (size_t i = 0; i < ARRAY_LEN(setups); i++) {
+		if (!chosen[i])
+			continue;
+		if (!(ls->srv[i] = start_setup(&setups[i], ls->cred, err, errlen)))
+			goto fail;
+		ls->setup[ls->n++] = i;
+	}
+	for (size_t k = 0; k < ls->n; k++)
+		setup_target(ls, k, opt);
+	return ls;
+fail:
+	lab_stop(ls);
+	return NULL;
+}
+
+size_t lab_session_count(const struct lab_session *ls)
+{
+	return ls ? ls->n : 0;
+}
+
+const struct mx_options *lab_session_options(const struct lab_session *ls, size_t i)
+{
+	return i < ls->n ? &ls->opt[i] : NULL;
+}
+
+const struct target_spec *lab_session_target(const struct lab_session *ls, size_t i)
+{
+	return i < ls->n ? &ls->spec[i] : NULL;
+}
+
+void lab_stop(struct lab_session *ls)
+{
+	if (!ls)
+		return;
+	for (size_t i = 0; i < ARRAY_LEN(setups); i++)
+		fakesrv_stop(ls->srv[i]);
+	for (size_t k = 0; k < ls->n; k++)
+		target_spec_clear(&ls->spec[k]);
+	for (size_t i = 0; i < LAB_CERT__COUNT; i++)
+		if (ls->cred[i])
+			gnutls_certificate_free_credentials(ls->cred[i]);
+	labpki_free(ls->pki);
+	free(ls->ca_pem);
+	free(ls);
 }
 
 int lab_run_only(const struct mx_options *opt, const char *const *names, struct report *rep, char *err, size_t errlen)
 {
-	bool chosen[ARRAY_LEN(setups)];
-	struct fakesrv *srv[ARRAY_LEN(setups)] = { NULL };
-	gnutls_certificate_credentials_t cred[LAB_CERT__COUNT] = { NULL };
-	struct labpki *pki = NULL;
-	char *ca_pem = NULL;
-	int64_t now = opt->now ? opt->now : (int64_t)time(NULL);
-	int rc = -1;
-
-	if (select_setups(names, chosen, err, errlen) < 0)
+	struct lab_session *ls = lab_start(opt, names, err, errlen);
+	if (!ls)
 		return -1;
-	pki = labpki_new(err, errlen);
-	if (!pki || issue_credentials(pki, now, cred, err, errlen) < 0)
-		goto out;
-	if (!(ca_pem = labpki_ca_pem(pki))) {
-		snprintf(err, errlen, "cannot export the lab's CA certificate");
-		goto out;
-	}
-	/* All servers first: a setup that cannot start fails the lab before
-	 * anything was probed. */
-	for (size_t i = 0; i < ARRAY_LEN(setups); i++)
-		if (chosen[i] && !(srv[i] = start_setup(&setups[i], cred, err, errlen)))
-			goto out;
-	for (size_t i = 0; i < ARRAY_LEN(setups); i++)
-		if (chosen[i])
-			probe_setup(opt, &setups[i], fakesrv_port(srv[i]), ca_pem, rep);
-	rc = 0;
-out:
-	for (size_t i = 0; i < ARRAY_LEN(setups); i++)
-		fakesrv_stop(srv[i]);
-	for (size_t i = 0; i < LAB_CERT__COUNT; i++)
-		if (cred[i])
-			gnutls_certificate_free_credentials(cred[i]);
-	labpki_free(pki);
-	free(ca_pem);
-	return rc;
+	for (size_t k = 0; k < ls->n; k++)
+		engine_run_target(&ls->opt[k], &ls->spec[k], report_add_target(rep), NULL);
+	lab_stop(ls);
+	return 0;
 }
 
 int lab_run(const struct mx_options *opt, struct report *rep, char *err, size_t errlen)

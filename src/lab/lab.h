@@ -10,6 +10,7 @@
 #include <stdio.h>
 
 #include "core/options.h"
+#include "net/target.h"
 #include "report/model.h"
 
 /* Starts every lab setup, probes each with engine_run_target() into a new
@@ -20,6 +21,19 @@ int lab_run(const struct mx_options *opt, struct report *rep, char *err, size_t 
 /* The same for the named setups only (NULL-terminated; NULL = all), in the
  * lab's order. An unknown name is an error before anything starts. */
 int lab_run_only(const struct mx_options *opt, const char *const *names, struct report *rep, char *err, size_t errlen);
+
+/* A lab that stays up (the TUI re-runs its targets): lab_start starts the
+ * named setups (NULL = all) and returns them, or NULL with err set;
+ * lab_stop stops every server and frees it (NULL is a no-op). For each
+ * started setup i < lab_session_count(): the options to probe it with (the
+ * caller's, with the lab CA as the only trust anchor) and its target, both
+ * owned by the lab and valid until lab_stop. */
+struct lab_session;
+struct lab_session *lab_start(const struct mx_options *opt, const char *const *names, char *err, size_t errlen);
+size_t lab_session_count(const struct lab_session *ls);
+const struct mx_options *lab_session_options(const struct lab_session *ls, size_t i);
+const struct target_spec *lab_session_target(const struct lab_session *ls, size_t i);
+void lab_stop(struct lab_session *ls);
 
 /* The setups, in the order lab_run probes them. */
 size_t lab_setup_count(void);

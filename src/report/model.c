@@ -272,10 +272,34 @@ enum severity target_worst(const struct target_result *t)
 	return w;
 }
 
+enum severity target_verdict(const struct target_result *t)
+{
+	bool fail = false, error = t->status == TARGET_UNTESTABLE;
+	enum severity rest = SEV_PASS;
+	for (size_t i = 0; i < t->nprobes; i++)
+		for (size_t k = 0; k < t->probes[i].n; k++) {
+			enum severity s = t->probes[i].f[k].sev;
+			fail |= s == SEV_FAIL;
+			error |= s == SEV_ERROR && t->probes[i].required;
+			if (s < SEV_FAIL && s > rest)
+				rest = s;
+		}
+	return fail ? SEV_FAIL : error ? SEV_ERROR : rest;
+}
+
 void report_init(struct report *r)
 {
 	memset(r, 0, sizeof *r);
 	r->started_wall_us = wall_us();
+}
+
+struct target_result *target_result_new(void)
+{
+	struct target_result *t = xcalloc(1, sizeof *t);
+	t->facts.tls_alert = -1;
+	t->facts.late_alert = -1;
+	transcript_init(&t->tr);
+	return t;
 }
 
 struct target_result *report_add_target(struct report *r)
@@ -284,10 +308,7 @@ struct target_result *report_add_target(struct report *r)
 		r->cap = r->cap ? r->cap * 2 : 4;
 		r->t = xrealloc(r->t, r->cap * sizeof *r->t);
 	}
-	struct target_result *t = xcalloc(1, sizeof *t);
-	t->facts.tls_alert = -1;
-	t->facts.late_alert = -1;
-	transcript_init(&t->tr);
+	struct target_result *t = target_result_new();
 	r->t[r->n++] = t;
 	return t;
 }
@@ -302,22 +323,22 @@ void probe_result_clear(struct probe_result *pr)
 	memset(pr, 0, sizeof *pr);
 }
 
-static void target_free(struct target_result *t);
-
 void target_result_reset(struct target_result *t)
 {
 	int64_t deadline = t->deadline_us;
 	bool clock = t->clock_started;
 	struct target_result *copy = xmalloc(sizeof *copy);
 	*copy = *t;
-	target_free(copy);
+	target_result_free(copy);
 	memset(t, 0, sizeof *t);
 	t->deadline_us = deadline;
 	t->clock_started = clock;
 }
 
-static void target_free(struct target_result *t)
+void target_result_free(struct target_result *t)
 {
+	if (!t)
+		return;
 	for (size_t i = 0; i < t->n_more_sessions; i++)
 		session_facts_clear(&t->more_sessions[i]);
 	free(t->more_sessions);
@@ -346,7 +367,7 @@ static void target_free(struct target_result *t)
 void report_clear(struct report *r)
 {
 	for (size_t i = 0; i < r->n; i++)
-		target_free(r->t[i]);
+		target_result_free(r->t[i]);
 	free(r->t);
 	report_domains_clear(r);
 	free(r->tool_version);

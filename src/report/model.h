@@ -322,12 +322,24 @@ struct target_result {
 	struct wire_summary *wire;
 };
 
+/* A target result on its own (a worker fills it before it joins a report):
+ * _new never fails; _free frees it and everything in it; _free(NULL) is a
+ * no-op. report_add_target uses _new; report_clear frees with _free. */
+struct target_result *target_result_new(void);
+void target_result_free(struct target_result *t);
+
 /* Frees everything a target holds and zeroes it, keeping only its deadline
  * and clock (a retry runs into the same struct; core/pool.c). */
 void target_result_reset(struct target_result *t);
 
 struct probe_result *target_add_probe(struct target_result *t, const char *name, const char *title);
 enum severity target_worst(const struct target_result *t);
+/* The target's verdict, as the exit status reads it (core/engine.h): fail
+ * when a finding failed; else error when the target could not be tested or
+ * a required check (probe_result.required) could not be made; else the
+ * worst of warn, info and pass. A fail outranks the questions it kept from
+ * being asked: "worst severity" would call a 454 to STARTTLS an error. */
+enum severity target_verdict(const struct target_result *t);
 
 struct report {
 	char *tool_version;

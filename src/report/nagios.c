@@ -30,7 +30,7 @@ static enum nagios_state target_state(const struct target_result *t)
 {
 	if (t->status != TARGET_TESTED)
 		return NAGIOS_CRITICAL;
-	switch (target_worst(t)) {
+	switch (target_verdict(t)) {
 	case SEV_FAIL:
 		return NAGIOS_CRITICAL;
 	case SEV_WARN:
@@ -84,7 +84,7 @@ int nagios_status(const struct report *r)
 /* The first finding of the target's worst severity: what to name. */
 static const struct finding *worst_finding(const struct target_result *t)
 {
-	enum severity w = target_worst(t);
+	enum severity w = target_verdict(t);
 	for (size_t i = 0; i < t->nprobes; i++)
 		for (size_t k = 0; k < t->probes[i].n; k++)
 			if (t->probes[i].f[k].sev == w)

@@ -84,7 +84,7 @@ static void on_target_finished(void *user, size_t index, const struct target_res
 	if (pl->running)
 		pl->running--;
 	pl->finished++;
-	if (t->status != TARGET_TESTED || target_worst(t) == SEV_FAIL)
+	if (t->status != TARGET_TESTED || target_verdict(t) == SEV_FAIL)
 		pl->failed++;
 	draw(pl, t, "done", pl->finished == pl->total);
 }

@@ -45,7 +45,7 @@ static void target_labels(FILE *out, const char *metric, const struct target_res
 
 static bool target_passes(const struct target_result *t)
 {
-	return t->status == TARGET_TESTED && target_worst(t) < SEV_FAIL;
+	return t->status == TARGET_TESTED && target_verdict(t) < SEV_FAIL;
 }
 
 /* An Exchange-style "domain-secure session": one MX address; it is ok

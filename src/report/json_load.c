@@ -1,0 +1,592 @@
+/* \summary: the JSON report read back into the results model (the inverse
+ * of json.c and json_domain.c), so a saved run can be shown again.
+ *
+ * specification: docs/mxprobe.schema.json. The file is untrusted input:
+ * every member is looked up by name and type-checked; a missing or
+ * mistyped optional member reads as absent, a mistyped structural one
+ * (targets, probes, findings) fails the load. Strings are kept as the
+ * JSON has them; renderers escape them for their own output. */
+#include "report/json_load.h"
+
+#include <errno.h>
+#include <gnutls/gnutls.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "core/options.h"
+#include "report/domain.h"
+#include "util/err.h"
+
+#define LOAD_MAX_BYTES (256u << 20)
+
+struct loader {
+	char *err;
+	size_t errlen;
+	bool failed;
+};
+
+static void load_fail(struct loader *l, const char *what)
+{
+	if (!l->failed)
+		snprintf(l->err, l->errlen, "%s", what);
+	l->failed = true;
+}
+
+/* ---- scalars ------------------------------------------------------- */
+
+static const char *gs(const json_t *o, const char *k)
+{
+	return json_string_value(json_object_get(o, k));
+}
+
+static char *ds(const json_t *o, const char *k)
+{
+	return xstrdup(gs(o, k));
+}
+
+static bool gb(const json_t *o, const char *k)
+{
+	return json_is_true(json_object_get(o, k));
+}
+
+static int64_t gi(const json_t *o, const char *k, int64_t dflt)
+{
+	const json_t *v = json_object_get(o, k);
+	return json_is_integer(v) ? (int64_t)json_integer_value(v) : dflt;
+}
+
+/* Milliseconds (three decimals) back to microseconds. */
+static int64_t gms(const json_t *o, const char *k)
+{
+	const json_t *v = json_object_get(o, k);
+	if (!json_is_number(v))
+		return 0;
+	double ms = json_number_value(v);
+	if (!(ms > -9e12 && ms < 9e12))
+		return 0;
+	double us = ms * 1000.0;
+	return (int64_t)(us >= 0 ? us + 0.5 : us - 0.5);
+}
+
+/* "2026-11-22T09:53:29Z" or "...29.123Z": microseconds since the epoch. */
+static int64_t parse_iso_us(const char *s)
+{
+	if (!s)
+		return 0;
+	struct tm tm = { 0 };
+	const char *end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (!end)
+		return 0;
+	int64_t us = (int64_t)timegm(&tm) * 1000000;
+	if (*end == '.') {
+		int64_t scale = 100000;
+		for (end++; *end >= '0' && *end <= '9'; end++, scale /= 10)
+			us += (*end - '0') * scale;
+	}
+	return us;
+}
+
+static int64_t giso_s(const json_t *o, const char *k)
+{
+	return parse_iso_us(gs(o, k)) / 1000000;
+}
+
+static void gstrvec(const json_t *o, const char *k, struct strvec *sv)
+{
+	const json_t *a = json_object_get(o, k);
+	size_t i;
+	const json_t *v;
+	json_array_foreach(a, i, v) if (json_is_string(v)) strvec_push(sv, json_string_value(v));
+}
+
+/* A name back to its enum value through the function that names it. */
+static int lookup(const char *s, const char *(*name)(int), int n, int dflt)
+{
+	for (int i = 0; s && i < n; i++)
+		if (strcmp(s, name(i)) == 0)
+			return i;
+	return dflt;
+}
+
+static const char *sev_n(int i)
+{
+	return severity_name((enum severity)i);
+}
+static const char *step_n(int i)
+{
+	return session_step_id((enum session_step)i);
+}
+static const char *fate_n(int i)
+{
+	return mail_fate_id((enum mail_fate)i);
+}
+static const char *dnssec_n(int i)
+{
+	return dnssec_status_name((enum dnssec_status)i);
+}
+static const char *kind_n(int i)
+{
+	return domain_mx_kind_id((enum domain_mx_kind)i);
+}
+static const char *verdict_n(int i)
+{
+	return domain_verdict_id((enum domain_verdict)i);
+}
+static const char *policy_n(int i)
+{
+	return policy_name((enum policy)i);
+}
+
+static const char *const starttls_ids[] = { "not-applicable", "not-offered", "accepted", "refused", "broken" };
+static const char *starttls_n(int i)
+{
+	return starttls_ids[i];
+}
+
+static const char *const tr_kind_ids[] = { "sent", "recv", "event" };
+static const char *tr_kind_n(int i)
+{
+	return tr_kind_ids[i];
+}
+
+/* ---- model pieces -------------------------------------------------- */
+
+static void lreply(const json_t *o, struct reply_info *r)
+{
+	if (!json_is_object(o))
+		return;
+	r->code = (int)gi(o, "code", 0);
+	snprintf(r->enh, sizeof r->enh, "%s", gs(o, "enhanced") ? gs(o, "enhanced") : "");
+	r->text = ds(o, "text");
+}
+
+static void lcaps(const json_t *o, struct smtp_caps *c)
+{
+	if (!json_is_object(o))
+		return;
+	c->valid = true;
+	c->greeting = ds(o, "greeting");
+	c->starttls = gb(o, "starttls");
+	c->pipelining = gb(o, "pipelining");
+	c->eightbitmime = gb(o, "8bitmime");
+	c->chunking = gb(o, "chunking");
+	c->binarymime = gb(o, "binarymime");
+	c->smtputf8 = gb(o, "smtputf8");
+	c->dsn = gb(o, "dsn");
+	c->enhancedstatuscodes = gb(o, "enhancedstatuscodes");
+	c->requiretls = gb(o, "requiretls");
+	c->etrn = gb(o, "etrn");
+	c->auth = gb(o, "auth");
+	const json_t *size = json_object_get(o, "size");
+	c->size_present = json_is_integer(size);
+	c->size = c->size_present && json_integer_value(size) > 0 ? (uint64_t)json_integer_value(size) : 0;
+	gstrvec(o, "auth_mechanisms", &c->auth_mechs);
+	gstrvec(o, "unknown", &c->unknown);
+	gstrvec(o, "lines", &c->lines);
+}
+
+static void lcert(const json_t *o, struct cert_info *ci)
+{
+	if (!json_is_object(o))
+		return;
+	ci->subject = ds(o, "subject");
+	ci->issuer = ds(o, "issuer");
+	ci->serial_hex = ds(o, "serial");
+	ci->sha1_hex = ds(o, "sha1");
+	ci->sha256_hex = ds(o, "sha256");
+	gstrvec(o, "san_dns", &ci->san_dns);
+	gstrvec(o, "san_ip", &ci->san_ip);
+	gstrvec(o, "san_other", &ci->san_other);
+	ci->not_before = giso_s(o, "not_before");
+	ci->not_after = giso_s(o, "not_after");
+	ci->key_type = ds(o, "key_type");
+	int64_t bits = gi(o, "key_bits", 0);
+	ci->key_bits = bits > 0 && bits < 1000000 ? (unsigned)bits : 0;
+	ci->sig_alg = ds(o, "signature_algorithm");
+	ci->is_ca = gb(o, "is_ca");
+	ci->self_signed = gb(o, "self_signed");
+	const char *pem = gs(o, "pem");
+	if (pem) {
+		gnutls_datum_t in = { .data = (unsigned char *)(uintptr_t)pem, .size = (unsigned)strlen(pem) };
+		gnutls_datum_t der = { NULL, 0 };
+		if (gnutls_pem_base64_decode2("CERTIFICATE", &in, &der) >= 0 && der.size) {
+			ci->der = xmalloc(der.size);
+			memcpy(ci->der, der.data, der.size);
+			ci->der_len = der.size;
+		}
+		gnutls_free(der.data);
+	}
+}
+
+static void lchain(const json_t *a, struct cert_info **out, size_t *n)
+{
+	size_t len = json_array_size(a);
+	if (!len)
+		return;
+	*out = xcalloc(len, sizeof **out);
+	*n = len;
+	for (size_t i = 0; i < len; i++)
+		lcert(json_array_get(a, i), &(*out)[i]);
+}
+
+static void lstaples(const json_t *a, struct tls_params *t)
+{
+	size_t i;
+	const json_t *v;
+	json_array_foreach(a, i, v)
+	{
+		int64_t idx = gi(v, "certificate", -1);
+		const char *b64 = gs(v, "base64");
+		if (idx < 0 || idx > 64 || !b64)
+			continue;
+		gnutls_datum_t in = { .data = (unsigned char *)(uintptr_t)b64, .size = (unsigned)strlen(b64) };
+		gnutls_datum_t der = { NULL, 0 };
+		if (gnutls_base64_decode2(&in, &der) < 0 || !der.size) {
+			gnutls_free(der.data);
+			continue;
+		}
+		if ((size_t)idx >= t->n_staples) {
+			t->staples = xrealloc(t->staples, ((size_t)idx + 1) * sizeof *t->staples);
+			memset(t->staples + t->n_staples, 0, ((size_t)idx + 1 - t->n_staples) * sizeof *t->staples);
+			t->n_staples = (size_t)idx + 1;
+		}
+		free(t->staples[idx].der);
+		t->staples[idx].der = xmalloc(der.size);
+		memcpy(t->staples[idx].der, der.data, der.size);
+		t->staples[idx].len = der.size;
+		gnutls_free(der.data);
+	}
+}
+
+static void ltls(const json_t *o, struct tls_params *t)
+{
+	if (!json_is_object(o))
+		return;
+	t->protocol = ds(o, "protocol");
+	t->cipher_suite = ds(o, "cipher_suite");
+	t->cipher = ds(o, "cipher");
+	t->cipher_bits = (unsigned)gi(o, "cipher_bits", 0);
+	t->mac = ds(o, "mac");
+	t->kx = ds(o, "kx");
+	t->group = ds(o, "group");
+	t->dh_bits = (unsigned)gi(o, "dh_bits", 0);
+	t->server_sig_alg = ds(o, "server_signature_algorithm");
+	t->sni = ds(o, "sni");
+	t->resumed = gb(o, "resumed");
+	t->ext_master_secret = gb(o, "extended_master_secret");
+	t->safe_renegotiation = gb(o, "safe_renegotiation");
+	t->ocsp_stapled = gb(o, "ocsp_stapled");
+	t->cert_requested = gb(o, "certificate_requested");
+	t->handshake_us = gms(o, "handshake_ms");
+	lstaples(json_object_get(o, "ocsp_staples"), t);
+}
+
+static void lsession(const json_t *o, struct session_facts *f)
+{
+	if (!json_is_object(o))
+		return;
+	f->remote = ds(o, "remote");
+	f->local = ds(o, "local");
+	f->connected = gb(o, "connected");
+	f->connect_us = gms(o, "connect_ms");
+	f->failed_step = (enum session_step)lookup(gs(o, "failed_step"), step_n, STEP_QUIT + 1, STEP_NONE);
+	const char *e = gs(o, "error");
+	for (int i = 1; e && i < MX_E__COUNT; i++)
+		if (strcmp(e, mx_errname(-i)) == 0)
+			f->fail_err = -i;
+	f->fail_detail = ds(o, "error_detail");
+	f->attempted = f->remote || f->failed_step != STEP_NONE;
+	lreply(json_object_get(o, "banner"), &f->banner);
+	f->banner_wait_us = gms(o, "banner_wait_ms");
+	f->used_helo = gb(o, "used_helo");
+	lreply(json_object_get(o, "ehlo"), &f->ehlo);
+	const json_t *caps = json_object_get(o, "capabilities");
+	lcaps(json_object_get(caps, "plain"), &f->caps_plain);
+	lcaps(json_object_get(caps, "tls"), &f->caps_tls);
+	const json_t *st = json_object_get(o, "starttls");
+	f->starttls =
+		(enum starttls_state)lookup(gs(st, "state"), starttls_n, (int)ARRAY_LEN(starttls_ids), STARTTLS_BROKEN);
+	lreply(json_object_get(st, "reply"), &f->starttls_reply);
+	f->after_starttls = ds(st, "bytes_after_reply");
+	int64_t after = gi(st, "bytes_after_reply_len", 0);
+	f->after_starttls_len = after > 0 ? (size_t)after : 0;
+	f->implicit_tls = gb(o, "implicit_tls");
+	f->tls_attempted = gb(o, "tls_attempted");
+	f->tls_ok = gb(o, "tls_ok");
+	ltls(json_object_get(o, "tls"), &f->tls);
+	const json_t *te = json_object_get(o, "tls_error");
+	if (json_is_object(te)) {
+		f->tls_error = ds(te, "error");
+		f->tls_error_text = ds(te, "message");
+		f->tls_alert = (int)gi(te, "alert", -1);
+		f->tls_alert_name = ds(te, "alert_name");
+	}
+	lreply(json_object_get(o, "ehlo_tls"), &f->ehlo_tls);
+	lreply(json_object_get(o, "quit"), &f->quit);
+	f->quit_ok = f->quit.code == 221;
+	const json_t *r421 = json_object_get(o, "reply_421");
+	if (json_is_object(r421)) {
+		f->r421_step = (enum session_step)lookup(gs(r421, "step"), step_n, STEP_QUIT + 1, STEP_NONE);
+		lreply(json_object_get(r421, "reply"), &f->r421);
+	}
+	const json_t *slow = json_object_get(o, "slow");
+	if (json_is_object(slow)) {
+		f->slow = true;
+		f->slow_step = (enum session_step)lookup(gs(slow, "step"), step_n, STEP_QUIT + 1, STEP_NONE);
+		f->slow_us = gms(slow, "ms");
+	}
+	const json_t *cr = json_object_get(o, "client_cert_request");
+	if (json_is_object(cr)) {
+		f->tls.cert_requested = true;
+		gstrvec(cr, "ca_names", &f->tls.ccert_ca_names);
+		gstrvec(cr, "certificate_types", &f->tls.ccert_types);
+		gstrvec(cr, "signature_algorithms", &f->tls.ccert_sig_algs);
+		f->tls.ccert_sent = gb(cr, "certificate_sent");
+	}
+	f->late_alert = (int)gi(o, "alert_after_handshake", -1);
+}
+
+static void lfinding(struct loader *l, const json_t *o, struct probe_result *pr)
+{
+	if (!json_is_object(o)) {
+		load_fail(l, "a finding is not an object");
+		return;
+	}
+	enum severity sev = (enum severity)lookup(gs(o, "severity"), sev_n, SEV_ERROR + 1, SEV_ERROR);
+	struct finding *f =
+		probe_result_add(pr, gs(o, "id") ? gs(o, "id") : "", sev, gs(o, "title") ? gs(o, "title") : "");
+	f->detail = ds(o, "detail");
+	f->remedy = ds(o, "remedy");
+	f->rfc = ds(o, "rfc");
+	const char *k;
+	const json_t *v;
+	json_t *ev = json_object_get(o, "evidence");
+	json_object_foreach(ev, k, v) if (json_is_string(v)) finding_add_ev(f, k, "%s", json_string_value(v));
+}
+
+static void lfindings(struct loader *l, const json_t *a, struct probe_result *pr)
+{
+	if (a && !json_is_array(a)) {
+		load_fail(l, "\"findings\" is not an array");
+		return;
+	}
+	size_t i;
+	const json_t *v;
+	json_array_foreach(a, i, v) lfinding(l, v, pr);
+}
+
+static void ltranscript(const json_t *a, struct transcript *tr)
+{
+	size_t i;
+	const json_t *v;
+	json_array_foreach(a, i, v)
+	{
+		if (!json_is_object(v))
+			continue;
+		if (tr->n == tr->cap) {
+			tr->cap = tr->cap ? tr->cap * 2 : 32;
+			tr->e = xrealloc(tr->e, tr->cap * sizeof *tr->e);
+		}
+		struct tr_entry *e = &tr->e[tr->n++];
+		e->t_us = gms(v, "t_ms");
+		e->kind = (enum tr_kind)lookup(gs(v, "kind"), tr_kind_n, (int)ARRAY_LEN(tr_kind_ids), TR_EVENT);
+		e->text = xstrdup(gs(v, "text") ? gs(v, "text") : "");
+	}
+}
+
+static void ltarget(struct loader *l, const json_t *o, struct target_result *t)
+{
+	if (!json_is_object(o)) {
+		load_fail(l, "a target is not an object");
+		return;
+	}
+	t->input = ds(o, "input");
+	t->scheme = ds(o, "scheme");
+	t->host = ds(o, "host");
+	int64_t port = gi(o, "port", 0);
+	t->port = port > 0 && port < 65536 ? (uint16_t)port : 0;
+	t->implicit_tls = gb(o, "implicit_tls");
+	t->address = ds(o, "address");
+	const char *status = gs(o, "status");
+	t->status = status && strcmp(status, "untestable") == 0 ? TARGET_UNTESTABLE : TARGET_TESTED;
+	t->started_wall_us = parse_iso_us(gs(o, "started"));
+	t->duration_us = gms(o, "duration_ms");
+	int64_t conns = gi(o, "connections", 0);
+	t->connections = conns > 0 && conns < 1000000 ? (unsigned)conns : 0;
+	lsession(json_object_get(o, "session"), &t->facts);
+	lchain(json_object_get(o, "chain"), &t->facts.chain, &t->facts.chain_len);
+	lchain(json_object_get(o, "client_chain"), &t->facts.client_chain, &t->facts.client_chain_len);
+	const json_t *probes = json_object_get(o, "probes");
+	if (probes && !json_is_array(probes)) {
+		load_fail(l, "\"probes\" is not an array");
+		return;
+	}
+	size_t i;
+	const json_t *p;
+	json_array_foreach(probes, i, p)
+	{
+		if (!json_is_object(p)) {
+			load_fail(l, "a probe is not an object");
+			return;
+		}
+		struct probe_result *pr =
+			target_add_probe(t, gs(p, "name") ? gs(p, "name") : "", gs(p, "title") ? gs(p, "title") : "");
+		pr->duration_us = gms(p, "duration_ms");
+		lfindings(l, json_object_get(p, "findings"), pr);
+	}
+	t->tr.start_wall_us = t->started_wall_us;
+	ltranscript(json_object_get(o, "transcript"), &t->tr);
+	t->domain = ds(o, "domain");
+	t->mx_host = ds(o, "mx_host");
+	t->mx_pref = (int)gi(o, "mx_pref", -1);
+}
+
+/* ---- domains ------------------------------------------------------- */
+
+static void laddress(const json_t *o, struct mx_host *h, size_t ntargets)
+{
+	const char *fam = gs(o, "family");
+	struct mx_address *a = mx_host_add_address(
+		h, gs(o, "address") ? gs(o, "address") : "", fam && strcmp(fam, "ipv6") == 0 ? AF_INET6 : AF_INET,
+		(enum dnssec_status)lookup(gs(o, "dnssec"), dnssec_n, DNSSEC_BOGUS + 1, 0));
+	int64_t ti = gi(o, "target", -1);
+	a->target = ti >= 0 && (uint64_t)ti < ntargets ? (size_t)ti : SIZE_MAX;
+	const json_t *pass = json_object_get(o, "pass");
+	a->evaluated = json_is_boolean(pass);
+	a->pass = json_is_true(pass);
+	const json_t *fate = json_object_get(o, "fate");
+	for (int p = 0; a->evaluated && p < DOMAIN_NPOLICIES; p++) {
+		const json_t *f = json_object_get(fate, policy_name((enum policy)p));
+		a->fate[p] = (enum mail_fate)lookup(gs(f, "action"), fate_n, FATE_DEFER + 1, FATE_UNKNOWN);
+		a->fate_reason[p] = ds(f, "reason");
+	}
+}
+
+static void ldomain(struct loader *l, const json_t *o, struct report *r)
+{
+	if (!json_is_object(o) || !gs(o, "domain")) {
+		load_fail(l, "a domain is not an object with a \"domain\" name");
+		return;
+	}
+	struct domain_result *d = report_add_domain(r, gs(o, "domain"));
+	d->kind = (enum domain_mx_kind)lookup(gs(o, "mx_kind"), kind_n, DOMAIN_DNS_ERROR + 1, DOMAIN_DNS_ERROR);
+	d->dnssec = (enum dnssec_status)lookup(gs(o, "dnssec"), dnssec_n, DNSSEC_BOGUS + 1, 0);
+	d->error = ds(o, "error");
+	/* A partner's own level (--policy-file) differs from the run's. */
+	const char *pol = gs(o, "policy");
+	if (pol && (!r->policy || strcmp(pol, r->policy) != 0))
+		d->policy = xstrdup(pol);
+	d->verdict = (enum domain_verdict)lookup(gs(o, "verdict"), verdict_n, VERDICT_ERROR + 1, VERDICT_ERROR);
+	size_t i;
+	const json_t *v;
+	json_array_foreach(json_object_get(o, "broken"), i, v)
+		domain_add_break(d, gs(v, "mx") ? gs(v, "mx") : "", gs(v, "address"), gs(v, "reason"));
+	json_array_foreach(json_object_get(o, "mx"), i, v)
+	{
+		const json_t *pref = json_object_get(v, "preference");
+		struct mx_host *h = domain_add_mx(d, json_is_integer(pref) ? (int)json_integer_value(pref) : -1,
+						  gs(v, "host") ? gs(v, "host") : "");
+		h->dnssec_a = (enum dnssec_status)lookup(gs(v, "dnssec_a"), dnssec_n, DNSSEC_BOGUS + 1, 0);
+		h->dnssec_aaaa = (enum dnssec_status)lookup(gs(v, "dnssec_aaaa"), dnssec_n, DNSSEC_BOGUS + 1, 0);
+		h->error = ds(v, "error");
+		size_t j;
+		const json_t *a;
+		json_array_foreach(json_object_get(v, "addresses"), j, a) laddress(a, h, r->n);
+	}
+	const json_t *fate = json_object_get(o, "fate");
+	for (int p = 0; p < DOMAIN_NPOLICIES; p++)
+		d->fate[p] = (enum mail_fate)lookup(gs(fate, policy_name((enum policy)p)), fate_n, FATE_DEFER + 1,
+						    FATE_UNKNOWN);
+	json_array_foreach(json_object_get(o, "safe_policies"), i, v)
+	{
+		int p = lookup(json_string_value(v), policy_n, DOMAIN_NPOLICIES, -1);
+		if (p >= 0)
+			d->safe[p] = true;
+	}
+	lfindings(l, json_object_get(o, "findings"), &d->checks);
+}
+
+/* ---- the report ---------------------------------------------------- */
+
+int report_load_json(const char *text, size_t len, struct report *rep, char *err, size_t errlen)
+{
+	struct loader l = { .err = err, .errlen = errlen };
+	report_init(rep);
+	json_error_t je;
+	json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
+	if (!root) {
+		snprintf(err, errlen, "not JSON: line %d: %s", je.line, je.text);
+		return -1;
+	}
+	const char *schema = gs(root, "schema");
+	if (!schema || strcmp(schema, "mxprobe/1") != 0) {
+		load_fail(&l, "not an mxprobe report (\"schema\" is not \"mxprobe/1\")");
+		goto out;
+	}
+	const json_t *targets = json_object_get(root, "targets");
+	if (!json_is_array(targets)) {
+		load_fail(&l, "\"targets\" is not an array");
+		goto out;
+	}
+	rep->tool_version = ds(json_object_get(root, "tool"), "version");
+	rep->started_wall_us = parse_iso_us(gs(root, "started"));
+	rep->duration_us = gms(root, "duration_ms");
+	rep->policy = ds(root, "policy");
+	rep->ehlo_name = ds(root, "ehlo_name");
+	size_t i;
+	const json_t *v;
+	json_array_foreach(targets, i, v)
+	{
+		ltarget(&l, v, report_add_target(rep));
+		if (l.failed)
+			goto out;
+	}
+	const json_t *domains = json_object_get(root, "domains");
+	json_array_foreach(domains, i, v)
+	{
+		ldomain(&l, v, rep);
+		if (l.failed)
+			goto out;
+	}
+out:
+	json_decref(root);
+	return l.failed ? -1 : 0;
+}
+
+int report_load_json_file(const char *path, struct report *rep, char *err, size_t errlen)
+{
+	report_init(rep);
+	FILE *fp = fopen(path, "rb");
+	if (!fp) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	struct buf b;
+	buf_init(&b, LOAD_MAX_BYTES);
+	char chunk[65536];
+	size_t n;
+	int rc = 0;
+	while ((n = fread(chunk, 1, sizeof chunk, fp)) > 0)
+		if (buf_append(&b, chunk, n) < 0) {
+			snprintf(err, errlen, "%s: larger than %u MiB", path, LOAD_MAX_BYTES >> 20);
+			rc = -1;
+			break;
+		}
+	if (rc == 0 && ferror(fp)) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		rc = -1;
+	}
+	fclose(fp);
+	if (rc == 0) {
+		char why[400];
+		rc = report_load_json(b.data ? b.data : "", b.len, rep, why, sizeof why);
+		if (rc < 0)
+			snprintf(err, errlen, "%s: %s", path, why);
+	}
+	buf_clear(&b);
+	return rc;
+}
