@@ -24,6 +24,7 @@
 #include "core/probe.h"
 #include "core/runcache.h"
 #include "lab/lab.h"
+#include "mail/headers.h"
 #include "net/source.h"
 #include "net/target.h"
 #include "pki/revocation.h"
@@ -39,6 +40,7 @@ static const char usage_text[] =
 	"Usage: mxprobe check [OPTIONS] TARGET...\n"
 	"       mxprobe lab [OPTIONS]\n"
 	"       mxprobe run [OPTIONS] FILE.scn TARGET...\n"
+	"       mxprobe headers [OPTIONS] FILE.eml|-...\n"
 	"       mxprobe --help | --version\n"
 	"\n"
 	"Probe mail servers' STARTTLS and TLS: what was offered, what was negotiated,\n"
@@ -48,6 +50,7 @@ static const char usage_text[] =
 	"  check TARGET...        probe each target\n"
 	"  lab                    start built-in demo servers on loopback and probe them\n"
 	"  run FILE.scn TARGET... run a scenario script against each target (docs/scenarios.md)\n"
+
 	"\n"
 	"Targets:\n"
 	"  HOST, HOST:PORT        SMTP with STARTTLS (port 25; 465 means implicit TLS, 587 submission)\n"
@@ -131,6 +134,14 @@ static const char usage_submission[] =
 	"      --auth-password-file FILE  its password: first line of FILE (or MXPROBE_AUTH_PASSWORD\n"
 	"                         in the environment; never on the command line)\n";
 
+static const char usage_headers[] =
+	"\nmxprobe headers FILE.eml|-...: read the Received chain of a delivered message (- reads\n"
+	"  standard input; the header section only, at most 1 MiB) and tell each hop: from where to\n"
+	"  where, when, and the TLS version, cipher and bits as each MTA wrote them (Postfix, Exim,\n"
+	"  Exchange/Office 365, Sendmail, Gmail, RFC 3848 ESMTPS/LMTPS), plus the TLS parts of\n"
+	"  (ARC-)Authentication-Results. A hop in clear fails under --policy encrypt and above, warns\n"
+	"  under may; a weak version or suite warns (fails from verify). -f, -p, -o, -v apply.\n";
+
 static void print_usage(FILE *out)
 {
 	char names[256] = "";
@@ -141,6 +152,7 @@ static void print_usage(FILE *out)
 	}
 	fprintf(out, usage_text, names);
 	fprintf(out, usage_submission, PROBE_DEFAULT_CONNECTIONS);
+	fputs(usage_headers, out);
 	fputs(usage_exit, out);
 	fputs("\nDemo lab setups (mxprobe lab):\n", out);
 	lab_print_setups(out);
@@ -831,6 +843,44 @@ static int run_scenario(struct cli *cl, int argc, char **argv, struct report *re
 	return status;
 }
 
+/* mxprobe headers FILE...: every message read and parsed before anything
+ * is rendered (fail closed: an unreadable file or one without a header
+ * field is exit 2), then one report with a section per message. */
+static int run_headers(struct cli *cl, int argc, char **argv)
+{
+	if (optind >= argc)
+		return usage_error("headers needs a message file (or - for standard input)");
+	struct report rep;
+	report_init(&rep);
+	rep.tool_version = xstrdup(MXPROBE_VERSION);
+	rep.policy = xstrdup(policy_name(cl->opt.policy));
+	rep.ehlo_name = xstrdup("[not used]");
+	int status = 0;
+	for (int i = optind; i < argc && status == 0; i++) {
+		char err[256];
+		char *data = NULL;
+		size_t len = 0;
+		bool truncated = false;
+		if (mail_load(argv[i], &data, &len, &truncated, err, sizeof err) < 0 ||
+		    mail_check(&rep, argv[i], data, len, truncated, cl->opt.policy, err, sizeof err) < 0)
+			status = config_error("headers %s: %s", argv[i], err);
+		free(data);
+	}
+	if (status == 0)
+		status = open_output(cl);
+	if (status == 0) {
+		rep.duration_us = wall_us() - rep.started_wall_us;
+		report_seal(&rep, NULL);
+		status = render(cl, &rep);
+	}
+	if (status == 0)
+		status = mail_exit_code(&rep, 0);
+	if (cl->out)
+		fclose(cl->out);
+	report_clear(&rep);
+	return status;
+}
+
 int cli_main(int argc, char **argv)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -839,6 +889,7 @@ int cli_main(int argc, char **argv)
 		fputs("Usage: mxprobe check [OPTIONS] TARGET... | --domain DOMAIN\n"
 		      "       mxprobe run [OPTIONS] FILE.scn TARGET...\n"
 		      "       mxprobe lab [OPTIONS]\n"
+		      "       mxprobe headers [OPTIONS] FILE.eml|-\n"
 		      "See mxprobe --help for the options, or man mxprobe.\n",
 		      stderr);
 		return EXIT_USAGE;
@@ -854,12 +905,15 @@ int cli_main(int argc, char **argv)
 			return rc;
 		return usage_error("expected a command: check, lab or run");
 	}
-	if (strcmp(cmd, "check") != 0 && strcmp(cmd, "lab") != 0 && strcmp(cmd, "run") != 0)
-		return usage_error("unknown command '%s': expected check, lab or run", cmd);
+	if (strcmp(cmd, "check") != 0 && strcmp(cmd, "lab") != 0 && strcmp(cmd, "run") != 0 &&
+	    strcmp(cmd, "headers") != 0)
+		return usage_error("unknown command '%s': expected check, lab, run or headers", cmd);
 	optind = 2;
 	int rc = parse_flags(&cl, argc, argv);
 	if (rc >= 0)
 		return rc;
+	if (strcmp(cmd, "headers") == 0)
+		return run_headers(&cl, argc, argv);
 	if (!cl.opt.ehlo_name)
 		cl.opt.ehlo_name = cl.ehlo_owned = default_ehlo_name(); /* NULL: address literals */
 	redact_init(&cl.redact);

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "report/json_domain.h"
+#include "report/json_message.h"
 #include "util/err.h"
 
 /* ---- scalars ------------------------------------------------------- */
@@ -352,6 +353,8 @@ static json_t *jreport(const struct report *r)
 			      (json_int_t)c[SEV_FAIL], "error", (json_int_t)c[SEV_ERROR], "targets", targets);
 	if (o)
 		json_object_set_new(o, "domains", json_domains(r, jfinding));
+	if (o && r->nmessages) /* mxprobe headers */
+		json_object_set_new(o, "messages", json_messages(r, jfinding));
 	return o;
 }
 
