@@ -156,27 +156,43 @@ static void find_clauses(const char *s, size_t len, size_t start[CL_N], size_t e
 	}
 }
 
-/* The address literal in a FROM clause: "[192.0.2.1]" or "[IPv6:2001:db8::1]". */
+/* An address between open and close at s[i]: hex digits, dots and colons
+ * (with one of them), an "IPv6:" prefix dropped. Owned, or NULL. */
+static char *literal_at(const char *s, size_t n, size_t i, char close)
+{
+	size_t j = i + 1;
+	while (j < n && s[j] != close && j - i < 64)
+		j++;
+	if (j >= n || s[j] != close || j == i + 1)
+		return NULL;
+	const char *a = s + i + 1;
+	size_t al = j - i - 1;
+	if (al > 5 && strncasecmp(a, "IPv6:", 5) == 0) {
+		a += 5;
+		al -= 5;
+	}
+	bool sep = false;
+	for (size_t k = 0; k < al; k++) {
+		if (!isxdigit((unsigned char)a[k]) && a[k] != '.' && a[k] != ':')
+			return NULL;
+		sep = sep || a[k] == '.' || a[k] == ':';
+	}
+	return al && sep ? xstrndup(a, al) : NULL;
+}
+
+/* The address of the sender in a FROM clause: "[192.0.2.1]",
+ * "[IPv6:2001:db8::1]", or Exchange's "(192.0.2.1)". */
 static char *from_address(const char *s, size_t n)
 {
+	for (size_t i = 0; i < n; i++)
+		if (s[i] == '[')
+			return literal_at(s, n, i, ']');
 	for (size_t i = 0; i < n; i++) {
-		if (s[i] != '[')
+		if (s[i] != '(')
 			continue;
-		size_t j = i + 1;
-		while (j < n && s[j] != ']' && j - i < 64)
-			j++;
-		if (j >= n || s[j] != ']' || j == i + 1)
-			return NULL;
-		const char *a = s + i + 1;
-		size_t al = j - i - 1;
-		if (al > 5 && strncasecmp(a, "IPv6:", 5) == 0) {
-			a += 5;
-			al -= 5;
-		}
-		for (size_t k = 0; k < al; k++)
-			if (!isxdigit((unsigned char)a[k]) && a[k] != '.' && a[k] != ':')
-				return NULL;
-		return al ? xstrndup(a, al) : NULL;
+		char *a = literal_at(s, n, i, ')');
+		if (a)
+			return a;
 	}
 	return NULL;
 }
@@ -562,14 +578,15 @@ void mail_received_parse(const char *value, size_t len, struct mail_hop *h)
 		h->rcpt_for = token(clause[CL_FOR], "();");
 
 	h->tls = tls_from_keyword(h->with);
-	bool details = tls_postfix(s, h) || tls_keyvalue(s, h) ||
-		       tls_exim(s, clause[CL_WITH], clause[CL_WITH] ? strlen(clause[CL_WITH]) : 0, h);
+	bool details = tls_postfix(s, h) || tls_keyvalue(s, h);
 	if (!details && find_ci(s, "Microsoft SMTP Server")) {
 		/* Exchange writes version= and cipher= over TLS; "(TLS)" alone
 		 * in Exchange 2010; neither: in clear. */
 		h->tls = find_ci(s, "Microsoft SMTP Server (TLS)") ? HOP_TLS_YES : HOP_TLS_NO;
 		if (h->tls == HOP_TLS_YES)
 			h->tls_style = xstrdup("exchange");
+	} else if (!details) {
+		tls_exim(s, clause[CL_WITH], clause[CL_WITH] ? strlen(clause[CL_WITH]) : 0, h);
 	}
 	if (!clause[CL_FROM] && h->tls != HOP_TLS_YES)
 		h->tls = HOP_TLS_LOCAL;
