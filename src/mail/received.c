@@ -714,6 +714,18 @@ static void add_field(struct mail_headers *mh, const char *name, size_t nlen, co
 	}
 }
 
+/* Appends what fits of n bytes below the buffer's maximum; a cut sets *cut. */
+static void append_cut(struct buf *b, const char *p, size_t n, bool *cut)
+{
+	size_t room = b->max > b->len ? b->max - b->len : 0;
+	if (n > room) {
+		n = room;
+		*cut = true;
+	}
+	if (n)
+		buf_append(b, p, n);
+}
+
 int mail_headers_parse(const char *p, size_t len, struct mail_headers *mh)
 {
 	if (len > MAIL_MAX_HEADER_BYTES) {
@@ -737,7 +749,7 @@ int mail_headers_parse(const char *p, size_t len, struct mail_headers *mh)
 		/* a field ends at the next line that is not a continuation */
 		if (!cont && field.len) {
 			const char *colon = memchr(field.data, ':', field.len);
-			size_t nl = (size_t)(colon - field.data);
+			size_t nl = colon ? (size_t)(colon - field.data) : 0; /* no colon: cut before it */
 			while (nl && (field.data[nl - 1] == ' ' || field.data[nl - 1] == '\t'))
 				nl--; /* obs-optional: WSP before the colon */
 			if (nl)
@@ -748,16 +760,11 @@ int mail_headers_parse(const char *p, size_t len, struct mail_headers *mh)
 		if (end || ll == 0) /* the empty line ends the header section */
 			break;
 		if (cont) {
-			if (nfields == 0 && field.len == 0) {
-				/* a continuation with no field before it */
-			} else if (buf_append(&field, p + pos, ll) < 0) {
-				mh->truncated = true;
-			}
+			if (field.len)
+				append_cut(&field, p + pos, ll, &mh->truncated);
+			/* else: a continuation with no field before it */
 		} else if (memchr(p + pos, ':', ll) && !(first && ll >= 5 && memcmp(p + pos, "From ", 5) == 0)) {
-			if (buf_append(&field, p + pos, ll) < 0) {
-				mh->truncated = true;
-				buf_append(&field, p + pos, MAIL_MAX_FIELD_BYTES);
-			}
+			append_cut(&field, p + pos, ll, &mh->truncated);
 		}
 		/* else: a line without a colon, or the mbox "From " line: skipped */
 		first = false;
