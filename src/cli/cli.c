@@ -140,7 +140,7 @@ static const char usage_headers[] =
 	"  where, when, and the TLS version, cipher and bits as each MTA wrote them (Postfix, Exim,\n"
 	"  Exchange/Office 365, Sendmail, Gmail, RFC 3848 ESMTPS/LMTPS), plus the TLS parts of\n"
 	"  (ARC-)Authentication-Results. A hop in clear fails under --policy encrypt and above, warns\n"
-	"  under may; a weak version or suite warns (fails from verify). -f, -p, -o, -v apply.\n";
+	"  under may; a weak version or suite warns (fails from verify). -f text|json, -p, -o, -v apply.\n";
 
 static void print_usage(FILE *out)
 {
@@ -850,6 +850,9 @@ static int run_headers(struct cli *cl, int argc, char **argv)
 {
 	if (optind >= argc)
 		return usage_error("headers needs a message file (or - for standard input)");
+	/* The log is the layout of a protocol session; a message has none. */
+	if (cl->opt.format == FORMAT_LOG)
+		return usage_error("headers: --format log is a protocol log of sessions; use text or json");
 	struct report rep;
 	report_init(&rep);
 	rep.tool_version = xstrdup(MXPROBE_VERSION);

@@ -283,6 +283,9 @@ class Headers(mxtest.MxTestCase):
         self.assertExit(res, 2)
         res = mxtest.run_mxprobe(["headers"])
         self.assertExit(res, 2)
+        res = mxtest.run_mxprobe(["headers", "--format", "log", self.msgs["tls"]])
+        self.assertExit(res, 2)
+        self.assertEqual(res.stdout, "", res.describe())
 
 
 if __name__ == "__main__":
