@@ -2,7 +2,7 @@
  * let this client in? With --expect-refused (the user says this source
  * address, see --source, is one the server excludes) the standard
  * session's outcome is the test: refused at TCP, refused in the banner
- * (554, or 421), refused at EHLO, or accepted. Without --expect-refused it
+ * (554; a 421 is "try later", no answer), refused at EHLO, or accepted. Without --expect-refused it
  * only notes a source address given with --source. No connection of its own.
  * specification: RFC 5321 section 3.1 (554 instead of 220 "no SMTP service
  * here"), section 4.2.3 (421). */
@@ -38,17 +38,13 @@ static void run(struct probe_ctx *ctx)
 	}
 	/* 421 is "try again later" (a rate limit, too many connections), not
 	 * an access rule: it answers nothing about this source. */
-	bool r421 = fa->fail_err == -MX_E_SERVICE_UNAVAILABLE;
-	if (fa->failed_step == STEP_CONNECT && fa->fail_err == -MX_E_REFUSED) {
-		refused(ctx, "access.refused-tcp", "Refused at TCP, as expected for this source", fa);
-		return;
-	}
-	if (!r421 && fa->failed_step == STEP_BANNER && fa->banner.code && fa->banner.code != 220) {
-		refused(ctx, "access.refused-banner", "Refused in the banner, as expected for this source", fa);
-		return;
-	}
-	if (!r421 && fa->failed_step == STEP_EHLO && fa->ehlo.code >= 500) {
-		refused(ctx, "access.refused-ehlo", "Refused at EHLO, as expected for this source", fa);
+	if (session_refused_source(fa)) {
+		if (fa->failed_step == STEP_CONNECT)
+			refused(ctx, "access.refused-tcp", "Refused at TCP, as expected for this source", fa);
+		else if (fa->failed_step == STEP_BANNER)
+			refused(ctx, "access.refused-banner", "Refused in the banner, as expected for this source", fa);
+		else
+			refused(ctx, "access.refused-ehlo", "Refused at EHLO, as expected for this source", fa);
 		return;
 	}
 	/* Accepted means greeted and EHLO answered; anything short of that

@@ -50,6 +50,16 @@ static struct diagnosis diag_connect(int err)
 			"Try from another network; check outbound port 25 filtering on your side and "
 			"the server's firewall."
 		};
+	case -MX_E_NO_SLOT:
+		/* Nothing was sent: mxprobe's own connection budget ran out. */
+		return (struct diagnosis){
+			"Not tried: no connection slot before the target's deadline",
+			"mxprobe never connected: the connections it allows itself to this address "
+			"(--per-host) or in all (--max-connections) stayed busy with other targets "
+			"until this target's deadline. This says nothing about the server.",
+			"Give the run more time (--target-timeout), fewer targets on one address, or "
+			"a higher --per-host if the server accepts it."
+		};
 	case -MX_E_UNREACHABLE:
 		return (struct diagnosis){ "Network or host unreachable", "There is no route to the address from here.",
 					   "Check routing and that the address is right (and IPv6 connectivity for an "
@@ -78,14 +88,27 @@ static struct diagnosis diag_greeting(const struct session_facts *f)
 					   "service at this address.",
 					   "Probe from the address your MTA sends from; check the server's connection "
 					   "filters and blocklists." };
+	/* A tarpit that trickles its greeting out is not a silent server: what
+	 * arrived is kept (session_facts.banner_partial) and shown. */
+	if (f->fail_err == -MX_E_TIMEOUT && f->banner_partial_len)
+		return (struct diagnosis){
+			"The greeting trickled in and did not complete (tarpit)",
+			"The server sent the start of its greeting and then only a few bytes at a time: "
+			"a tarpit (or a pregreet test) slowing down a client it distrusts. The server "
+			"is there and talking; it did not finish within --greeting-timeout.",
+			"Probe from the address your MTA sends from; try a longer --greeting-timeout "
+			"(RFC 5321 senders wait 5 minutes); check the server's tarpit settings and "
+			"whether your address is on a list it consults."
+		};
 	if (f->fail_err == -MX_E_TIMEOUT)
 		return (struct diagnosis){
-			"No greeting from the server",
-			"The TCP connection opened but no complete 220 greeting came before the "
-			"deadline: a tarpit or greeting delay (postscreen), an overloaded server, or "
-			"a middlebox that accepts the connection and does not pass it on.",
-			"Try a longer --timeout; check the server's load and greet-delay settings; "
-			"compare with a connection from inside the server's network."
+			"No greeting from the server: it sent nothing",
+			"The TCP connection opened but not a single byte came before --greeting-timeout: "
+			"a greet delay longer than that, an overloaded server, or a middlebox that "
+			"accepts the connection and does not pass it on.",
+			"Try a longer --greeting-timeout (RFC 5321 senders wait 5 minutes); check the "
+			"server's load and greet-delay settings; compare with a connection from inside "
+			"the server's network."
 		};
 	if (f->fail_err == -MX_E_LINE_TOO_LONG || f->fail_err == -MX_E_BAD_REPLY)
 		return (struct diagnosis){
@@ -289,10 +312,7 @@ static void run(struct probe_ctx *ctx)
 		sev = SEV_INFO;
 	/* --expect-refused: a refusal is the answer the access probe judges,
 	 * not a check that could not be made (which would exit 3). */
-	bool refusal = (f->failed_step == STEP_CONNECT && f->fail_err == -MX_E_REFUSED) ||
-		       (f->failed_step == STEP_BANNER && f->banner.code && f->banner.code != 220) ||
-		       (f->failed_step == STEP_EHLO && f->ehlo.code >= 500);
-	if (ctx->opt->expect_refused && refusal)
+	if (ctx->opt->expect_refused && session_refused_source(f))
 		sev = SEV_INFO;
 	char id[32];
 	snprintf(id, sizeof id, "diag.%s", session_step_id(f->failed_step));
@@ -323,6 +343,14 @@ static void run(struct probe_ctx *ctx)
 		finding_add_ev(fi, "gnutls_error", "%s", f->tls_error);
 	if (f->tls_alert >= 0)
 		finding_add_ev(fi, "tls_alert", "%s (%d)", f->tls_alert_name ? f->tls_alert_name : "?", f->tls_alert);
+	if (f->failed_step == STEP_BANNER && f->fail_err == -MX_E_TIMEOUT) {
+		finding_add_ev(fi, "waited_seconds", "%.1f", (double)f->banner_wait_us / 1e6);
+		finding_add_ev(fi, "bytes_received", "%zu", f->banner_partial_len);
+		if (f->banner_partial)
+			finding_add_ev(fi, "partial_greeting", "%s", f->banner_partial);
+		if (f->banner_first_byte_us >= 0)
+			finding_add_ev(fi, "first_byte_seconds", "%.1f", (double)f->banner_first_byte_us / 1e6);
+	}
 	if (f->r421.code)
 		finding_add_ev(fi, "reply_421", "421 %s%s%s", f->r421.enh, f->r421.enh[0] ? " " : "", f->r421.text);
 	switch (f->failed_step) {

@@ -1,12 +1,16 @@
 /* \summary: the expiry probe: notBefore and notAfter of every certificate
- * the server sent, and the days left, judged at --at (default now) so the
- * question "will this still validate on Monday?" has an answer and tests
- * need no real clock.
+ * on the path that validates (pki/verify.h; certificates the server sends
+ * off that path are the chain probe's hygiene finding, not an expiry), and
+ * the days left, judged at --at (default now) so the question "will this
+ * still validate on Monday?" has an answer and tests need no real clock.
+ * Every chain the server presented is judged (core/served.h).
  * specification: RFC 5280 section 4.1.2.5 (validity) and 6.1.3 (a).(2). */
 /* ids: expiry.not-tested */
 #include <stdio.h>
 
 #include "core/probe.h"
+#include "core/served.h"
+#include "pki/verify.h"
 
 #define DAY 86400
 
@@ -35,9 +39,9 @@ static void add_common(struct finding *f, const struct probe_ctx *ctx, int64_t a
 	finding_set_rfc(f, "RFC 5280 section 4.1.2.5");
 }
 
-static void judge_cert(struct probe_ctx *ctx, size_t i, int64_t at, bool *problem)
+static void judge_cert(struct probe_ctx *ctx, const struct served_chain *sc, size_t i, int64_t at, bool *problem)
 {
-	const struct cert_info *c = &ctx->t->facts.chain[i];
+	const struct cert_info *c = &sc->chain[i];
 	int64_t left = days_until(c->not_after, at);
 	struct finding *f;
 	/* A certificate outside its validity period fails path validation
@@ -70,27 +74,39 @@ static void judge_cert(struct probe_ctx *ctx, size_t i, int64_t at, bool *proble
 		return;
 	}
 	*problem = true;
+	served_chain_ev(f, sc);
 	validity_ev(f, i, c, at);
 	add_common(f, ctx, at);
 }
 
+static void judge_chain(struct probe_ctx *ctx, const struct served_chain *sc, int64_t at)
+{
+	struct verify_result v;
+	verify_chain(ctx->trust, ctx->opt, sc->chain, sc->n, &v);
+	bool problem = false;
+	for (size_t k = 0; k < v.path_len; k++)
+		judge_cert(ctx, sc, v.path[k], at, &problem);
+	if (!problem) {
+		struct finding *f = probe_result_add(ctx->pr, "cert.validity-ok", SEV_PASS,
+						     "Every certificate on the path is within its validity period");
+		served_chain_ev(f, sc);
+		for (size_t k = 0; k < v.path_len; k++)
+			validity_ev(f, v.path[k], &sc->chain[v.path[k]], at);
+		finding_add_ev(f, "warn_days", "%d", ctx->opt->warn_days);
+		add_common(f, ctx, at);
+	}
+	verify_result_clear(&v);
+}
+
 static void expiry_run(struct probe_ctx *ctx)
 {
-	const struct session_facts *fa = &ctx->t->facts;
 	if (!probe_session_reached(ctx, REACH_CHAIN, "the validity periods of the certificates"))
 		return;
+	struct served_chain sc[PROBE_MAX_CHAINS];
+	size_t n = probe_served_chains(ctx, sc);
 	int64_t at = mx_options_at(ctx->opt);
-	bool problem = false;
-	for (size_t i = 0; i < fa->chain_len; i++)
-		judge_cert(ctx, i, at, &problem);
-	if (problem)
-		return;
-	struct finding *f = probe_result_add(ctx->pr, "cert.validity-ok", SEV_PASS,
-					     "Every certificate is within its validity period");
-	for (size_t i = 0; i < fa->chain_len; i++)
-		validity_ev(f, i, &fa->chain[i], at);
-	finding_add_ev(f, "warn_days", "%d", ctx->opt->warn_days);
-	add_common(f, ctx, at);
+	for (size_t i = 0; i < n; i++)
+		judge_chain(ctx, &sc[i], at);
 }
 
 const struct probe probe_expiry = {

@@ -26,7 +26,11 @@ static void quit_inside_tls(struct probe_ctx *ctx, struct dialogue *d, const cha
 	struct smtp_reply r = { 0 };
 	int64_t t0 = mono_us();
 	int rc = dialogue_command(d, "QUIT", NULL, &r);
-	bool answered_noop = rc == 0 && r.code != 221;
+	/* NOOP is answered 250; QUIT 221. Anything else (a 421 "no client
+	 * certificate presented", a 5xx) refuses the session inside TLS and
+	 * says nothing about the NOOP. */
+	bool answered_noop = rc == 0 && r.code == 250;
+	bool refused = rc == 0 && !answered_noop && r.code != 221;
 	struct finding *f;
 	if (answered_noop) {
 		char *got = dialogue_reply_text(&r);
@@ -45,6 +49,16 @@ static void quit_inside_tls(struct probe_ctx *ctx, struct dialogue *d, const cha
 		/* The QUIT's own 221 follows: read it into the transcript. */
 		smtp_reply_clear(&r);
 		(void)session_read_reply(&d->s, &r, STEP_QUIT, NULL);
+	} else if (refused) {
+		char *got = dialogue_reply_text(&r);
+		f = probe_not_tested(ctx, "STARTTLS injection not tested: the server refused the session inside TLS",
+				     STEP_NONE,
+				     "The first reply inside TLS was neither the NOOP's 250 nor the QUIT's 221: the "
+				     "server refused the session (a client certificate it requires, a policy), so "
+				     "whether it would have answered the plaintext NOOP was not seen.",
+				     NULL);
+		finding_add_ev(f, "received_inside_tls", "%s", got);
+		free(got);
 	} else if (rc == 0 || rc == -MX_E_TIMEOUT) {
 		f = probe_result_add(ctx->pr, "injection.not-vulnerable", SEV_PASS,
 				     "No STARTTLS command injection: the command sent in clear was not answered "

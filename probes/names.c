@@ -11,6 +11,8 @@
 
 #include "core/domain.h"
 #include "core/probe.h"
+#include "core/served.h"
+#include "net/idn.h"
 #include "pki/names.h"
 
 /* ids: cert.name-match cert.cn-only cert.name-mismatch */
@@ -29,10 +31,10 @@ static void covered_ev(struct finding *f, const struct cert_info *leaf, const ch
 	strvec_clear(&all);
 }
 
-static void judge_ref(struct probe_ctx *ctx, const struct names_presented *p, const char *cn, const char *ref,
-		      const char *why)
+static void judge_ref(struct probe_ctx *ctx, const struct served_chain *sc, const struct names_presented *p,
+		      const char *cn, const char *ref, const char *why)
 {
-	const struct cert_info *leaf = &ctx->t->facts.chain[0];
+	const struct cert_info *leaf = &sc->chain[0];
 	struct names_result r;
 	names_check(p, ref, &r);
 	enum severity miss = ctx->opt->policy >= POLICY_SECURE ? SEV_FAIL : SEV_WARN;
@@ -44,7 +46,14 @@ static void judge_ref(struct probe_ctx *ctx, const struct names_presented *p, co
 					     !r.matched ? "The certificate does not cover the name"
 					     : r.via_cn ? "The name is only in the subject CN (no DNS SAN)"
 							: "The certificate covers the name");
+	served_chain_ev(f, sc);
 	finding_add_ev(f, "name", "%s", ref);
+	/* An internationalised name is matched as its A-labels (RFC 6125
+	 * section 6.4.2); the U-label form is shown beside it. */
+	char *ulabels = idn_to_ulabels(ref);
+	if (ulabels)
+		finding_add_ev(f, "name_unicode", "%s", ulabels);
+	free(ulabels);
 	finding_add_ev(f, "checked_as", "%s", why);
 	if (r.matched)
 		finding_add_ev(f, "matched_by", "%s%s", r.via_cn ? "CN=" : "", r.matched_by);
@@ -93,12 +102,9 @@ static void judge_ref(struct probe_ctx *ctx, const struct names_presented *p, co
 	}
 }
 
-static void names_run(struct probe_ctx *ctx)
+static void judge_chain(struct probe_ctx *ctx, const struct served_chain *sc)
 {
-	const struct session_facts *fa = &ctx->t->facts;
-	if (!probe_session_reached(ctx, REACH_CHAIN, "whether the certificate names this host"))
-		return;
-	const struct cert_info *leaf = &fa->chain[0];
+	const struct cert_info *leaf = &sc->chain[0];
 	char *cn = names_subject_cn(leaf);
 	struct names_presented p = {
 		.dns = (const char *const *)leaf->san_dns.v,
@@ -112,24 +118,34 @@ static void names_run(struct probe_ctx *ctx)
 	const char *sni = ctx->opt->sni;
 	const char *mx = ctx->t->mx_host; /* --domain: the MX host name */
 	const char *ref = sni ? sni : mx ? mx : ctx->t->host;
-	judge_ref(ctx, &p, cn, ref,
+	judge_ref(ctx, sc, &p, cn, ref,
 		  sni			     ? "--sni"
 		  : mx			     ? "MX host name"
 		  : names_is_ip_literal(ref) ? "target address"
 					     : "target host name");
 	for (size_t i = 0; i < ctx->opt->n_expect_names; i++)
-		judge_ref(ctx, &p, cn, ctx->opt->expect_names[i], "--expect-name");
+		judge_ref(ctx, sc, &p, cn, ctx->opt->expect_names[i], "--expect-name");
 	/* --domain without --expect-name: Exchange domain security wants the
 	 * partner's domain itself in the certificate. Only domain-secure
 	 * requires it; below that a miss is worth knowing, no more. */
 	const char *dom = ctx->t->domain;
 	if (dom && mx && strcasecmp(dom, mx) != 0 && ctx->opt->n_expect_names == 0) {
-		judge_ref(ctx, &p, cn, dom, DOMAIN_PARTNER_NAME_CHECK);
+		judge_ref(ctx, sc, &p, cn, dom, DOMAIN_PARTNER_NAME_CHECK);
 		struct finding *f = &ctx->pr->f[ctx->pr->n - 1];
 		if (ctx->opt->policy < POLICY_DOMAIN_SECURE && f->sev > SEV_INFO)
 			f->sev = SEV_INFO;
 	}
 	free(cn);
+}
+
+static void names_run(struct probe_ctx *ctx)
+{
+	if (!probe_session_reached(ctx, REACH_CHAIN, "whether the certificate names this host"))
+		return;
+	struct served_chain sc[PROBE_MAX_CHAINS];
+	size_t n = probe_served_chains(ctx, sc);
+	for (size_t i = 0; i < n; i++)
+		judge_chain(ctx, &sc[i]);
 }
 
 const struct probe probe_names = {

@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "core/probe.h"
+#include "util/err.h"
 #include "proto/dialect.h"
 #include "proto/dialogue.h"
 
@@ -23,6 +24,10 @@ extern const struct probe probe_require_tls;
 extern const struct probe probe_relay;
 extern const struct probe probe_injection;
 extern const struct probe probe_mtls;
+extern const struct probe probe_versions;
+extern const struct probe probe_ciphers;
+extern const struct probe probe_groups;
+extern const struct probe probe_weaknesses;
 
 const struct probe *const probe_table[] = {
 	&probe_starttls,      /* STARTTLS, TLS parameters, capabilities across TLS */
@@ -39,6 +44,10 @@ const struct probe *const probe_table[] = {
 	&probe_require_tls,   /* opt-in: MAIL before STARTTLS must get 530 */
 	&probe_relay,	      /* opt-in: RCPT to a foreign domain without AUTH */
 	&probe_injection,     /* opt-in: STARTTLS command injection */
+	&probe_versions,      /* enumeration: SSLv2 to TLS 1.3, fallback SCSV */
+	&probe_ciphers,	      /* enumeration: every accepted suite per version */
+	&probe_groups,	      /* enumeration: ECDHE/FFDHE groups, DH prime size */
+	&probe_weaknesses,    /* enumeration: RC4, 3DES, EXPORT, Logjam, CRIME, ... */
 	NULL,
 };
 
@@ -259,6 +268,44 @@ static const struct reply_info *stopping_reply(const struct session_facts *fa, e
 	return NULL;
 }
 
+/* The policy from which each probe's answer is part of the verdict. */
+static const struct {
+	const char *name;
+	enum policy from;
+} policy_needs[] = {
+	{ "starttls", POLICY_ENCRYPT },	  { "diagnose", POLICY_ENCRYPT },  { "chain", POLICY_VERIFY },
+	{ "expiry", POLICY_VERIFY },	  { "revocation", POLICY_VERIFY }, { "names", POLICY_SECURE },
+	{ "mtls", POLICY_DOMAIN_SECURE }, { NULL, POLICY_NONE },
+};
+
+bool probe_is_required(const struct mx_options *opt, const char *name)
+{
+	if (probe_spec_asks(opt->probes, name))
+		return true;
+	const struct probe *p = probe_find(name);
+	if (opt->enumerate && p && (p->flags & PROBE_ENUMERATE))
+		return true;
+	if (strcasecmp(name, "auth") == 0)
+		return opt->auth_user != NULL;
+	if (strcasecmp(name, "access") == 0)
+		return opt->expect_refused;
+	if (strcasecmp(name, "revocation") == 0 && opt->revocation == REVOCATION_OFF)
+		return false;
+	for (size_t i = 0; policy_needs[i].name; i++)
+		if (strcasecmp(name, policy_needs[i].name) == 0)
+			return opt->policy >= policy_needs[i].from;
+	return false;
+}
+
+bool session_refused_source(const struct session_facts *fa)
+{
+	if (fa->fail_err == -MX_E_SERVICE_UNAVAILABLE)
+		return false;
+	return (fa->failed_step == STEP_CONNECT && fa->fail_err == -MX_E_REFUSED) ||
+	       (fa->failed_step == STEP_BANNER && fa->banner.code >= 500) ||
+	       (fa->failed_step == STEP_EHLO && fa->ehlo.code >= 500);
+}
+
 /* more: the probe was about to open a connection of its own. */
 static bool reached_or_say(struct probe_ctx *ctx, enum probe_reach need, const char *question, bool more)
 {
@@ -284,6 +331,10 @@ static bool reached_or_say(struct probe_ctx *ctx, enum probe_reach need, const c
 	}
 	if (fa->tls_alert >= 0)
 		finding_add_ev(f, "tls_alert", "%s (%d)", fa->tls_alert_name ? fa->tls_alert_name : "?", fa->tls_alert);
+	if (ctx->opt->expect_refused && session_refused_source(fa)) {
+		f->sev = SEV_INFO;
+		finding_add_ev(f, "expected", "this source was refused, as --expect-refused says it should be");
+	}
 	return false;
 }
 

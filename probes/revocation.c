@@ -282,9 +282,16 @@ static void revocation_run(struct probe_ctx *ctx)
 				.files = files,
 				.deadline = ctx->deadline,
 				.owner = ctx->t };
+	/* The certificates on the path (pki/verify.h): one the server sends off
+	 * it (an old cross-signature) decides nothing, revoked or not. */
+	struct verify_result path;
+	verify_chain(ctx->trust, o, fa->chain, fa->chain_len, &path);
 	for (size_t i = 0; i < fa->chain_len; i++) {
 		const struct cert_info *c = &fa->chain[i];
 		struct rev_inputs in;
+		/* A root is a trust anchor: nothing above it revokes it. */
+		if (c->self_signed || (path.path_len && !verify_on_path(&path, i)))
+			continue;
 		unsigned char *issuer = NULL;
 		if (rev_chain_inputs(&ch, i, &in, &issuer) < 0)
 			continue;
@@ -298,6 +305,7 @@ static void revocation_run(struct probe_ctx *ctx)
 		free(issuer);
 	}
 	rev_crls_free(own);
+	verify_result_clear(&path);
 }
 
 const struct probe probe_revocation = {

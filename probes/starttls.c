@@ -11,6 +11,7 @@
 
 #include "core/probe.h"
 #include "proto/dialect.h"
+#include "proto/session.h"
 
 /* ids: starttls.not-tested */
 static const char *remedy_enable_tls =
@@ -286,10 +287,57 @@ static void judge_caps(struct probe_ctx *ctx)
 	}
 }
 
+/* Senders with a 30 s timeout give up on a greeting that takes longer:
+ * swaks's default, application mail libraries, monitoring checks; MTAs that
+ * follow RFC 5321 section 4.5.3.2 wait 5 minutes (Postfix
+ * smtp_helo_timeout 300 s). */
+#define GREETING_GIVE_UP_US (30 * 1000000LL)
+
+/* The greeting's delay, measured on every session that got one: a greet
+ * pause (postscreen, sendmail greet_pause) or a tarpit that trickles it out
+ * is a fact about the server, not a failure to test it. */
+static void judge_greeting(struct probe_ctx *ctx)
+{
+	const struct session_facts *fa = &ctx->t->facts;
+	if (fa->banner.code == 0 && !fa->banner.text)
+		return; /* no greeting: the diagnose probe says why */
+	if (fa->banner_wait_us <= SESSION_SLOW_REPLY_US && !fa->banner_trickled)
+		return;
+	bool give_up = fa->banner_wait_us >= GREETING_GIVE_UP_US;
+	struct finding *f = probe_result_add(ctx->pr, "smtp.greeting-delay", give_up ? SEV_WARN : SEV_INFO,
+					     fa->banner_trickled ? "The greeting trickled in slowly (tarpit)"
+								 : "The greeting came late (greet pause)");
+	finding_set_detail(
+		f,
+		"The greeting took %.1f s%s. %s RFC 5321 section 4.5.3.2 has senders wait 5 minutes for it and MTAs "
+		"do (Postfix smtp_helo_timeout 300 s); %s",
+		(double)fa->banner_wait_us / 1e6, fa->banner_trickled ? ", its bytes trickling in" : "",
+		fa->banner_trickled ? "The first bytes came at once and the rest slowly: a tarpit, or a "
+				      "pregreet test (Postfix postscreen) that waits for clients that talk too early."
+				    : "Nothing came before the pause: a greet delay (sendmail greet_pause, "
+				      "postscreen-style checks) that turns away clients that talk first.",
+		give_up ? "clients with a 30 s timeout (swaks's default, many application mail libraries and "
+			  "monitoring checks) give up before it."
+			: "clients with a 30 s timeout still get it.");
+	finding_add_ev(f, "seconds", "%.1f", (double)fa->banner_wait_us / 1e6);
+	if (fa->banner_first_byte_us >= 0)
+		finding_add_ev(f, "first_byte_seconds", "%.1f", (double)fa->banner_first_byte_us / 1e6);
+	finding_add_ev(f, "trickled", "%s", fa->banner_trickled ? "yes" : "no");
+	finding_add_ev(f, "greeting_timeout", "%.0f s", (double)ctx->opt->greeting_timeout_us / 1e6);
+	finding_set_rfc(f, "RFC 5321 section 4.5.3.2");
+	if (give_up)
+		finding_set_remedy(f, "If this is your server, shorten the greet pause or tarpit below 30 s, or "
+				      "exempt the senders that matter (postscreen_access_list, greet_pause "
+				      "exemptions); if it is a partner's, make sure your own MTA waits the 5 "
+				      "minutes RFC 5321 asks for.");
+}
+
 static void judge_service(struct probe_ctx *ctx)
 {
 	const struct session_facts *fa = &ctx->t->facts;
-	if (fa->slow) {
+	judge_greeting(ctx);
+	/* A slow greeting is smtp.greeting-delay's. */
+	if (fa->slow && fa->slow_step != STEP_BANNER) {
 		struct finding *f = probe_result_add(ctx->pr, "smtp.slow-reply", SEV_WARN,
 						     "A reply came slowly: tarpit or greeting delay");
 		finding_set_detail(f,

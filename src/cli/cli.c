@@ -16,25 +16,32 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cli/domains.h"
+#include "cli/batch.h"
+#include "cli/policy_file.h"
+#include "cli/targets_file.h"
 #include "core/domain.h"
 #include "core/engine.h"
 #include "dns/dns.h"
 #include "core/options.h"
+#include "core/pool.h"
 #include "core/probe.h"
 #include "core/runcache.h"
 #include "lab/lab.h"
 #include "mail/headers.h"
+#include "net/idn.h"
+#include "net/limiter.h"
 #include "net/source.h"
 #include "net/target.h"
 #include "pki/revocation.h"
+#include "report/progress_line.h"
 #include "report/render.h"
 #include "report/seal.h"
 #include "scenario/scenario.h"
 #include "tls/identity.h"
 #include "util/util.h"
 
-#define EXIT_USAGE 2
+#define EXIT_USAGE	2
+#define CLI_MAX_DOMAINS 64
 
 static const char usage_text[] =
 	"Usage: mxprobe check [OPTIONS] TARGET...\n"
@@ -67,9 +74,22 @@ static const char usage_text[] =
 	"                         is reported); adds the domain's verdict and what happens to its mail\n"
 	"  --resolver IP[:PORT]   send the DNS queries of --domain to this server (default:\n"
 	"                         the servers in /etc/resolv.conf)\n"
+	"  --targets-file FILE    more targets, one per line (as above, or domain:DOMAIN); '-' reads\n"
+	"                         standard input; '#' comments; a bad line is reported as FILE:LINE and\n"
+	"                         the others run (exit status 2 at the end if nothing worse happened)\n"
+	"  --policy-file FILE     partner domains and the level each must meet, one per line:\n"
+	"                         DOMAIN LEVEL [name=HOST]... [client-cert=F client-key=F | pkcs12=F]\n"
+	"                         (docs/policy-file.md); each is checked as --domain at its own level\n";
+
+static const char usage_options[] =
 	"\n"
 	"Options:\n"
-	"  -f, --format FMT       text (default), json, log (Exchange-style protocol log)\n"
+	"  -f, --format FMT       text (default), json, log (Exchange-style protocol log), jsonl (one\n"
+	"                         JSON document per target as it finishes, in input order, then one per\n"
+	"                         domain), junit (JUnit XML for CI), nagios (a Monitoring Plugins status\n"
+	"                         line with perfdata; exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN),\n"
+	"                         prometheus (node_exporter textfile-collector metrics)\n"
+	"      --fail-on LEVEL    fail (default): exit 1 when a finding failed; warn: also when one warned\n"
 	"  -p, --policy POLICY    none, may, encrypt (default), verify, secure, domain-secure\n"
 	"  -t, --timeout SECONDS  deadline of each step: connect, each reply, the handshake, each DNS\n"
 	"                         query (default 10; 0.001 to 86400)\n"
@@ -85,6 +105,7 @@ static const char usage_text[] =
 	"      --warn-days N      warn when a certificate expires within N days (default 30)\n"
 	"      --at TIME          judge certificates at TIME: 2026-11-30T12:00:00Z or @EPOCH\n"
 	"      --expect-name NAME the certificate must also cover NAME (repeatable)\n"
+
 	"      --revocation MODE  soft (default): a revocation status that cannot be had warns;\n"
 	"                         hard: it fails; off: revocation is not checked\n"
 	"      --crl-file FILE    a CRL (DER or PEM) to check certificates against, besides the\n"
@@ -106,19 +127,33 @@ static const char usage_exit[] =
 	"\n"
 	"Exit status: 0 nothing failed, 1 a finding failed the policy, 2 usage or\n"
 	"configuration error (every local file is checked before the first connection),\n"
-	"3 a target could not be tested at all or a check could not be made (an error finding).\n";
+	"3 a target could not be tested at all or a check the verdict needs could not be made\n"
+	"(an error finding of the policy's checks or of a probe named in --probes).\n"
+	"--format nagios uses the Monitoring Plugins' codes instead.\n";
+
+static const char usage_batch[] =
+	"\nMany targets at once:\n"
+	"  -j, --jobs N           targets probed side by side (default: one per target, at most %d)\n"
+	"      --per-host N       connections open at once to one server address (default 2)\n"
+	"      --max-connections N  connections open at once in all (default 256)\n"
+	"                         A server that tarpits gets one connection at a time, one that answers\n"
+	"                         421 also a pause before each; a target turned away with 421 is tried\n"
+	"                         once more\n"
+	"  -q, --quiet            no progress line on standard error (it shows only on a terminal)\n";
 
 static const char usage_submission[] =
 	"\nThe default check of an SMTP target opens at most %d connections (one more for\n"
 	"mtls with a client certificate, one more for stripping when named in --probes):\n"
 	"  the standard session  banner, EHLO, STARTTLS, handshake, EHLO, QUIT: what every probe\n"
 	"                         without a connection of its own judges\n"
+	"  the other key type     a handshake offering only ECDSA after an RSA certificate (or RSA\n"
+	"                         after ECDSA), to judge a second certificate (--one-key: none)\n"
 	"  require-tls            EHLO, MAIL FROM before STARTTLS, RSET, QUIT (530 expected on\n"
 	"                         submission; a public MX must accept, RFC 3207 section 4)\n"
 	"  relay                  EHLO, STARTTLS, EHLO, MAIL FROM, RCPT TO a .invalid recipient\n"
 	"                         without AUTH, RSET, QUIT; never DATA, so nothing can be relayed\n"
 	"  injection              EHLO, then \"STARTTLS\\r\\nNOOP\\r\\n\" in one write, the handshake,\n"
-	"                         a 1 s wait for an answer inside TLS, QUIT (CVE-2011-0411)\n"
+	"                         QUIT inside TLS: the first reply tells (CVE-2011-0411)\n"
 	"  POP3, IMAP and LMTP targets: the standard session only. Leave the three out\n"
 	"  with --probes -require-tls,-relay,-injection. After a refusal, a 421 or silence\n"
 	"  before EHLO is answered, no further connection is opened.\n"
@@ -133,6 +168,25 @@ static const char usage_submission[] =
 	"                         (self-signed, wrong name): lab servers only\n"
 	"      --auth-password-file FILE  its password: first line of FILE (or MXPROBE_AUTH_PASSWORD\n"
 	"                         in the environment; never on the command line)\n";
+
+static const char usage_slow_and_keys[] =
+	"\nSlow greetings and servers with two certificates:\n"
+	"      --greeting-timeout SECONDS  wait this long for the greeting (default 60: greet\n"
+	"                         pauses of 10-30 s are common; RFC 5321 senders wait 5 minutes);\n"
+	"                         a greeting wait beyond --timeout is not counted in --target-timeout\n"
+	"      --one-key          skip the second handshake that asks for the server's other\n"
+	"                         certificate (ECDSA after RSA, RSA after ECDSA; one connection)\n";
+
+static const char usage_enumerate[] =
+	"\nEnumeration (hand-built ClientHellos on connections of their own):\n"
+	"  The probes versions (SSLv2 to TLS 1.3, fallback SCSV), ciphers (every accepted suite\n"
+	"  per version, its strength, forward secrecy, AEAD, server or client order), groups\n"
+	"  (ECDHE/FFDHE groups, DH prime size) and weaknesses (RC4, 3DES, EXPORT, NULL, aNULL,\n"
+	"  static RSA, DH below 2048 bits, compression, renegotiation, EMS) cost about one\n"
+	"  connection per accepted suite and version, plus one per version and three more,\n"
+	"  one connection at a time. They never run by default; the report prints the\n"
+	"  connections used.\n"
+	"      --enumerate        add versions, ciphers, groups and weaknesses to the probes run\n";
 
 static const char usage_headers[] =
 	"\nmxprobe headers FILE.eml|-...: read the Received chain of a delivered message (- reads\n"
@@ -150,8 +204,12 @@ static void print_usage(FILE *out)
 			strncat(names, ",", sizeof names - strlen(names) - 1);
 		strncat(names, (*p)->name, sizeof names - strlen(names) - 1);
 	}
-	fprintf(out, usage_text, names);
+	fputs(usage_text, out);
+	fprintf(out, usage_options, names);
+	fputs(usage_slow_and_keys, out);
+	fprintf(out, usage_batch, POOL_DEFAULT_MAX_JOBS);
 	fprintf(out, usage_submission, PROBE_DEFAULT_CONNECTIONS);
+	fputs(usage_enumerate, out);
 	fputs(usage_headers, out);
 	fputs(usage_exit, out);
 	fputs("\nDemo lab setups (mxprobe lab):\n", out);
@@ -227,6 +285,20 @@ static bool ehlo_name_ok(const char *s)
 	return true;
 }
 
+#define CLI_MAX_COUNT 10000
+
+/* --jobs, --per-host, --max-connections: 1 to CLI_MAX_COUNT. */
+static int parse_count(const char *s, unsigned *out)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < 1 || v > CLI_MAX_COUNT)
+		return -1;
+	*out = (unsigned)v;
+	return 0;
+}
+
 /* --warn-days: a whole number of days, 0 to 3650. */
 static int parse_days(const char *s, int *out)
 {
@@ -285,6 +357,9 @@ enum {
 	OPT_EXPECT_NAME
 };
 enum {
+	OPT_ENUMERATE = 1400,
+};
+enum {
 	OPT_SOURCE = 800,
 	OPT_EXPECT_REFUSED,
 	OPT_AUTH_USER,
@@ -301,6 +376,15 @@ enum {
 };
 enum {
 	OPT_VAR = 600
+};
+enum {
+	OPT_GREETING_TIMEOUT = 900,
+	OPT_ONE_KEY,
+	OPT_PER_HOST,
+	OPT_MAX_CONNECTIONS,
+	OPT_TARGETS_FILE,
+	OPT_POLICY_FILE,
+	OPT_FAIL_ON
 };
 enum {
 	OPT_CLIENT_CERT = 400,
@@ -333,11 +417,21 @@ static const struct option long_opts[] = {
 	{ "pkcs12", required_argument, NULL, OPT_PKCS12 },
 	{ "pkcs12-password-file", required_argument, NULL, OPT_PKCS12_PASSWORD_FILE },
 	{ "var", required_argument, NULL, OPT_VAR },
+	{ "greeting-timeout", required_argument, NULL, OPT_GREETING_TIMEOUT },
+	{ "one-key", no_argument, NULL, OPT_ONE_KEY },
 	{ "source", required_argument, NULL, OPT_SOURCE },
 	{ "expect-refused", no_argument, NULL, OPT_EXPECT_REFUSED },
+	{ "enumerate", no_argument, NULL, OPT_ENUMERATE },
 	{ "auth-user", required_argument, NULL, OPT_AUTH_USER },
 	{ "auth-password-file", required_argument, NULL, OPT_AUTH_PASSWORD_FILE },
 	{ "auth-insecure", no_argument, NULL, OPT_AUTH_INSECURE },
+	{ "jobs", required_argument, NULL, 'j' },
+	{ "per-host", required_argument, NULL, OPT_PER_HOST },
+	{ "max-connections", required_argument, NULL, OPT_MAX_CONNECTIONS },
+	{ "targets-file", required_argument, NULL, OPT_TARGETS_FILE },
+	{ "policy-file", required_argument, NULL, OPT_POLICY_FILE },
+	{ "fail-on", required_argument, NULL, OPT_FAIL_ON },
+	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -367,6 +461,14 @@ struct cli {
 	struct redact redact;	   /* every known secret (opt.redact) */
 	FILE *out;		   /* -o, opened before probing; NULL = stdout */
 	struct scenario *scenario; /* run: the parsed scenario */
+				   /* --sni, --expect-name, --domain given with U-labels, in A-labels */
+#define CLI_MAX_IDN (1 + MX_MAX_EXPECT_NAMES + CLI_MAX_DOMAINS)
+	char idn[CLI_MAX_IDN][256];
+	size_t n_idn;
+	/* many targets at once (cli/batch.c) */
+	unsigned jobs, per_host, max_connections;
+	const char *targets_file, *policy_file;
+	bool fail_on_warn, quiet;
 };
 
 /* Size caps of the local input files (the limit is in the error message). */
@@ -374,6 +476,36 @@ struct cli {
 #define CAP_CRL_FILE (64u << 20) /* large CAs' CRLs run to tens of MiB */
 #define CAP_IDENTITY (1u << 20)	 /* a certificate chain and a key, or a PKCS#12 */
 #define CAP_PASSWORD (64u << 10) /* a password file: its first line counts */
+
+/* A name option's value in A-labels (IDNA2008 / UTS #46, net/idn.h): the
+ * value itself when it is ASCII; NULL with err set when it is not valid
+ * IDNA. DNS, SNI and name matching all use the A-label form. */
+static const char *idn_arg(struct cli *cl, const char *flag, const char *v, char *err, size_t errlen)
+{
+	if (!idn_has_non_ascii(v))
+		return v;
+	char e[300];
+	char *a = idn_to_alabels(v, e, sizeof e);
+	if (!a) {
+		snprintf(err, errlen, "%s %s", flag, e);
+		return NULL;
+	}
+	if (!target_host_name_ok(a)) {
+		snprintf(err, errlen, "%s: the internationalised name's A-label form '%s' is not a valid host name",
+			 flag, a);
+		free(a);
+		return NULL;
+	}
+	if (cl->n_idn == CLI_MAX_IDN || strlen(a) >= sizeof cl->idn[0]) {
+		snprintf(err, errlen, "%s: too many or too long internationalised names", flag);
+		free(a);
+		return NULL;
+	}
+	char *slot = cl->idn[cl->n_idn++];
+	memcpy(slot, a, strlen(a) + 1);
+	free(a);
+	return slot;
+}
 
 static const char *option_name(int c)
 {
@@ -527,7 +659,7 @@ static int parse_flags(struct cli *cl, int argc, char **argv)
 	int c;
 	opterr = 0;
 	/* The leading ':' makes a missing value ':' rather than '?'. */
-	while ((c = getopt_long(argc, argv, ":f:p:t:e:o:vhV", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":f:p:t:e:o:j:qvhV", long_opts, NULL)) != -1) {
 		switch (c) {
 		case 'f':
 			if (strcmp(optarg, "text") == 0)
@@ -536,8 +668,18 @@ static int parse_flags(struct cli *cl, int argc, char **argv)
 				cl->opt.format = FORMAT_JSON;
 			else if (strcmp(optarg, "log") == 0)
 				cl->opt.format = FORMAT_LOG;
+			else if (strcmp(optarg, "jsonl") == 0)
+				cl->opt.format = FORMAT_JSONL;
+			else if (strcmp(optarg, "junit") == 0)
+				cl->opt.format = FORMAT_JUNIT;
+			else if (strcmp(optarg, "nagios") == 0)
+				cl->opt.format = FORMAT_NAGIOS;
+			else if (strcmp(optarg, "prometheus") == 0)
+				cl->opt.format = FORMAT_PROMETHEUS;
 			else
-				return usage_error("--format '%s': expected text, json or log", optarg);
+				return usage_error("--format '%s': expected text, json, log, jsonl, junit, nagios or "
+						   "prometheus",
+						   optarg);
 			break;
 		case 'p':
 			if (policy_parse(optarg, &cl->opt.policy) < 0)
@@ -556,16 +698,29 @@ static int parse_flags(struct cli *cl, int argc, char **argv)
 					"--target-timeout '%s': expected a number of seconds from 0.001 to 86400",
 					optarg);
 			break;
+		case OPT_GREETING_TIMEOUT:
+			if (parse_seconds(optarg, &cl->opt.greeting_timeout_us) < 0)
+				return usage_error("--greeting-timeout '%s': expected a number of seconds above 0",
+						   optarg);
+			break;
+		case OPT_ONE_KEY:
+			cl->opt.one_key = true;
+			break;
 		case 'e':
 			if (!ehlo_name_ok(optarg))
 				return usage_error("--ehlo '%s': expected a host name without spaces", optarg);
 			cl->opt.ehlo_name = optarg;
 			break;
-		case OPT_SNI:
-			if (!ehlo_name_ok(optarg))
+		case OPT_SNI: {
+			char ierr[400];
+			const char *v = idn_arg(cl, "--sni", optarg, ierr, sizeof ierr);
+			if (!v)
+				return usage_error("%s", ierr);
+			if (!ehlo_name_ok(v))
 				return usage_error("--sni '%s': expected a host name", optarg);
-			cl->opt.sni = optarg;
+			cl->opt.sni = v;
 			break;
+		}
 		case OPT_PROBES: {
 			char bad[160];
 			if (probe_spec_check(optarg, bad, sizeof bad) < 0)
@@ -597,24 +752,34 @@ static int parse_flags(struct cli *cl, int argc, char **argv)
 			  : c == OPT_PKCS12	? &cl->pkcs12
 						: &cl->pkcs12_password_file) = optarg;
 			break;
-		case OPT_DOMAIN:
-			if (!dns_domain_ok(optarg))
+		case OPT_DOMAIN: {
+			char ierr[400];
+			const char *v = idn_arg(cl, "--domain", optarg, ierr, sizeof ierr);
+			if (!v)
+				return usage_error("%s", ierr);
+			if (!dns_domain_ok(v))
 				return usage_error("--domain '%s': expected a mail domain such as example.com", optarg);
 			if (cl->ndomains >= CLI_MAX_DOMAINS)
 				return usage_error("--domain: at most %d domains", CLI_MAX_DOMAINS);
-			cl->domains[cl->ndomains++] = optarg;
+			cl->domains[cl->ndomains++] = v;
 			break;
+		}
 		case OPT_RESOLVER:
 			if (dns_resolver_arg_parse(optarg, cl->resolver, sizeof cl->resolver) < 0)
 				return usage_error("--resolver '%s': expected IP or IP:PORT ([IPv6]:PORT)", optarg);
 			break;
-		case OPT_EXPECT_NAME:
-			if (!ehlo_name_ok(optarg))
+		case OPT_EXPECT_NAME: {
+			char ierr[400];
+			const char *v = idn_arg(cl, "--expect-name", optarg, ierr, sizeof ierr);
+			if (!v)
+				return usage_error("%s", ierr);
+			if (!ehlo_name_ok(v))
 				return usage_error("--expect-name '%s': expected a host name or address", optarg);
 			if (cl->opt.n_expect_names >= MX_MAX_EXPECT_NAMES)
 				return usage_error("--expect-name: at most %d names", MX_MAX_EXPECT_NAMES);
-			cl->opt.expect_names[cl->opt.n_expect_names++] = optarg;
+			cl->opt.expect_names[cl->opt.n_expect_names++] = v;
 			break;
+		}
 		case OPT_REVOCATION:
 			if (revocation_mode_parse(optarg, &cl->opt.revocation) < 0)
 				return usage_error("--revocation '%s': expected soft, hard or off", optarg);
@@ -649,6 +814,9 @@ static int parse_flags(struct cli *cl, int argc, char **argv)
 		case OPT_EXPECT_REFUSED:
 			cl->opt.expect_refused = true;
 			break;
+		case OPT_ENUMERATE:
+			cl->opt.enumerate = true;
+			break;
 		case OPT_AUTH_USER:
 			if (!*optarg || strlen(optarg) > 255 || strpbrk(optarg, "\r\n"))
 				return usage_error(
@@ -660,6 +828,34 @@ static int parse_flags(struct cli *cl, int argc, char **argv)
 			break;
 		case OPT_AUTH_INSECURE:
 			cl->opt.auth_insecure = true;
+			break;
+		case 'j':
+		case OPT_PER_HOST:
+		case OPT_MAX_CONNECTIONS: {
+			unsigned v;
+			if (parse_count(optarg, &v) < 0)
+				return usage_error("--%s '%s': expected a whole number from 1 to %d",
+						   c == 'j' ? "jobs" : option_name(c), optarg, CLI_MAX_COUNT);
+			*(c == 'j' ? &cl->jobs : c == OPT_PER_HOST ? &cl->per_host : &cl->max_connections) = v;
+			break;
+		}
+		case OPT_TARGETS_FILE:
+			if (strcmp(optarg, "-") != 0 && access(optarg, R_OK) != 0)
+				return usage_error("--targets-file '%s': %s", optarg, strerror(errno));
+			cl->targets_file = optarg;
+			break;
+		case OPT_POLICY_FILE:
+			if (access(optarg, R_OK) != 0)
+				return usage_error("--policy-file '%s': %s", optarg, strerror(errno));
+			cl->policy_file = optarg;
+			break;
+		case OPT_FAIL_ON:
+			if (strcmp(optarg, "warn") != 0 && strcmp(optarg, "fail") != 0)
+				return usage_error("--fail-on '%s': expected warn or fail", optarg);
+			cl->fail_on_warn = strcmp(optarg, "warn") == 0;
+			break;
+		case 'q':
+			cl->quiet = true;
 			break;
 		case 'o':
 			cl->output = optarg;
@@ -737,17 +933,22 @@ static int load_trust(struct cli *cl)
 	return 0;
 }
 
-static int render(struct cli *cl, const struct report *rep)
+/* Renders rep into -o's file (opened by open_output) or standard output,
+ * and closes the file; with jsonl the targets went out as they finished
+ * (run_check), only the domains are left. 0, or EXIT_USAGE when writing
+ * failed. */
+static int render_to(struct cli *cl, const struct report *rep, bool write_failed)
 {
-	FILE *out = stdout;
-	if (open_output(cl) != 0)
+	if (open_output(cl) != 0) /* already open on every path that probed */
 		return EXIT_USAGE;
-	if (cl->out)
-		out = cl->out;
+	FILE *out = cl->out ? cl->out : stdout;
 	const char *nc = getenv("NO_COLOR");
 	struct render_opts ro = {
 		.color = !cl->no_color && !(nc && *nc) && !cl->output && isatty(fileno(out)),
 		.verbose = cl->opt.verbose,
+		.warn_days = cl->opt.warn_days,
+		.fail_on_warn = cl->fail_on_warn,
+		.at = mx_options_at(&cl->opt),
 	};
 	int rc;
 	switch (cl->opt.format) {
@@ -757,11 +958,23 @@ static int render(struct cli *cl, const struct report *rep)
 	case FORMAT_LOG:
 		rc = render_log(out, rep, &ro);
 		break;
+	case FORMAT_JSONL:
+		rc = render_jsonl_domains(out, rep);
+		break;
+	case FORMAT_JUNIT:
+		rc = render_junit(out, rep, &ro);
+		break;
+	case FORMAT_NAGIOS:
+		rc = render_nagios(out, rep, &ro);
+		break;
+	case FORMAT_PROMETHEUS:
+		rc = render_prometheus(out, rep, &ro);
+		break;
 	default:
 		rc = render_text(out, rep, &ro);
 		break;
 	}
-	if (fflush(out) != 0)
+	if (write_failed || fflush(out) != 0)
 		rc = -1;
 	if (cl->out && fclose(out) != 0)
 		rc = -1;
@@ -812,6 +1025,215 @@ static int load_local_inputs(struct cli *cl, const char *cmd, int argc, char **a
 	return -1;
 }
 
+/* --format jsonl: each target as soon as it and those before it are done. */
+struct jsonl_sink {
+	FILE *out;
+	const struct report *rep;
+	bool failed;
+};
+
+static void emit_jsonl(void *user, size_t index, const struct target_result *t)
+{
+	(void)t;
+	struct jsonl_sink *j = user;
+	if (render_jsonl_target(j->out, j->rep, index) < 0 || fflush(j->out) != 0)
+		j->failed = true;
+}
+
+static void say_bad_line(void *user, const char *msg)
+{
+	(void)user;
+	fprintf(stderr, "mxprobe: %s\n", msg);
+}
+
+/* The partners of --policy-file, each with its own copy of the run's
+ * options (the same shared objects: limiter, caches; its own level,
+ * expected names and client certificate). */
+struct partners {
+	struct partner_list list;
+	struct mx_options *opt;
+	struct tls_identity **id;
+};
+
+static void partners_clear(struct partners *p)
+{
+	for (size_t i = 0; i < p->list.n; i++)
+		tls_identity_free(p->id[i]);
+	free(p->id);
+	free(p->opt);
+	partner_list_clear(&p->list);
+}
+
+/* Loads the policy file and each partner's client certificate: 0, or an
+ * exit status (said on stderr as FILE:LINE:COLUMN). */
+static int load_partners(const struct cli *cl, struct partners *p)
+{
+	char err[700];
+	if (policy_file_load(cl->policy_file, &p->list, err, sizeof err) < 0) {
+		fprintf(stderr, "mxprobe: %s\n", err);
+		return EXIT_USAGE;
+	}
+	p->opt = xcalloc(p->list.n, sizeof *p->opt);
+	p->id = xcalloc(p->list.n, sizeof *p->id);
+	for (size_t i = 0; i < p->list.n; i++) {
+		const struct partner *pa = &p->list.p[i];
+		char ierr[512] = "";
+		int rc = 0;
+		if (pa->pkcs12) {
+			char *pass = NULL;
+			struct cli tmp = { .pkcs12_password_file = pa->pkcs12_password_file };
+			rc = read_password(&tmp, &pass, ierr, sizeof ierr);
+			if (rc == 0)
+				rc = tls_identity_load_pkcs12(pa->pkcs12, pass, &p->id[i], ierr, sizeof ierr);
+			if (pass) {
+				explicit_bzero(pass, strlen(pass));
+				free(pass);
+			}
+		} else if (pa->client_cert) {
+			rc = tls_identity_load_pem(pa->client_cert, pa->client_key, &p->id[i], ierr, sizeof ierr);
+		}
+		if (rc < 0) {
+			fprintf(stderr, "mxprobe: %s:%u:%u: expected a usable client certificate for %s, got: %s\n",
+				cl->policy_file, pa->line, pa->col, pa->domain, ierr);
+			return EXIT_USAGE;
+		}
+		struct mx_options *o = &p->opt[i];
+		*o = cl->opt;
+		o->policy = pa->policy;
+		if (pa->nnames) {
+			o->n_expect_names = pa->nnames;
+			for (size_t k = 0; k < pa->nnames; k++)
+				o->expect_names[k] = pa->names[k];
+		}
+		if (p->id[i])
+			o->client_identity = p->id[i];
+	}
+	return 0;
+}
+
+/* mxprobe check: the targets, --targets-file, --domain and --policy-file on
+ * the worker pool. -1 to go on and render (-o is open), or an exit
+ * status. *bad_lines: --targets-file lines that were skipped. */
+static int run_check(struct cli *cl, int argc, char **argv, struct report *rep, unsigned *bad_lines)
+{
+	int status = -1;
+	size_t nargs = (size_t)(argc - optind);
+	struct targets_list file = { 0 };
+	struct partners partners = { 0 };
+	struct target_spec *specs = xcalloc(nargs + 1, sizeof *specs);
+	size_t nspecs = 0;
+	struct batch_domain *doms = NULL;
+	size_t ndoms = 0;
+	struct conn_limiter *lim = NULL;
+	struct progress_line *pl = NULL;
+
+	for (; nspecs < nargs; nspecs++) {
+		char err[512];
+		if (target_parse(argv[optind + (int)nspecs], &specs[nspecs], err, sizeof err) < 0) {
+			status = usage_error("%s", err);
+			goto out;
+		}
+	}
+	if (cl->policy_file && (status = load_partners(cl, &partners)) != 0)
+		goto out;
+	status = -1;
+	if (cl->targets_file) {
+		bool in = strcmp(cl->targets_file, "-") == 0;
+		FILE *fp = in ? stdin : fopen(cl->targets_file, "r");
+		if (!fp || targets_file_read(fp, cl->targets_file, &file, say_bad_line, NULL) < 0) {
+			fprintf(stderr, "mxprobe: --targets-file %s: %s\n", cl->targets_file,
+				fp ? "read error" : strerror(errno));
+			status = EXIT_USAGE;
+		}
+		if (fp && !in)
+			fclose(fp);
+		if (status >= 0)
+			goto out;
+		*bad_lines = file.bad;
+	}
+	size_t nfile_domains = 0;
+	for (size_t i = 0; i < file.n; i++)
+		nfile_domains += file.e[i].domain != NULL;
+	specs = xrealloc(specs, (nspecs + file.n + 1) * sizeof *specs);
+	for (size_t i = 0; i < file.n; i++)
+		if (!file.e[i].domain) {
+			specs[nspecs++] = file.e[i].spec; /* moved */
+			memset(&file.e[i].spec, 0, sizeof file.e[i].spec);
+		}
+	/* Domains: a partner's line wins over the same domain given plainly. */
+	doms = xcalloc(cl->ndomains + nfile_domains + partners.list.n + 1, sizeof *doms);
+	for (size_t i = 0; i < partners.list.n; i++)
+		doms[ndoms++] = (struct batch_domain){ partners.list.p[i].domain, &partners.opt[i] };
+	for (size_t i = 0; i < cl->ndomains + file.n; i++) {
+		const char *name = i < cl->ndomains ? cl->domains[i] : file.e[i - cl->ndomains].domain;
+		bool dup = !name;
+		for (size_t k = 0; !dup && k < ndoms; k++)
+			dup = strcasecmp(doms[k].name, name) == 0;
+		if (!dup)
+			doms[ndoms++] = (struct batch_domain){ name, &cl->opt };
+	}
+	if (nspecs == 0 && ndoms == 0) {
+		status =
+			file.bad
+				? EXIT_USAGE
+				: usage_error(
+					  "check needs at least one target, --domain, --targets-file or --policy-file");
+		if (file.bad)
+			fprintf(stderr, "mxprobe: no usable target in %s\n", cl->targets_file);
+		goto out;
+	}
+	if ((status = open_output(cl)) != 0)
+		goto out;
+	status = -1;
+
+	/* The connection budget, shared by every copy of the options. */
+	int64_t backoff = cl->opt.step_timeout_us / 2;
+	backoff = backoff < 1000000 ? 1000000 : backoff > 10000000 ? 10000000 : backoff;
+	lim = conn_limiter_new(cl->max_connections ? cl->max_connections : 256, cl->per_host ? cl->per_host : 2,
+			       backoff);
+	cl->opt.limiter = lim;
+	for (size_t i = 0; i < partners.list.n; i++)
+		partners.opt[i].limiter = lim;
+
+	if (!cl->quiet && isatty(STDERR_FILENO))
+		pl = progress_line_new(stderr, nspecs);
+	struct jsonl_sink sink = { .out = cl->out ? cl->out : stdout, .rep = rep };
+	struct pool_opts po = {
+		.jobs = cl->jobs,
+		.progress = pl ? progress_line_ops() : NULL,
+		.progress_user = pl,
+		.emit = cl->opt.format == FORMAT_JSONL ? emit_jsonl : NULL,
+		.emit_user = &sink,
+	};
+	struct batch b = { .opt = &cl->opt,
+			   .resolver = cl->resolver[0] ? cl->resolver : NULL,
+			   .specs = specs,
+			   .nspecs = nspecs,
+			   .domains = doms,
+			   .ndomains = ndoms,
+			   .pool = &po };
+	char err[512];
+	if (batch_run(&b, rep, err, sizeof err) < 0) {
+		fprintf(stderr, "mxprobe: DNS: %s\n", err);
+		status = 3;
+	}
+	progress_line_free(pl);
+	if (sink.failed) {
+		fprintf(stderr, "mxprobe: writing the report failed\n");
+		status = EXIT_USAGE;
+	}
+out:
+	cl->opt.limiter = NULL;
+	conn_limiter_free(lim);
+	for (size_t i = 0; i < nspecs; i++)
+		target_spec_clear(&specs[i]);
+	free(specs);
+	free(doms);
+	targets_list_clear(&file);
+	partners_clear(&partners);
+	return status;
+}
+
 /* mxprobe run FILE.scn TARGET...: the scenario once per target, into the
  * same report model as check. -1 to go on and render, or an exit status. */
 static int run_scenario(struct cli *cl, int argc, char **argv, struct report *rep)
@@ -850,9 +1272,10 @@ static int run_headers(struct cli *cl, int argc, char **argv)
 {
 	if (optind >= argc)
 		return usage_error("headers needs a message file (or - for standard input)");
-	/* The log is the layout of a protocol session; a message has none. */
-	if (cl->opt.format == FORMAT_LOG)
-		return usage_error("headers: --format log is a protocol log of sessions; use text or json");
+	/* The log is the layout of a protocol session, jsonl/junit/nagios/
+	 * prometheus are per target: a message is neither. */
+	if (cl->opt.format != FORMAT_TEXT && cl->opt.format != FORMAT_JSON)
+		return usage_error("headers: --format text or json (the other formats are per session or target)");
 	struct report rep;
 	report_init(&rep);
 	rep.tool_version = xstrdup(MXPROBE_VERSION);
@@ -874,7 +1297,7 @@ static int run_headers(struct cli *cl, int argc, char **argv)
 	if (status == 0) {
 		rep.duration_us = wall_us() - rep.started_wall_us;
 		report_seal(&rep, NULL);
-		status = render(cl, &rep);
+		status = render_to(cl, &rep, false);
 	}
 	if (status == 0)
 		status = mail_exit_code(&rep, 0);
@@ -934,6 +1357,7 @@ int cli_main(int argc, char **argv)
 	/* Trust stores and CRL/OCSP answers, shared by every target of the run. */
 	cl.opt.run = run_cache_new(&cl.opt);
 	status = 0;
+	unsigned bad_lines = 0;
 	if (strcmp(cmd, "lab") == 0) {
 		if (optind < argc) {
 			status = usage_error("lab takes no targets ('%s')", argv[optind]);
@@ -953,50 +1377,29 @@ int cli_main(int argc, char **argv)
 			goto out;
 		status = 0;
 	} else {
-		if (optind >= argc && cl.ndomains == 0) {
-			status = usage_error("check needs at least one target or --domain");
+		status = run_check(&cl, argc, argv, &rep, &bad_lines);
+		if (status >= 0)
 			goto out;
-		}
-		size_t n = (size_t)(argc - optind);
-		struct target_spec *specs = xcalloc(n, sizeof *specs);
-		for (size_t i = 0; i < n; i++) {
-			char err[512];
-			if (target_parse(argv[optind + (int)i], &specs[i], err, sizeof err) < 0) {
-				status = usage_error("%s", err);
-				for (size_t j = 0; j < i; j++)
-					target_spec_clear(&specs[j]);
-				free(specs);
-				goto out;
-			}
-		}
-		if ((status = open_output(&cl)) != 0) {
-			for (size_t i = 0; i < n; i++)
-				target_spec_clear(&specs[i]);
-			free(specs);
-			goto out;
-		}
-		for (size_t i = 0; i < n; i++) {
-			struct target_result *t = report_add_target(&rep);
-			engine_run_target(&cl.opt, &specs[i], t, NULL, NULL);
-			target_spec_clear(&specs[i]);
-		}
-		free(specs);
-		char err[512];
-		if (cli_run_domains(&cl.opt, cl.resolver[0] ? cl.resolver : NULL, cl.domains, cl.ndomains, &rep, err,
-				    sizeof err) < 0) {
-			config_error("DNS: %s", err);
-			status = 3;
-			goto out;
-		}
+		status = 0;
 	}
 	rep.duration_us = wall_us() - rep.started_wall_us;
 	/* The one step before any renderer: everything redacted and escaped
 	 * (targets were sealed as they finished; this covers the rest). */
 	report_seal(&rep, &cl.redact);
-	status = render(&cl, &rep);
+	status = render_to(&cl, &rep, false);
 	/* The lab's failures are its point: it exits 0 once it has run. */
-	if (status == 0 && strcmp(cmd, "lab") != 0)
+	if (status == 0 && strcmp(cmd, "lab") != 0) {
 		status = domain_exit_code(&rep, engine_exit_code(&rep));
+		/* --fail-on warn: a warning fails the run as a failure does */
+		if (cl.fail_on_warn && status != 1 && report_has_warning(&rep))
+			status = 1;
+		/* The Monitoring Plugins' codes replace ours (docs/formats.md). */
+		if (cl.opt.format == FORMAT_NAGIOS)
+			status = nagios_status(&rep);
+		/* skipped --targets-file lines: the file needs fixing */
+		if (status == 0 && bad_lines)
+			status = EXIT_USAGE;
+	}
 out:
 	run_cache_free(cl.opt.run);
 	cl.opt.run = NULL;

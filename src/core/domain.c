@@ -15,8 +15,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 
+#include "pki/names.h"
 #include "util/util.h"
 
 /* ---- the fate of a message ----------------------------------------- */
@@ -155,6 +157,14 @@ static bool target_has_id(const struct target_result *t, const char *id)
 	return false;
 }
 
+/* A server may present an RSA and an ECDSA chain (core/served.h): a sender
+ * that verifies gets one of them, so every one must validate. */
+static bool every_chain_valid(const struct probe_result *chain)
+{
+	return has_id(chain, "cert.chain-valid") && !has_id(chain, "cert.chain-untrusted") &&
+	       !has_id(chain, "cert.self-signed");
+}
+
 void fate_input_from_target(const struct target_result *t, struct fate_input *in)
 {
 	const struct session_facts *f = &t->facts;
@@ -168,7 +178,7 @@ void fate_input_from_target(const struct target_result *t, struct fate_input *in
 	if (!chain || has_id(chain, "cert.trust-store-error"))
 		in->chain_ok = -1;
 	else
-		in->chain_ok = has_id(chain, "cert.chain-valid") ? 1 : 0;
+		in->chain_ok = every_chain_valid(chain) ? 1 : 0;
 	if (in->chain_ok == 1) {
 		if (!expiry)
 			in->chain_ok = -1;
@@ -244,6 +254,29 @@ static bool target_passes(const struct target_result *t)
 	return true;
 }
 
+/* An MX address shared by several domains is probed once (cli/batch.c),
+ * with the first domain's name checked by the names probe; for the others
+ * the partner-domain question is asked of the same leaf here. 1 covered,
+ * 0 not, -1 no certificate. */
+static int partner_name_ok(const struct target_result *t, const char *domain)
+{
+	if (!t->facts.tls_ok || t->facts.chain_len == 0)
+		return -1;
+	const struct cert_info *leaf = &t->facts.chain[0];
+	char *cn = names_subject_cn(leaf);
+	struct names_presented p = {
+		.dns = (const char *const *)leaf->san_dns.v,
+		.ndns = leaf->san_dns.n,
+		.ip = (const char *const *)leaf->san_ip.v,
+		.nip = leaf->san_ip.n,
+		.cn = cn,
+	};
+	struct names_result res;
+	names_check(&p, domain, &res);
+	free(cn);
+	return res.matched ? 1 : 0;
+}
+
 static void evaluate_address(struct report *r, struct domain_result *d, const struct mx_host *h, struct mx_address *a)
 {
 	if (a->target >= r->n)
@@ -251,6 +284,8 @@ static void evaluate_address(struct report *r, struct domain_result *d, const st
 	const struct target_result *t = r->t[a->target];
 	struct fate_input in;
 	fate_input_from_target(t, &in);
+	if (t->domain && strcasecmp(t->domain, d->name) != 0 && strcasecmp(d->name, h->host) != 0)
+		in.domain_name_ok = partner_name_ok(t, d->name);
 	for (int p = 0; p < DOMAIN_NPOLICIES; p++) {
 		const char *why;
 		a->fate[p] = mail_fate_decide((enum policy)p, &in, &why);

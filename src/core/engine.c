@@ -23,9 +23,12 @@ static bool probe_selected(const struct mx_options *opt, const struct target_spe
 	const struct dialect *d = dialect_find(spec->dialect);
 	if (!p->any_dialect && !d->smtp_family)
 		return false;
+	if (opt->enumerate && (p->flags & PROBE_ENUMERATE))
+		return true;
 	/* MAIL, RCPT and STARTTLS out of turn are SMTP's: LMTP (local delivery
-	 * from the MTA) runs them only when named. */
-	bool in_default = !(p->flags & PROBE_OWN_CONNECTION) || d == &dialect_smtp;
+	 * from the MTA) runs them only when named. The enumeration (dozens of
+	 * connections) runs only when asked for: --enumerate, by name, all. */
+	bool in_default = !(p->flags & PROBE_ENUMERATE) && (!(p->flags & PROBE_OWN_CONNECTION) || d == &dialect_smtp);
 	return probe_spec_selects(opt->probes, p->name, in_default);
 }
 
@@ -46,7 +49,7 @@ static void start_prefetch(void *user, const struct session_facts *f)
 }
 
 void engine_run_target(const struct mx_options *opt, const struct target_spec *spec, struct target_result *t,
-		       engine_progress_fn progress, void *user)
+		       const struct progress *progress)
 {
 	t->input = xstrdup(spec->input);
 	t->scheme = xstrdup(spec->scheme);
@@ -59,7 +62,9 @@ void engine_run_target(const struct mx_options *opt, const struct target_spec *s
 	t->started_wall_us = wall_us();
 	transcript_init(&t->tr);
 	int64_t t0 = mono_us();
-	t->deadline_us = t0 + opt->target_timeout_us;
+	if (!t->deadline_us)
+		t->deadline_us = t0 + opt->target_timeout_us;
+	progress_target_started(progress, t);
 
 	unsigned needs = 0;
 	for (const struct probe *const *p = probe_table; *p; p++)
@@ -83,10 +88,11 @@ void engine_run_target(const struct mx_options *opt, const struct target_spec *s
 					.owner = t },
 			       .wanted = rev && probe_selected(opt, spec, rev) };
 	if (needs & NEEDS_SESSION) {
-		if (progress)
-			progress(user, t, "session");
+		progress_probe_started(progress, t, "session");
 		struct session_params sp = { .on_handshake = start_prefetch, .user = &pf };
 		session_run(opt, spec, t, &sp, &t->facts);
+		progress_probe_finished(progress, t, "session",
+					t->facts.failed_step == STEP_NONE ? SEV_PASS : SEV_ERROR);
 	}
 	enum session_step fs = t->facts.failed_step;
 	t->status = (fs == STEP_DNS || fs == STEP_CONNECT || fs == STEP_BANNER || fs == STEP_EHLO) ? TARGET_UNTESTABLE
@@ -98,10 +104,10 @@ void engine_run_target(const struct mx_options *opt, const struct target_spec *s
 			      ((*p)->any_dialect || dialect_find(spec->dialect)->smtp_family);
 		if (!always && !probe_selected(opt, spec, *p))
 			continue;
-		if (progress)
-			progress(user, t, (*p)->name);
+		progress_probe_started(progress, t, (*p)->name);
 		int64_t p0 = mono_us();
 		struct probe_result *pr = target_add_probe(t, (*p)->name, (*p)->title);
+		pr->required = probe_is_required(opt, (*p)->name);
 		struct probe_ctx ctx = { .opt = opt,
 					 .spec = spec,
 					 .t = t,
@@ -112,6 +118,7 @@ void engine_run_target(const struct mx_options *opt, const struct target_spec *s
 		(*p)->run(&ctx);
 		/* target_add_probe may move the array; refetch by index */
 		t->probes[t->nprobes - 1].duration_us = mono_us() - p0;
+		progress_probe_finished(progress, t, (*p)->name, probe_result_worst(&t->probes[t->nprobes - 1]));
 	}
 	rev_prefetch_finish(pf.started);
 	http_cache_free(own_http);
@@ -127,13 +134,15 @@ int engine_exit_code(const struct report *r)
 	for (size_t i = 0; i < r->n; i++) {
 		if (r->t[i]->status == TARGET_UNTESTABLE)
 			unanswered = true;
-		enum severity w = target_worst(r->t[i]);
-		for (size_t j = 0; j < r->t[i]->nprobes; j++)
-			for (size_t k = 0; k < r->t[i]->probes[j].n; k++)
-				failed |= r->t[i]->probes[j].f[k].sev == SEV_FAIL;
-		/* an error finding: a check could not be made, so its question
-		 * (what the policy needs) has no answer; never read as a pass */
-		unanswered |= w == SEV_ERROR;
+		for (size_t j = 0; j < r->t[i]->nprobes; j++) {
+			const struct probe_result *pr = &r->t[i]->probes[j];
+			for (size_t k = 0; k < pr->n; k++) {
+				failed |= pr->f[k].sev == SEV_FAIL;
+				/* a check the verdict needs could not be made: its
+				 * question has no answer; never read as a pass */
+				unanswered |= pr->required && pr->f[k].sev == SEV_ERROR;
+			}
+		}
 	}
 	if (failed)
 		return 1;

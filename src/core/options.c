@@ -49,6 +49,11 @@ void mx_options_defaults(struct mx_options *o)
 	memset(o, 0, sizeof *o);
 	o->step_timeout_us = 10 * 1000000LL;
 	o->target_timeout_us = 60 * 1000000LL;
+	/* RFC 5321 section 4.5.3.2 has senders wait 5 minutes for the greeting;
+	 * 60 s outlasts greet pauses (sendmail greet_pause, postscreen's
+	 * pregreet test, tarpits of 10 to 30 s) without making a silent server
+	 * cost five minutes. */
+	o->greeting_timeout_us = 60 * 1000000LL;
 	o->policy = POLICY_ENCRYPT;
 	o->format = FORMAT_TEXT;
 	o->now = (int64_t)time(NULL);

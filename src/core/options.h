@@ -20,13 +20,18 @@ int policy_parse(const char *s, enum policy *out); /* 0 or -1 */
 enum out_format {
 	FORMAT_TEXT,
 	FORMAT_JSON,
-	FORMAT_LOG
+	FORMAT_LOG,
+	FORMAT_JSONL,	   /* one JSON document per target, then per domain (report/jsonl.c) */
+	FORMAT_JUNIT,	   /* JUnit XML for CI (report/junit.c) */
+	FORMAT_NAGIOS,	   /* a Monitoring Plugins status line (report/nagios.c) */
+	FORMAT_PROMETHEUS, /* textfile-collector exposition (report/prometheus.c) */
 };
 
 struct tls_identity; /* tls/identity.h */
 struct run_cache;    /* core/runcache.h */
 struct rev_crls;     /* pki/revocation.h */
 struct redact;	     /* report/seal.h */
+struct conn_limiter; /* net/limiter.h */
 
 /* Whether "could not check revocation" warns (soft), fails (hard), or
  * revocation is not checked at all (off). */
@@ -39,7 +44,10 @@ const char *revocation_mode_name(enum revocation_mode m);
 int revocation_mode_parse(const char *s, enum revocation_mode *out); /* 0 or -1 */
 
 struct mx_options {
-	int64_t step_timeout_us;   /* connect, each read, the handshake */
+	int64_t step_timeout_us; /* connect, each read, the handshake */
+	/* The wait for the greeting (banner): senders wait minutes (RFC 5321
+	 * section 4.5.3.2), and greet pauses of 10 to 30 s are common. */
+	int64_t greeting_timeout_us;
 	int64_t target_timeout_us; /* the whole target */
 	const char *ehlo_name;	   /* --ehlo or the FQDN; NULL: the address literal of each connection's source */
 	enum policy policy;
@@ -48,6 +56,7 @@ struct mx_options {
 	bool verbose;
 	const char *sni;    /* override the server name sent; NULL = target host */
 	const char *probes; /* comma list, NULL = default set */
+	bool enumerate;	    /* --enumerate: add the versions, ciphers, groups and weaknesses probes */
 	int64_t now;	    /* "now" for decisions (seconds since epoch) */
 	/* certificates (chain, expiry, names probes) */
 	const char *ca_file;  /* --ca-file: PEM trust anchors, tried before the system store */
@@ -55,6 +64,7 @@ struct mx_options {
 	bool no_system_trust; /* leave the system store out (the lab) */
 	int warn_days;	      /* --warn-days: "expiring soon" below this many days */
 	int64_t at;	      /* --at: judge validity at this instant; 0 = now */
+	bool one_key;	      /* --one-key: no second handshake for the other key type's certificate */
 #define MX_MAX_EXPECT_NAMES 16
 	const char *expect_names[MX_MAX_EXPECT_NAMES]; /* --expect-name, in order */
 	size_t n_expect_names;
@@ -83,6 +93,9 @@ struct mx_options {
 	/* The secrets to scrub from the model (report/seal.h), filled by the
 	 * cli; NULL = escaping only */
 	const struct redact *redact;
+	/* The run's connection budget (net/limiter.h), shared by every worker
+	 * thread (thread-safe); NULL = no caps (a scenario run, the lab). */
+	struct conn_limiter *limiter;
 };
 
 /* The instant certificates are judged at: --at, else "now". */

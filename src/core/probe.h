@@ -45,12 +45,18 @@ enum probe_flags {
 	 * diagnosis of a broken session must never be left out, or a narrow
 	 * --probes list would turn a 454 to STARTTLS into an all-clear. */
 	PROBE_WITH_SESSION = 1 << 1,
+	/* An enumeration probe (versions, ciphers, groups, weaknesses): many
+	 * connections, so never in the default set, not even on submission;
+	 * --enumerate adds them all, --probes names them one by one. */
+	PROBE_ENUMERATE = 1 << 2,
 };
 
 /* The connections of a default check of an SMTP target: the standard
- * session plus one each for require-tls, relay and injection (the mtls
- * probe adds one when a client certificate is given). Said in --help. */
-#define PROBE_DEFAULT_CONNECTIONS 4
+ * session, the handshake that asks for the server's other key type
+ * (--one-key leaves it out), and one each for require-tls, relay and
+ * injection (the mtls probe adds one when a client certificate is given).
+ * Said in --help. */
+#define PROBE_DEFAULT_CONNECTIONS 5
 
 /* --probes: "all", a comma-separated list of names (only those), or
  * "+name"/"-name" items that add to or remove from the default set; the
@@ -100,6 +106,23 @@ bool probe_session_reached(struct probe_ctx *ctx, enum probe_reach need, const c
  * would stop at the same place; adds "<probe>.not-tested" saying so and
  * returns false. DESIGN.md: a 421 is recognised, not retried blindly. */
 bool probe_may_connect(struct probe_ctx *ctx, const char *question);
+
+/* Does the run's verdict need this probe's answer? Yes when the policy
+ * asks for it (DESIGN.md's table: starttls and diagnose from encrypt,
+ * chain, expiry and revocation (unless --revocation off) from verify,
+ * names from secure, mtls at domain-secure), when --auth-user asks for
+ * auth, --expect-refused for access and --enumerate for the enumeration
+ * probes, and for every probe named in --probes. An error finding (not tested) of a required probe makes the
+ * run exit 3; of another, it is reported and leaves the exit status alone. */
+bool probe_is_required(const struct mx_options *opt, const char *name);
+
+/* Did the standard session end in a refusal of this source (KB823019
+ * connection control): TCP refused, a 5xx greeting, or a 5xx to EHLO? A
+ * 421 is "try later" (a rate limit, too many connections), not a refusal.
+ * Under --expect-refused such a refusal is the answer the access probe
+ * judges: the questions it kept other probes from asking are information,
+ * not checks that could not be made (which exit 3). */
+bool session_refused_source(const struct session_facts *fa);
 
 /* Adds "<probe>.not-tested" (error) for a question that could not be
  * asked: title, the step that stopped it (STEP_NONE: none named), detail

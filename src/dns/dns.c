@@ -38,6 +38,77 @@ struct dns_resolver {
 	struct ub_ctx *ctx;
 };
 
+/* libunbound, like the unbound server, answers these special-use and AS112
+ * zones itself (unbound.conf(5), "The default zones are ...", unbound
+ * 1.17): a --domain under example.test, home.arpa or a private reverse zone
+ * would get NXDOMAIN without a single packet sent. Internal zones are where
+ * partners test, so every one is made transparent: a zone of our own
+ * replaces the default contents, and names without local data (all of
+ * them) go to the resolver. ("nodefault" through ub_ctx_set_option left the
+ * default answers in place on Debian 12's libunbound; shared/FACTS.md.) */
+static const char *const default_local_zones[] = {
+	"localhost.",
+	"127.in-addr.arpa.",
+	"1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.ip6.arpa.",
+	"home.arpa.",
+	"onion.",
+	"test.",
+	"invalid.",
+	/* RFC 1918 */
+	"10.in-addr.arpa.",
+	"16.172.in-addr.arpa.",
+	"17.172.in-addr.arpa.",
+	"18.172.in-addr.arpa.",
+	"19.172.in-addr.arpa.",
+	"20.172.in-addr.arpa.",
+	"21.172.in-addr.arpa.",
+	"22.172.in-addr.arpa.",
+	"23.172.in-addr.arpa.",
+	"24.172.in-addr.arpa.",
+	"25.172.in-addr.arpa.",
+	"26.172.in-addr.arpa.",
+	"27.172.in-addr.arpa.",
+	"28.172.in-addr.arpa.",
+	"29.172.in-addr.arpa.",
+	"30.172.in-addr.arpa.",
+	"31.172.in-addr.arpa.",
+	"168.192.in-addr.arpa.",
+	/* RFC 3330 (this network, link-local, TEST-NETs, broadcast) */
+	"0.in-addr.arpa.",
+	"254.169.in-addr.arpa.",
+	"2.0.192.in-addr.arpa.",
+	"100.51.198.in-addr.arpa.",
+	"113.0.203.in-addr.arpa.",
+	"255.255.255.255.in-addr.arpa.",
+	/* RFC 4291 unspecified, RFC 4193 ULA, link-local, the example prefix */
+	"0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.ip6.arpa.",
+	"d.f.ip6.arpa.",
+	"8.e.f.ip6.arpa.",
+	"9.e.f.ip6.arpa.",
+	"a.e.f.ip6.arpa.",
+	"b.e.f.ip6.arpa.",
+	"8.b.d.0.1.0.0.2.ip6.arpa.",
+};
+
+/* The shared address space 64..127.100.in-addr.arpa (RFC 6598) is a range:
+ * made in the loop below rather than spelled out 64 times. */
+static int make_local_zones_transparent(struct ub_ctx *ctx)
+{
+	char zone[128];
+	int rc;
+	for (size_t i = 0; i < sizeof default_local_zones / sizeof *default_local_zones; i++) {
+		snprintf(zone, sizeof zone, "%s transparent", default_local_zones[i]);
+		if ((rc = ub_ctx_set_option(ctx, "local-zone:", zone)) != 0)
+			return rc;
+	}
+	for (int b = 64; b <= 127; b++) {
+		snprintf(zone, sizeof zone, "%d.100.in-addr.arpa. transparent", b);
+		if ((rc = ub_ctx_set_option(ctx, "local-zone:", zone)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
 int dns_resolver_arg_parse(const char *s, char *out, size_t outlen)
 {
 	char host[64];
@@ -105,6 +176,8 @@ struct dns_resolver *dns_resolver_new(const char *fwd, char *err, size_t errlen)
 	 * 127.0.0.53) is what the user asked for; libunbound refuses it by
 	 * default. */
 	if ((rc = ub_ctx_set_option(ctx, "do-not-query-localhost:", "no")) != 0)
+		goto fail;
+	if ((rc = make_local_zones_transparent(ctx)) != 0)
 		goto fail;
 	if (fwd) {
 		if ((rc = ub_ctx_set_fwd(ctx, fwd)) != 0)

@@ -609,6 +609,107 @@ static enum cmd_next read_hello_and_close(struct conn *c)
 	return CMD_CLOSE;
 }
 
+/* legacy-ssl: what a server of the 1990s answers, no more than the first
+ * flight (no key exchange: the client never gets that far). An SSLv2
+ * CLIENT-HELLO gets an SSLv2 SERVER-HELLO with the kinds both sides have
+ * (DES-CBC3-MD5, RC4-MD5); any other hello an SSLv3 ServerHello with the
+ * first of DES-CBC3-SHA, RC4-SHA the client offers, or handshake_failure.
+ * specification: draft-hickman-netscape-ssl-00, RFC 6101 section 5.6.1. */
+static enum cmd_next answer_legacy_ssl(struct conn *c)
+{
+	static const uint32_t v2_kinds[] = { 0x0700C0, 0x010080 };
+	static const unsigned v3_suites[] = { 0x000A, 0x0005 };
+	static const unsigned char alert[] = { 0x15, 0x03, 0x00, 0x00, 0x02, 0x02, 0x28 };
+	unsigned char in[4096], out[128];
+	size_t n = 0, o = 0;
+	while (n < 5) { /* enough to know the record's length */
+		ssize_t r = raw_recv(c, in + n, sizeof in - n, after_ms(read_timeout_ms(c->srv)));
+		if (r <= 0)
+			return CMD_CLOSE;
+		n += (size_t)r;
+	}
+	if (in[0] & 0x80) { /* SSLv2: 2-byte header, CLIENT-HELLO */
+		size_t len = (size_t)(in[0] & 0x7f) << 8 | in[1];
+		if (len < 9 || len + 2 > n || in[2] != 1)
+			return CMD_CLOSE;
+		size_t speclen = (size_t)in[5] << 8 | in[6];
+		const unsigned char *spec = in + 2 + 9;
+		if (9 + speclen > len)
+			return CMD_CLOSE;
+		unsigned char kinds[6];
+		size_t nk = 0;
+		for (size_t k = 0; k < 2; k++)
+			for (size_t i = 0; i + 3 <= speclen; i += 3)
+				if (((uint32_t)spec[i] << 16 | (uint32_t)spec[i + 1] << 8 | spec[i + 2]) ==
+				    v2_kinds[k]) {
+					kinds[nk++] = (unsigned char)(v2_kinds[k] >> 16);
+					kinds[nk++] = (unsigned char)(v2_kinds[k] >> 8);
+					kinds[nk++] = (unsigned char)v2_kinds[k];
+					break;
+				}
+		/* SERVER-HELLO: no certificate (the client stops here), the
+		 * kinds, a 16-byte connection id. */
+		size_t body = 11 + nk + 16;
+		out[o++] = (unsigned char)(0x80 | body >> 8);
+		out[o++] = (unsigned char)body;
+		const unsigned char head[] = { 4, 0, 1, 0x00, 0x02, 0, 0, 0, (unsigned char)nk, 0, 16 };
+		memcpy(out + o, head, sizeof head);
+		o += sizeof head;
+		memcpy(out + o, kinds, nk);
+		o += nk;
+		memset(out + o, 0x5a, 16);
+		o += 16;
+		raw_send(c, out, o);
+		hold(c, 200);
+		return CMD_CLOSE;
+	}
+	/* TLS record: handshake, ClientHello; the suites are what matters. */
+	size_t rlen = (size_t)in[3] << 8 | in[4];
+	while (n < 5 + rlen && n < sizeof in) {
+		ssize_t r = raw_recv(c, in + n, sizeof in - n, after_ms(read_timeout_ms(c->srv)));
+		if (r <= 0)
+			return CMD_CLOSE;
+		n += (size_t)r;
+	}
+	if (in[0] != 22 || n < 5 + rlen || rlen < 4 + 2 + 32 + 1 || in[5] != 1)
+		return CMD_CLOSE;
+	const unsigned char *p = in + 9, *end = in + 5 + rlen;
+	p += 2 + 32;
+	p += 1 + p[0];
+	if (p + 2 > end)
+		return CMD_CLOSE;
+	size_t cslen = (size_t)p[0] << 8 | p[1];
+	p += 2;
+	if (p + cslen > end)
+		return CMD_CLOSE;
+	unsigned pick = 0;
+	for (size_t k = 0; k < 2 && !pick; k++)
+		for (size_t i = 0; i + 2 <= cslen; i += 2)
+			if (((unsigned)p[i] << 8 | p[i + 1]) == v3_suites[k])
+				pick = v3_suites[k];
+	if (!pick) {
+		raw_send(c, alert, sizeof alert);
+		return CMD_CLOSE;
+	}
+	/* ServerHello (SSL 3.0, 32-byte random, no session id, no
+	 * extensions) and ServerHelloDone, one record. */
+	const unsigned char rec[] = { 22, 3, 0, 0, 4 + 38 + 4, 2, 0, 0, 38, 3, 0 };
+	memcpy(out, rec, sizeof rec);
+	o = sizeof rec;
+	memset(out + o, 0x42, 32);
+	o += 32;
+	out[o++] = 0;
+	out[o++] = (unsigned char)(pick >> 8);
+	out[o++] = (unsigned char)pick;
+	out[o++] = 0;
+	const unsigned char done[] = { 14, 0, 0, 0 };
+	memcpy(out + o, done, sizeof done);
+	o += sizeof done;
+	raw_send(c, out, o);
+	hold(c, 200);
+	return CMD_CLOSE;
+}
+
 static unsigned hold_ms(const struct conn *c, unsigned dflt)
 {
 	return c->srv->cfg.hold_ms ? c->srv->cfg.hold_ms : dflt;
@@ -649,6 +750,10 @@ static enum cmd_next cmd_starttls(struct conn *c, const char *arg)
 		if (reply(c, "%s", ready))
 			return CMD_CLOSE;
 		return read_hello_and_alert(c);
+	case FAKESRV_LEGACY_SSL:
+		if (reply(c, "%s", ready))
+			return CMD_CLOSE;
+		return answer_legacy_ssl(c);
 	case FAKESRV_PLAINTEXT_AFTER_STARTTLS:
 		/* Both lines in one write, as a man in the middle injecting a
 		 * reply would make them arrive (curl's test980). */
@@ -951,6 +1056,12 @@ static void serve(struct conn *c)
 	case FAKESRV_BANNER_421:
 		reply(c, "421 4.3.2 Service shutting down, try again later\r\n");
 		goto out;
+	case FAKESRV_RESET: {
+		/* A zero linger time makes close() send RST instead of FIN. */
+		struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+		setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+		goto out;
+	}
 	case FAKESRV_TARPIT:
 		log_bytes(c, ">", banner, strlen(banner));
 		if (send_tarpit_banner(c, banner) < 0)

@@ -46,7 +46,10 @@
 	X(EHLO_421, "ehlo-421", "greets with 220, answers EHLO 421 4.7.0 (rate limit) and closes")              \
 	X(HELO_CHECK_RELAY, "helo-check-relay",                                                                 \
 	  "550 to EHLO/HELO with an address literal or a .invalid name; relays to any domain otherwise")        \
-	X(STARTTLS_ALERT, "starttls-alert", "answers STARTTLS 220, reads the ClientHello, sends a fatal alert")
+	X(STARTTLS_ALERT, "starttls-alert", "answers STARTTLS 220, reads the ClientHello, sends a fatal alert") \
+	X(LEGACY_SSL, "legacy-ssl",                                                                             \
+	  "after STARTTLS answers an SSLv2 hello with SSLv2 and any other with an SSLv3 ServerHello")           \
+	X(RESET, "reset", "accepts the connection and resets it at once (TCP RST)")
 
 enum fakesrv_behaviour {
 #define FAKESRV_ENUM(e, name, desc) FAKESRV_##e,

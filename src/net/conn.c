@@ -191,9 +191,17 @@ static int fill(struct conn *c, int64_t deadline)
 				return -MX_E_CLOSED;
 			}
 		}
+		if (!c->first_byte_us)
+			c->first_byte_us = mono_us();
 		buf_append(&c->in, tmp, (size_t)r);
 		return 0;
 	}
+}
+
+const char *conn_pending(const struct conn *c, size_t *len)
+{
+	*len = c->in.len;
+	return c->in.len ? c->in.data : NULL;
 }
 
 int conn_read_line(struct conn *c, char **line, size_t *len, int64_t deadline)

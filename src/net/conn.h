@@ -31,7 +31,8 @@ struct conn {
 	char remote[64];
 	char local[64];
 	bool eof;
-	char *in_line_hold; /* the last line handed out */
+	char *in_line_hold;    /* the last line handed out */
+	int64_t first_byte_us; /* mono_us when the first byte arrived; 0 = none yet (greeting delay, tarpits) */
 };
 
 void conn_init(struct conn *c, struct transcript *tr);
@@ -44,6 +45,9 @@ int conn_connect(struct conn *c, const struct sockaddr *sa, socklen_t salen, con
  * also recorded in the transcript as TR_RECV (escaped).
  * 0, -MX_E_TIMEOUT, -MX_E_CLOSED, -MX_E_RESET, -MX_E_LINE_TOO_LONG, -MX_E_TLS[_ALERT]. */
 int conn_read_line(struct conn *c, char **line, size_t *len, int64_t deadline);
+/* The bytes received and not yet handed out as a line (a greeting that
+ * trickled in without its end of line), as they are; NULL when none. */
+const char *conn_pending(const struct conn *c, size_t *len);
 /* Sends line + CRLF; records it (or `shown` instead, to redact secrets). */
 int conn_send_line(struct conn *c, const char *line, const char *shown, int64_t deadline);
 /* Sends lines[0..n), each + CRLF, in one write (one TCP segment or TLS

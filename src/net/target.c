@@ -3,6 +3,8 @@
  * RFC 6409 (submission, 587), RFC 8314 (implicit TLS, 465). */
 #include "net/target.h"
 
+#include "net/idn.h"
+
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
@@ -115,8 +117,9 @@ static int parse(const char *s, const char *shown, struct target_spec *out, char
 		return fail(err, errlen,
 			    "empty target: expected HOST, HOST:PORT, [IPv6]:PORT or SCHEME://HOST[:PORT] "
 			    "(smtp, submission, smtps, lmtp, pop3, pop3s, imap, imaps)");
+	/* Bytes from 0x80 are UTF-8 of an internationalised name (below). */
 	for (const char *p = s; *p; p++)
-		if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 0x7f)
+		if ((unsigned char)*p <= ' ' || (unsigned char)*p == 0x7f)
 			return fail(err, errlen, "target '%s': unexpected whitespace or control character", shown);
 
 	const struct scheme *sc = &schemes[0];
@@ -132,7 +135,7 @@ static int parse(const char *s, const char *shown, struct target_spec *out, char
 			return fail(err, errlen,
 				    "target '%s': unknown scheme '%.*s', expected smtp://, submission://, smtps://, "
 				    "lmtp://, pop3://, pop3s://, imap:// or imaps://",
-				    s, (int)n, s);
+				    shown, (int)n, s);
 		rest = sep + 3;
 		/* allow a trailing slash, as URLs are often pasted that way */
 	}
@@ -143,7 +146,8 @@ static int parse(const char *s, const char *shown, struct target_spec *out, char
 		hostport[--hl] = '\0';
 	if (strchr(hostport, '/') || strchr(hostport, '@') || strchr(hostport, '?')) {
 		free(hostport);
-		return fail(err, errlen, "target '%s': expected HOST[:PORT] after the scheme, without path or user", s);
+		return fail(err, errlen, "target '%s': expected HOST[:PORT] after the scheme, without path or user",
+			    shown);
 	}
 
 	char *host = NULL;
@@ -153,7 +157,7 @@ static int parse(const char *s, const char *shown, struct target_spec *out, char
 		char *close = strchr(hostport, ']');
 		if (!close) {
 			free(hostport);
-			return fail(err, errlen, "target '%s': missing ']' after the IPv6 address", s);
+			return fail(err, errlen, "target '%s': missing ']' after the IPv6 address", shown);
 		}
 		*close = '\0';
 		host = xstrdup(hostport + 1);
@@ -162,11 +166,11 @@ static int parse(const char *s, const char *shown, struct target_spec *out, char
 		else if (close[1] != '\0') {
 			free(host);
 			free(hostport);
-			return fail(err, errlen, "target '%s': expected ':PORT' or nothing after ']'", s);
+			return fail(err, errlen, "target '%s': expected ':PORT' or nothing after ']'", shown);
 		}
 		struct in6_addr a6;
 		if (inet_pton(AF_INET6, host, &a6) != 1) {
-			fail(err, errlen, "target '%s': '%s' is not an IPv6 address", s, host);
+			fail(err, errlen, "target '%s': '%s' is not an IPv6 address", shown, host);
 			free(host);
 			free(hostport);
 			return -1;
@@ -180,7 +184,8 @@ static int parse(const char *s, const char *shown, struct target_spec *out, char
 			if (inet_pton(AF_INET6, hostport, &a6) != 1) {
 				free(hostport);
 				return fail(err, errlen,
-					    "target '%s': an IPv6 address with a port needs brackets: [ADDR]:PORT", s);
+					    "target '%s': an IPv6 address with a port needs brackets: [ADDR]:PORT",
+					    shown);
 			}
 			host = xstrdup(hostport);
 			family = AF_INET6;
@@ -191,13 +196,29 @@ static int parse(const char *s, const char *shown, struct target_spec *out, char
 			}
 			host = xstrdup(hostport);
 			struct in_addr a4;
+			if (idn_has_non_ascii(host)) {
+				/* U-labels: DNS, SNI and name matching use the A-labels. */
+				char ierr[256];
+				char *alabels = idn_to_alabels(host, ierr, sizeof ierr);
+				if (!alabels) {
+					fail(err, errlen, "target '%s': %s", shown, ierr);
+					free(host);
+					free(hostport);
+					return -1;
+				}
+				free(host);
+				host = alabels;
+				out->host_unicode = idn_to_ulabels(host);
+			}
 			if (inet_pton(AF_INET, host, &a4) == 1)
 				family = AF_INET;
 			else if (!target_host_name_ok(host)) {
-				fail(err, errlen, "target '%s': '%s' is neither a host name nor an IPv4 address", s,
+				fail(err, errlen, "target '%s': '%s' is neither a host name nor an IPv4 address", shown,
 				     host);
 				free(host);
 				free(hostport);
+				free(out->host_unicode);
+				out->host_unicode = NULL;
 				return -1;
 			}
 		}
@@ -205,9 +226,11 @@ static int parse(const char *s, const char *shown, struct target_spec *out, char
 
 	uint16_t port = sc->port;
 	if (portstr && parse_port(portstr, &port) < 0) {
-		fail(err, errlen, "target '%s': port '%s' is not a number from 1 to 65535", s, portstr);
+		fail(err, errlen, "target '%s': port '%s' is not a number from 1 to 65535", shown, portstr);
 		free(host);
 		free(hostport);
+		free(out->host_unicode);
+		out->host_unicode = NULL;
 		return -1;
 	}
 	free(hostport);
@@ -235,6 +258,7 @@ void target_spec_clear(struct target_spec *t)
 	free(t->input);
 	free(t->scheme);
 	free(t->host);
+	free(t->host_unicode);
 	free(t->domain);
 	free(t->mx_host);
 	memset(t, 0, sizeof *t);

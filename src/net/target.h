@@ -19,9 +19,10 @@
 #include <stdint.h>
 
 struct target_spec {
-	char *input;  /* as written */
-	char *scheme; /* "smtp", "submission", "smtps" */
-	char *host;   /* name or address literal, no brackets */
+	char *input;	    /* as written */
+	char *scheme;	    /* "smtp", "submission", "smtps" */
+	char *host;	    /* name (A-labels) or address literal, no brackets */
+	char *host_unicode; /* the name's U-label form when it has one (mx.bücher.example); else NULL */
 	uint16_t port;
 	bool implicit_tls;
 	int family; /* AF_INET / AF_INET6 for an address literal, 0 for a name */

@@ -1,5 +1,5 @@
-/* \summary: chain validation with gnutls_x509_trust_list, one list per
- * store so the report can say which store validates.
+/* \summary: path building and chain validation with gnutls_x509_trust_list,
+ * one list per store so the report can say which store validates.
  * specification: RFC 5280 section 6; RFC 5280 sections 4.2.1.9, 4.2.1.12,
  * 4.2.2.1. */
 #include "pki/verify.h"
@@ -16,6 +16,11 @@
 
 /* The library leaves validity periods to the expiry probe (see verify.h). */
 #define VERIFY_FLAGS (GNUTLS_VERIFY_DISABLE_TIME_CHECKS | GNUTLS_VERIFY_DISABLE_TRUSTED_TIME_CHECKS)
+
+bool verify_on_path(const struct verify_result *r, size_t i)
+{
+	return i < VERIFY_MAX_CHAIN && r->on_path[i];
+}
 
 bool verify_sig_is_weak(const char *sig_alg)
 {
@@ -71,18 +76,6 @@ static void read_eku(gnutls_x509_crt_t leaf, struct verify_result *out)
 	else
 		out->leaf_eku = strvec_join(&oids, ", ");
 	strvec_clear(&oids);
-}
-
-static void read_order(gnutls_x509_crt_t *crt, size_t n, struct verify_result *out)
-{
-	out->in_order = true;
-	for (size_t i = 0; i + 1 < n; i++) {
-		if (gnutls_x509_crt_check_issuer(crt[i], crt[i + 1]) != 1) {
-			out->in_order = false;
-			out->order_break = i;
-			return;
-		}
-	}
 }
 
 struct store {
@@ -197,6 +190,209 @@ static int verify_in(gnutls_x509_trust_list_t tl, gnutls_x509_crt_t *crt, size_t
 	return gnutls_x509_trust_list_verify_crt2(tl, crt, (unsigned)n, NULL, 0, flags, status, NULL);
 }
 
+/* ---- path building (RFC 4158) ---- */
+
+/* Candidate paths tried at most: a hostile chain of 16 certificates that
+ * all cross-certify each other must not cost 16! verifications. */
+#define VERIFY_MAX_PATHS 64
+
+struct candidates {
+	size_t idx[VERIFY_MAX_PATHS][VERIFY_MAX_CHAIN];
+	size_t len[VERIFY_MAX_PATHS];
+	size_t n;
+};
+
+/* Every issuer chain from the leaf among the certificates sent, each
+ * prefix a candidate of its own, depth first; no certificate twice. */
+static void enum_paths(gnutls_x509_crt_t *crt, size_t n, size_t *cur, size_t depth, bool *used, struct candidates *c)
+{
+	if (c->n == VERIFY_MAX_PATHS)
+		return;
+	memcpy(c->idx[c->n], cur, depth * sizeof *cur);
+	c->len[c->n++] = depth;
+	if (depth == VERIFY_MAX_CHAIN)
+		return;
+	size_t last = cur[depth - 1];
+	/* A self-signed certificate ends every path through it. */
+	if (depth > 1 && gnutls_x509_crt_check_issuer(crt[last], crt[last]) == 1)
+		return;
+	for (size_t j = 0; j < n; j++) {
+		if (used[j] || gnutls_x509_crt_check_issuer(crt[last], crt[j]) != 1)
+			continue;
+		used[j] = true;
+		cur[depth] = j;
+		enum_paths(crt, n, cur, depth + 1, used, c);
+		used[j] = false;
+	}
+}
+
+/* How good a candidate is: lower is better. */
+enum path_grade {
+	GRADE_VALID,	  /* validates, every certificate in time */
+	GRADE_VALID_TIME, /* validates but for a validity period */
+	GRADE_SHA1,	  /* validates when SHA-1 signatures are allowed */
+	GRADE_SHA1_TIME,  /* ... and but for a validity period */
+	GRADE_NONE,	  /* does not validate */
+};
+
+/* The first certificate of a candidate outside its validity period at
+ * `at`, as a chain index; n when all are inside it. */
+static size_t time_break(const struct cert_info *chain, const size_t *idx, size_t len, int64_t at, size_t n)
+{
+	for (size_t k = 0; k < len; k++) {
+		const struct cert_info *c = &chain[idx[k]];
+		if (at < c->not_before || at > c->not_after)
+			return idx[k];
+	}
+	return n;
+}
+
+static enum path_grade grade_path(gnutls_x509_trust_list_t tl, gnutls_x509_crt_t *crt, const struct cert_info *chain,
+				  size_t n, const size_t *idx, size_t len, int64_t at, unsigned *status)
+{
+	gnutls_x509_crt_t p[VERIFY_MAX_CHAIN];
+	for (size_t k = 0; k < len; k++)
+		p[k] = crt[idx[k]];
+	*status = 0;
+	if (verify_in(tl, p, len, VERIFY_FLAGS, status) < 0)
+		*status = GNUTLS_CERT_INVALID;
+	bool in_time = time_break(chain, idx, len, at, n) == n;
+	if (*status == 0)
+		return in_time ? GRADE_VALID : GRADE_VALID_TIME;
+	if (*status & GNUTLS_CERT_INSECURE_ALGORITHM) {
+		unsigned s2 = 0;
+		if (verify_in(tl, p, len, VERIFY_FLAGS | GNUTLS_VERIFY_ALLOW_SIGN_WITH_SHA1, &s2) == 0 && s2 == 0)
+			return in_time ? GRADE_SHA1 : GRADE_SHA1_TIME;
+	}
+	return GRADE_NONE;
+}
+
+static void set_status_text(struct verify_result *out, unsigned status)
+{
+	out->status = status;
+	free(out->status_text);
+	out->status_text = NULL;
+	gnutls_datum_t txt = { NULL, 0 };
+	if (gnutls_certificate_verification_status_print(status, GNUTLS_CRT_X509, &txt, 0) == 0) {
+		out->status_text = xstrdup((const char *)txt.data);
+		gnutls_free(txt.data);
+	}
+}
+
+static void set_path(struct verify_result *out, const size_t *idx, size_t len, size_t n)
+{
+	memcpy(out->path, idx, len * sizeof *idx);
+	out->path_len = len;
+	memset(out->on_path, 0, sizeof out->on_path);
+	for (size_t k = 0; k < len; k++)
+		out->on_path[idx[k]] = true;
+	out->n_off_path = n - len;
+	/* In order: the path's certificates are the first ones sent, in path
+	 * order (RFC 5246 section 7.4.2); certificates off the path after them
+	 * are chain hygiene, not order. */
+	out->in_order = true;
+	for (size_t k = 0; k < len; k++) {
+		if (idx[k] != k) {
+			out->in_order = false;
+			out->order_break = k ? k - 1 : 0;
+			return;
+		}
+	}
+}
+
+/* The best candidate over every store: the first store (the one asked for)
+ * and the shortest path win ties; then the path is extended by sent
+ * certificates that continue it without making it worse (a root the server
+ * sent along is on the path, not an extra). */
+/* The stores are asked in order, each loaded only when the ones before did
+ * not validate (ts->mu held): the same answer as loading all first
+ * (docs/timing.md). The name of every store asked goes to names; a store
+ * that does not load sets out->error and ends the asking (the path of the
+ * certificates sent is still chosen and judged). */
+static void build_path(struct trust_stores *ts, gnutls_x509_crt_t *crt, const struct cert_info *chain, size_t n,
+		       int64_t at, struct verify_result *out, struct strvec *names)
+{
+	struct candidates *cand = xcalloc(1, sizeof *cand); /* 8 KiB: not on a worker's stack */
+	size_t cur[VERIFY_MAX_CHAIN] = { 0 };
+	bool used[VERIFY_MAX_CHAIN] = { true };
+	enum_paths(crt, n, cur, 1, used, cand);
+
+	/* Shortest first: a stable selection by length. */
+	size_t order[VERIFY_MAX_PATHS], no = 0;
+	for (size_t len = 1; len <= VERIFY_MAX_CHAIN; len++)
+		for (size_t i = 0; i < cand->n; i++)
+			if (cand->len[i] == len)
+				order[no++] = i;
+
+	enum path_grade best = GRADE_NONE;
+	size_t best_i = 0, best_store = 0;
+	unsigned best_status = 0;
+	for (size_t s = 0; s < ts->nst && best != GRADE_VALID; s++) {
+		gnutls_x509_trust_list_t tl;
+		if (store_get(ts, s, &tl, &out->error) < 0)
+			break;
+		strvec_push(names, ts->st[s].name);
+		for (size_t k = 0; k < no; k++) {
+			unsigned status;
+			enum path_grade g =
+				grade_path(tl, crt, chain, n, cand->idx[order[k]], cand->len[order[k]], at, &status);
+			if (g < best) {
+				best = g;
+				best_i = order[k];
+				best_store = s;
+				best_status = status;
+			}
+			if (best == GRADE_VALID)
+				break;
+		}
+	}
+	if (best == GRADE_NONE) {
+		/* No path validates: judge the longest issuer chain from the leaf. */
+		size_t longest = 0;
+		for (size_t i = 0; i < cand->n; i++)
+			if (cand->len[i] > cand->len[longest])
+				longest = i;
+		set_path(out, cand->idx[longest], cand->len[longest], n);
+		free(cand);
+		return;
+	}
+	/* Extend by certificates sent that continue the path equally well and
+	 * are themselves inside their validity period (an expired cross-root
+	 * after an expired leaf stays off the path). */
+	size_t path[VERIFY_MAX_CHAIN], len = cand->len[best_i];
+	memcpy(path, cand->idx[best_i], len * sizeof *path);
+	for (size_t i = 0; i < cand->n; i++) {
+		if (cand->len[i] != len + 1 || memcmp(cand->idx[i], path, len * sizeof *path) != 0)
+			continue;
+		if (time_break(chain, &cand->idx[i][len], 1, at, n) != n)
+			continue;
+		unsigned status;
+		if (grade_path(ts->st[best_store].tl, crt, chain, n, cand->idx[i], len + 1, at, &status) <= best) {
+			path[len] = cand->idx[i][len];
+			len++;
+			i = 0; /* and again from the longer path */
+		}
+	}
+	free(cand);
+	set_path(out, path, len, n);
+	out->path_complete = true;
+	out->store = ts->st[best_store].name;
+	out->only_insecure_alg = best == GRADE_SHA1 || best == GRADE_SHA1_TIME;
+	size_t tb = time_break(chain, path, len, at, n);
+	out->path_in_time = tb == n;
+	out->time_break = tb == n ? 0 : tb;
+	out->time_break_expired = tb < n && at > chain[tb].not_after;
+	out->trusted = best == GRADE_VALID;
+	if (!out->trusted) {
+		/* The library's words with time: what a sender verifying now says. */
+		unsigned status = best_status;
+		if (!out->path_in_time)
+			status |= GNUTLS_CERT_INVALID |
+				  (at > chain[tb].not_after ? GNUTLS_CERT_EXPIRED : GNUTLS_CERT_NOT_ACTIVATED);
+		set_status_text(out, status);
+	}
+}
+
 int verify_chain(struct trust_stores *ts, const struct mx_options *opt, const struct cert_info *chain, size_t n,
 		 struct verify_result *out)
 {
@@ -204,6 +400,7 @@ int verify_chain(struct trust_stores *ts, const struct mx_options *opt, const st
 	struct trust_stores *own = ts ? NULL : (ts = trust_stores_new(opt));
 	bool locked = false;
 	struct strvec names = { 0 };
+	int64_t at = mx_options_at(opt);
 	memset(out, 0, sizeof *out);
 	if (n > VERIFY_MAX_CHAIN)
 		n = VERIFY_MAX_CHAIN;
@@ -211,46 +408,26 @@ int verify_chain(struct trust_stores *ts, const struct mx_options *opt, const st
 		out->error = xstrdup("the chain could not be parsed");
 		goto out;
 	}
-	read_order(crt, n, out);
 	read_eku(crt[0], out);
-	out->aia_ca_issuers = aia_ca_issuers(crt[n - 1]);
-	/* In order, each store loaded only when the ones before did not
-	 * validate: the same answer as loading all first (docs/timing.md). */
 	pthread_mutex_lock(&ts->mu);
 	locked = true;
-	for (size_t i = 0; i < ts->nst; i++) {
-		gnutls_x509_trust_list_t tl;
-		if (store_get(ts, i, &tl, &out->error) < 0)
-			goto out;
-		strvec_push(&names, ts->st[i].name);
-		unsigned status = 0;
-		if (verify_in(tl, crt, n, VERIFY_FLAGS, &status) < 0)
-			status = GNUTLS_CERT_INVALID;
-		if (status == 0) {
-			out->trusted = true;
-			out->store = ts->st[i].name;
-			break;
-		}
-		if (i > 0)
-			continue; /* report why the first store (the one asked for) refused */
-		out->status = status;
-		gnutls_datum_t txt = { NULL, 0 };
-		if (gnutls_certificate_verification_status_print(status, GNUTLS_CRT_X509, &txt, 0) == 0) {
-			out->status_text = xstrdup((const char *)txt.data);
-			gnutls_free(txt.data);
-		}
-		gnutls_x509_crt_t issuer;
-		out->last_issuer_known = gnutls_x509_trust_list_get_issuer(tl, crt[n - 1], &issuer, 0) == 0;
-		if (status & GNUTLS_CERT_INSECURE_ALGORITHM) {
-			unsigned s2 = 0;
-			out->only_insecure_alg =
-				verify_in(tl, crt, n, VERIFY_FLAGS | GNUTLS_VERIFY_ALLOW_SIGN_WITH_SHA1, &s2) == 0 &&
-				s2 == 0;
-		}
-	}
-	/* A SHA-1 chain that another store validates is still refused by the
-	 * first: keep the first store's verdict for the weak signature. */
+	build_path(ts, crt, chain, n, at, out, &names);
+	if (out->error)
+		goto out;
 	out->stores = strvec_join(&names, ", ");
+	gnutls_x509_crt_t last = crt[out->path[out->path_len - 1]];
+	out->aia_ca_issuers = aia_ca_issuers(last);
+	if (out->path_complete)
+		goto out;
+	if (ts->nst > 0) {
+		/* Why the first store (the one asked for) refuses the chain as sent. */
+		unsigned status = 0;
+		if (verify_in(ts->st[0].tl, crt, n, VERIFY_FLAGS, &status) < 0 || status == 0)
+			status |= GNUTLS_CERT_INVALID;
+		set_status_text(out, status);
+		gnutls_x509_crt_t issuer;
+		out->last_issuer_known = gnutls_x509_trust_list_get_issuer(ts->st[0].tl, last, &issuer, 0) == 0;
+	}
 out:
 	if (locked)
 		pthread_mutex_unlock(&ts->mu);

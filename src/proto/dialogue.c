@@ -123,6 +123,29 @@ int dialogue_starttls(struct dialogue *d, const struct target_spec *spec)
 	return do_ehlo(d, session_ehlo_name(&d->s), STEP_EHLO_TLS);
 }
 
+/* STARTTLS and its 220, then nothing: the caller speaks TLS itself. */
+static int raw_starttls(struct dialogue *d)
+{
+	struct smtp_reply r = { 0 };
+	char *bad = NULL;
+	int rc = session_command(&d->s, "STARTTLS", NULL, &r, STEP_STARTTLS, &bad);
+	if (rc < 0)
+		return fail_read(d, STEP_STARTTLS, rc, bad);
+	free(bad);
+	if (r.code != 220) {
+		rc = fail_reply(d, STEP_STARTTLS, &r);
+		smtp_reply_clear(&r);
+		return rc;
+	}
+	smtp_reply_clear(&r);
+	struct buf junk;
+	buf_init(&junk, 64 * 1024);
+	conn_drain_pending(&d->s.c, &junk);
+	buf_clear(&junk);
+	d->raw = true;
+	return 0;
+}
+
 int dialogue_open(struct dialogue *d, const struct mx_options *opt, const struct target_spec *spec,
 		  struct target_result *t, const char *label, const char *ehlo_name, enum dialogue_tls mode)
 {
@@ -149,6 +172,10 @@ int dialogue_open(struct dialogue *d, const struct mx_options *opt, const struct
 		return fail(d, STEP_CONNECT, rc, xasprintf("%s: %s", addr, mx_strerror(rc)));
 	d->open = true;
 
+	if (spec->implicit_tls && mode == DLG_RAW_TLS) {
+		d->raw = true;
+		return 0;
+	}
 	if (spec->implicit_tls && (rc = dialogue_handshake(d, spec)) < 0)
 		return rc;
 	struct smtp_reply r = { 0 };
@@ -170,16 +197,18 @@ int dialogue_open(struct dialogue *d, const struct mx_options *opt, const struct
 	if (mode == DLG_PLAIN || d->tls)
 		return 0;
 	if (!d->caps.starttls) {
-		if (mode == DLG_TLS)
+		if (mode == DLG_TLS || mode == DLG_RAW_TLS)
 			return fail(d, STEP_STARTTLS, -MX_E_REJECTED, xstrdup("STARTTLS is not offered"));
 		return 0;
 	}
+	if (mode == DLG_RAW_TLS)
+		return raw_starttls(d);
 	return dialogue_starttls(d, spec);
 }
 
 void dialogue_close(struct dialogue *d, bool rset)
 {
-	if (d->open && d->s.c.fd >= 0 && !d->s.c.eof) {
+	if (d->open && !d->raw && d->s.c.fd >= 0 && !d->s.c.eof) {
 		struct smtp_reply r = { 0 };
 		/* RSET and QUIT get short waits: the result is already known. */
 		if (!rset || dialogue_command(d, "RSET", NULL, &r) == 0)
@@ -196,4 +225,5 @@ void dialogue_close(struct dialogue *d, bool rset)
 	free(d->detail);
 	d->detail = NULL;
 	d->open = false;
+	d->raw = false;
 }

@@ -17,6 +17,11 @@ enum dialogue_tls {
 	DLG_PLAIN,	    /* stop after the first EHLO: no STARTTLS */
 	DLG_TLS_IF_OFFERED, /* STARTTLS, handshake and EHLO again when STARTTLS is offered */
 	DLG_TLS,	    /* the same, and a failure when it cannot be done */
+	/* Stop where TLS would begin, without starting GnuTLS: after the 220
+	 * to STARTTLS (bytes behind it drained), or right after connect on an
+	 * implicit-TLS port. s.c.fd is then the raw socket for hand-built TLS
+	 * records (tls/hello_scan.h); dialogue_close sends nothing more. */
+	DLG_RAW_TLS,
 };
 
 struct dialogue {
@@ -26,6 +31,7 @@ struct dialogue {
 	struct smtp_caps caps;	       /* from the last EHLO (inside TLS once TLS is up) */
 	bool tls;		       /* TLS is up */
 	bool open;		       /* connected and not closed */
+	bool raw;		       /* DLG_RAW_TLS reached: the socket is the caller's */
 	enum session_step failed_step; /* STEP_NONE when dialogue_open succeeded */
 	int err;		       /* -MX_E_x of the failure */
 	struct reply_info refusal;     /* the reply that refused us (banner 554, EHLO 5xx, STARTTLS 454), if any */

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "net/limiter.h"
 #include "net/source.h"
 #include "tls/tls.h"
 #include "util/err.h"
@@ -25,15 +26,89 @@ void session_init(struct session *s, const struct mx_options *opt, struct target
 	s->target_deadline = t->deadline_us ? t->deadline_us : mono_us() + opt->target_timeout_us;
 }
 
+static void release_slot(struct session *s)
+{
+	if (!s->slot_held)
+		return;
+	conn_limiter_release(s->opt->limiter, (const struct sockaddr *)&s->slot_sa);
+	s->slot_held = false;
+}
+
+/* A 421 or a tarpit: the limiter gives this server one connection at a
+ * time from now on, after a 421 also with a pause between them (DESIGN.md:
+ * "slowed down for, not retried blindly"). */
+static void slow_down(struct session *s, const char *why, bool pause)
+{
+	if (!s->slot_held)
+		return;
+	s->t->slowed_why = why;
+	if (!conn_limiter_slow_down(s->opt->limiter, (const struct sockaddr *)&s->slot_sa, pause))
+		return;
+	if (pause)
+		transcript_addf(&s->t->tr, TR_EVENT,
+				"Slowing down for %s after %s: one connection at a time, %.1f s apart", s->c.remote,
+				why, (double)conn_limiter_backoff_us(s->opt->limiter) / 1e6);
+	else
+		transcript_addf(&s->t->tr, TR_EVENT, "Slowing down for %s after %s: one connection at a time",
+				s->c.remote, why);
+}
+
+/* Waits for a connection slot for sa (the global and per-host caps). The
+ * target's first connection waits as long as it takes (every slot holder
+ * has a deadline, so one comes) and starts the target's clock: queueing
+ * behind other targets of a busy address is mxprobe's time, not the
+ * server's. Later ones wait at most until the target's deadline. 0, or
+ * -MX_E_NO_SLOT: nothing was sent to the server, so nothing may be said
+ * about it. */
+static int take_slot(struct session *s, const struct sockaddr *sa, socklen_t salen, const char *addr)
+{
+	if (!s->opt->limiter)
+		return 0;
+	release_slot(s); /* a scenario reconnects on the same session */
+	int64_t waited = 0;
+	bool first = !s->t->clock_started;
+	int rc = conn_limiter_acquire(s->opt->limiter, sa, first ? INT64_MAX / 2 : s->target_deadline, &waited);
+	if (rc == 0 && first) {
+		s->t->clock_started = true;
+		s->t->deadline_us = s->target_deadline = mono_us() + s->opt->target_timeout_us;
+	}
+	if (rc < 0) {
+		transcript_addf(&s->t->tr, TR_EVENT,
+				"No connection slot for %s within the target's deadline (%.1f s waited: per-host "
+				"and global connection caps)",
+				addr, (double)waited / 1e6);
+		return rc;
+	}
+	if (waited >= 50000)
+		transcript_addf(&s->t->tr, TR_EVENT, "Waited %.1f s for a connection slot for %s (connection caps)",
+				(double)waited / 1e6, addr);
+	memset(&s->slot_sa, 0, sizeof s->slot_sa);
+	memcpy(&s->slot_sa, sa, salen < sizeof s->slot_sa ? salen : sizeof s->slot_sa);
+	s->slot_held = true;
+	if (!s->t->slowed_why && conn_limiter_is_slowed(s->opt->limiter, sa))
+		s->t->slowed_why = "an earlier 421 or slow reply from this address";
+	return 0;
+}
+
 void session_close(struct session *s)
 {
 	if (s->c.fd >= 0)
 		transcript_add(&s->t->tr, TR_EVENT, "Connection closed");
 	conn_close(&s->c);
+	release_slot(s);
 }
 
 int64_t session_step_deadline(const struct session *s)
 {
+	if (s->in_greeting) {
+		/* The greeting may take longer than any other step; the part
+		 * beyond the step timeout is added to the target's deadline once
+		 * it is known (note_greeting), so the cap here allows for it. */
+		int64_t extra = s->opt->greeting_timeout_us - s->opt->step_timeout_us;
+		int64_t d = mono_us() + s->opt->greeting_timeout_us;
+		int64_t cap = s->target_deadline + (extra > 0 ? extra : 0);
+		return d < cap ? d : cap;
+	}
 	int64_t d = mono_us() + s->opt->step_timeout_us;
 	return d < s->target_deadline ? d : s->target_deadline;
 }
@@ -100,6 +175,9 @@ int session_connect(struct session *s, const struct sockaddr *sa, socklen_t sale
 {
 	char addr[64];
 	sockaddr_format(sa, addr, sizeof addr);
+	int rc = take_slot(s, sa, salen, addr);
+	if (rc < 0)
+		return rc;
 	transcript_addf(&s->t->tr, TR_EVENT, "Connecting to %s", addr);
 	s->t->connections++;
 	/* --source: connect from this address (KB823019 connection control). */
@@ -108,14 +186,15 @@ int session_connect(struct session *s, const struct sockaddr *sa, socklen_t sale
 	if (s->opt->source && source_sockaddr(s->opt->source, sa->sa_family, &src, &srclen) < 0) {
 		transcript_addf(&s->t->tr, TR_EVENT, "Connect failed: source address %s is not of %s's address family",
 				s->opt->source, addr);
+		release_slot(s);
 		return -MX_E_UNREACHABLE;
 	}
 	int64_t t0 = mono_us();
-	int rc = conn_connect(&s->c, sa, salen, srclen ? (struct sockaddr *)&src : NULL, srclen,
-			      session_step_deadline(s));
+	rc = conn_connect(&s->c, sa, salen, srclen ? (struct sockaddr *)&src : NULL, srclen, session_step_deadline(s));
 	s->f->connect_us = mono_us() - t0;
 	if (rc < 0) {
 		transcript_addf(&s->t->tr, TR_EVENT, "Connect failed: %s", mx_strerror(rc));
+		release_slot(s);
 		return rc;
 	}
 	transcript_addf(&s->t->tr, TR_EVENT, "Connected from %s to %s (%.1f ms)", s->c.local, s->c.remote,
@@ -123,10 +202,31 @@ int session_connect(struct session *s, const struct sockaddr *sa, socklen_t sale
 	return 0;
 }
 
+/* A greeting wait beyond the step timeout is not charged to the target's
+ * deadline (once per session). */
+static void greeting_extend(struct session *s, int64_t waited)
+{
+	int64_t excess = waited - s->opt->step_timeout_us;
+	if (s->greeting_extended || excess <= 0)
+		return;
+	s->greeting_extended = true;
+	s->target_deadline += excess;
+	if (s->t->deadline_us)
+		s->t->deadline_us += excess;
+}
+
 int session_read_reply(struct session *s, struct smtp_reply *r, enum session_step step, char **bad)
 {
 	int64_t t0 = mono_us();
+	/* Every session's greeting (the probes' own, scenarios') gets the
+	 * greeting deadline, not only the standard session's. */
+	bool was = s->in_greeting;
+	if (step == STEP_BANNER)
+		s->in_greeting = true;
 	int rc = smtp_read_reply(&s->c, r, session_step_deadline(s), bad);
+	if (step == STEP_BANNER)
+		greeting_extend(s, mono_us() - t0);
+	s->in_greeting = was;
 	struct session_facts *f = s->f;
 	/* Only a reply that did come is slow; one that never came is a timeout. */
 	if (rc == 0)
@@ -135,6 +235,8 @@ int session_read_reply(struct session *s, struct smtp_reply *r, enum session_ste
 		smtp_reply_to_info(r, &f->r421);
 		f->r421_step = step;
 	}
+	if (rc == 0 && r->code == 421)
+		slow_down(s, "a 421 reply", true);
 	return rc;
 }
 
@@ -148,6 +250,8 @@ void session_note_reply_time(struct session *s, enum session_step step, int64_t 
 		transcript_addf(&s->t->tr, TR_EVENT, "Slow reply: %.1f s for the %s", (double)took / 1e6,
 				session_step_name(step));
 	}
+	if (took > SESSION_SLOW_REPLY_US)
+		slow_down(s, "a slow reply (tarpit?)", false);
 }
 
 void session_address_literal(const char *local, char *buf, size_t len)
@@ -206,6 +310,19 @@ static char *read_failure_detail(const struct session *s, int rc, const char *ba
 		return xasprintf("not %s reply: \"%s\"", session_dialect(s)->smtp_family ? "an SMTP" : "a valid", bad);
 	if (rc == -MX_E_LINE_TOO_LONG)
 		return xasprintf("the server sent more than %d bytes without an end of line", CONN_MAX_LINE);
+	if (rc == -MX_E_TIMEOUT && s->in_greeting) {
+		size_t n = 0;
+		const char *p = conn_pending(&s->c, &n);
+		if (!n)
+			return xasprintf("nothing received within %.0f s (--greeting-timeout)",
+					 (double)s->opt->greeting_timeout_us / 1e6);
+		char *shown = str_escape(p, n, 200);
+		char *d = xasprintf("the greeting trickled in: %zu byte%s within %.0f s without an end of line: "
+				    "\"%s\"",
+				    n, n == 1 ? "" : "s", (double)s->opt->greeting_timeout_us / 1e6, shown);
+		free(shown);
+		return d;
+	}
 	if (rc == -MX_E_TIMEOUT)
 		return xasprintf("no complete reply within %.0f s", (double)s->opt->step_timeout_us / 1e6);
 	if (rc == -MX_E_TLS_ALERT && s->c.last_alert >= 0)
@@ -414,6 +531,33 @@ static void quit_after_refusal(struct session *s)
 		session_dialect(s)->quit(s);
 }
 
+/* The greeting's timing: its delay, whether it trickled in, and what came
+ * of one that never completed. A greeting wait beyond the step timeout is
+ * not charged to the target's deadline: a 30 s greet pause must not leave
+ * the probes after it without time. */
+static void note_greeting(struct session *s, int64_t t0)
+{
+	struct session_facts *f = s->f;
+	int64_t now = mono_us();
+	f->banner_wait_us = now - t0;
+	f->banner_first_byte_us = s->c.first_byte_us ? s->c.first_byte_us - t0 : -1;
+	f->banner_trickled = s->c.first_byte_us && now - s->c.first_byte_us > SESSION_SLOW_REPLY_US;
+	size_t n = 0;
+	const char *p = conn_pending(&s->c, &n);
+	if (f->failed_step == STEP_BANNER && n && !f->banner_partial) {
+		f->banner_partial = str_escape(p, n, 1024);
+		f->banner_partial_len = n;
+		transcript_addf(&s->t->tr, TR_EVENT,
+				"Greeting incomplete after %.1f s: %zu byte%s without an end of line: %s",
+				(double)f->banner_wait_us / 1e6, n, n == 1 ? "" : "s", f->banner_partial);
+	} else if (f->banner_trickled) {
+		transcript_addf(&s->t->tr, TR_EVENT,
+				"Greeting trickled in: first byte after %.1f s, complete after %.1f s",
+				(double)f->banner_first_byte_us / 1e6, (double)f->banner_wait_us / 1e6);
+	}
+	greeting_extend(s, f->banner_wait_us);
+}
+
 /* The same sequence for every dialect; the dialect says how each step is
  * spoken. */
 static void run_dialogue(struct session *s, const struct target_spec *spec)
@@ -428,8 +572,11 @@ static void run_dialogue(struct session *s, const struct target_spec *spec)
 			return;
 	}
 	int64_t t0 = mono_us();
+	s->c.first_byte_us = 0; /* implicit TLS: the handshake's bytes are not the greeting's */
+	s->in_greeting = true;
 	bool ok = d->greeting(s);
-	f->banner_wait_us = mono_us() - t0;
+	note_greeting(s, t0);
+	s->in_greeting = false;
 	if (!ok) {
 		quit_after_refusal(s);
 		return;
@@ -478,6 +625,7 @@ void session_run(const struct mx_options *opt, const struct target_spec *spec, s
 	f->attempted = true;
 	f->tls_alert = -1;
 	f->late_alert = -1;
+	f->banner_first_byte_us = -1;
 
 	struct addrinfo *ai = NULL;
 	char *detail = NULL;

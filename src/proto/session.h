@@ -42,11 +42,18 @@ struct session {
 	const struct dialect *dialect; /* proto/dialect.h; NULL: SMTP */
 	unsigned tag;		       /* the last IMAP command tag used */
 	char ehlo_literal[80];	       /* session_ehlo_name's address literal */
+	bool in_greeting;	       /* waiting for the greeting: --greeting-timeout, not the step timeout */
+	bool greeting_extended;	       /* the greeting's wait was added to the target's deadline */
+	/* A slot of opt->limiter held for this address (net/limiter.h),
+	 * given back by session_close. */
+	bool slot_held;
+	struct sockaddr_storage slot_sa;
 };
 
 void session_init(struct session *s, const struct mx_options *opt, struct target_result *t);
 void session_close(struct session *s);
-/* The deadline for one step: the step timeout, capped by the target's. */
+/* The deadline for one step: the step timeout (the greeting timeout while
+ * in_greeting), capped by the target's. */
 int64_t session_step_deadline(const struct session *s);
 
 /* Resolves spec's host (with a deadline) to addresses in order; the caller

@@ -100,6 +100,11 @@ void domain_add_break(struct domain_result *d, const char *mx, const char *addre
 	b->reason = xstrdup(reason);
 }
 
+const char *domain_policy_name(const struct report *r, const struct domain_result *d)
+{
+	return d->policy ? d->policy : r->policy ? r->policy : "encrypt";
+}
+
 void domain_result_clear(struct domain_result *d)
 {
 	for (size_t i = 0; i < d->nmx; i++) {
@@ -120,6 +125,7 @@ void domain_result_clear(struct domain_result *d)
 		free(d->broken[i].reason);
 	}
 	free(d->broken);
+	free(d->policy);
 	probe_result_clear(&d->checks);
 	free(d->name);
 	free(d->error);

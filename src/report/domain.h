@@ -97,7 +97,12 @@ struct domain_result {
 	enum mail_fate fate[DOMAIN_NPOLICIES]; /* the worst over every address */
 	bool safe[DOMAIN_NPOLICIES];	       /* no address defers, none unknown */
 	struct probe_result checks;	       /* domain.* findings */
+	/* The level this domain was judged at: a partner's own level from
+	 * --policy-file; NULL = the run's (report.policy). */
+	char *policy;
 };
+/* The policy a domain was judged at (its own, else the run's). */
+const char *domain_policy_name(const struct report *r, const struct domain_result *d);
 
 struct domain_result *report_add_domain(struct report *r, const char *name);
 struct mx_host *domain_add_mx(struct domain_result *d, int pref, const char *host);

@@ -12,8 +12,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "net/idn.h"
+#include "report/domain.h"
 #include "report/json_domain.h"
 #include "report/json_message.h"
+#include "report/render_enum.h"
 #include "util/err.h"
 
 /* ---- scalars ------------------------------------------------------- */
@@ -256,6 +259,11 @@ static json_t *jsession(const struct session_facts *f)
 	if (o) {
 		json_object_set_new(o, "client_cert_request", jccert_request(f));
 		json_object_set_new(o, "alert_after_handshake", f->late_alert >= 0 ? jint(f->late_alert) : json_null());
+		json_object_set_new(o, "banner_first_byte_ms",
+				    f->banner_first_byte_us >= 0 && f->connected ? jms(f->banner_first_byte_us)
+										 : json_null());
+		json_object_set_new(o, "banner_trickled", json_boolean(f->banner_trickled));
+		json_object_set_new(o, "banner_partial", jstr(f->banner_partial));
 	}
 	return o;
 }
@@ -318,6 +326,19 @@ static json_t *jclient_chain(const struct target_result *t)
 	return jchain(f->client_chain, f->client_chain_len);
 }
 
+/* The handshake that asked for the other key type's certificate (a server
+ * with an RSA and an ECDSA certificate); null when none was made. */
+static json_t *jother_key(const struct target_result *t)
+{
+	if (!t->other_key_session || t->other_key_session > t->n_more_sessions)
+		return json_null();
+	const struct session_facts *f = &t->more_sessions[t->other_key_session - 1];
+	const char *fail = f->failed_step != STEP_NONE ? session_step_id(f->failed_step) : NULL;
+	return json_pack("{s:o, s:b, s:o, s:o, s:o, s:o, s:o}", "asked_for", jstr(t->other_key_wanted), "tls_ok",
+			 f->tls_ok, "failed_step", jstr(fail), "error_detail", jstr(f->fail_detail), "tls", jtls(f),
+			 "tls_error", jtls_error(f), "chain", jchain(f->chain, f->chain_len));
+}
+
 static json_t *jtarget(const struct target_result *t)
 {
 	json_t *probes = json_array();
@@ -332,7 +353,16 @@ static json_t *jtarget(const struct target_result *t)
 			      jms(t->duration_us), "connections", (json_int_t)t->connections, "session",
 			      jsession(&t->facts), "chain", jchain(t->facts.chain, t->facts.chain_len), "client_chain",
 			      jclient_chain(t), "probes", probes, "transcript", jtranscript(&t->tr));
+	if (o) {
+		json_object_set_new(o, "other_key", jother_key(t));
+		/* An internationalised name's U-label form (host and mx_host are
+		 * A-labels, as DNS, SNI and matching use them); null otherwise. */
+		char *u = idn_to_ulabels(t->mx_host ? t->mx_host : t->host);
+		json_object_set_new(o, "name_unicode", jstr(u));
+		free(u);
+	}
 	json_target_domain(o, t); /* --domain: domain, mx_host, mx_pref */
+	json_target_enum(o, t);	  /* the enumeration probes: tls_enumeration */
 	return o;
 }
 
@@ -356,6 +386,65 @@ static json_t *jreport(const struct report *r)
 	if (o && r->nmessages) /* mxprobe headers */
 		json_object_set_new(o, "messages", json_messages(r, jfinding));
 	return o;
+}
+
+/* ---- jsonl: one document per target, then per domain ---- */
+
+static void count_target(const struct target_result *t, json_int_t c[5])
+{
+	for (size_t j = 0; j < t->nprobes; j++)
+		for (size_t k = 0; k < t->probes[j].n; k++)
+			c[t->probes[j].f[k].sev]++;
+}
+
+/* A document of the same shape as render_json's, holding one target
+ * (t != NULL) or one domain (d != NULL). */
+static json_t *jline(const struct report *r, const struct target_result *t, const struct domain_result *d)
+{
+	json_int_t c[5] = { 0 };
+	json_t *targets = json_array();
+	json_t *domains = json_array();
+	if (t) {
+		count_target(t, c);
+		json_array_append_new(targets, jtarget(t));
+	}
+	if (d) {
+		for (size_t k = 0; k < d->checks.n; k++)
+			c[d->checks.f[k].sev]++;
+		json_array_append_new(domains, json_domain_one(r, d, jfinding));
+	}
+	int64_t started = t ? t->started_wall_us : r->started_wall_us;
+	int64_t duration = t ? t->duration_us : wall_us() - r->started_wall_us;
+	return json_pack("{s:s, s:{s:s, s:o}, s:o, s:o, s:o, s:o,"
+			 " s:{s:I, s:I, s:I, s:I, s:I, s:I}, s:o, s:o}",
+			 "schema", "mxprobe/1", "tool", "name", "mxprobe", "version", jstr_req(r->tool_version),
+			 "started", jiso_ms(started), "duration_ms", jms(duration), "policy", jstr_req(r->policy),
+			 "ehlo_name", jstr_req(r->ehlo_name), "summary", "targets", (json_int_t)(t ? 1 : 0), "pass",
+			 c[SEV_PASS], "info", c[SEV_INFO], "warn", c[SEV_WARN], "fail", c[SEV_FAIL], "error",
+			 c[SEV_ERROR], "targets", targets, "domains", domains);
+}
+
+static int put_line(FILE *out, json_t *doc)
+{
+	int rc = -1;
+	size_t flags = JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15);
+	if (doc && json_dumpf(doc, out, flags) == 0 && fputc('\n', out) != EOF && !ferror(out))
+		rc = 0;
+	json_decref(doc);
+	return rc;
+}
+
+int render_jsonl_target(FILE *out, const struct report *r, size_t index)
+{
+	return index < r->n ? put_line(out, jline(r, r->t[index], NULL)) : -1;
+}
+
+int render_jsonl_domains(FILE *out, const struct report *r)
+{
+	for (size_t i = 0; i < r->ndomains; i++)
+		if (put_line(out, jline(r, NULL, &r->domains[i])) < 0)
+			return -1;
+	return 0;
 }
 
 int render_json(FILE *out, const struct report *r, const struct render_opts *o)

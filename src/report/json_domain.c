@@ -3,9 +3,11 @@
  * the fate of its mail per policy level (docs/mxprobe.schema.json). */
 #include "report/json_domain.h"
 
+#include <stdlib.h>
 #include <sys/socket.h>
 
 #include "core/options.h"
+#include "net/idn.h"
 #include "report/domain.h"
 
 static json_t *jstr_or_null(const char *s)
@@ -66,11 +68,20 @@ static json_t *jdomain(const struct report *r, const struct domain_result *d, js
 	json_t *findings = json_array();
 	for (size_t i = 0; i < d->checks.n; i++)
 		json_array_append_new(findings, finding(&d->checks.f[i]));
-	return json_pack("{s:s, s:s, s:s, s:o, s:s, s:s, s:o, s:o, s:o, s:o, s:o}", "domain", d->name, "mx_kind",
-			 domain_mx_kind_id(d->kind), "dnssec", dnssec_status_name(d->dnssec), "error",
-			 jstr_or_null(d->error), "verdict", domain_verdict_id(d->verdict), "policy",
-			 r->policy ? r->policy : "encrypt", "broken", broken, "mx", mx, "fate", fate, "safe_policies",
-			 safe, "findings", findings);
+	/* An internationalised domain: its U-label form beside the A-labels. */
+	char *u = idn_to_ulabels(d->name);
+	json_t *o = json_pack("{s:s, s:o, s:s, s:s, s:o, s:s, s:s, s:o, s:o, s:o, s:o, s:o}", "domain", d->name,
+			      "domain_unicode", jstr_or_null(u), "mx_kind", domain_mx_kind_id(d->kind), "dnssec",
+			      dnssec_status_name(d->dnssec), "error", jstr_or_null(d->error), "verdict",
+			      domain_verdict_id(d->verdict), "policy", domain_policy_name(r, d), "broken", broken, "mx",
+			      mx, "fate", fate, "safe_policies", safe, "findings", findings);
+	free(u);
+	return o;
+}
+
+json_t *json_domain_one(const struct report *r, const struct domain_result *d, json_finding_fn finding)
+{
+	return jdomain(r, d, finding);
 }
 
 json_t *json_domains(const struct report *r, json_finding_fn finding)

@@ -11,6 +11,8 @@ typedef json_t *(*json_finding_fn)(const struct finding *f);
 
 /* The "domains" array; findings are rendered by json.c's own function. */
 json_t *json_domains(const struct report *r, json_finding_fn finding);
+/* One domain of r (jsonl). */
+json_t *json_domain_one(const struct report *r, const struct domain_result *d, json_finding_fn finding);
 
 /* Adds "domain", "mx_host", "mx_pref" to a target object. */
 void json_target_domain(json_t *o, const struct target_result *t);

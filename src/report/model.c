@@ -1,6 +1,8 @@
 /* \summary: the results model: construction and cleanup. */
 #include "report/model.h"
 
+#include "report/tls_enum.h"
+
 #include "report/domain.h"
 #include "mail/headers.h"
 
@@ -151,6 +153,7 @@ void session_facts_clear(struct session_facts *f)
 	smtp_caps_clear(&f->caps_plain);
 	reply_info_clear(&f->starttls_reply);
 	free(f->after_starttls);
+	free(f->banner_partial);
 	tls_params_clear(&f->tls);
 	free(f->tls_error);
 	free(f->tls_error_text);
@@ -254,6 +257,7 @@ struct probe_result *target_add_probe(struct target_result *t, const char *name,
 	memset(pr, 0, sizeof *pr);
 	pr->name = xstrdup(name);
 	pr->title = xstrdup(title);
+	pr->required = true; /* fail closed: the engine says which are not */
 	return pr;
 }
 
@@ -298,11 +302,26 @@ void probe_result_clear(struct probe_result *pr)
 	memset(pr, 0, sizeof *pr);
 }
 
+static void target_free(struct target_result *t);
+
+void target_result_reset(struct target_result *t)
+{
+	int64_t deadline = t->deadline_us;
+	bool clock = t->clock_started;
+	struct target_result *copy = xmalloc(sizeof *copy);
+	*copy = *t;
+	target_free(copy);
+	memset(t, 0, sizeof *t);
+	t->deadline_us = deadline;
+	t->clock_started = clock;
+}
+
 static void target_free(struct target_result *t)
 {
 	for (size_t i = 0; i < t->n_more_sessions; i++)
 		session_facts_clear(&t->more_sessions[i]);
 	free(t->more_sessions);
+	tls_enum_free(t->tls_enum);
 	free(t->domain);
 	free(t->mx_host);
 	free(t->input);
@@ -350,4 +369,11 @@ void report_count(const struct report *r, size_t counts[5])
 	for (size_t m = 0; m < r->nmessages; m++)
 		for (size_t k = 0; k < r->messages[m].checks.n; k++)
 			counts[r->messages[m].checks.f[k].sev]++;
+}
+
+bool report_has_warning(const struct report *r)
+{
+	size_t c[5];
+	report_count(r, c);
+	return c[SEV_WARN] > 0;
 }

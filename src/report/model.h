@@ -173,9 +173,17 @@ struct session_facts {
 	bool connected;
 	int64_t connect_us;
 	struct reply_info banner;
-	int64_t banner_wait_us; /* time from connect to the end of the banner */
-	bool used_helo;		/* EHLO refused, HELO worked */
-	bool helo_sent;		/* HELO was tried (EHLO got 500-504) */
+	int64_t banner_wait_us; /* time from connect to the end of the banner (or to giving up) */
+	/* The greeting's timing (RFC 5321 section 4.5.3.2: senders wait 5
+	 * minutes): when its first byte came (-1: none came), whether it
+	 * trickled in (the first byte early, the end much later: a tarpit),
+	 * and what arrived of a greeting that never completed (escaped). */
+	int64_t banner_first_byte_us;
+	bool banner_trickled;
+	char *banner_partial;
+	size_t banner_partial_len;
+	bool used_helo; /* EHLO refused, HELO worked */
+	bool helo_sent; /* HELO was tried (EHLO got 500-504) */
 	struct reply_info ehlo;
 	struct smtp_caps caps_plain;
 	enum starttls_state starttls;
@@ -236,6 +244,11 @@ struct probe_result {
 	struct finding *f;
 	size_t n, cap;
 	int64_t duration_us;
+	/* The run's verdict needs this probe's answer (the policy asks for it,
+	 * or the user named it): an error finding here exits 3 (engine.h).
+	 * true unless the engine says otherwise (scenario steps, for one, are
+	 * all asked for). */
+	bool required;
 };
 
 /* Adds a finding; the returned pointer stays valid until the next add. */
@@ -283,10 +296,32 @@ struct target_result {
 	 * certificate), for renderers: the log shows their certificate blocks. */
 	struct session_facts *more_sessions;
 	size_t n_more_sessions;
+	/* The handshake that asked for the other key type's certificate (a
+	 * server with an RSA and an ECDSA certificate; core/served.h): 1 + its
+	 * index in more_sessions, 0 when none was made; the key type asked for
+	 * ("RSA", "ECDSA"; static), and whether it was considered at all. */
+	size_t other_key_session;
+	const char *other_key_wanted;
+	bool other_key_tried;
 	/* The whole target's deadline on the mono_us clock (--target-timeout),
 	 * shared by every session a probe opens; 0 before the engine sets it. */
 	int64_t deadline_us;
+	/* What hand-built hellos found (report/tls_enum.h); NULL unless an
+	 * enumeration probe ran. */
+	struct tls_enum *tls_enum;
+	/* The connection budget (net/limiter.h): the server was slowed down
+	 * for (a 421 or a tarpit, here or at another target of the same
+	 * address), and why (static string, NULL if not). */
+	const char *slowed_why;
+	/* The deadline runs from the target's first connection slot: waiting
+	 * in mxprobe's own queue for a busy address is not the server's time
+	 * (proto/session.c); set once the clock runs, kept by a retry. */
+	bool clock_started;
 };
+
+/* Frees everything a target holds and zeroes it, keeping only its deadline
+ * and clock (a retry runs into the same struct; core/pool.c). */
+void target_result_reset(struct target_result *t);
 
 struct probe_result *target_add_probe(struct target_result *t, const char *name, const char *title);
 enum severity target_worst(const struct target_result *t);
@@ -310,5 +345,7 @@ struct target_result *report_add_target(struct report *r);
 void report_clear(struct report *r);
 /* counts of findings per severity over the whole report */
 void report_count(const struct report *r, size_t counts[5]);
+/* Does any finding of the report (a target's or a domain's) warn? */
+bool report_has_warning(const struct report *r);
 
 #endif

@@ -9,12 +9,14 @@
 #include "mail/headers.h"
 #include "report/domain.h"
 #include "report/render.h"
+#include "report/render_enum.h"
 #include "report/text_domain.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "net/idn.h"
 #include "util/err.h"
 
 #define SGR_RESET "\x1b[0m"
@@ -137,6 +139,18 @@ static void render_header(const struct tx *x, const struct target_result *t)
 		t->connections == 1 ? "" : "s");
 	put_secs(x, t->duration_us);
 	fputc('\n', x->out);
+	/* An internationalised name: both forms (DNS, SNI and matching use the
+	 * A-labels). */
+	const char *name = t->mx_host ? t->mx_host : t->host;
+	char *ulabels = idn_to_ulabels(name);
+	if (ulabels) {
+		fputs("   name: ", x->out);
+		put_text(x, name, 0);
+		fputs(" (", x->out);
+		put_text(x, ulabels, 0);
+		fputs(")\n", x->out);
+		free(ulabels);
+	}
 	if (t->mx_host && t->domain) {
 		if (t->mx_pref >= 0)
 			fprintf(x->out, "   MX %d of %s\n", t->mx_pref, t->domain);
@@ -378,6 +392,7 @@ static void render_target(const struct tx *x, const struct target_result *t, boo
 		render_session(x, &t->facts);
 	for (size_t i = 0; i < t->nprobes; i++)
 		render_probe(x, &t->probes[i], verbose);
+	text_render_enum(x->out, x->color, t); /* the enumeration probes' table */
 	if (verbose && t->tr.n > 0)
 		render_transcript(x, &t->tr);
 }

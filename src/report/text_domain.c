@@ -4,10 +4,12 @@
  * domain can be switched to safely, and the domain.* findings. */
 #include "report/text_domain.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
 #include "core/options.h"
+#include "net/idn.h"
 #include "report/domain.h"
 
 #define SGR_BOLD   "\033[1m"
@@ -151,13 +153,15 @@ static void render_findings(FILE *out, bool color, const struct probe_result *pr
 static void render_domain(FILE *out, bool color, const struct report *r, const struct domain_result *d)
 {
 	col(out, color, SGR_BOLD);
-	fprintf(out, "== Domain %s: ", d->name);
+	char *u = idn_to_ulabels(d->name);
+	fprintf(out, "== Domain %s%s%s%s: ", d->name, u ? " (" : "", u ? u : "", u ? ")" : "");
+	free(u);
 	switch (d->verdict) {
 	case VERDICT_PASS:
-		fprintf(out, "PASS under policy %s", r->policy ? r->policy : "");
+		fprintf(out, "PASS under policy %s", domain_policy_name(r, d));
 		break;
 	case VERDICT_FAIL:
-		fprintf(out, "FAIL under policy %s", r->policy ? r->policy : "");
+		fprintf(out, "FAIL under policy %s", domain_policy_name(r, d));
 		break;
 	case VERDICT_NO_MAIL:
 		fputs("accepts no mail (null MX)", out);

@@ -22,7 +22,8 @@
 	X(TLS_ALERT, "TLS alert received")                         \
 	X(USAGE, "usage error")                                    \
 	X(NOMEM, "out of memory")                                  \
-	X(INTERNAL, "internal error")
+	X(INTERNAL, "internal error")                              \
+	X(NO_SLOT, "no connection slot within the target's deadline (connection caps)")
 
 enum mx_err {
 #define MX_ERR_ENUM(name, msg) MX_E_##name,

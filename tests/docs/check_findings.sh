@@ -12,7 +12,7 @@ sed -n '/step_ids\[\]/,/};/p' src/report/model.c |
 	grep -o '"[a-z-]*"' | tr -d '"' | grep -v -e '^none$' -e '^quit$' | sed 's/^/diag./' >> "$code"
 # Ids chosen at run time (a ternary) are listed after "/* ids: */" comments;
 # src/core/domain.c emits the domain-level ones (domain.*).
-grep -ho '/\* ids: [^*]*\*/' probes/*.c src/core/domain.c 2>/dev/null | sed 's#/\* ids: ##; s# \*/##' | tr ' ' '\n' >> "$code" || true
+grep -ho '/\* ids: [^*]*\*/' probes/*.c src/core/domain.c src/core/pool.c 2>/dev/null | sed 's#/\* ids: ##; s# \*/##' | tr ' ' '\n' >> "$code" || true
 # The scenario interpreter's own ids (src/scenario/), and the ids the shipped
 # scenarios give their outcomes (then/else clauses, finding statements).
 grep -ho '/\* ids: [^*]*\*/' src/scenario/*.c 2>/dev/null | sed 's#/\* ids: ##; s# \*/##' | tr ' ' '\n' >> "$code" || true

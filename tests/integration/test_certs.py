@@ -21,6 +21,8 @@ import mxtest  # noqa: E402
 NAME = mxtest.LEAF_NAME            # mail.test.example
 DAY = datetime.timedelta(days=1)
 AIA_URL = "http://ca.test.example/inter.crt"
+IDN_DOMAIN_U, IDN_DOMAIN_A = "bücher.example", "xn--bcher-kva.example"
+IDN_MX_U, IDN_MX_A = "mx." + IDN_DOMAIN_U, "mx." + IDN_DOMAIN_A
 
 LEAF_EXTS = ["basicConstraints=critical,CA:FALSE",
              "keyUsage=critical,digitalSignature,keyEncipherment",
@@ -118,6 +120,34 @@ class CertPki(mxtest.Pki):
         return mxtest.Cert(cert, key)
 
 
+    def cross_of_inter(self, name, start, end):
+        """The intermediate's subject and key, cross-signed by a second,
+        older root (self.old_root), valid from start to end: an old
+        cross-signature a server may still send beside the current
+        intermediate (issue 9, kind 3)."""
+        if not hasattr(self, "old_root"):
+            self.old_root = self._make("oldroot", "/O=mxprobe tests/CN=mxprobe Old Root CA", None,
+                                       ["basicConstraints=critical,CA:TRUE",
+                                        "keyUsage=critical,keyCertSign,cRLSign",
+                                        "subjectKeyIdentifier=hash"])
+            self.both_roots = self._concat("both-roots.pem", [self.root.cert, self.old_root.cert])
+        cert = os.path.join(self.dir, name + ".pem")
+        cnf = os.path.join(self.dir, name + ".cnf")
+        with open(cnf, "w") as f:
+            f.write("[ca]\ndefault_ca = ca_sect\n[ca_sect]\n"
+                    "database = %s/index.txt\nnew_certs_dir = %s/new\n"
+                    "policy = policy_any\nunique_subject = no\nrand_serial = yes\n"
+                    "[policy_any]\ncommonName = supplied\norganizationName = optional\n"
+                    "[v3]\nbasicConstraints=critical,CA:TRUE,pathlen:0\n"
+                    "keyUsage=critical,keyCertSign,cRLSign\nsubjectKeyIdentifier=hash\n"
+                    "authorityKeyIdentifier=keyid\n" % (self.ca_dir, self.ca_dir))
+        mxtest.run(["openssl", "ca", "-batch", "-notext", "-config", cnf, "-extensions", "v3",
+                    "-in", os.path.join(self.dir, "inter.csr"), "-out", cert, "-md", "sha256",
+                    "-preserveDN", "-startdate", stamp(start), "-enddate", stamp(end),
+                    "-cert", self.old_root.cert, "-keyfile", self.old_root.key])
+        return mxtest.Cert(cert, self.inter.key)
+
+
 def cert_cases(pki):
     now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
     leaves = {
@@ -172,6 +202,48 @@ def cert_cases(pki):
         "smtpd_tls_security_level": "may",
         "smtpd_tls_chain_files": pki.leaf_only_full,
         "syslog_name": "postfix-leaf-only"}))
+    # Issue 9, kind 3: the current intermediate, then an expired
+    # cross-signature of it by an old root (Let's Encrypt's leaf, R3, and the
+    # expired DST-signed ISRG Root X1 are the real-world case). The path
+    # leaf -> intermediate -> root validates; the cross is off it.
+    cross = pki.cross_of_inter("inter-cross", now - 800 * DAY, now - 60 * DAY)
+    cases.append(mxtest.PostfixCase("cross-expired", {
+        "smtpd_tls_security_level": "may",
+        "smtpd_tls_chain_files": pki._concat("cross-expired-full.pem", [
+            pki.leaf.key, pki.leaf.cert, pki.inter.cert, cross.cert]),
+        "syslog_name": "postfix-cross-expired"}))
+    # A stale intermediate left in the bundle: expired, issued by nobody here.
+    stale = pki._make("stale", "/O=mxprobe tests/CN=mxprobe Stale Intermediate CA", pki.root,
+                      ["basicConstraints=critical,CA:TRUE,pathlen:0",
+                       "keyUsage=critical,keyCertSign,cRLSign", "subjectKeyIdentifier=hash",
+                       "authorityKeyIdentifier=keyid"], start_days=-800, days=-100)
+    cases.append(mxtest.PostfixCase("stale-extra", {
+        "smtpd_tls_security_level": "may",
+        "smtpd_tls_chain_files": pki._concat("stale-extra-full.pem", [
+            pki.leaf.key, pki.leaf.cert, pki.inter.cert, stale.cert]),
+        "syslog_name": "postfix-stale-extra"}))
+    # Issue 9, kind 4: an RSA and an ECDSA certificate for the same name
+    # (smtpd_tls_chain_files with two keys), one of them expired.
+    rsa_good = pki.leaf_custom("rsa-good", NAME, rsa_bits=2048)
+    rsa_expired = pki.leaf_custom("rsa-expired", NAME, rsa_bits=2048, start=now - 400 * DAY,
+                                  end=now - 20 * DAY)
+    ec_expired = leaves["expired"]
+    def dual(case, rsa, ec):
+        rsa_full, ec_full = pki.full(case + "-rsa", rsa), pki.full(case + "-ec", ec)
+        return mxtest.PostfixCase(case, {
+            "smtpd_tls_security_level": "may",
+            "smtpd_tls_cert_file": rsa_full, "smtpd_tls_key_file": rsa_full,
+            "smtpd_tls_eccert_file": ec_full, "smtpd_tls_eckey_file": ec_full,
+            "syslog_name": "postfix-" + case})
+    cases.append(dual("dual-rsa-expired", rsa_expired, pki.leaf))
+    cases.append(dual("dual-ecdsa-expired", rsa_good, ec_expired))
+    # Issue 9, kind 6: a certificate for an internationalised name, in its
+    # A-label form (mx.bücher.example).
+    idn = pki.leaf_custom("idn", IDN_MX_A, sans=["DNS:" + IDN_MX_A, "DNS:" + IDN_DOMAIN_A])
+    cases.append(mxtest.PostfixCase("idn", {
+        "smtpd_tls_security_level": "may",
+        "smtpd_tls_chain_files": pki.full("idn", idn),
+        "syslog_name": "postfix-idn"}))
     # The standard leaf has IP:127.0.0.1: a case on that address (on a free
     # port) shows IP SAN matching for an address target.
     ip = mxtest.PostfixCase("good-ip", {
@@ -332,13 +404,17 @@ class Certs(mxtest.MxTestCase):
         self.assertFinding(res, "cert.chain-valid", "pass")
 
     def test_leaf_where_the_intermediate_belongs(self):
+        # The other leaf issued nothing here: it is on no path (chain
+        # hygiene, "not a CA"), and the leaf's issuer is missing.
         res = self.check("leaf-as-issuer")
-        f = self.assertFinding(res, "cert.basic-constraints", "warn")
-        self.assertIn("other.test.example", ev(f, "cert[1]"), res.describe())
-        self.assertFinding(res, "cert.chain-order", "warn")
-        self.assertFinding(res, "cert.chain-untrusted", "warn")
+        f = self.assertFinding(res, "cert.chain-hygiene", "warn")
+        self.assertIn("other.test.example", ev(f, "off_path[1]"), res.describe())
+        self.assertIn("not a CA", ev(f, "off_path[1]"), res.describe())
+        f = self.assertFinding(res, "cert.chain-untrusted", "warn")
+        self.assertIn("missing intermediate", ev(f, "reason"), res.describe())
+        self.assertNoFinding(res, "cert.chain-order")
         res = self.check("leaf-as-issuer", "--policy", "verify")
-        self.assertFinding(res, "cert.basic-constraints", "fail")
+        self.assertFinding(res, "cert.chain-untrusted", "fail")
 
     def test_good_has_no_chain_problems(self):
         res = self.check("good")
@@ -387,6 +463,168 @@ class Certs(mxtest.MxTestCase):
         earlier = (now - 30 * DAY).strftime("%Y-%m-%d")
         res = self.check("good", "--at", earlier)
         self.assertFinding(res, "cert.not-yet-valid", "fail")
+
+    # -- issue 9, kind 3: validity is judged on the path that validates
+
+    def test_expired_cross_signature_off_the_path(self):
+        # The old root is trusted too: the path through the expired cross
+        # is complete but out of time, the one through the current
+        # intermediate validates, and that is the one judged.
+        res = self.check("cross-expired", "--ca-file", self.pki.both_roots, ca=False,
+                         all_probes=True)
+        self.assertExit(res, 0)
+        f = self.assertFinding(res, "cert.chain-valid", "pass")
+        self.assertEq(res, ev(f, "path"), "cert[0] -> cert[1] -> trust anchor", "path")
+        self.assertFinding(res, "cert.validity-ok", "pass")
+        self.assertNoFinding(res, "cert.expired")
+        self.assertNoFinding(res, "cert.chain-order")
+        h = self.assertFinding(res, "cert.chain-hygiene", "warn")
+        self.assertIn("Old Root", ev(h, "off_path[2]"), res.describe())
+        self.assertIn("expired", ev(h, "off_path[2]"), res.describe())
+        self.assertIn("Chain hygiene", h["title"], res.describe())
+        fails = [x for x in res.findings() if x["severity"] in ("fail", "error")]
+        self.assertEq(res, fails, [], "an expired certificate off the path fails nothing")
+        # With only the current root trusted, the same answer.
+        res = self.check("cross-expired", "--policy", "verify")
+        self.assertExit(res, 0)
+        self.assertFinding(res, "cert.chain-valid", "pass")
+        self.assertFinding(res, "cert.chain-hygiene", "warn")
+
+    def test_stale_intermediate_in_the_bundle(self):
+        res = self.check("stale-extra", "--policy", "verify")
+        self.assertExit(res, 0)
+        self.assertFinding(res, "cert.chain-valid", "pass")
+        self.assertNoFinding(res, "cert.expired")
+        h = self.assertFinding(res, "cert.chain-hygiene", "warn")
+        self.assertIn("Stale Intermediate", ev(h, "off_path[2]"), res.describe())
+        self.assertIn("expired", ev(h, "off_path[2]"), res.describe())
+
+    def test_expired_leaf_never_beside_chain_valid(self):
+        for policy in ("may", "encrypt", "verify"):
+            res = self.check("expired", "--policy", policy)
+            self.assertNoFinding(res, "cert.chain-valid")
+            f = self.assertFinding(res, "cert.chain-untrusted")
+            self.assertIn("expired", ev(f, "reason"), res.describe())
+            self.assertIn("trust anchor", ev(f, "path"), res.describe())
+            self.assertFinding(res, "cert.expired")
+
+    # -- issue 9, kind 4: an RSA and an ECDSA certificate
+
+    def key_findings(self, res, fid, key_type):
+        return [f for f in res.findings() if f["id"] == fid
+                and (ev(f, "key_type") or "").split()[0] == key_type]
+
+    def test_dual_rsa_expired(self):
+        res = self.check("dual-rsa-expired", all_probes=True)
+        self.assertExit(res, 1)
+        # Every certificate finding names its key type.
+        for f in res.findings():
+            if f["id"].startswith("cert.") and f["id"] != "cert.key-types":
+                self.assertIsNotNone(ev(f, "key_type"), "%s\n%s" % (f["id"], res.describe()))
+        self.assertTrueIn(res, self.key_findings(res, "cert.chain-valid", "ECDSA"), "ECDSA valid")
+        self.assertTrueIn(res, self.key_findings(res, "cert.validity-ok", "ECDSA"), "ECDSA in time")
+        self.assertTrueIn(res, self.key_findings(res, "cert.expired", "RSA"), "RSA expired")
+        self.assertFalse(self.key_findings(res, "cert.chain-valid", "RSA"), res.describe())
+        self.assertFalse(self.key_findings(res, "cert.expired", "ECDSA"), res.describe())
+        self.assertTrueIn(res, self.key_findings(res, "cert.name-match", "RSA"), "RSA names")
+        # JSON carries both chains.
+        # JSON carries both chains (which one comes first is the server's
+        # choice for GnuTLS's default algorithms).
+        other = res.target["other_key"]
+        self.assertTrue(other["tls_ok"], res.describe())
+        self.assertEq(res, other["chain"][0]["key_type"], other["asked_for"], "second chain")
+        self.assertEq(res, sorted([res.target["chain"][0]["key_type"], other["asked_for"]]),
+                      ["ECDSA", "RSA"], "both key types")
+        # The default set: the standard session, the other key's handshake
+        # and one each for require-tls, relay and injection.
+        self.assertEq(res, res.target["connections"], 5, "one more connection than the default's four")
+        f = self.assertFinding(res, "cert.key-types", "info")
+        self.assertIn("RSA", ev(f, "presented"), res.describe())
+        self.assertIn("ECDSA", ev(f, "presented"), res.describe())
+
+    def test_dual_ecdsa_expired(self):
+        res = self.check("dual-ecdsa-expired")
+        self.assertExit(res, 1)
+        self.assertTrueIn(res, self.key_findings(res, "cert.expired", "ECDSA"), "ECDSA expired")
+        self.assertTrueIn(res, self.key_findings(res, "cert.chain-valid", "RSA"), "RSA valid")
+        self.assertFalse(self.key_findings(res, "cert.expired", "RSA"), res.describe())
+
+    def test_single_key_server_one_chain(self):
+        res = self.check("good", all_probes=True)
+        self.assertExit(res, 0)
+        other = res.target["other_key"]
+        self.assertEq(res, other["asked_for"], "RSA", "asked for RSA")
+        self.assertEq(res, len([f for f in res.findings() if f["id"] == "cert.chain-valid"]), 1,
+                      "one chain judged")
+        f = self.assertFinding(res, "cert.key-types", "info")
+        self.assertIn("ECDSA", ev(f, "presented"), res.describe())
+        res = self.check("good", "--one-key")
+        self.assertEq(res, res.target["other_key"], None, "--one-key: no second handshake")
+        self.assertEq(res, res.target["connections"], 1, "--one-key: one connection")
+
+    # -- issue 9, kind 6: internationalised names
+
+    def test_idn_domain_through_resolver(self):
+        # --domain in U-labels: the MX query, the SNI and the name check all
+        # use the A-labels; the report shows both forms.
+        import test_domain
+        dns_dir = os.path.join(self.tmp, "unbound-idn")
+        os.makedirs(dns_dir, exist_ok=True)
+        dns = test_domain.Unbound(dns_dir, {IDN_DOMAIN_A: [
+            "%s. IN MX 10 %s." % (IDN_DOMAIN_A, IDN_MX_A),
+            "%s. IN A %s" % (IDN_MX_A, self.pf.cases["idn"].addr)]}).start()
+        try:
+            res = mxtest.run_mxprobe(["check", "--format", "json", "--timeout", "10", "--one-key",
+                                      "--ca-file", self.pki.root.cert, "--resolver", dns.resolver,
+                                      "--domain", IDN_DOMAIN_U, "--expect-name", IDN_DOMAIN_U],
+                                     timeout=90)
+        finally:
+            dns.stop()
+        self.assertExit(res, 0)
+        d = res.json["domains"][0]
+        self.assertEq(res, (d["domain"], d["domain_unicode"]), (IDN_DOMAIN_A, IDN_DOMAIN_U),
+                      "the domain in A-labels, and its U-labels")
+        self.assertEq(res, [m["host"] for m in d["mx"]], [IDN_MX_A], "MX from the resolver")
+        t = res.json["targets"][0]
+        self.assertEq(res, (t["mx_host"], t["name_unicode"]), (IDN_MX_A, IDN_MX_U), "both forms")
+        self.assertEq(res, t["session"]["tls"]["sni"], IDN_MX_A, "SNI is the A-label")
+        ms = {ev(f, "name"): f for f in res.findings(t) if f["id"] == "cert.name-match"}
+        self.assertEq(res, sorted(ms), sorted([IDN_MX_A, IDN_DOMAIN_A]), "names matched")
+        self.assertEq(res, ev(ms[IDN_MX_A], "name_unicode"), IDN_MX_U, "U-label form shown")
+        self.assertEq(res, ev(ms[IDN_DOMAIN_A], "checked_as"), "--expect-name", "checked_as")
+
+    def test_idn_target_and_sni(self):
+        case = self.pf.cases["idn"]
+        res = mxtest.run_mxprobe(["check", "--format", "json", "--timeout", "10", "--one-key",
+                                  "--probes", "starttls,chain,names", "--ca-file",
+                                  self.pki.root.cert, "--sni", IDN_MX_U, case.target], timeout=60)
+        self.assertExit(res, 0)
+        self.assertEq(res, res.session["tls"]["sni"], IDN_MX_A, "SNI is the A-label")
+        f = self.assertFinding(res, "cert.name-match", "pass")
+        self.assertEq(res, (ev(f, "name"), ev(f, "name_unicode"), ev(f, "checked_as")),
+                      (IDN_MX_A, IDN_MX_U, "--sni"), "matched as the A-label")
+        # The same certificate does not cover another U-label name.
+        res = mxtest.run_mxprobe(["check", "--format", "json", "--timeout", "10", "--one-key",
+                                  "--probes", "names", "--ca-file", self.pki.root.cert,
+                                  "--sni", IDN_MX_A, "--expect-name", "mx.bucher.example",
+                                  "--expect-name", "mx.büchern.example", case.target], timeout=60)
+        miss = [ev(f, "name") for f in res.findings() if f["id"] == "cert.name-mismatch"]
+        self.assertEq(res, sorted(miss), ["mx.bucher.example", "mx.xn--bchern-3ya.example"], "misses")
+        # A host-name target in U-labels is resolved as its A-labels (here:
+        # not at all, .example has no such name), shown in both forms.
+        res = mxtest.run_mxprobe(["check", "--format", "json", "--timeout", "3", IDN_MX_U])
+        self.assertEq(res, (res.target["host"], res.target["name_unicode"]), (IDN_MX_A, IDN_MX_U),
+                      "host")
+        self.assertEq(res, res.target["input"], IDN_MX_U, "input as written")
+
+    def test_idn_usage_errors(self):
+        for args in (["mx.\u2603.example"], ["--sni", "a..b\u00fc", "127.0.0.1:1"],
+                     ["--expect-name", "b\u00fc--\u0301x.example", "127.0.0.1:1"],
+                     ["--domain", "\u2603.example"]):
+            res = mxtest.run_mxprobe(["check"] + args)
+            self.assertExit(res, 2)
+            self.assertEq(res, len(res.stderr.strip().splitlines()), 1, "one line: %s" % args)
+            self.assertTrue("internationalised" in res.stderr, res.describe())
 
     # -- names
 

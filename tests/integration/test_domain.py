@@ -11,6 +11,9 @@ and is stopped by its PID.  The zones:
   nomx.example      no MX, A -> tls-good      (implicit MX, RFC 5321 section 5.1)
   nullmx.example    MX 0 .                     (null MX, RFC 7505)
   nx.example        nothing: NXDOMAIN
+  partner.test      MX 10 mx.partner.home.arpa -> tls-good: internal names under
+                    libunbound's built-in local zones (test., home.arpa.), which
+                    must reach --resolver (issue 9, kind 5)
 """
 
 import os
@@ -146,6 +149,9 @@ class Domains(mxtest.MxTestCase):
                 "test.example": ["%s. IN A %s" % (mxtest.LEAF_NAME, cls.good)],
                 "nomx.example": ["nomx.example. IN A %s" % cls.good],
                 "nullmx.example": ["nullmx.example. IN MX 0 ."],
+                # Special-use names libunbound would answer itself (NXDOMAIN).
+                "partner.test": ["partner.test. IN MX 10 mx.partner.home.arpa."],
+                "partner.home.arpa": ["mx.partner.home.arpa. IN A %s" % cls.good],
             }
             dns_dir = os.path.join(cls.tmp, "unbound")
             os.makedirs(dns_dir)
@@ -282,6 +288,20 @@ class Domains(mxtest.MxTestCase):
         # no target for either
         self.assertFalse([t for t in res.json["targets"]
                           if t["domain"] in ("nullmx.example", "nx.example")], res.describe())
+
+    def test_internal_zones_reach_the_resolver(self):
+        # test. and home.arpa. are default local zones of libunbound: without
+        # making them transparent the MX query never leaves the process.
+        res = self.probe("--policy", "may", "--domain", "partner.test")
+        self.assertExit(res, 0)
+        d = self.domain(res, "partner.test")
+        self.assertEq(res, d["mx_kind"], "mx", "mx_kind")
+        self.assertEq(res, [(m["preference"], m["host"]) for m in d["mx"]],
+                      [(10, "mx.partner.home.arpa")], "MX from the test resolver")
+        self.assertEq(res, [a["address"] for a in d["mx"][0]["addresses"]], [self.good],
+                      "A under home.arpa from the test resolver")
+        t = res.json["targets"][d["mx"][0]["addresses"][0]["target"]]
+        self.assertEq(res, t["status"], "tested", "probed")
 
     def test_policy_may_passes(self):
         res = self.probe("--policy", "may", "--domain", "partner.example")

@@ -49,7 +49,7 @@ class Lab(mxtest.MxTestCase):
             "lab:starttls-454": ("diag.starttls", "fail"),
             "lab:plaintext-after-starttls": ("starttls.plaintext-after-reply", "fail"),
             "lab:banner-421": ("diag.banner", "error"),
-            "lab:tarpit": ("smtp.slow-reply", "warn"),
+            "lab:tarpit": ("smtp.greeting-delay", "info"),
             "lab:silent": ("diag.banner", "error"),
         }
         for setup, (fid, sev) in expect.items():

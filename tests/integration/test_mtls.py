@@ -144,6 +144,10 @@ class MtlsTest(mxtest.MxTestCase):
         self.assertFinding(res, "mtls.accepted", "pass")
         f = self.assertFinding(res, "diag.ehlo-tls", "info")
         self.assertIn("our client certificate went through", f["detail"], res.describe())
+        # The injection probe's connection (no client certificate) gets
+        # Postfix's 421 inside TLS: a refusal, not an answer to the NOOP.
+        self.assertNoFinding(res, "injection.vulnerable")
+        self.assertFinding(res, "injection.not-tested", "error")
         # Without our certificate the same server fails the default policy.
         res = mxprobe_checked(self, args[:-4] + [self.pf.cases["req"].target], None)
         self.assertExit(res, 1)

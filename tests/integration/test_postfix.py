@@ -8,6 +8,7 @@ against docs/mxprobe.schema.json by mxtest.run_mxprobe.
 """
 
 import os
+import statistics
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -42,7 +43,10 @@ class PostfixJson(mxtest.StandardPostfixTestCase):
         t = res.target
         s = res.session
         self.assertEq(res, t["status"], "tested", "status")
-        self.assertEq(res, t["connections"], 1, "one connection for the standard session")
+        # The standard session, and one more handshake that offers only RSA
+        # to see whether the server also holds an RSA certificate (issue 9).
+        self.assertEq(res, t["connections"], 2, "two connections for one default check")
+        self.assertEq(res, t["other_key"]["asked_for"], "RSA", "the other key type")
         self.assertTrue(s["connected"], res.describe())
         self.assertEq(res, s["failed_step"], "none", "failed_step")
         self.assertEq(res, s["error"], None, "error")
@@ -114,13 +118,17 @@ class PostfixJson(mxtest.StandardPostfixTestCase):
         kinds = {e["kind"] for e in tr}
         self.assertEq(res, kinds, {"sent", "recv", "event"}, "transcript kinds")
         sent = [e["text"] for e in tr if e["kind"] == "sent"]
+        # The second session: the server has no RSA certificate and refuses
+        # the handshake that offers only RSA.
         self.assertEq(res, [x.split()[0].upper() for x in sent],
-                      ["EHLO", "STARTTLS", "EHLO", "QUIT"], "commands sent")
+                      ["EHLO", "STARTTLS", "EHLO", "QUIT", "EHLO", "STARTTLS"],
+                      "commands sent (two sessions)")
+        self.assertFalse(t["other_key"]["tls_ok"], res.describe())
         times = [e["t_ms"] for e in tr]
         self.assertEq(res, times, sorted(times), "transcript in time order")
 
-        # Counted on the wire side: Postfix logged exactly one connection.
-        self.assertEq(res, self.pf.count_connects(self.case("tls-good"), mark), 1,
+        # Counted on the wire side: Postfix logged exactly two connections.
+        self.assertEq(res, self.pf.wait_log(mark, self.case("tls-good"), minimum=2), 2,
                       "connections in the Postfix log\n" + self.pf.log_since(mark))
 
     # -- no delayed-ACK / Nagle stall (issue 16)
@@ -131,20 +139,24 @@ class PostfixJson(mxtest.StandardPostfixTestCase):
 
     def test_no_reply_stall(self):
         # The stall came and went with the timing of the ticket against our
-        # EHLO (about half the runs): five runs, and at most one of them may
-        # meet a busy scheduler.
-        slow = []
-        for _ in range(5):
-            res = self.check("tls-good")
+        # EHLO (about half the runs or more), while a machine loaded by
+        # other work makes any reply late now and then: the median of seven
+        # runs, per command, must stay within the bound.
+        # --probes starttls: the session alone, the EHLO right after the
+        # handshake, as the ticket is still on its way (the stall's race,
+        # which the old code lost nearly every time this way).
+        per_cmd = {}
+        for _ in range(7):
+            res = self.check("tls-good", "--probes", "starttls")
             self.assertExit(res, 0)
             gaps = mxtest.reply_gaps(res)
-            cmds = [c for c, _ in gaps]
-            for cmd in ("EHLO", "STARTTLS", "QUIT"):
-                self.assertIn(cmd, cmds, res.describe())
-            self.assertEq(res, cmds.count("EHLO"), 2, "EHLO before and after TLS")
-            slow += [g for g in gaps if g[1] > self.STALL_BOUND_MS]
-        self.assertLessEqual(len(slow), 1, "replies slower than %.0f ms in 5 runs: %s"
-                             % (self.STALL_BOUND_MS, slow))
+            self.assertEq(res, [c for c, _ in gaps], ["EHLO", "STARTTLS", "EHLO", "QUIT"], "commands")
+            for i, (cmd, ms) in enumerate(gaps):
+                per_cmd.setdefault("%d %s" % (i, cmd), []).append(ms)
+        for cmd, times in per_cmd.items():
+            self.assertLessEqual(statistics.median(times), self.STALL_BOUND_MS,
+                                 "reply to %s: median %.1f ms over 7 runs %s"
+                                 % (cmd, statistics.median(times), sorted(times)))
 
     def test_ehlo_name_and_sni(self):
         res = self.check("tls-good", "--ehlo", "probe.test.example", "--sni", mxtest.LEAF_NAME)

@@ -58,9 +58,13 @@ class PostfixFormats(mxtest.StandardPostfixTestCase):
                  i)
         k = find(p + r">EHLO ", i + 1, "second EHLO after TLS")
         find(p + r">QUIT", k + 1)
-        # No STARTTLS offered after TLS, so none sent twice.
-        self.assertEq(res, sum(1 for x in lines if re.search(p + r">STARTTLS", x)), 1,
-                      "STARTTLS sent once")
+        # No STARTTLS offered after TLS, so none sent twice in a session;
+        # the second session asks for an RSA certificate (issue 9), which this
+        # ECDSA-only server refuses in the handshake.
+        self.assertEq(res, sum(1 for x in lines if re.search(p + r">STARTTLS", x)), 2,
+                      "STARTTLS sent once per session")
+        find(p + r"\*.*Session: certificates: asking for the server's RSA certificate", k + 1,
+             "the second session, labelled")
 
     def test_log_no_tls(self):
         res = mxtest.run_mxprobe(["check", "--format", "log", "--timeout", "10",

@@ -420,7 +420,9 @@ class Revocation(mxtest.MxTestCase):
     def with_staple(self, cert, name, *extra):
         proc, target = self.s_server(cert, self.staple_for(cert, name))
         try:
-            return self.run_case(target, "--timeout", "2", *extra)
+            # s_server speaks TLS and never greets: wait 2 s, not the 60 s a
+            # real greet pause gets (--greeting-timeout).
+            return self.run_case(target, "--timeout", "2", "--greeting-timeout", "2", *extra)
         finally:
             proc.kill()
             proc.wait()

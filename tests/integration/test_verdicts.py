@@ -143,7 +143,7 @@ class TestServerVerdicts(mxtest.MxTestCase):
             names = [p["name"] for p in res.target["probes"]]
             for p in CONNECTION_PROBES:
                 self.assertIn(p, names, res.describe())
-            self.assertEq(res, res.target["connections"], 4, "connections of a default check")
+            self.assertEq(res, res.target["connections"], 5, "connections of a default check")
             self.assertFinding(res, "relay.refused", "pass")
             self.assertFinding(res, "injection.not-vulnerable", "pass")
             self.assertFinding(res, "require-tls.not-enforced", "pass")
@@ -153,14 +153,17 @@ class TestServerVerdicts(mxtest.MxTestCase):
             for p in CONNECTION_PROBES:
                 self.assertNotIn(p, names, res.describe())
             self.assertIn("chain", names, res.describe())
-            self.assertEq(res, res.target["connections"], 1, "connections without the three")
+            self.assertEq(res, res.target["connections"], 2, "connections without the three (session, other key)")
             res = self.check(srv.target, "--probes", "+stripping,-injection")
             names = [p["name"] for p in res.target["probes"]]
             self.assertNotIn("injection", names, res.describe())
             self.assertIn("relay", names, res.describe())
-            self.assertEq(res, res.target["connections"], 4, "default - injection + stripping's second look")
+            self.assertEq(res, res.target["connections"], 5, "default - injection + stripping's second look")
+            # all = every probe, the enumeration (issue 14) included
+            res = self.check(srv.target, "--probes", "all,-versions,-ciphers,-groups,-weaknesses")
+            self.assertEq(res, res.target["connections"], 6, "connections of --probes all but the enumeration")
             res = self.check(srv.target, "--probes", "all")
-            self.assertEq(res, res.target["connections"], 5, "connections of --probes all")
+            self.assertIn("tls_enumeration", res.target, res.describe())
             res = self.check(srv.target, "--probes", "all,-stripping")
             self.assertNotIn("stripping", [p["name"] for p in res.target["probes"]], res.describe())
             res = self.check(srv.target, "--probes", "starttls,chain")
@@ -196,7 +199,7 @@ class TestServerVerdicts(mxtest.MxTestCase):
         self.assertIn("--help", lines[-1], res.describe())
         full = mxtest.run_mxprobe(["--help"])
         self.assertExit(full, 0)
-        self.assertIn("at most 4 connections", full.stdout, full.describe())
+        self.assertIn("at most 5 connections", full.stdout, full.describe())
         for p in CONNECTION_PROBES:
             self.assertIn("  " + p, full.stdout, full.describe())
 
@@ -299,7 +302,7 @@ class RoleVerdicts(mxtest.MxTestCase):
         self.assertFinding(res, "require-tls.not-enforced", "pass")
         self.assertFinding(res, "relay.refused", "pass")
         self.assertFinding(res, "injection.not-vulnerable", "pass")
-        self.assertEq(res, res.target["connections"], 4, "connections of a default check")
+        self.assertEq(res, res.target["connections"], 5, "connections of a default check")
         self.assertEq(res, [f["id"] for f in res.findings() if f["severity"] == "error"], [], "no error")
 
 

@@ -177,9 +177,26 @@ static const struct target_row rows[] = {
 	BAD("star", "*.example.com"),
 	BAD("comma", "mail,example.com"),
 	BAD("percent", "mail%2eexample.com"),
-	BAD("utf-8", "m\xc3\xa4il.example"),
+	/* internationalised names (IDNA2008 / UTS #46): the A-labels are the host */
+	OK("U-labels", "m\xc3\xa4il.example", "smtp", "xn--mil-qla.example", 25, false, 0),
+	OK("U-labels, port",
+	   "mx.b\xc3\xbc"
+	   "cher.example:2525",
+	   "smtp", "mx.xn--bcher-kva.example", 2525, false, 0),
+	OK("U-labels, scheme",
+	   "smtps://mx.b\xc3\xbc"
+	   "cher.example",
+	   "smtps", "mx.xn--bcher-kva.example", 465, true, 0),
+	OK("U-labels, upper case mapped",
+	   "MX.B\xc3\x9c"
+	   "CHER.EXAMPLE",
+	   "smtp", "mx.xn--bcher-kva.example", 25, false, 0),
+	OK("A-labels as given", "mx.xn--bcher-kva.example", "smtp", "mx.xn--bcher-kva.example", 25, false, 0),
+	BAD("disallowed code point (snowman)", "mx.\xe2\x98\x83.example"),
+	BAD("not UTF-8", "mail\xff"),
+	BAD("not UTF-8, lone continuation", "m\x80il.example"),
+	BAD("U-label with -- in positions 3-4", "b\xc3\xbc--x.example"),
 	BAD("0x7f", "mail\x7f.example"),
-	BAD("0xff", "mail\xff"),
 	/* whitespace and control characters */
 	BAD("space", "mail example.com"),
 	BAD("leading space", " mail.example.com"),

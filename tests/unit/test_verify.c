@@ -250,9 +250,10 @@ static void test_peer_authenticated_rows(void **state)
 	assert_false(peer_is_authenticated(NULL, &fx->opt, &none, 0, "x", why, sizeof why));
 }
 
-/* An expired leaf still chains to its root: the expiry probe, not the
- * library, says it expired, at the instant the user asked for. */
-static void test_time_left_to_expiry(void **state)
+/* An expired leaf chains to its root, but the chain does not validate:
+ * validity is judged on the path, at the instant the user asked for (--at),
+ * so the chain probe never says "validates" beside "expired". */
+static void test_expired_leaf_breaks_the_path(void **state)
 {
 	struct fixture *fx = *state;
 	struct cert_info leaf;
@@ -260,9 +261,76 @@ static void test_time_left_to_expiry(void **state)
 	make_leaf(fx->pki, NOW - 400 * DAY, NOW - 30 * DAY, &leaf);
 	fx->opt.ca_pem = fx->ca_pem;
 	verify_chain(NULL, &fx->opt, &leaf, 1, &v);
+	assert_false(v.trusted);
+	assert_true(v.path_complete);
+	assert_false(v.path_in_time);
+	assert_true(v.time_break_expired);
+	assert_int_equal(v.time_break, 0);
+	assert_int_equal(v.path_len, 1);
+	assert_true(v.status & GNUTLS_CERT_EXPIRED);
+	assert_string_equal(v.store, "lab CA");
+	verify_result_clear(&v);
+
+	/* The same certificate judged at an instant inside its period. */
+	struct mx_options o = fx->opt;
+	o.at = NOW - 100 * DAY;
+	verify_chain(NULL, &o, &leaf, 1, &v);
 	assert_true(v.trusted);
+	assert_true(v.path_in_time);
 	verify_result_clear(&v);
 	cert_info_clear(&leaf);
+}
+
+/* Certificates that are on no path: the leaf sent twice after itself is
+ * not an issuer, so it is off the path; the path is the leaf alone. */
+static void test_off_path(void **state)
+{
+	struct fixture *fx = *state;
+	struct cert_info chain[2];
+	struct verify_result v;
+	make_leaf(fx->pki, NOW - DAY, NOW + 90 * DAY, &chain[0]);
+	make_leaf(fx->other, NOW - 400 * DAY, NOW - 30 * DAY, &chain[1]); /* expired, unrelated */
+	fx->opt.ca_pem = fx->ca_pem;
+	verify_chain(NULL, &fx->opt, chain, 2, &v);
+	assert_true(v.trusted);
+	assert_int_equal(v.path_len, 1);
+	assert_true(v.on_path[0]);
+	assert_false(v.on_path[1]);
+	assert_int_equal(v.n_off_path, 1);
+	assert_true(v.in_order);
+	verify_result_clear(&v);
+
+	/* The chain probe: valid, plus a hygiene warning; the expiry probe:
+	 * nothing expired on the path. */
+	extern const struct probe probe_chain, probe_expiry;
+	const struct probe *probes[] = { &probe_chain, &probe_expiry };
+	for (size_t k = 0; k < 2; k++) {
+		struct report rep;
+		report_init(&rep);
+		struct target_result *t = report_add_target(&rep);
+		t->host = strdup("mail.test.example");
+		t->facts.tls_ok = true;
+		t->facts.chain = calloc(2, sizeof *t->facts.chain);
+		t->facts.chain_len = 2;
+		make_leaf(fx->pki, NOW - DAY, NOW + 90 * DAY, &t->facts.chain[0]);
+		make_leaf(fx->other, NOW - 400 * DAY, NOW - 30 * DAY, &t->facts.chain[1]);
+		struct probe_result *pr = target_add_probe(t, probes[k]->name, probes[k]->title);
+		struct probe_ctx ctx = { .opt = &fx->opt, .t = t, .pr = pr };
+		probes[k]->run(&ctx);
+		for (size_t i = 0; i < pr->n; i++) {
+			assert_string_not_equal(pr->f[i].id, "cert.expired");
+			assert_int_not_equal(pr->f[i].sev, SEV_FAIL);
+		}
+		assert_string_equal(pr->f[0].id, k == 0 ? "cert.chain-valid" : "cert.validity-ok");
+		if (k == 0) {
+			assert_int_equal(pr->n, 2);
+			assert_string_equal(pr->f[1].id, "cert.chain-hygiene");
+			assert_int_equal(pr->f[1].sev, SEV_WARN);
+		}
+		report_clear(&rep);
+	}
+	cert_info_clear(&chain[0]);
+	cert_info_clear(&chain[1]);
 }
 
 static void test_store_error(void **state)
@@ -389,6 +457,15 @@ static void test_chain_and_names_probes(void **state)
 	assert_int_equal(r.pr->n, 1);
 	report_clear(&r.rep);
 
+	/* An expired leaf: never "validates" beside "expired". */
+	run_probe(&probe_chain, &o, fx->pki, NOW - 400 * DAY, NOW - 30 * DAY, "127.0.0.1", &r);
+	assert_null(find(r.pr, "cert.chain-valid"));
+	const struct finding *fe = find(r.pr, "cert.chain-untrusted");
+	assert_non_null(fe);
+	assert_non_null(strstr(ev(fe, "reason"), "expired"));
+	assert_non_null(strstr(ev(fe, "path"), "trust anchor"));
+	report_clear(&r.rep);
+
 	o.ca_pem = fx->other_pem;
 	o.policy = POLICY_VERIFY;
 	run_probe(&probe_chain, &o, fx->pki, NOW - DAY, NOW + 90 * DAY, "127.0.0.1", &r);
@@ -411,18 +488,49 @@ static void test_chain_and_names_probes(void **state)
 	report_clear(&r.rep);
 }
 
+/* More certificates than a path may hold (VERIFY_MAX_CHAIN): the ones past
+ * it are off the path, and nothing reads past the result's arrays. */
+static void test_overlong_chain(void **state)
+{
+	struct fixture *fx = *state;
+	enum {
+		N = VERIFY_MAX_CHAIN + 2
+	};
+	struct report rep;
+	report_init(&rep);
+	struct target_result *t = report_add_target(&rep);
+	t->host = strdup("mail.test.example");
+	t->facts.tls_ok = true;
+	t->facts.chain = calloc(N, sizeof *t->facts.chain);
+	t->facts.chain_len = N;
+	for (size_t i = 0; i < N; i++)
+		make_leaf(i ? fx->other : fx->pki, NOW - DAY, NOW + 90 * DAY, &t->facts.chain[i]);
+	struct mx_options o = fx->opt;
+	o.ca_pem = fx->ca_pem;
+	struct probe_result *pr = target_add_probe(t, probe_chain.name, probe_chain.title);
+	struct probe_ctx ctx = { .opt = &o, .t = t, .pr = pr };
+	probe_chain.run(&ctx);
+	assert_non_null(find(pr, "cert.chain-valid"));
+	const struct finding *h = find(pr, "cert.chain-hygiene");
+	assert_non_null(h);
+	assert_non_null(ev(h, "off_path[17]"));
+	report_clear(&rep);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_trusted_by_own_ca),
 		cmocka_unit_test(test_system_store_only_when_needed),
 		cmocka_unit_test(test_stores_shared_by_threads),
-		cmocka_unit_test(test_time_left_to_expiry),
+		cmocka_unit_test(test_expired_leaf_breaks_the_path),
+		cmocka_unit_test(test_off_path),
 		cmocka_unit_test(test_store_error),
 		cmocka_unit_test(test_weak_sig_names),
 		cmocka_unit_test(test_expiry_rows),
 		cmocka_unit_test(test_peer_authenticated_rows),
 		cmocka_unit_test(test_chain_and_names_probes),
+		cmocka_unit_test(test_overlong_chain),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

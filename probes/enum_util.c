@@ -1,0 +1,68 @@
+/* \summary: helpers shared by the enumeration probes (probes/enum_util.h). */
+#include "enum_util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const struct tls_enum *enum_scan(struct probe_ctx *ctx, unsigned want, const char *prefix)
+{
+	const struct tls_enum *e = hello_scan_run(ctx->opt, ctx->spec, ctx->t, want);
+	bool any = false;
+	for (int v = 0; v < ENUM_VERSIONS; v++)
+		any = any || e->v[v].tested;
+	if (any)
+		return e;
+	char id[64];
+	snprintf(id, sizeof id, "%s.not-tested", prefix);
+	struct finding *f = probe_result_add(ctx->pr, id, SEV_ERROR, "Could not send a ClientHello of our own");
+	finding_set_detail(f, "%s", e->stopped ? e->stopped : "no connection reached the TLS handshake");
+	enum_add_cost_ev(f, e);
+	return NULL;
+}
+
+enum severity enum_sev_broken(enum policy p)
+{
+	return p == POLICY_NONE ? SEV_WARN : SEV_FAIL;
+}
+
+enum severity enum_sev_deprecated(enum policy p)
+{
+	return p == POLICY_NONE ? SEV_INFO : SEV_WARN;
+}
+
+char *enum_suites_where(const struct tls_enum *e, bool (*pred)(const struct tls_suite *s))
+{
+	struct strvec out = { 0 };
+	/* Each suite once, with every version that accepted it. */
+	for (const struct tls_suite *s = tls_suite_table; s->iana; s++) {
+		if (!pred(s))
+			continue;
+		struct strvec vers = { 0 };
+		for (int v = 0; v < ENUM_VERSIONS; v++)
+			for (size_t i = 0; i < e->v[v].n_suites; i++)
+				if (e->v[v].suites[i].code == s->code && (v == HV_SSL2) == !!(s->flags & SUITE_SSL2))
+					strvec_push(&vers, hello_version_name((enum hello_version)v));
+		if (vers.n) {
+			char *vl = strvec_join(&vers, ", ");
+			strvec_push_owned(&out, xasprintf("%s (%s)", s->iana, vl));
+			free(vl);
+		}
+		strvec_clear(&vers);
+	}
+	char *r = out.n ? strvec_join(&out, ", ") : NULL;
+	strvec_clear(&out);
+	return r;
+}
+
+void enum_add_cost_ev(struct finding *f, const struct tls_enum *e)
+{
+	finding_add_ev(f, "enumeration_connections", "%u", e->connections);
+	if (e->stopped)
+		finding_add_ev(f, "enumeration_stopped", "%s", e->stopped);
+}
+
+void enum_suite_strength(const struct tls_suite *s, char *out, size_t outlen)
+{
+	snprintf(out, outlen, "(%u/%u bits)", s->bits, s->alg_bits);
+}
