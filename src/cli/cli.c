@@ -28,6 +28,7 @@
 #include "core/probe.h"
 #include "core/runcache.h"
 #include "lab/lab.h"
+#include "mail/headers.h"
 #include "net/idn.h"
 #include "net/limiter.h"
 #include "net/source.h"
@@ -51,6 +52,7 @@ static const char usage_text[] =
 	"       mxprobe run [OPTIONS] FILE.scn TARGET...\n"
 	"       mxprobe tui [OPTIONS] TARGET... | --lab | --load REPORT.json\n"
 	"       mxprobe pcap [OPTIONS] FILE...\n"
+	"       mxprobe headers [OPTIONS] FILE.eml|-...\n"
 	"       mxprobe --help | --version\n"
 	"\n"
 	"Probe mail servers' STARTTLS and TLS: what was offered, what was negotiated,\n"
@@ -209,6 +211,14 @@ static const char usage_wire[] =
 	"                         FILE-HOST-PORT.EXT each); needs root or CAP_NET_RAW, else a note\n"
 	"      --filter BPF       pcap: analyse only the packets this BPF expression matches\n";
 
+static const char usage_headers[] =
+	"\nmxprobe headers FILE.eml|-...: read the Received chain of a delivered message (- reads\n"
+	"  standard input; the header section only, at most 1 MiB) and tell each hop: from where to\n"
+	"  where, when, and the TLS version, cipher and bits as each MTA wrote them (Postfix, Exim,\n"
+	"  Exchange/Office 365, Sendmail, Gmail, RFC 3848 ESMTPS/LMTPS), plus the TLS parts of\n"
+	"  (ARC-)Authentication-Results. A hop in clear fails under --policy encrypt and above, warns\n"
+	"  under may; a weak version or suite warns (fails from verify). -f text|json, -p, -o, -v apply.\n";
+
 static void print_usage(FILE *out)
 {
 	char names[256] = "";
@@ -225,6 +235,7 @@ static void print_usage(FILE *out)
 	fputs(usage_enumerate, out);
 	fputs(usage_wire, out);
 	fputs(usage_tui, out);
+	fputs(usage_headers, out);
 	fputs(usage_exit, out);
 	fputs("\nDemo lab setups (mxprobe lab):\n", out);
 	lab_print_setups(out);
@@ -1419,6 +1430,48 @@ static int tui_command(struct cli *cl, const char *cmd, int argc, char **argv, s
 	return lab ? 0 : domain_exit_code(rep, engine_exit_code(rep));
 }
 
+/* mxprobe headers FILE...: every message read and parsed before anything
+ * is rendered (fail closed: an unreadable file or one without a header
+ * field is exit 2), then one report with a section per message. */
+static int run_headers(struct cli *cl, int argc, char **argv)
+{
+	if (optind >= argc)
+		return usage_error("headers needs a message file (or - for standard input)");
+	/* The log is the layout of a protocol session, jsonl/junit/nagios/
+	 * prometheus are per target: a message is neither. */
+	if (cl->opt.format != FORMAT_TEXT && cl->opt.format != FORMAT_JSON)
+		return usage_error("headers: --format text or json (the other formats are per session or target)");
+	struct report rep;
+	report_init(&rep);
+	rep.tool_version = xstrdup(MXPROBE_VERSION);
+	rep.policy = xstrdup(policy_name(cl->opt.policy));
+	rep.ehlo_name = xstrdup("[not used]");
+	int status = 0;
+	for (int i = optind; i < argc && status == 0; i++) {
+		char err[256];
+		char *data = NULL;
+		size_t len = 0;
+		bool truncated = false;
+		if (mail_load(argv[i], &data, &len, &truncated, err, sizeof err) < 0 ||
+		    mail_check(&rep, argv[i], data, len, truncated, cl->opt.policy, err, sizeof err) < 0)
+			status = config_error("headers %s: %s", argv[i], err);
+		free(data);
+	}
+	if (status == 0)
+		status = open_output(cl);
+	if (status == 0) {
+		rep.duration_us = wall_us() - rep.started_wall_us;
+		report_seal(&rep, NULL);
+		status = render_to(cl, &rep, false);
+	}
+	if (status == 0)
+		status = mail_exit_code(&rep, 0);
+	if (cl->out)
+		fclose(cl->out);
+	report_clear(&rep);
+	return status;
+}
+
 int cli_main(int argc, char **argv)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -1427,6 +1480,7 @@ int cli_main(int argc, char **argv)
 		fputs("Usage: mxprobe check [OPTIONS] TARGET... | --domain DOMAIN\n"
 		      "       mxprobe run [OPTIONS] FILE.scn TARGET...\n"
 		      "       mxprobe lab [OPTIONS]\n"
+		      "       mxprobe headers [OPTIONS] FILE.eml|-\n"
 		      "See mxprobe --help for the options, or man mxprobe.\n",
 		      stderr);
 		return EXIT_USAGE;
@@ -1440,15 +1494,17 @@ int cli_main(int argc, char **argv)
 		int rc = parse_flags(&cl, argc, argv);
 		if (rc >= 0)
 			return rc;
-		return usage_error("expected a command: check, lab, run, tui or pcap");
+		return usage_error("expected a command: check, lab, run, tui, pcap or headers");
 	}
 	if (strcmp(cmd, "check") != 0 && strcmp(cmd, "lab") != 0 && strcmp(cmd, "run") != 0 &&
-	    strcmp(cmd, "tui") != 0 && strcmp(cmd, "pcap") != 0)
-		return usage_error("unknown command '%s': expected check, lab, run, tui or pcap", cmd);
+	    strcmp(cmd, "tui") != 0 && strcmp(cmd, "pcap") != 0 && strcmp(cmd, "headers") != 0)
+		return usage_error("unknown command '%s': expected check, lab, run, tui, pcap or headers", cmd);
 	optind = 2;
 	int rc = parse_flags(&cl, argc, argv);
 	if (rc >= 0)
 		return rc;
+	if (strcmp(cmd, "headers") == 0)
+		return run_headers(&cl, argc, argv);
 	if (!cl.opt.ehlo_name)
 		cl.opt.ehlo_name = cl.ehlo_owned = default_ehlo_name(); /* NULL: address literals */
 	redact_init(&cl.redact);

@@ -15,6 +15,7 @@
 #include "net/idn.h"
 #include "report/domain.h"
 #include "report/json_domain.h"
+#include "report/json_message.h"
 #include "report/render_enum.h"
 #include "report/json_wire.h"
 #include "util/err.h"
@@ -385,6 +386,8 @@ static json_t *jreport(const struct report *r)
 			      (json_int_t)c[SEV_FAIL], "error", (json_int_t)c[SEV_ERROR], "targets", targets);
 	if (o)
 		json_object_set_new(o, "domains", json_domains(r, jfinding));
+	if (o && r->nmessages) /* mxprobe headers */
+		json_object_set_new(o, "messages", json_messages(r, jfinding));
 	return o;
 }
 

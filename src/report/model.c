@@ -5,6 +5,7 @@
 
 #include "report/domain.h"
 #include "report/wire_model.h"
+#include "mail/headers.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
@@ -370,6 +371,7 @@ void report_clear(struct report *r)
 		target_result_free(r->t[i]);
 	free(r->t);
 	report_domains_clear(r);
+	report_messages_clear(r);
 	free(r->tool_version);
 	free(r->policy);
 	free(r->ehlo_name);
@@ -387,6 +389,9 @@ void report_count(const struct report *r, size_t counts[5])
 	for (size_t d = 0; d < r->ndomains; d++)
 		for (size_t k = 0; k < r->domains[d].checks.n; k++)
 			counts[r->domains[d].checks.f[k].sev]++;
+	for (size_t m = 0; m < r->nmessages; m++)
+		for (size_t k = 0; k < r->messages[m].checks.n; k++)
+			counts[r->messages[m].checks.f[k].sev]++;
 }
 
 bool report_has_warning(const struct report *r)

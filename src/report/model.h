@@ -265,6 +265,7 @@ void probe_result_clear(struct probe_result *pr);
 
 struct domain_result;
 struct wire_summary;
+struct message_result; /* mail/headers.h */
 
 enum target_status {
 	TARGET_TESTED,	   /* probes ran; findings tell the rest */
@@ -351,6 +352,8 @@ struct report {
 	size_t n, cap;
 	struct domain_result *domains; /* --domain, in order (report/domain.h) */
 	size_t ndomains, capdomains;
+	struct message_result *messages; /* mxprobe headers (mail/headers.h) */
+	size_t nmessages;
 };
 
 void report_init(struct report *r);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "report/domain.h"
+#include "mail/headers.h"
 
 static char *b64(const unsigned char *p, size_t n, bool pad)
 {
@@ -286,4 +287,7 @@ void report_seal(struct report *rep, const struct redact *r)
 		report_seal_target(rep->t[i], r);
 	for (size_t i = 0; i < rep->ndomains; i++)
 		seal_domain(&rep->domains[i], r);
+	/* mxprobe headers: the hops were escaped as parsed; the findings too */
+	for (size_t i = 0; i < rep->nmessages; i++)
+		seal_probe(&rep->messages[i].checks, r);
 }

@@ -6,6 +6,7 @@
  * (a TTY without NO_COLOR, https://no-color.org/). Text from the model is
  * printable by contract, but it came from the network: control bytes are
  * replaced on output, so a hostile banner cannot move the cursor either. */
+#include "mail/headers.h"
 #include "report/domain.h"
 #include "report/render.h"
 #include "report/render_enum.h"
@@ -398,6 +399,81 @@ static void render_target(const struct tx *x, const struct target_result *t, boo
 		render_transcript(x, &t->tr);
 }
 
+/* mxprobe headers: the Received chain as a table, oldest hop first, then
+ * the headers.* findings. */
+static void render_message(const struct tx *x, const struct message_result *m, bool verbose)
+{
+	sgr(x, SGR_BOLD);
+	fputs("== Message ", x->out);
+	put_text(x, m->source, 0);
+	fprintf(x->out, ": %zu hop%s", m->h.nhops, m->h.nhops == 1 ? "" : "s");
+	sgr(x, SGR_RESET);
+	fputc('\n', x->out);
+	if (m->h.message_id) {
+		fputs("   Message-ID ", x->out);
+		put_text(x, m->h.message_id, 0);
+		fputc('\n', x->out);
+	}
+	int64_t prev = INT64_MIN;
+	for (size_t i = 0; i < m->h.nhops; i++) {
+		const struct mail_hop *h = &m->h.hops[i];
+		char when[32] = "?";
+		if (h->when != INT64_MIN)
+			fmt_iso8601(h->when, when, sizeof when);
+		fprintf(x->out, "   %2zu  ", h->index);
+		put_text(x, h->from ? h->from : "(local)", 0);
+		fputs(" -> ", x->out);
+		put_text(x, h->by ? h->by : "?", 0);
+		fprintf(x->out, "  %s", when);
+		if (prev != INT64_MIN && h->when != INT64_MIN)
+			fprintf(x->out, " (+%" PRId64 " s)", h->when - prev);
+		if (h->when != INT64_MIN)
+			prev = h->when;
+		fputs("\n       ", x->out);
+		if (h->with) {
+			fputs("with ", x->out);
+			put_text(x, h->with, 0);
+			fputs(": ", x->out);
+		}
+		switch (h->tls) {
+		case HOP_TLS_YES:
+			fputs("TLS", x->out);
+			if (h->tls_version || h->tls_cipher) {
+				fputc(' ', x->out);
+				put_text(x, h->tls_version ? h->tls_version : "?", 0);
+				fputc(' ', x->out);
+				put_text(x, h->tls_cipher ? h->tls_cipher : "?", 0);
+			}
+			if (h->tls_bits) {
+				fputs(" (", x->out);
+				put_text(x, h->tls_bits, 0);
+				fputs(" bits)", x->out);
+			}
+			if (h->tls_verify) {
+				fputs(", client certificate: ", x->out);
+				put_text(x, h->tls_verify, 0);
+			}
+			if (h->tls_style) {
+				fputs(" [", x->out);
+				put_text(x, h->tls_style, 0);
+				fputc(']', x->out);
+			}
+			break;
+		case HOP_TLS_NO:
+			fputs("no TLS", x->out);
+			break;
+		case HOP_TLS_LOCAL:
+			fputs("local submission (no network)", x->out);
+			break;
+		default:
+			fputs("TLS not stated", x->out);
+			break;
+		}
+		fputc('\n', x->out);
+	}
+	render_probe(x, &m->checks, verbose);
+}
+
 static void render_summary(const struct tx *x, const struct report *r)
 {
 	size_t c[5];
@@ -422,6 +498,10 @@ static void render_summary(const struct tx *x, const struct report *r)
 				mx_addrs += r->domains[d].mx[h].addr[a].target != SIZE_MAX;
 	size_t plain = r->n >= mx_addrs ? r->n - mx_addrs : 0;
 	fputs(" in ", x->out);
+	if (r->nmessages && !r->n && !r->ndomains) {
+		fprintf(x->out, "%zu message%s\n", r->nmessages, r->nmessages == 1 ? "" : "s");
+		return;
+	}
 	if (plain || !r->ndomains)
 		fprintf(x->out, "%zu target%s%s", plain, plain == 1 ? "" : "s", r->ndomains ? " and " : "");
 	if (r->ndomains)
@@ -439,6 +519,10 @@ int render_text(FILE *out, const struct report *r, const struct render_opts *o)
 		fputc('\n', out);
 	}
 	render_text_domains(out, r, x.color); /* --domain: verdict, mail fate */
+	for (size_t i = 0; i < r->nmessages; i++) {
+		render_message(&x, &r->messages[i], verbose);
+		fputc('\n', out);
+	}
 	render_summary(&x, r);
 	return ferror(out) ? -1 : 0;
 }

@@ -7,7 +7,7 @@ cd "$root"
 code=$(mktemp) doc=$(mktemp)
 trap 'rm -f "$code" "$doc"' EXIT
 # Literal ids passed to probe_result_add, plus diag.<step> from the step ids.
-grep -ho 'probe_result_add([^"]*"[a-z0-9.-]*"' probes/*.c | sed 's/.*"\(.*\)"/\1/' > "$code"
+grep -ho 'probe_result_add([^"]*"[a-z0-9.-]*"' probes/*.c src/mail/*.c | sed 's/.*"\(.*\)"/\1/' > "$code"
 sed -n '/step_ids\[\]/,/};/p' src/report/model.c |
 	grep -o '"[a-z-]*"' | tr -d '"' | grep -v -e '^none$' -e '^quit$' | sed 's/^/diag./' >> "$code"
 # Ids chosen at run time (a ternary) are listed after "/* ids: */" comments;
