@@ -84,7 +84,12 @@ static int64_t parse_iso_us(const char *s)
 	const char *end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
 	if (!end)
 		return 0;
-	int64_t us = (int64_t)timegm(&tm) * 1000000;
+	time_t secs = timegm(&tm);
+	/* mxprobe never ran before the epoch; fmt_iso8601_ms prints only
+	 * times after it (a negative one would not read back the same). */
+	if (secs < 0)
+		return 0;
+	int64_t us = (int64_t)secs * 1000000;
 	if (*end == '.') {
 		int64_t scale = 100000;
 		for (end++; *end >= '0' && *end <= '9'; end++, scale /= 10)
@@ -405,11 +410,14 @@ static const char *order_n(int i)
 	return enum_order_name((enum enum_order)i);
 }
 
-static void lenum_version(const json_t *o, struct tls_enum *e)
+/* One version's entry; a version named twice keeps its first (seen: a bit
+ * per version already read). */
+static void lenum_version(const json_t *o, struct tls_enum *e, unsigned *seen)
 {
 	int v = lookup(gs(o, "version"), hv_n, ENUM_VERSIONS, -1);
-	if (v < 0 || e->v[v].tested)
+	if (v < 0 || (*seen & (1u << v)))
 		return;
+	*seen |= 1u << v;
 	struct enum_version *ev = &e->v[v];
 	ev->tested = gb(o, "tested");
 	ev->accepted = gb(o, "accepted");
@@ -453,7 +461,8 @@ static void lenum(const json_t *o, struct target_result *t)
 	e->fallback_scsv = json_is_boolean(fb) ? json_is_true(fb) : -1;
 	size_t i;
 	const json_t *v;
-	json_array_foreach(json_object_get(o, "versions"), i, v) lenum_version(v, e);
+	unsigned seen = 0;
+	json_array_foreach(json_object_get(o, "versions"), i, v) lenum_version(v, e, &seen);
 	const json_t *groups = json_object_get(o, "groups");
 	size_t n = json_array_size(groups);
 	if (n) {
