@@ -782,6 +782,10 @@ int report_load_json(const char *text, size_t len, struct report *rep, char *err
 	json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
 	if (!root) {
 		snprintf(err, errlen, "not JSON: line %d: %s", je.line, je.text);
+		/* jansson quotes the input near the error: keep the reason one line. */
+		for (char *c = err; *c; c++)
+			if ((unsigned char)*c < 0x20 || *c == 0x7f)
+				*c = ' ';
 		return -1;
 	}
 	const char *schema = gs(root, "schema");
