@@ -19,6 +19,9 @@
 
 #include "core/options.h"
 #include "report/domain.h"
+#include "report/tls_enum.h"
+#include "report/wire_model.h"
+#include "tls/hello.h"
 #include "util/err.h"
 
 #define LOAD_MAX_BYTES (256u << 20)
@@ -81,7 +84,12 @@ static int64_t parse_iso_us(const char *s)
 	const char *end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
 	if (!end)
 		return 0;
-	int64_t us = (int64_t)timegm(&tm) * 1000000;
+	time_t secs = timegm(&tm);
+	/* mxprobe never ran before the epoch; fmt_iso8601_ms prints only
+	 * times after it (a negative one would not read back the same). */
+	if (secs < 0)
+		return 0;
+	int64_t us = (int64_t)secs * 1000000;
 	if (*end == '.') {
 		int64_t scale = 100000;
 		for (end++; *end >= '0' && *end <= '9'; end++, scale /= 10)
@@ -348,6 +356,257 @@ static void lsession(const json_t *o, struct session_facts *f)
 		f->tls.ccert_sent = gb(cr, "certificate_sent");
 	}
 	f->late_alert = (int)gi(o, "alert_after_handshake", -1);
+	const json_t *fb = json_object_get(o, "banner_first_byte_ms");
+	f->banner_first_byte_us = json_is_number(fb) ? gms(o, "banner_first_byte_ms") : -1;
+	f->banner_trickled = gb(o, "banner_trickled");
+	f->banner_partial = ds(o, "banner_partial");
+	f->banner_partial_len = f->banner_partial ? strlen(f->banner_partial) : 0;
+}
+
+/* The second handshake, for the other key type's certificate (core/served.h):
+ * kept as the target's one further session. */
+static void lother_key(const json_t *o, struct target_result *t)
+{
+	if (!json_is_object(o))
+		return;
+	const char *want = gs(o, "asked_for");
+	/* The model holds a static name: only the two the engine asks for. */
+	t->other_key_wanted = !want			   ? NULL
+			      : strcmp(want, "RSA") == 0   ? "RSA"
+			      : strcmp(want, "ECDSA") == 0 ? "ECDSA"
+							   : NULL;
+	t->other_key_tried = true;
+	t->more_sessions = xrealloc(t->more_sessions, (t->n_more_sessions + 1) * sizeof *t->more_sessions);
+	struct session_facts *f = &t->more_sessions[t->n_more_sessions++];
+	memset(f, 0, sizeof *f);
+	f->tls_alert = -1;
+	f->late_alert = -1;
+	f->banner_first_byte_us = -1;
+	t->other_key_session = t->n_more_sessions;
+	f->attempted = true;
+	f->tls_attempted = true;
+	f->tls_ok = gb(o, "tls_ok");
+	f->failed_step = (enum session_step)lookup(gs(o, "failed_step"), step_n, STEP_QUIT + 1, STEP_NONE);
+	f->fail_detail = ds(o, "error_detail");
+	ltls(json_object_get(o, "tls"), &f->tls);
+	const json_t *te = json_object_get(o, "tls_error");
+	if (json_is_object(te)) {
+		f->tls_error = ds(te, "error");
+		f->tls_error_text = ds(te, "message");
+		f->tls_alert = (int)gi(te, "alert", -1);
+		f->tls_alert_name = ds(te, "alert_name");
+	}
+	lchain(json_object_get(o, "chain"), &f->chain, &f->chain_len);
+}
+
+/* ---- the enumeration (report/tls_enum.h, render_enum.c) ------------ */
+
+static const char *hv_n(int i)
+{
+	return hello_version_name((enum hello_version)i);
+}
+static const char *order_n(int i)
+{
+	return enum_order_name((enum enum_order)i);
+}
+
+/* One version's entry; a version named twice keeps its first (seen: a bit
+ * per version already read). */
+static void lenum_version(const json_t *o, struct tls_enum *e, unsigned *seen)
+{
+	int v = lookup(gs(o, "version"), hv_n, ENUM_VERSIONS, -1);
+	if (v < 0 || (*seen & (1u << v)))
+		return;
+	*seen |= 1u << v;
+	struct enum_version *ev = &e->v[v];
+	ev->tested = gb(o, "tested");
+	ev->accepted = gb(o, "accepted");
+	ev->refusal = ds(o, "refusal");
+	const json_t *suites = json_object_get(o, "suites");
+	size_t n = json_array_size(suites);
+	if (n) {
+		ev->suites = xcalloc(n, sizeof *ev->suites);
+		for (size_t i = 0; i < n; i++) {
+			const json_t *s = json_array_get(suites, i);
+			struct enum_suite *es = &ev->suites[ev->n_suites++];
+			int64_t code = gi(s, "code_int", 0);
+			es->code = code > 0 && code <= 0xFFFFFF ? (uint32_t)code : 0;
+			es->group = ds(s, "group");
+			int64_t bits = gi(s, "dh_bits", 0);
+			es->dh_bits = bits > 0 && bits < 1000000 ? (unsigned)bits : 0;
+			es->dh_prime_name = ds(s, "dh_prime");
+		}
+	}
+	ev->complete = gb(o, "complete");
+	ev->order = (enum enum_order)lookup(gs(o, "order"), order_n, ORDER_CLIENT + 1, ORDER_UNKNOWN);
+	const json_t *sh = json_object_get(o, "server_hello");
+	ev->compression = gb(sh, "compression");
+	ev->reneg_info = gb(sh, "renegotiation_info");
+	ev->ems = gb(sh, "extended_master_secret");
+	ev->etm = gb(sh, "encrypt_then_mac");
+	ev->downgrade_sentinel = gb(sh, "downgrade_sentinel");
+}
+
+static void lenum(const json_t *o, struct target_result *t)
+{
+	if (!json_is_object(o))
+		return;
+	struct tls_enum *e = xcalloc(1, sizeof *e);
+	t->tls_enum = e;
+	int64_t conns = gi(o, "connections", 0);
+	e->connections = conns > 0 && conns < 1000000 ? (unsigned)conns : 0;
+	e->stopped = ds(o, "stopped");
+	e->highest = lookup(gs(o, "highest"), hv_n, ENUM_VERSIONS, -1);
+	const json_t *fb = json_object_get(o, "fallback_scsv_honoured");
+	e->fallback_scsv = json_is_boolean(fb) ? json_is_true(fb) : -1;
+	size_t i;
+	const json_t *v;
+	unsigned seen = 0;
+	json_array_foreach(json_object_get(o, "versions"), i, v) lenum_version(v, e, &seen);
+	const json_t *groups = json_object_get(o, "groups");
+	size_t n = json_array_size(groups);
+	if (n) {
+		e->groups = xcalloc(n, sizeof *e->groups);
+		json_array_foreach(groups, i, v)
+		{
+			struct enum_group *g = &e->groups[e->n_groups++];
+			const char *code = gs(v, "code");
+			g->code = code ? (uint16_t)strtoul(code, NULL, 16) : 0;
+			g->name = xstrdup(gs(v, "name") ? gs(v, "name") : "");
+			int64_t bits = gi(v, "bits", 0);
+			g->bits = bits > 0 && bits < 1000000 ? (unsigned)bits : 0;
+			g->ffdhe = gb(v, "ffdhe");
+		}
+	}
+	e->groups_complete = gb(o, "groups_complete");
+	/* The model holds a static name: the two hello_scan.c sets. */
+	const char *via = gs(o, "groups_via");
+	e->groups_via = !via					       ? NULL
+			: strcmp(via, "TLS1.3 key_share") == 0	       ? "TLS1.3 key_share"
+			: strcmp(via, "TLS1.2 ServerKeyExchange") == 0 ? "TLS1.2 ServerKeyExchange"
+								       : NULL;
+	const json_t *dh = json_object_get(o, "dh");
+	if (json_is_object(dh)) {
+		int64_t bits = gi(dh, "bits", 0);
+		e->dh_bits = bits > 0 && bits < 1000000 ? (unsigned)bits : 0;
+		e->dh_prime_name = ds(dh, "prime");
+		const char *suite = gs(dh, "suite");
+		for (const struct tls_suite *s = tls_suite_table; suite && s->iana; s++)
+			if (!(s->flags & SUITE_SSL2) && strcmp(s->iana, suite) == 0) {
+				e->dh_suite = s->code;
+				break;
+			}
+	}
+}
+
+/* ---- the wire summary (report/wire_model.h, json_wire.c) ----------- */
+
+static uint64_t gu(const json_t *o, const char *k)
+{
+	int64_t v = gi(o, k, 0);
+	return v > 0 ? (uint64_t)v : 0;
+}
+
+/* Milliseconds or null (-1). */
+static int64_t gms_or_absent(const json_t *o, const char *k)
+{
+	return json_is_number(json_object_get(o, k)) ? gms(o, k) : -1;
+}
+
+static void lhello(const json_t *o, struct wire_hello *h)
+{
+	if (!json_is_object(o))
+		return;
+	h->seen = true;
+	h->version = ds(o, "version");
+	gstrvec(o, "supported_versions", &h->versions);
+	gstrvec(o, "cipher_suites", &h->suites);
+	h->sni = ds(o, "sni");
+	gstrvec(o, "alpn", &h->alpn);
+	gstrvec(o, "supported_groups", &h->groups);
+	gstrvec(o, "key_shares", &h->key_shares);
+	gstrvec(o, "extensions", &h->extensions);
+	snprintf(h->random_hex, sizeof h->random_hex, "%s", gs(o, "random") ? gs(o, "random") : "");
+	h->hello_retry = gb(o, "hello_retry");
+}
+
+static void lwire_session(const json_t *o, struct wire_session *s)
+{
+	s->client = ds(o, "client");
+	s->server = ds(o, "server");
+	s->protocol = ds(o, "protocol");
+	s->tls_mode = ds(o, "tls_mode");
+	s->ehlo_name = ds(o, "ehlo_name");
+	gstrvec(o, "capabilities", &s->capabilities);
+	s->tls_version = ds(o, "tls_version");
+	s->cipher_suite = ds(o, "cipher_suite");
+	lhello(json_object_get(o, "client_hello"), &s->client_hello);
+	lhello(json_object_get(o, "server_hello"), &s->server_hello);
+	size_t i;
+	const json_t *c;
+	bool sha_gap = false;
+	json_array_foreach(json_object_get(o, "certificates"), i, c)
+	{
+		strvec_push(&s->cert_subjects, gs(c, "subject") ? gs(c, "subject") : "");
+		/* The renderer pairs them by index: a missing one ends the list. */
+		if (!gs(c, "sha256"))
+			sha_gap = true;
+		if (!sha_gap)
+			strvec_push(&s->cert_sha256, gs(c, "sha256"));
+	}
+	gstrvec(o, "error_replies", &s->error_replies);
+	s->last_reply = ds(o, "last_reply");
+	gstrvec(o, "credentials_in_clear", &s->credentials);
+	const json_t *p = json_object_get(o, "plaintext_after_starttls");
+	if (json_is_object(p)) {
+		s->plaintext_after_starttls = true;
+		s->plaintext_dir = ds(p, "direction");
+		s->plaintext_offset = gu(p, "offset");
+		s->plaintext_bytes = ds(p, "bytes");
+	}
+	s->start_wall_us = parse_iso_us(gs(o, "started"));
+	s->duration_us = gms_or_absent(o, "duration_ms");
+	s->packets = gu(o, "packets");
+	s->bytes_c2s = gu(o, "bytes_client");
+	s->bytes_s2c = gu(o, "bytes_server");
+	int64_t rt = gi(o, "round_trips", 0);
+	s->round_trips = rt > 0 && rt < 1000000000 ? (unsigned)rt : 0;
+	const json_t *tm = json_object_get(o, "timing_ms");
+	s->connect_us = gms_or_absent(tm, "connect");
+	s->greeting_us = gms_or_absent(tm, "greeting");
+	s->ehlo_us = gms_or_absent(tm, "ehlo");
+	s->starttls_us = gms_or_absent(tm, "starttls");
+	s->handshake_us = gms_or_absent(tm, "handshake");
+	s->gap_bytes = gu(o, "gap_bytes");
+	s->truncated = gb(o, "truncated");
+	s->handshake_seen = gb(o, "handshake_seen");
+	s->closed = gb(o, "closed");
+}
+
+static void lwire(const json_t *o, struct target_result *t)
+{
+	if (!json_is_object(o))
+		return;
+	struct wire_summary *w = wire_summary_new();
+	t->wire = w;
+	w->source = ds(o, "source");
+	w->link_type = ds(o, "link_type");
+	w->filter = ds(o, "filter");
+	w->error = ds(o, "error");
+	w->packets = gu(o, "packets");
+	w->packets_skipped = gu(o, "packets_skipped");
+	w->tcp_connections = gu(o, "tcp_connections");
+	w->mail_sessions = gu(o, "mail_sessions");
+	w->sessions_not_listed = gu(o, "sessions_not_listed");
+	const json_t *a = json_object_get(o, "sessions");
+	size_t n = json_array_size(a);
+	if (n) {
+		w->s = xcalloc(n, sizeof *w->s);
+		w->cap = n;
+		size_t i;
+		const json_t *v;
+		json_array_foreach(a, i, v) if (json_is_object(v)) lwire_session(v, &w->s[w->n++]);
+	}
 }
 
 static void lfinding(struct loader *l, const json_t *o, struct probe_result *pr)
@@ -443,6 +702,9 @@ static void ltarget(struct loader *l, const json_t *o, struct target_result *t)
 	t->domain = ds(o, "domain");
 	t->mx_host = ds(o, "mx_host");
 	t->mx_pref = (int)gi(o, "mx_pref", -1);
+	lother_key(json_object_get(o, "other_key"), t);
+	lenum(json_object_get(o, "tls_enumeration"), t);
+	lwire(json_object_get(o, "wire"), t);
 }
 
 /* ---- domains ------------------------------------------------------- */
@@ -520,6 +782,10 @@ int report_load_json(const char *text, size_t len, struct report *rep, char *err
 	json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
 	if (!root) {
 		snprintf(err, errlen, "not JSON: line %d: %s", je.line, je.text);
+		/* jansson quotes the input near the error: keep the reason one line. */
+		for (char *c = err; *c; c++)
+			if ((unsigned char)*c < 0x20 || *c == 0x7f)
+				*c = ' ';
 		return -1;
 	}
 	const char *schema = gs(root, "schema");

@@ -19,6 +19,8 @@
 #include "report/json_load.h"
 #include "report/model.h"
 #include "report/render.h"
+#include "report/tls_enum.h"
+#include "report/wire_model.h"
 #include "util/err.h"
 
 #define T0 1795341209123000LL /* 2026-11-22T09:53:29.123Z */
@@ -50,6 +52,120 @@ static void cert_fill(struct cert_info *ci, const char *subject, const char *iss
 	ci->der = xmalloc(ci->der_len);
 	for (size_t i = 0; i < ci->der_len; i++)
 		ci->der[i] = (unsigned char)(i * 7);
+}
+
+/* The second handshake (core/served.h): an RSA certificate, then an alert. */
+static void other_key(struct target_result *t)
+{
+	t->more_sessions = xcalloc(1, sizeof *t->more_sessions);
+	t->n_more_sessions = 1;
+	t->other_key_session = 1;
+	t->other_key_wanted = "RSA";
+	t->other_key_tried = true;
+	struct session_facts *o = &t->more_sessions[0];
+	o->tls_alert = o->late_alert = -1;
+	o->tls_ok = false;
+	o->failed_step = STEP_HANDSHAKE;
+	o->fail_detail = xstrdup("alert 40");
+	o->tls.protocol = xstrdup("TLS1.3");
+	o->tls.cipher_suite = xstrdup("TLS_AES_128_GCM_SHA256");
+	o->tls_error = xstrdup("GNUTLS_E_FATAL_ALERT_RECEIVED");
+	o->tls_error_text = xstrdup("A TLS fatal alert has been received.");
+	o->tls_alert = 40;
+	o->tls_alert_name = xstrdup("Handshake failed");
+	o->chain_len = 1;
+	o->chain = xcalloc(1, sizeof *o->chain);
+	cert_fill(&o->chain[0], "CN=mx1.example.test (RSA)", "CN=Example CA,O=Example", 1767225600, 1798761600);
+}
+
+/* The enumeration (report/tls_enum.h): two versions, a DHE prime, groups. */
+static void enumeration(struct target_result *t)
+{
+	struct tls_enum *e = xcalloc(1, sizeof *e);
+	t->tls_enum = e;
+	e->connections = 17;
+	e->stopped = xstrdup("421 too many connections");
+	e->highest = 4; /* HV_TLS12 */
+	e->fallback_scsv = 1;
+	struct enum_version *v = &e->v[4];
+	v->tested = v->accepted = v->complete = v->reneg_info = v->ems = true;
+	v->order = ORDER_SERVER;
+	v->n_suites = 2;
+	v->suites = xcalloc(2, sizeof *v->suites);
+	v->suites[0].code = 0xC02B;
+	v->suites[0].group = xstrdup("x25519");
+	v->suites[1].code = 0x009E;
+	v->suites[1].dh_bits = 2048;
+	v->suites[1].dh_prime_name = xstrdup("ffdhe2048");
+	e->v[1].tested = true; /* SSLv3 refused */
+	e->v[1].refusal = xstrdup("alert 40 handshake_failure");
+	e->n_groups = 2;
+	e->groups = xcalloc(2, sizeof *e->groups);
+	e->groups[0] = (struct enum_group){ 0x001D, xstrdup("x25519"), 253, false };
+	e->groups[1] = (struct enum_group){ 0x0100, xstrdup("ffdhe2048"), 2048, true };
+	e->groups_complete = true;
+	e->groups_via = "TLS1.2 ServerKeyExchange";
+	e->dh_bits = 2048;
+	e->dh_prime_name = xstrdup("ffdhe2048");
+	e->dh_suite = 0x009E;
+}
+
+/* What the wire showed (report/wire_model.h): one session with both hellos. */
+static void wire(struct target_result *t)
+{
+	struct wire_summary *w = wire_summary_new();
+	t->wire = w;
+	w->link_type = xstrdup("EN10MB");
+	w->filter = xstrdup("host 127.0.0.1 and tcp port 25");
+	w->error = xstrdup("packet 12: truncated");
+	w->packets = 30;
+	w->packets_skipped = 1;
+	w->tcp_connections = 2;
+	w->mail_sessions = 1;
+	w->n = w->cap = 1;
+	w->s = xcalloc(1, sizeof *w->s);
+	struct wire_session *s = &w->s[0];
+	s->client = xstrdup("127.0.0.1:40000");
+	s->server = xstrdup("127.0.0.1:25");
+	s->protocol = xstrdup("smtp");
+	s->tls_mode = xstrdup("starttls");
+	s->ehlo_name = xstrdup("client.example.test");
+	strvec_push(&s->capabilities, "STARTTLS");
+	s->tls_version = xstrdup("TLS1.2");
+	s->cipher_suite = xstrdup("TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256");
+	struct wire_hello *h = &s->client_hello;
+	h->seen = true;
+	h->version = xstrdup("TLS1.2");
+	strvec_push(&h->versions, "TLS1.3");
+	strvec_push(&h->suites, "TLS_AES_128_GCM_SHA256");
+	h->sni = xstrdup("mx1.example.test");
+	strvec_push(&h->groups, "x25519");
+	strvec_push(&h->key_shares, "x25519");
+	strvec_push(&h->extensions, "server_name");
+	memset(h->random_hex, 'a', 64);
+	s->server_hello.seen = s->server_hello.hello_retry = true;
+	strvec_push(&s->cert_subjects, "CN=mx1.example.test");
+	strvec_push(&s->cert_subjects, "CN=Example CA");
+	strvec_push(&s->cert_sha256, "0011");
+	strvec_push(&s->error_replies, "454 4.7.0 later");
+	s->last_reply = xstrdup("221 Bye");
+	strvec_push(&s->credentials, "AUTH PLAIN (user alice)");
+	s->plaintext_after_starttls = true;
+	s->plaintext_dir = xstrdup("server");
+	s->plaintext_offset = 120;
+	s->plaintext_bytes = xstrdup("250 injected");
+	s->start_wall_us = T0;
+	s->duration_us = 5000;
+	s->packets = 29;
+	s->bytes_c2s = 900;
+	s->bytes_s2c = 3000;
+	s->round_trips = 7;
+	s->connect_us = 100;
+	s->greeting_us = 700;
+	s->ehlo_us = s->starttls_us = -1;
+	s->handshake_us = 2000;
+	s->gap_bytes = 3;
+	s->truncated = s->handshake_seen = s->closed = true;
 }
 
 static void full_target(struct report *r)
@@ -144,6 +260,13 @@ static void full_target(struct report *r)
 	transcript_add(&t->tr, TR_SENT, "EHLO client.example.test");
 	for (size_t i = 0; i < t->tr.n; i++)
 		t->tr.e[i].t_us = (int64_t)i * 1500;
+	f->banner_first_byte_us = 700;
+	f->banner_trickled = true;
+	f->banner_partial = xstrdup("220 mx1.exa");
+	f->banner_partial_len = strlen(f->banner_partial);
+	other_key(t);
+	enumeration(t);
+	wire(t);
 }
 
 static void untestable_target(struct report *r)
@@ -251,6 +374,23 @@ static void test_round_trip(void **state)
 	assert_string_equal(t->probes[0].f[0].ev[1].key, "ehlo");
 	assert_int_equal(t->tr.n, 3);
 	assert_int_equal(t->tr.e[2].kind, TR_SENT);
+	assert_int_equal(t->facts.banner_first_byte_us, 700);
+	assert_true(t->facts.banner_trickled);
+	assert_int_equal(t->other_key_session, 1);
+	assert_string_equal(t->other_key_wanted, "RSA");
+	assert_int_equal(t->more_sessions[0].chain_len, 1);
+	assert_int_equal(t->more_sessions[0].tls_alert, 40);
+	assert_non_null(t->tls_enum);
+	assert_int_equal(t->tls_enum->v[4].suites[1].code, 0x009E);
+	assert_int_equal(t->tls_enum->dh_suite, 0x009E);
+	assert_int_equal(t->tls_enum->groups[1].code, 0x0100);
+	assert_non_null(t->wire);
+	assert_int_equal(t->wire->s[0].start_wall_us, T0);
+	assert_int_equal(t->wire->s[0].ehlo_us, -1);
+	assert_int_equal(t->wire->s[0].cert_sha256.n, 1);
+	assert_null(back.t[1]->tls_enum);
+	assert_null(back.t[1]->wire);
+	assert_int_equal(back.t[1]->other_key_session, 0);
 	assert_int_equal(back.t[1]->status, TARGET_UNTESTABLE);
 	assert_int_equal(back.t[1]->facts.fail_err, -MX_E_REFUSED);
 	assert_int_equal(back.ndomains, 2);
