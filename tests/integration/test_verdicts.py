@@ -90,6 +90,13 @@ class TestServerVerdicts(mxtest.MxTestCase):
                 self.assertNotTested(res, "auth", step, code)
                 self.assertEq(res, res.target["connections"], 1, "connections after a 421 with --auth-user")
                 self.assertExit(res, 3)
+                # Nor the enumeration's hand-built hellos.
+                res = self.check(srv.target, "--enumerate")
+                for prefix in ("versions", "ciphers", "groups", "weak"):
+                    f = self.assertFinding(res, prefix + ".not-tested", "error")
+                    self.assertEq(res, (f.get("evidence") or {}).get("stopped_at"), step, prefix + " stopped_at")
+                self.assertEq(res, res.target["connections"], 1, "connections after a 421 with --enumerate")
+                self.assertExit(res, 3)
 
     def test_open_relay_rejecting_our_ehlo_name(self):
         with mxtest.TestServer("helo-check-relay", self.pki) as srv:
