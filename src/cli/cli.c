@@ -955,6 +955,8 @@ int cli_main(int argc, char **argv)
 	int rc = parse_flags(&cl, argc, argv);
 	if (rc >= 0)
 		return rc;
+	if (cl.nvars && strcmp(cmd, "run") != 0)
+		return usage_error("--var defines a scenario's ${NAME}: only with mxprobe run");
 	if (!cl.opt.ehlo_name)
 		cl.opt.ehlo_name = cl.ehlo_owned = default_ehlo_name(); /* NULL: address literals */
 	redact_init(&cl.redact);

@@ -43,6 +43,11 @@ class Usage(mxtest.MxTestCase):
             with self.subTest(args=args):
                 self.assertUsageError(["check"] + args + ["127.0.0.1:25"])
 
+    def test_var_only_with_run(self):
+        # A scenario variable given to check or lab would be silently ignored.
+        self.assertUsageError(["check", "--var", "X=1", "127.0.0.1:25"])
+        self.assertUsageError(["lab", "--var", "X=1"])
+
     def test_no_target(self):
         self.assertUsageError(["check"])
 
