@@ -615,8 +615,9 @@ static int parse_flags(struct cli *cl, int argc, char **argv)
 			break;
 		case OPT_GREETING_TIMEOUT:
 			if (parse_seconds(optarg, &cl->opt.greeting_timeout_us) < 0)
-				return usage_error("--greeting-timeout '%s': expected a number of seconds above 0",
-						   optarg);
+				return usage_error(
+					"--greeting-timeout '%s': expected a number of seconds from 0.001 to 86400",
+					optarg);
 			break;
 		case OPT_ONE_KEY:
 			cl->opt.one_key = true;

@@ -39,9 +39,11 @@ class Usage(mxtest.MxTestCase):
 
     def test_bad_flag_values(self):
         for args in (["--format", "xml"], ["--policy", "sometimes"], ["--timeout", "-1"],
-                     ["--timeout", "abc"], ["--format"]):
+                     ["--timeout", "abc"], ["--format"], ["--greeting-timeout", "86401"]):
             with self.subTest(args=args):
-                self.assertUsageError(["check"] + args + ["127.0.0.1:25"])
+                res = self.assertUsageError(["check"] + args + ["127.0.0.1:25"])
+                if args[0].endswith("timeout"):  # the message gives the range it checks
+                    self.assertIn("from 0.001 to 86400", res.stderr, res.describe())
 
     def test_var_only_with_run(self):
         # A scenario variable given to check or lab would be silently ignored.
