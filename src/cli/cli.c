@@ -280,8 +280,14 @@ static int parse_time(const char *s, int64_t *out)
 ok:
 	if (tm.tm_year < 70 || tm.tm_year > 9999 - 1900)
 		return -1;
+	struct tm asked = tm;
 	time_t t = timegm(&tm);
 	if (t == (time_t)-1 || t <= 0 || (int64_t)t > MX_MAX_TIME)
+		return -1;
+	/* timegm normalises: 2026-02-29 would become March 1st, 24:00 or a
+	 * leap second the next minute. A date that does not exist is refused. */
+	if (tm.tm_mday != asked.tm_mday || tm.tm_mon != asked.tm_mon || tm.tm_hour != asked.tm_hour ||
+	    tm.tm_min != asked.tm_min || tm.tm_sec != asked.tm_sec)
 		return -1;
 	*out = (int64_t)t;
 	return 0;
