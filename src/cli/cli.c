@@ -27,6 +27,7 @@
 #include "net/idn.h"
 #include "net/source.h"
 #include "net/target.h"
+#include "pki/names.h"
 #include "pki/revocation.h"
 #include "report/render.h"
 #include "report/seal.h"
@@ -640,6 +641,10 @@ static int parse_flags(struct cli *cl, int argc, char **argv)
 				return usage_error("%s", ierr);
 			if (!ehlo_name_ok(v))
 				return usage_error("--sni '%s': expected a host name", optarg);
+			if (names_is_ip_literal(v) || v[0] == '[') /* RFC 6066 section 3: never an address */
+				return usage_error("--sni '%s': an address is never sent as a server name; "
+						   "--expect-name requires it in the certificate",
+						   optarg);
 			cl->opt.sni = v;
 			break;
 		}
