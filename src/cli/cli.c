@@ -888,6 +888,20 @@ static int load_scenario(struct cli *cl, int argc, char **argv)
 	return 0;
 }
 
+/* An address target of the other family than --source can never be
+ * reached from it: fail closed before any connection. 0, or -1 with a
+ * one-line message in err. */
+static int check_source_family(const struct mx_options *opt, const struct target_spec *spec, char *err, size_t errlen)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	if (!opt->source || !spec->family || source_sockaddr(opt->source, spec->family, &ss, &len) != -2)
+		return 0;
+	snprintf(err, errlen, "target '%s': an IPv%c address cannot be reached from --source %s (IPv%c)", spec->input,
+		 spec->family == AF_INET ? '4' : '6', opt->source, spec->family == AF_INET ? '6' : '4');
+	return -1;
+}
+
 /* Every local input, loaded and checked before the first connection
  * (fail closed, issue 8): the AUTH password, our client identity, trust
  * anchors and CRLs, the scenario. -1 to go on, or an exit status (2) after
@@ -924,6 +938,11 @@ static int run_scenario(struct cli *cl, int argc, char **argv, struct report *re
 		char terr[512];
 		if (target_parse(argv[optind + 1 + (int)parsed], &specs[parsed], terr, sizeof terr) < 0) {
 			status = usage_error("%s", terr);
+			break;
+		}
+		if (check_source_family(&cl->opt, &specs[parsed], terr, sizeof terr) < 0) {
+			status = usage_error("%s", terr);
+			parsed++;
 			break;
 		}
 	}
@@ -1013,9 +1032,10 @@ int cli_main(int argc, char **argv)
 		struct target_spec *specs = xcalloc(n, sizeof *specs);
 		for (size_t i = 0; i < n; i++) {
 			char err[512];
-			if (target_parse(argv[optind + (int)i], &specs[i], err, sizeof err) < 0) {
+			bool parsed_ok = target_parse(argv[optind + (int)i], &specs[i], err, sizeof err) == 0;
+			if (!parsed_ok || check_source_family(&cl.opt, &specs[i], err, sizeof err) < 0) {
 				status = usage_error("%s", err);
-				for (size_t j = 0; j < i; j++)
+				for (size_t j = 0; j < i + (parsed_ok ? 1 : 0); j++)
 					target_spec_clear(&specs[j]);
 				free(specs);
 				goto out;

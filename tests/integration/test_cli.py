@@ -41,7 +41,8 @@ class Usage(mxtest.MxTestCase):
         for args in (["--format", "xml"], ["--policy", "sometimes"], ["--timeout", "-1"],
                      ["--timeout", "abc"], ["--format"], ["--greeting-timeout", "86401"],
                      ["--at", "2026-02-29T00:00:00Z"], ["--at", "2026-04-31"], ["--at", "2026-11-30T23:59:60Z"],
-                     ["--sni", "127.0.0.1"], ["--sni", "::1"], ["--sni", "[127.0.0.1]"]):
+                     ["--sni", "127.0.0.1"], ["--sni", "::1"], ["--sni", "[127.0.0.1]"],
+                     ["--source", "::1"]):
             with self.subTest(args=args):
                 res = self.assertUsageError(["check"] + args + ["127.0.0.1:25"])
                 if args[0].endswith("timeout"):  # the message gives the range it checks
