@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -397,6 +398,7 @@ struct cli {
 	struct redact redact;	   /* every known secret (opt.redact) */
 	FILE *out;		   /* -o, opened before probing; NULL = stdout */
 	struct scenario *scenario; /* run: the parsed scenario */
+	const char *scenario_path; /* run: its file */
 				   /* --sni, --expect-name, --domain given with U-labels, in A-labels */
 #define CLI_MAX_IDN (1 + MX_MAX_EXPECT_NAMES + CLI_MAX_DOMAINS)
 	char idn[CLI_MAX_IDN][256];
@@ -788,6 +790,24 @@ static int open_output(struct cli *cl)
 {
 	if (!cl->output || cl->out)
 		return 0;
+	/* fopen "w" would truncate it: a report written over the CA, a key or
+	 * the password file the run was given destroys that input. */
+	struct stat os;
+	if (stat(cl->output, &os) == 0) {
+		const char *inputs[8 + MX_MAX_CRL_FILES] = { cl->opt.ca_file,	       cl->client_cert,
+							     cl->client_key,	       cl->pkcs12,
+							     cl->pkcs12_password_file, cl->auth_password_file,
+							     cl->scenario_path };
+		size_t n = 7;
+		for (size_t i = 0; i < cl->opt.n_crl_files && n < ARRAY_LEN(inputs); i++)
+			inputs[n++] = cl->opt.crl_files[i];
+		for (size_t i = 0; i < n; i++) {
+			struct stat is;
+			if (inputs[i] && stat(inputs[i], &is) == 0 && is.st_dev == os.st_dev && is.st_ino == os.st_ino)
+				return config_error("-o %s: is the input file %s; the report would overwrite it",
+						    cl->output, inputs[i]);
+		}
+	}
 	cl->out = fopen(cl->output, "w");
 	if (!cl->out)
 		return config_error("-o %s: cannot be written: %s", cl->output, strerror(errno));
@@ -876,6 +896,7 @@ static int load_scenario(struct cli *cl, int argc, char **argv)
 		return usage_error("run needs a scenario file and at least one target");
 	struct scn_parse_opts po = { .vars = cl->vars, .nvars = cl->nvars };
 	char err[600];
+	cl->scenario_path = argv[optind];
 	if (scenario_load(argv[optind], &po, &cl->scenario, err, sizeof err) < 0) {
 		/* FILE:LINE:COLUMN: first, as compilers say it, escaped */
 		char *safe = str_sanitize(err, false);
