@@ -39,8 +39,21 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
+	char *full = xvasprintf(fmt, ap);
 	va_end(ap);
+	/* Cut between characters, never inside a UTF-8 sequence: the message
+	 * is one printable line (the one escaping rule, util.h). */
+	size_t len = strlen(full);
+	if (errlen && len >= errlen) {
+		len = errlen - 1;
+		while (len > 0 && ((unsigned char)full[len] & 0xC0) == 0x80)
+			len--;
+	}
+	if (errlen) {
+		memcpy(err, full, len);
+		err[len] = '\0';
+	}
+	free(full);
 	return -1;
 }
 

@@ -321,6 +321,15 @@ static void test_target_long_and_small_err(void **state)
 	assert_int_equal(target_parse("host:0", &t, tiny, sizeof tiny), -1);
 	assert_int_equal(tiny[0], '\0');
 	target_spec_clear(&t);
+
+	/* A message cut at the buffer's end is cut between characters: every
+	 * cut of a non-ASCII target that does not parse (found by fuzz_target). */
+	for (size_t len = 2; len < 120; len++) {
+		char e2[120];
+		assert_int_equal(target_parse("[\xc4\xb3\xc4\xb3\xc4\xb3\xc4\xb3::1]:25", &t, e2, len), -1);
+		assert_true(str_is_safe(e2, strlen(e2), false));
+		target_spec_clear(&t);
+	}
 	free(s);
 }
 
