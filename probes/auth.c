@@ -250,6 +250,10 @@ static void real_auth(struct probe_ctx *ctx)
 	const struct mx_options *opt = ctx->opt;
 	struct dialogue d;
 	struct finding *f;
+	/* After a refusal, a 421 or silence before EHLO, no connection of our
+	 * own: the standard session already says why AUTH cannot be asked. */
+	if (!probe_may_connect(ctx, "whether AUTH inside TLS accepts --auth-user"))
+		return;
 	int rc = dialogue_open(&d, opt, ctx->spec, ctx->t, "auth: AUTH inside TLS with --auth-user", NULL, DLG_TLS);
 	if (rc < 0) {
 		f = probe_result_add(ctx->pr, "auth.not-tested", SEV_ERROR,

@@ -7,14 +7,22 @@
 
 const struct tls_enum *enum_scan(struct probe_ctx *ctx, unsigned want, const char *prefix)
 {
+	char id[64];
+	snprintf(id, sizeof id, "%s.not-tested", prefix);
+	/* A server that refused us, said 421 or stayed silent before EHLO in
+	 * the standard session gets no hellos of ours either (--help). */
+	if (!probe_may_connect(ctx, "what the server accepts to hand-built ClientHellos")) {
+		struct finding *nt = &ctx->pr->f[ctx->pr->n - 1];
+		free(nt->id); /* named after the probe; the enumeration's ids use prefix ("weak") */
+		nt->id = xstrdup(id);
+		return NULL;
+	}
 	const struct tls_enum *e = hello_scan_run(ctx->opt, ctx->spec, ctx->t, want);
 	bool any = false;
 	for (int v = 0; v < ENUM_VERSIONS; v++)
 		any = any || e->v[v].tested;
 	if (any)
 		return e;
-	char id[64];
-	snprintf(id, sizeof id, "%s.not-tested", prefix);
 	struct finding *f = probe_result_add(ctx->pr, id, SEV_ERROR, "Could not send a ClientHello of our own");
 	finding_set_detail(f, "%s", e->stopped ? e->stopped : "no connection reached the TLS handshake");
 	enum_add_cost_ev(f, e);

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -33,6 +34,7 @@
 #include "net/limiter.h"
 #include "net/source.h"
 #include "net/target.h"
+#include "pki/names.h"
 #include "pki/revocation.h"
 #include "report/progress_line.h"
 #include "report/render.h"
@@ -364,8 +366,14 @@ static int parse_time(const char *s, int64_t *out)
 ok:
 	if (tm.tm_year < 70 || tm.tm_year > 9999 - 1900)
 		return -1;
+	struct tm asked = tm;
 	time_t t = timegm(&tm);
 	if (t == (time_t)-1 || t <= 0 || (int64_t)t > MX_MAX_TIME)
+		return -1;
+	/* timegm normalises: 2026-02-29 would become March 1st, 24:00 or a
+	 * leap second the next minute. A date that does not exist is refused. */
+	if (tm.tm_mday != asked.tm_mday || tm.tm_mon != asked.tm_mon || tm.tm_hour != asked.tm_hour ||
+	    tm.tm_min != asked.tm_min || tm.tm_sec != asked.tm_sec)
 		return -1;
 	*out = (int64_t)t;
 	return 0;
@@ -503,6 +511,7 @@ struct cli {
 	struct redact redact;	   /* every known secret (opt.redact) */
 	FILE *out;		   /* -o, opened before probing; NULL = stdout */
 	struct scenario *scenario; /* run: the parsed scenario */
+	const char *scenario_path; /* run: its file */
 				   /* --sni, --expect-name, --domain given with U-labels, in A-labels */
 #define CLI_MAX_IDN (1 + MX_MAX_EXPECT_NAMES + CLI_MAX_DOMAINS)
 	char idn[CLI_MAX_IDN][256];
@@ -744,8 +753,9 @@ static int parse_flags(struct cli *cl, int argc, char **argv)
 			break;
 		case OPT_GREETING_TIMEOUT:
 			if (parse_seconds(optarg, &cl->opt.greeting_timeout_us) < 0)
-				return usage_error("--greeting-timeout '%s': expected a number of seconds above 0",
-						   optarg);
+				return usage_error(
+					"--greeting-timeout '%s': expected a number of seconds from 0.001 to 86400",
+					optarg);
 			break;
 		case OPT_ONE_KEY:
 			cl->opt.one_key = true;
@@ -762,6 +772,10 @@ static int parse_flags(struct cli *cl, int argc, char **argv)
 				return usage_error("%s", ierr);
 			if (!ehlo_name_ok(v))
 				return usage_error("--sni '%s': expected a host name", optarg);
+			if (names_is_ip_literal(v) || v[0] == '[') /* RFC 6066 section 3: never an address */
+				return usage_error("--sni '%s': an address is never sent as a server name; "
+						   "--expect-name requires it in the certificate",
+						   optarg);
 			cl->opt.sni = v;
 			break;
 		}
@@ -958,6 +972,24 @@ static int open_output(struct cli *cl)
 {
 	if (!cl->output || cl->out)
 		return 0;
+	/* fopen "w" would truncate it: a report written over the CA, a key or
+	 * the password file the run was given destroys that input. */
+	struct stat os;
+	if (stat(cl->output, &os) == 0) {
+		const char *inputs[8 + MX_MAX_CRL_FILES] = { cl->opt.ca_file,	       cl->client_cert,
+							     cl->client_key,	       cl->pkcs12,
+							     cl->pkcs12_password_file, cl->auth_password_file,
+							     cl->scenario_path };
+		size_t n = 7;
+		for (size_t i = 0; i < cl->opt.n_crl_files && n < ARRAY_LEN(inputs); i++)
+			inputs[n++] = cl->opt.crl_files[i];
+		for (size_t i = 0; i < n; i++) {
+			struct stat is;
+			if (inputs[i] && stat(inputs[i], &is) == 0 && is.st_dev == os.st_dev && is.st_ino == os.st_ino)
+				return config_error("-o %s: is the input file %s; the report would overwrite it",
+						    cl->output, inputs[i]);
+		}
+	}
 	cl->out = fopen(cl->output, "w");
 	if (!cl->out)
 		return config_error("-o %s: cannot be written: %s", cl->output, strerror(errno));
@@ -1063,6 +1095,7 @@ static int load_scenario(struct cli *cl, int argc, char **argv)
 		return usage_error("run needs a scenario file and at least one target");
 	struct scn_parse_opts po = { .vars = cl->vars, .nvars = cl->nvars };
 	char err[600];
+	cl->scenario_path = argv[optind];
 	if (scenario_load(argv[optind], &po, &cl->scenario, err, sizeof err) < 0) {
 		/* FILE:LINE:COLUMN: first, as compilers say it, escaped */
 		char *safe = str_sanitize(err, false);
@@ -1073,6 +1106,20 @@ static int load_scenario(struct cli *cl, int argc, char **argv)
 	for (size_t i = 0; i < cl->scenario->n; i++)
 		redact_add_secret(&cl->redact, cl->scenario->s[i].secret, cl->scenario->s[i].arg);
 	return 0;
+}
+
+/* An address target of the other family than --source can never be
+ * reached from it: fail closed before any connection. 0, or -1 with a
+ * one-line message in err. */
+static int check_source_family(const struct mx_options *opt, const struct target_spec *spec, char *err, size_t errlen)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	if (!opt->source || !spec->family || source_sockaddr(opt->source, spec->family, &ss, &len) != -2)
+		return 0;
+	snprintf(err, errlen, "target '%s': an IPv%c address cannot be reached from --source %s (IPv%c)", spec->input,
+		 spec->family == AF_INET ? '4' : '6', opt->source, spec->family == AF_INET ? '6' : '4');
+	return -1;
 }
 
 /* Every local input, loaded and checked before the first connection
@@ -1202,6 +1249,12 @@ static int run_check(struct cli *cl, int argc, char **argv, struct report *rep, 
 			status = usage_error("%s", err);
 			goto out;
 		}
+		/* an address of the other family than --source: before any connection */
+		if (check_source_family(&cl->opt, &specs[nspecs], err, sizeof err) < 0) {
+			nspecs++; /* parsed: cleared at out */
+			status = usage_error("%s", err);
+			goto out;
+		}
 	}
 	if (cl->policy_file && (status = load_partners(cl, &partners)) != 0)
 		goto out;
@@ -1320,6 +1373,11 @@ static int run_scenario(struct cli *cl, int argc, char **argv, struct report *re
 		char terr[512];
 		if (target_parse(argv[optind + 1 + (int)parsed], &specs[parsed], terr, sizeof terr) < 0) {
 			status = usage_error("%s", terr);
+			break;
+		}
+		if (check_source_family(&cl->opt, &specs[parsed], terr, sizeof terr) < 0) {
+			status = usage_error("%s", terr);
+			parsed++;
 			break;
 		}
 	}
@@ -1505,6 +1563,8 @@ int cli_main(int argc, char **argv)
 		return rc;
 	if (strcmp(cmd, "headers") == 0)
 		return run_headers(&cl, argc, argv);
+	if (cl.nvars && strcmp(cmd, "run") != 0)
+		return usage_error("--var defines a scenario's ${NAME}: only with mxprobe run");
 	if (!cl.opt.ehlo_name)
 		cl.opt.ehlo_name = cl.ehlo_owned = default_ehlo_name(); /* NULL: address literals */
 	redact_init(&cl.redact);

@@ -39,8 +39,21 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
+	char *full = xvasprintf(fmt, ap);
 	va_end(ap);
+	/* Cut between characters, never inside a UTF-8 sequence: the message
+	 * is one printable line (the one escaping rule, util.h). */
+	size_t len = strlen(full);
+	if (errlen && len >= errlen) {
+		len = errlen - 1;
+		while (len > 0 && ((unsigned char)full[len] & 0xC0) == 0x80)
+			len--;
+	}
+	if (errlen) {
+		memcpy(err, full, len);
+		err[len] = '\0';
+	}
+	free(full);
 	return -1;
 }
 
@@ -131,11 +144,15 @@ static int parse(const char *s, const char *shown, struct target_spec *out, char
 		for (const struct scheme *c = schemes; c->name; c++)
 			if (strlen(c->name) == n && strncasecmp(s, c->name, n) == 0)
 				sc = c;
-		if (!sc)
-			return fail(err, errlen,
-				    "target '%s': unknown scheme '%.*s', expected smtp://, submission://, smtps://, "
-				    "lmtp://, pop3://, pop3s://, imap:// or imaps://",
-				    shown, (int)n, s);
+		if (!sc) {
+			char *bad = str_escape(s, n, 64); /* the message is one printable line */
+			fail(err, errlen,
+			     "target '%s': unknown scheme '%s', expected smtp://, submission://, smtps://, "
+			     "lmtp://, pop3://, pop3s://, imap:// or imaps://",
+			     shown, bad);
+			free(bad);
+			return -1;
+		}
 		rest = sep + 3;
 		/* allow a trailing slash, as URLs are often pasted that way */
 	}
@@ -170,7 +187,9 @@ static int parse(const char *s, const char *shown, struct target_spec *out, char
 		}
 		struct in6_addr a6;
 		if (inet_pton(AF_INET6, host, &a6) != 1) {
-			fail(err, errlen, "target '%s': '%s' is not an IPv6 address", shown, host);
+			char *bad = str_escape(host, strlen(host), 64);
+			fail(err, errlen, "target '%s': '%s' is not an IPv6 address", shown, bad);
+			free(bad);
 			free(host);
 			free(hostport);
 			return -1;
@@ -213,8 +232,10 @@ static int parse(const char *s, const char *shown, struct target_spec *out, char
 			if (inet_pton(AF_INET, host, &a4) == 1)
 				family = AF_INET;
 			else if (!target_host_name_ok(host)) {
+				char *bad = str_escape(host, strlen(host), 64);
 				fail(err, errlen, "target '%s': '%s' is neither a host name nor an IPv4 address", shown,
-				     host);
+				     bad);
+				free(bad);
 				free(host);
 				free(hostport);
 				free(out->host_unicode);
@@ -226,7 +247,9 @@ static int parse(const char *s, const char *shown, struct target_spec *out, char
 
 	uint16_t port = sc->port;
 	if (portstr && parse_port(portstr, &port) < 0) {
-		fail(err, errlen, "target '%s': port '%s' is not a number from 1 to 65535", shown, portstr);
+		char *bad = str_escape(portstr, strlen(portstr), 16);
+		fail(err, errlen, "target '%s': port '%s' is not a number from 1 to 65535", shown, bad);
+		free(bad);
 		free(host);
 		free(hostport);
 		free(out->host_unicode);

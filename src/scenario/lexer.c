@@ -108,8 +108,25 @@ void scn_quote(char *out, size_t outlen, const char *p, size_t n)
 		}
 	}
 	buf_append(&b, "\"", 1);
-	snprintf(out, outlen, "%.*s", (int)b.len, b.data);
+	buf_append(&b, "", 1);
+	/* The one escaping rule (bytes that are not UTF-8, C1, bidi), and a
+	 * cut between characters: the 56-byte cut above and outlen may fall
+	 * inside a UTF-8 sequence. */
+	char *safe = str_sanitize(b.data, false);
 	buf_clear(&b);
+	if (outlen == 0) {
+		free(safe);
+		return;
+	}
+	size_t len = strlen(safe);
+	if (len >= outlen) {
+		len = outlen - 1;
+		while (len > 0 && ((unsigned char)safe[len] & 0xC0) == 0x80)
+			len--;
+	}
+	memcpy(out, safe, len);
+	out[len] = '\0';
+	free(safe);
 }
 
 void scn_tok_clear(struct scn_tok *t)

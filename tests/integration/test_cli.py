@@ -39,9 +39,19 @@ class Usage(mxtest.MxTestCase):
 
     def test_bad_flag_values(self):
         for args in (["--format", "xml"], ["--policy", "sometimes"], ["--timeout", "-1"],
-                     ["--timeout", "abc"], ["--format"]):
+                     ["--timeout", "abc"], ["--format"], ["--greeting-timeout", "86401"],
+                     ["--at", "2026-02-29T00:00:00Z"], ["--at", "2026-04-31"], ["--at", "2026-11-30T23:59:60Z"],
+                     ["--sni", "127.0.0.1"], ["--sni", "::1"], ["--sni", "[127.0.0.1]"],
+                     ["--source", "::1"]):
             with self.subTest(args=args):
-                self.assertUsageError(["check"] + args + ["127.0.0.1:25"])
+                res = self.assertUsageError(["check"] + args + ["127.0.0.1:25"])
+                if args[0].endswith("timeout"):  # the message gives the range it checks
+                    self.assertIn("from 0.001 to 86400", res.stderr, res.describe())
+
+    def test_var_only_with_run(self):
+        # A scenario variable given to check or lab would be silently ignored.
+        self.assertUsageError(["check", "--var", "X=1", "127.0.0.1:25"])
+        self.assertUsageError(["lab", "--var", "X=1"])
 
     def test_no_target(self):
         self.assertUsageError(["check"])

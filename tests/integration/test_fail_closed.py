@@ -282,6 +282,27 @@ class LocalInputsTest(mxtest.MxTestCase):
         # --policy verify with an empty CA file never exits 0
         self.assertRefused(["--policy", "verify", "--ca-file", self.empty], "empty")
 
+    def test_output_over_an_input(self):
+        # -o naming an input (or a link to it) would truncate it: refused,
+        # the input left as it was.
+        ca = os.path.join(self.tmp, "ca-copy.pem")
+        with open(self.pki.root.cert) as src, open(ca, "w") as dst:
+            dst.write(src.read())
+        link = os.path.join(self.tmp, "ca-link.pem")
+        if not os.path.lexists(link):
+            os.symlink(ca, link)
+        pw = os.path.join(self.tmp, "pw-copy")
+        with open(pw, "w") as f:
+            f.write("secret\n")
+        for args in (["--ca-file", ca, "-o", ca], ["--ca-file", link, "-o", ca],
+                     ["--auth-user", "u", "--auth-password-file", pw, "-o", pw]):
+            with self.subTest(args=args):
+                self.assertRefused(args, "the report would overwrite it")
+        with open(ca) as a, open(self.pki.root.cert) as b:
+            self.assertEqual(a.read(), b.read(), "the CA file is intact")
+        with open(pw) as f:
+            self.assertEqual(f.read(), "secret\n", "the password file is intact")
+
     def test_unreadable_trust_file(self):
         if os.geteuid() == 0:
             self.skipTest("root reads a mode-000 file")

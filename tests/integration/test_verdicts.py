@@ -82,6 +82,21 @@ class TestServerVerdicts(mxtest.MxTestCase):
                 # A server that asked us to go away gets no more connections.
                 self.assertEq(res, res.target["connections"], 1, "connections after a 421")
                 self.assertExit(res, 3)
+                # Nor does AUTH with --auth-user open one of its own.
+                pw = os.path.join(self.tmp, "pw")
+                with open(pw, "w") as fh:
+                    fh.write("secret\n")
+                res = self.check(srv.target, "--auth-user", "u", "--auth-password-file", pw, "--auth-insecure")
+                self.assertNotTested(res, "auth", step, code)
+                self.assertEq(res, res.target["connections"], 1, "connections after a 421 with --auth-user")
+                self.assertExit(res, 3)
+                # Nor the enumeration's hand-built hellos.
+                res = self.check(srv.target, "--enumerate")
+                for prefix in ("versions", "ciphers", "groups", "weak"):
+                    f = self.assertFinding(res, prefix + ".not-tested", "error")
+                    self.assertEq(res, (f.get("evidence") or {}).get("stopped_at"), step, prefix + " stopped_at")
+                self.assertEq(res, res.target["connections"], 1, "connections after a 421 with --enumerate")
+                self.assertExit(res, 3)
 
     def test_open_relay_rejecting_our_ehlo_name(self):
         with mxtest.TestServer("helo-check-relay", self.pki) as srv:

@@ -92,6 +92,16 @@ static const struct row rows[] = {
 	    "tls, send, expect, auth, mail, rcpt, data, rset, quit, "
 	    "finding, set, env, secret, title), got \"\\\"connect\\\"\""),
 	BAD("extra argument", "connect now\n", "t.scn:1:9: expected end of line, got \"now\""),
+	/* The quoted word obeys the one escaping rule: cut inside a UTF-8
+	 * character (found by fuzz_scenario), a C1 control. */
+	BAD("word cut inside a character", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\xc3\xa4\n",
+	    "t.scn:1:1: expected a statement (connect, ehlo, helo, starttls, tls, send, expect, auth, mail, rcpt, data, "
+	    "rset, quit, finding, set, env, secret, title), got \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\\xC3...\""),
+	BAD("C1 control in a word",
+	    "conn\xc2\x85"
+	    "ect\n",
+	    "t.scn:1:1: expected a statement (connect, ehlo, helo, starttls, tls, send, expect, auth, mail, rcpt, data, "
+	    "rset, quit, finding, set, env, secret, title), got \"conn\\u0085ect\""),
 	BAD("expect without argument", "connect\nexpect\n",
 	    "t.scn:2:7: expected a reply code (250, 2xx, 25x), "
 	    "/regex/, capability, no-capability or closed, got end "

@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 
 #include "net/target.h"
+#include "util/util.h"
 
 #define L16   "abcdefghijklmnop"
 #define L63   L16 L16 L16 "abcdefghijklmno"
@@ -197,6 +198,14 @@ static const struct target_row rows[] = {
 	BAD("not UTF-8, lone continuation", "m\x80il.example"),
 	BAD("U-label with -- in positions 3-4", "b\xc3\xbc--x.example"),
 	BAD("0x7f", "mail\x7f.example"),
+	/* Bytes that are not UTF-8 where the message quotes a part of the
+	 * input: the fuzz harness found the IPv6 one echoed raw. */
+	BAD("not UTF-8 in an IPv6 literal", "submission://[::ffff:192.0.2\xa5"
+					    "1]"),
+	BAD("not UTF-8 in a bare IPv6 literal", "[\xff::1]:25"),
+	BAD("not UTF-8 in the scheme", "sm\xfftp://mail.example"),
+	BAD("not UTF-8 in the port", "mail.example:2\xa5"
+				     "5"),
 	/* whitespace and control characters */
 	BAD("space", "mail example.com"),
 	BAD("leading space", " mail.example.com"),
@@ -254,6 +263,8 @@ static int check_row(const struct target_row *row)
 			CHECK(err[0] != '\0', "error message is empty");
 			CHECK(strchr(err, '\n') == NULL, "error message is not one line: \"%s\"", err);
 			CHECK(all_printable(err), "error message holds a control byte (echoes the input raw)");
+			CHECK(str_is_safe(err, strlen(err), false),
+			      "error message is not escaped (invalid UTF-8, C1, bidi): \"%s\"", err);
 			CHECK(t.host == NULL && t.scheme == NULL && t.input == NULL, "output set on failure");
 		}
 		target_spec_clear(&t);
@@ -310,6 +321,15 @@ static void test_target_long_and_small_err(void **state)
 	assert_int_equal(target_parse("host:0", &t, tiny, sizeof tiny), -1);
 	assert_int_equal(tiny[0], '\0');
 	target_spec_clear(&t);
+
+	/* A message cut at the buffer's end is cut between characters: every
+	 * cut of a non-ASCII target that does not parse (found by fuzz_target). */
+	for (size_t len = 2; len < 120; len++) {
+		char e2[120];
+		assert_int_equal(target_parse("[\xc4\xb3\xc4\xb3\xc4\xb3\xc4\xb3::1]:25", &t, e2, len), -1);
+		assert_true(str_is_safe(e2, strlen(e2), false));
+		target_spec_clear(&t);
+	}
 	free(s);
 }
 
