@@ -29,6 +29,7 @@ static enum severity chain_severity(enum policy p)
 	case POLICY_NONE:
 		return SEV_INFO;
 	case POLICY_MAY:
+	case POLICY_DANE: /* TLSA records, not the PKIX chain, authenticate */
 	case POLICY_ENCRYPT:
 		return SEV_WARN;
 	default:

@@ -15,6 +15,7 @@ extern const struct probe probe_chain;
 extern const struct probe probe_expiry;
 extern const struct probe probe_names;
 extern const struct probe probe_revocation;
+extern const struct probe probe_dane;
 extern const struct probe probe_diagnose;
 extern const struct probe probe_mailbox_login;
 extern const struct probe probe_auth;
@@ -35,6 +36,7 @@ const struct probe *const probe_table[] = {
 	&probe_expiry,	      /* validity periods of every certificate, days left */
 	&probe_names,	      /* RFC 6125: the host and every --expect-name */
 	&probe_revocation,    /* CRL, OCSP, stapling, must-staple */
+	&probe_dane,	      /* RFC 7672: the MX host's TLSA records against the served chains */
 	&probe_mtls,	      /* client-certificate request, demand, acceptance */
 	&probe_diagnose,      /* where a failed session broke, and why */
 	&probe_mailbox_login, /* POP3/IMAP: USER, LOGIN, AUTH=PLAIN before TLS */
@@ -171,6 +173,7 @@ enum severity policy_tls_severity(enum policy p)
 	case POLICY_NONE:
 		return SEV_INFO;
 	case POLICY_MAY:
+	case POLICY_DANE: /* opportunistic where no usable TLSA (the dane probe judges those) */
 		return SEV_WARN;
 	default:
 		return SEV_FAIL;
@@ -291,6 +294,10 @@ bool probe_is_required(const struct mx_options *opt, const char *name)
 		return opt->expect_refused;
 	if (strcasecmp(name, "revocation") == 0 && opt->revocation == REVOCATION_OFF)
 		return false;
+	/* DANE authenticates by the TLSA records alone: the PKIX probes rank
+	 * it with may (core/options.h), the dane probe is what it needs. */
+	if (strcasecmp(name, "dane") == 0)
+		return opt->policy == POLICY_DANE;
 	for (size_t i = 0; policy_needs[i].name; i++)
 		if (strcasecmp(name, policy_needs[i].name) == 0)
 			return opt->policy >= policy_needs[i].from;

@@ -49,7 +49,7 @@ int batch_run(const struct batch *b, struct report *rep, char *err, size_t errle
 	size_t nkeys = 0;
 	int rc = 0;
 	if (b->ndomains) {
-		struct dns_resolver *res = dns_resolver_new(b->resolver, err, errlen);
+		struct dns_resolver *res = dns_resolver_new(b->resolver, b->trust_anchor, err, errlen);
 		if (!res) {
 			rc = -1;
 			goto out;

@@ -28,6 +28,7 @@ struct batch_domain {
 struct batch {
 	const struct mx_options *opt; /* the run's options */
 	const char *resolver;	      /* libunbound's "IP@PORT", NULL: /etc/resolv.conf */
+	const char *trust_anchor;     /* --trust-anchor FILE, NULL: the root's key (dns/dns.h) */
 	const struct target_spec *specs;
 	size_t nspecs;
 	const struct batch_domain *domains;

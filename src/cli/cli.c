@@ -83,7 +83,11 @@ static const char usage_text[] =
 	"                         mixes with plain targets; no MX: the domain's own A/AAAA; a null MX\n"
 	"                         is reported); adds the domain's verdict and what happens to its mail\n"
 	"  --resolver IP[:PORT]   send the DNS queries of --domain to this server (default:\n"
-	"                         the servers in /etc/resolv.conf)\n"
+	"                         the servers in /etc/resolv.conf); answers are still validated here\n"
+	"  --trust-anchor FILE    validate DNSSEC with this DS or DNSKEY file (zone-file form, as\n"
+	"                         unbound's trust-anchor-file) instead of the root's key from\n"
+	"                         dns-root-data; MX, A, AAAA and TLSA answers are secure, insecure or\n"
+	"                         bogus, a bogus one is never used, TLSA records are checked (DANE)\n"
 	"  --targets-file FILE    more targets, one per line (as above, or domain:DOMAIN); '-' reads\n"
 	"                         standard input; '#' comments; a bad line is reported as FILE:LINE and\n"
 	"                         the others run (exit status 2 at the end if nothing worse happened)\n"
@@ -100,7 +104,9 @@ static const char usage_options[] =
 	"                         line with perfdata; exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN),\n"
 	"                         prometheus (node_exporter textfile-collector metrics)\n"
 	"      --fail-on LEVEL    fail (default): exit 1 when a finding failed; warn: also when one warned\n"
-	"  -p, --policy POLICY    none, may, encrypt (default), verify, secure, domain-secure\n"
+	"  -p, --policy POLICY    none, may, dane, encrypt (default), verify, secure, domain-secure\n"
+	"                         (dane: Postfix's dane level; TLS authenticated by secure TLSA records\n"
+	"                         where an MX host has them, opportunistic elsewhere)\n"
 	"  -t, --timeout SECONDS  deadline of each step: connect, each reply, the handshake, each DNS\n"
 	"                         query (default 10; 0.001 to 86400)\n"
 	"      --target-timeout SECONDS  deadline of the whole target, and of a --domain's DNS (default 60)\n"
@@ -417,6 +423,7 @@ enum {
 	OPT_MAX_CONNECTIONS,
 	OPT_TARGETS_FILE,
 	OPT_POLICY_FILE,
+	OPT_TRUST_ANCHOR,
 	OPT_FAIL_ON,
 	OPT_WIRE,
 	OPT_CAPTURE,
@@ -453,6 +460,7 @@ static const struct option long_opts[] = {
 	{ "crl-file", required_argument, NULL, OPT_CRL_FILE },
 	{ "domain", required_argument, NULL, OPT_DOMAIN },
 	{ "resolver", required_argument, NULL, OPT_RESOLVER },
+	{ "trust-anchor", required_argument, NULL, OPT_TRUST_ANCHOR },
 	{ "client-cert", required_argument, NULL, OPT_CLIENT_CERT },
 	{ "client-key", required_argument, NULL, OPT_CLIENT_KEY },
 	{ "pkcs12", required_argument, NULL, OPT_PKCS12 },
@@ -495,7 +503,8 @@ struct cli {
 	/* --domain, --resolver (cli/domains.c) */
 	const char *domains[CLI_MAX_DOMAINS];
 	size_t ndomains;
-	char resolver[96]; /* libunbound's "IP@PORT"; "" = /etc/resolv.conf */
+	char resolver[96];	  /* libunbound's "IP@PORT"; "" = /etc/resolv.conf */
+	const char *trust_anchor; /* --trust-anchor FILE, checked before any connection; NULL = root key */
 	/* --auth-user's password (auth probe); wiped and freed at the end */
 	const char *auth_password_file;
 	char *auth_password;
@@ -736,9 +745,10 @@ static int parse_flags(struct cli *cl, int argc, char **argv)
 			break;
 		case 'p':
 			if (policy_parse(optarg, &cl->opt.policy) < 0)
-				return usage_error("--policy '%s': expected none, may, encrypt, verify, secure or "
-						   "domain-secure",
-						   optarg);
+				return usage_error(
+					"--policy '%s': expected none, may, dane, encrypt, verify, secure or "
+					"domain-secure",
+					optarg);
 			break;
 		case 't':
 			if (parse_seconds(optarg, &cl->opt.step_timeout_us) < 0)
@@ -826,6 +836,13 @@ static int parse_flags(struct cli *cl, int argc, char **argv)
 			if (dns_resolver_arg_parse(optarg, cl->resolver, sizeof cl->resolver) < 0)
 				return usage_error("--resolver '%s': expected IP or IP:PORT ([IPv6]:PORT)", optarg);
 			break;
+		case OPT_TRUST_ANCHOR: {
+			char terr[600];
+			if (dns_trust_anchor_check(optarg, terr, sizeof terr) < 0)
+				return usage_error("%s", terr);
+			cl->trust_anchor = optarg;
+			break;
+		}
 		case OPT_EXPECT_NAME: {
 			char ierr[400];
 			const char *v = idn_arg(cl, "--expect-name", optarg, ierr, sizeof ierr);
@@ -1329,6 +1346,7 @@ static int run_check(struct cli *cl, int argc, char **argv, struct report *rep, 
 	};
 	struct batch b = { .opt = &cl->opt,
 			   .resolver = cl->resolver[0] ? cl->resolver : NULL,
+			   .trust_anchor = cl->trust_anchor,
 			   .specs = specs,
 			   .nspecs = nspecs,
 			   .domains = doms,
@@ -1466,6 +1484,7 @@ static int tui_command(struct cli *cl, const char *cmd, int argc, char **argv, s
 		.domains = cl->domains,
 		.ndomains = cl->ndomains,
 		.resolver = cl->resolver[0] ? cl->resolver : NULL,
+		.trust_anchor = cl->trust_anchor,
 		.vars = cl->vars,
 		.nvars = cl->nvars,
 		.load = cl->load,

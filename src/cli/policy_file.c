@@ -141,7 +141,8 @@ static int parse_line(struct pf *pf, struct partner_list *out, const char *s, si
 	if (nw < 2) {
 		free(dom);
 		return fail(pf, line, col[0] + (unsigned)wl[0],
-			    "a level after the domain: none, may, encrypt, verify, secure or domain-secure", NULL, 0);
+			    "a level after the domain: none, may, dane, encrypt, verify, secure or domain-secure", NULL,
+			    0);
 	}
 	char *lvl = xstrndup(w[1], wl[1]);
 	enum policy pol;
@@ -149,8 +150,8 @@ static int parse_line(struct pf *pf, struct partner_list *out, const char *s, si
 	free(lvl);
 	if (prc < 0) {
 		free(dom);
-		return fail(pf, line, col[1], "a level: none, may, encrypt, verify, secure or domain-secure", w[1],
-			    wl[1]);
+		return fail(pf, line, col[1], "a level: none, may, dane, encrypt, verify, secure or domain-secure",
+			    w[1], wl[1]);
 	}
 	if (out->n == out->cap) {
 		out->cap = out->cap ? 2 * out->cap : 16;

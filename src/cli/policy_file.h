@@ -6,7 +6,7 @@
  *   woodgrovebank.com    domain-secure  name=mail.woodgrovebank.com client-cert=c.pem client-key=c.key
  *   fabrikam.com         verify
  *
- * level: none, may, encrypt, verify, secure, domain-secure (docs/findings.md
+ * level: none, may, dane, encrypt, verify, secure, domain-secure (docs/findings.md
  * "Policies"). Options: name=HOST (repeatable: the certificate must also
  * cover HOST, as --expect-name), client-cert=FILE and client-key=FILE, or
  * pkcs12=FILE with pkcs12-password-file=FILE (as the flags of the same

@@ -33,9 +33,12 @@ static int run_domains(void *ctx, const struct progress_ops *ops, void *watcher,
 	for (size_t i = 0; i < c->a->ndomains; i++)
 		doms[i] = (struct batch_domain){ c->a->domains[i], c->opt };
 	struct pool_opts po = { .progress = ops, .progress_user = watcher };
-	struct batch b = {
-		.opt = c->opt, .resolver = c->a->resolver, .domains = doms, .ndomains = c->a->ndomains, .pool = &po
-	};
+	struct batch b = { .opt = c->opt,
+			   .resolver = c->a->resolver,
+			   .trust_anchor = c->a->trust_anchor,
+			   .domains = doms,
+			   .ndomains = c->a->ndomains,
+			   .pool = &po };
 	int rc = batch_run(&b, rep, err, errlen);
 	free(doms);
 	return rc;

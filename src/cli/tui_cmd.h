@@ -18,8 +18,9 @@ struct cli_tui_args {
 	size_t nargs;
 	const char *const *domains; /* --domain */
 	size_t ndomains;
-	const char *resolver;	 /* libunbound's IP@PORT or NULL */
-	const char *const *vars; /* run: --var */
+	const char *resolver;	  /* libunbound's IP@PORT or NULL */
+	const char *trust_anchor; /* --trust-anchor FILE or NULL */
+	const char *const *vars;  /* run: --var */
 	size_t nvars;
 	const char *load; /* --load FILE */
 	bool lab;	  /* tui --lab, lab --tui */

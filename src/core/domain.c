@@ -18,10 +18,45 @@
 #include <strings.h>
 #include <sys/socket.h>
 
+#include "pki/dane.h"
 #include "pki/names.h"
 #include "util/util.h"
 
 /* ---- the fate of a message ----------------------------------------- */
+
+/* RFC 7672 section 2.2: with a usable secure TLSA RRset TLS is mandatory
+ * and authenticated by the records; with secure records none of which is
+ * usable, TLS is mandatory without authentication; a failed TLSA lookup
+ * of a secure host takes the host out; without records, opportunistic. */
+static enum mail_fate dane_fate(const struct fate_input *in, const char **reason)
+{
+	switch (in->dane) {
+	case DANE_IN_NONE:
+		return mail_fate_decide(POLICY_MAY, in, reason);
+	case DANE_IN_FAILED:
+		*reason = "the TLSA lookup failed or is bogus: a DANE sender does not use this host (RFC 7672 "
+			  "section 2.2)";
+		return FATE_DEFER;
+	case DANE_IN_UNUSABLE:
+		return mail_fate_decide(POLICY_ENCRYPT, in, reason);
+	default:
+		break;
+	}
+	if (!in->tls_ok) {
+		*reason = in->starttls_offered ? "TLSA records make TLS mandatory, and the TLS session failed"
+					       : "TLSA records make TLS mandatory, and STARTTLS is not offered";
+		return FATE_DEFER;
+	}
+	if (in->dane == DANE_IN_MISMATCH) {
+		*reason = "the certificate matches no usable TLSA record (dane.mismatch)";
+		return FATE_DEFER;
+	}
+	if (in->dane == DANE_IN_UNKNOWN) {
+		*reason = "unknown: the dane probe did not compare the chain with the TLSA records";
+		return FATE_UNKNOWN;
+	}
+	return FATE_TLS;
+}
 
 enum mail_fate mail_fate_decide(enum policy p, const struct fate_input *in, const char **reason)
 {
@@ -30,6 +65,8 @@ enum mail_fate mail_fate_decide(enum policy p, const struct fate_input *in, cons
 		*reason = "not reachable: the connection, the banner or EHLO failed";
 		return FATE_DEFER;
 	}
+	if (p == POLICY_DANE)
+		return dane_fate(in, reason);
 	if (p == POLICY_NONE) {
 		*reason = "policy none: TLS is not used";
 		return FATE_CLEAR;
@@ -196,6 +233,27 @@ void fate_input_from_target(const struct target_result *t, struct fate_input *in
 	in->mtls_ok = mtls_verdict(find_probe(t, "mtls"));
 }
 
+enum dane_input fate_input_dane(const struct mx_tlsa *tl, const struct target_result *t)
+{
+	if (!mx_tlsa_usable(tl)) {
+		/* A host whose addresses and MX are secure but whose TLSA lookup
+		 * came back bogus (or failed) is not used by a DANE sender. */
+		bool secure_host = tl->addr_secure && tl->mx_secure;
+		return secure_host && tl->state == TLSA_FAILED ? DANE_IN_FAILED : DANE_IN_NONE;
+	}
+	bool usable = false;
+	for (size_t i = 0; i < tl->nrr && !usable; i++) {
+		const char *why;
+		usable = dane_tlsa_usability(&tl->rr[i], &why) == DANE_USABLE;
+	}
+	if (!usable)
+		return DANE_IN_UNUSABLE;
+	const struct probe_result *dane = find_probe(t, "dane");
+	if (has_id(dane, "dane.mismatch"))
+		return DANE_IN_MISMATCH;
+	return has_id(dane, "dane.valid") ? DANE_IN_MATCH : DANE_IN_UNKNOWN;
+}
+
 /* ---- targets for MX addresses --------------------------------------- */
 
 void domain_make_spec(const struct domain_result *d, const struct mx_host *h, const struct mx_address *a,
@@ -210,6 +268,7 @@ void domain_make_spec(const struct domain_result *d, const struct mx_host *h, co
 	out->domain = xstrdup(d->name);
 	out->mx_host = xstrdup(h->host);
 	out->mx_pref = h->pref;
+	out->tlsa = &h->tlsa;
 }
 
 /* ---- the verdict ----------------------------------------------------- */
@@ -286,6 +345,7 @@ static void evaluate_address(struct report *r, struct domain_result *d, const st
 	fate_input_from_target(t, &in);
 	if (t->domain && strcasecmp(t->domain, d->name) != 0 && strcasecmp(d->name, h->host) != 0)
 		in.domain_name_ok = partner_name_ok(t, d->name);
+	in.dane = fate_input_dane(&h->tlsa, t);
 	for (int p = 0; p < DOMAIN_NPOLICIES; p++) {
 		const char *why;
 		a->fate[p] = mail_fate_decide((enum policy)p, &in, &why);

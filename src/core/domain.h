@@ -22,6 +22,17 @@
  * domain-secure needs it covered. */
 #define DOMAIN_PARTNER_NAME_CHECK "partner domain (--domain)"
 
+/* What a DANE sender (Postfix "dane", Exim hosts_require_dane) makes of an
+ * MX host's TLSA records (RFC 7672 section 2.2). */
+enum dane_input {
+	DANE_IN_NONE,	  /* no usable secure TLSA RRset: opportunistic TLS, as may */
+	DANE_IN_FAILED,	  /* the TLSA lookup of a secure host failed or is bogus: the host is not used */
+	DANE_IN_UNUSABLE, /* secure records, none usable: TLS mandatory, not authenticated (as encrypt) */
+	DANE_IN_MATCH,	  /* the served chain matches a usable record */
+	DANE_IN_MISMATCH, /* usable records, and a served chain matches none */
+	DANE_IN_UNKNOWN,  /* usable records, but the dane probe did not compare */
+};
+
 /* What the fate decision needs of one address. Tri-states: 1 yes, 0 no,
  * -1 unknown (the probe that would tell did not run). */
 struct fate_input {
@@ -32,14 +43,20 @@ struct fate_input {
 	int name_ok;	    /* the name (MX host, --expect-name) is in the certificate */
 	int mtls_ok;	    /* our client certificate was requested and accepted */
 	int domain_name_ok; /* the partner's domain is in the certificate (domain-secure) */
+	enum dane_input dane;
 };
 
 /* What a sending MTA at policy p does; *reason says why when it is not a
  * plain TLS delivery (a static string). */
 enum mail_fate mail_fate_decide(enum policy p, const struct fate_input *in, const char **reason);
 
-/* The fate input from a probed target's facts and findings (by id). */
+/* The fate input from a probed target's facts and findings (by id); dane
+ * stays DANE_IN_NONE (fate_input_dane sets it). */
 void fate_input_from_target(const struct target_result *t, struct fate_input *in);
+
+/* The DANE input from the MX host's TLSA lookup and the target's dane
+ * probe findings (dane.valid, dane.mismatch). */
+enum dane_input fate_input_dane(const struct mx_tlsa *tl, const struct target_result *t);
 
 /* A target spec for one MX address: host = the address, mx_host = the
  * MX name, port 25, STARTTLS. input reads "mx.example[192.0.2.1]:25",

@@ -8,7 +8,7 @@
 
 #include "util/util.h"
 
-static const char *const policy_names[] = { "none", "may", "encrypt", "verify", "secure", "domain-secure" };
+static const char *const policy_names[] = { "none", "may", "dane", "encrypt", "verify", "secure", "domain-secure" };
 
 const char *policy_name(enum policy p)
 {

@@ -6,9 +6,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Ordered by what a sender demands of PKIX TLS, so that "p >= POLICY_X"
+ * reads "at least as strict as X". POLICY_DANE is Postfix's "dane" level
+ * (Exim: hosts_try_dane / hosts_require_dane for hosts with TLSA): where a
+ * host publishes usable DNSSEC-secure TLSA records, TLS is mandatory and
+ * authenticated by them (RFC 7672), else it is opportunistic like may; so
+ * for every PKIX check it ranks with may, and the dane probe judges the
+ * TLSA records. */
 enum policy {
 	POLICY_NONE,
 	POLICY_MAY,
+	POLICY_DANE,
 	POLICY_ENCRYPT,
 	POLICY_VERIFY,
 	POLICY_SECURE,

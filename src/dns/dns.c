@@ -18,15 +18,19 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unbound.h>
 #include <unistd.h>
 
 #include "dns/mx.h"
+#include "pki/dane.h"
 #include "util/util.h"
 
 #define RR_A	       1
 #define RR_MX	       15
 #define RR_AAAA	       28
+#define RR_DNSKEY      48
+#define RR_TLSA	       52
 #define CLASS_IN       1
 #define RCODE_SERVFAIL 2
 #define RCODE_NXDOMAIN 3
@@ -36,6 +40,10 @@
 
 struct dns_resolver {
 	struct ub_ctx *ctx;
+	char *fwd;	  /* "IP@PORT" or NULL (resolv.conf) */
+	char *anchor;	  /* what validation uses, in words (domain_result.dnssec_anchor) */
+	bool root_anchor; /* validating with the root key we picked ourselves */
+	bool primed;	  /* the root anchor was tried against the forwarder */
 };
 
 /* libunbound, like the unbound server, answers these special-use and AS112
@@ -161,42 +169,66 @@ bool dns_domain_ok(const char *s)
 	return target_host_name_ok(s);
 }
 
-struct dns_resolver *dns_resolver_new(const char *fwd, char *err, size_t errlen)
+/* A libunbound context: forwarding to fwd (or resolv.conf), validating
+ * with the anchor file ta when it is not NULL. */
+static struct ub_ctx *make_ctx(const char *fwd, const char *ta, int *rc)
 {
 	struct ub_ctx *ctx = ub_ctx_create();
 	if (!ctx) {
-		snprintf(err, errlen, "cannot create the resolver (libunbound)");
+		*rc = UB_NOMEM;
 		return NULL;
 	}
-	int rc;
 	/* Threads, not a forked process: the deadlines are ours either way. */
-	if ((rc = ub_ctx_async(ctx, 1)) != 0)
+	if ((*rc = ub_ctx_async(ctx, 1)) != 0)
 		goto fail;
 	/* A resolver on loopback (--resolver 127.0.0.1, systemd-resolved's
 	 * 127.0.0.53) is what the user asked for; libunbound refuses it by
 	 * default. */
-	if ((rc = ub_ctx_set_option(ctx, "do-not-query-localhost:", "no")) != 0)
+	if ((*rc = ub_ctx_set_option(ctx, "do-not-query-localhost:", "no")) != 0)
 		goto fail;
-	if ((rc = make_local_zones_transparent(ctx)) != 0)
+	if ((*rc = make_local_zones_transparent(ctx)) != 0)
 		goto fail;
-	if (fwd) {
-		if ((rc = ub_ctx_set_fwd(ctx, fwd)) != 0)
-			goto fail;
-	} else {
-		if ((rc = ub_ctx_resolvconf(ctx, NULL)) != 0)
-			goto fail;
-		/* Validate when the root anchor is installed; a given --resolver
-		 * may serve private zones that would all look bogus. */
-		if (access(ROOT_ANCHOR, R_OK) == 0 && (rc = ub_ctx_add_ta_file(ctx, ROOT_ANCHOR)) != 0)
-			goto fail;
+	if (fwd)
+		*rc = ub_ctx_set_fwd(ctx, fwd);
+	else
+		*rc = ub_ctx_resolvconf(ctx, NULL);
+	if (*rc != 0)
+		goto fail;
+	/* A DS or DNSKEY file in zone-file format, as unbound's
+	 * trust-anchor-file reads it (RFC 4035 section 4.4). */
+	if (ta && (*rc = ub_ctx_add_ta_file(ctx, ta)) != 0)
+		goto fail;
+	return ctx;
+fail:
+	ub_ctx_delete(ctx);
+	return NULL;
+}
+
+struct dns_resolver *dns_resolver_new(const char *fwd, const char *trust_anchor, char *err, size_t errlen)
+{
+	/* The root's key from dns-root-data unless --trust-anchor names
+	 * another; with --resolver too: the answers are validated here, not
+	 * taken on the resolver's word (its AD bit). */
+	bool root = !trust_anchor && access(ROOT_ANCHOR, R_OK) == 0;
+	const char *ta = trust_anchor ? trust_anchor : root ? ROOT_ANCHOR : NULL;
+	int rc = 0;
+	struct ub_ctx *ctx = make_ctx(fwd, ta, &rc);
+	if (!ctx) {
+		snprintf(err, errlen, "resolver set-up%s%s%s%s: %s", fwd ? " for " : "", fwd ? fwd : "",
+			 trust_anchor ? " with the trust anchor " : "", trust_anchor ? trust_anchor : "",
+			 ub_strerror(rc));
+		return NULL;
 	}
 	struct dns_resolver *r = xcalloc(1, sizeof *r);
 	r->ctx = ctx;
+	r->fwd = fwd ? xstrdup(fwd) : NULL;
+	r->root_anchor = root;
+	r->anchor = trust_anchor ? xasprintf("trust anchor %s (--trust-anchor)", trust_anchor)
+		    : root	 ? xasprintf("the root's trust anchor %s", ROOT_ANCHOR)
+				 : xasprintf("none: %s is not installed (Debian package dns-root-data), so every "
+						   "answer counts as insecure",
+					     ROOT_ANCHOR);
 	return r;
-fail:
-	snprintf(err, errlen, "resolver set-up%s%s: %s", fwd ? " for " : "", fwd ? fwd : "", ub_strerror(rc));
-	ub_ctx_delete(ctx);
-	return NULL;
 }
 
 void dns_resolver_free(struct dns_resolver *r)
@@ -204,6 +236,8 @@ void dns_resolver_free(struct dns_resolver *r)
 	if (!r)
 		return;
 	ub_ctx_delete(r->ctx);
+	free(r->fwd);
+	free(r->anchor);
 	free(r);
 }
 
@@ -228,6 +262,7 @@ struct answer {
 	enum dnssec_status dnssec;
 	struct ub_result *res; /* MXA_DATA: the records */
 	char *error;	       /* MXA_ERROR: in words */
+	char *why_bogus;       /* DNSSEC_BOGUS: the validator's reason */
 };
 
 static void answer_clear(struct answer *a)
@@ -235,12 +270,26 @@ static void answer_clear(struct answer *a)
 	if (a->res)
 		ub_resolve_free(a->res);
 	free(a->error);
+	free(a->why_bogus);
 	memset(a, 0, sizeof *a);
 }
 
 static const char *rr_name(int type)
 {
-	return type == RR_MX ? "MX" : type == RR_A ? "A" : type == RR_AAAA ? "AAAA" : "?";
+	switch (type) {
+	case RR_MX:
+		return "MX";
+	case RR_A:
+		return "A";
+	case RR_AAAA:
+		return "AAAA";
+	case RR_TLSA:
+		return "TLSA";
+	case RR_DNSKEY:
+		return "DNSKEY";
+	default:
+		return "?";
+	}
 }
 
 /* Waits at most timeout_us, and never past deadline_us (mono_us clock). */
@@ -298,9 +347,13 @@ static void query(struct dns_resolver *r, const char *name, int type, int64_t ti
 	struct ub_result *res = q.res;
 	a->dnssec = res->secure ? DNSSEC_SECURE : res->bogus ? DNSSEC_BOGUS : DNSSEC_INSECURE;
 	if (res->bogus) {
+		/* Never used as data (RFC 4035 section 5.5): a validating
+		 * sender gets SERVFAIL for it. */
 		a->kind = MXA_ERROR;
-		a->error = xasprintf("%s %s: DNSSEC validation failed (bogus)%s%s", rr_name(type), name,
-				     res->why_bogus ? ": " : "", res->why_bogus ? res->why_bogus : "");
+		a->why_bogus = xstrdup(res->why_bogus ? res->why_bogus : "no reason given");
+		a->error = xasprintf("%s %s: DNSSEC validation failed (bogus): %s; a validating sender does not "
+				     "use it",
+				     rr_name(type), name, a->why_bogus);
 		ub_resolve_free(res);
 		return;
 	}
@@ -365,13 +418,101 @@ static const char *answer_words(const struct answer *a)
 	}
 }
 
-static void resolve_host(struct dns_resolver *r, int64_t timeout_us, int64_t deadline_us, struct mx_host *h)
+/* "_25._tcp.NAME" (RFC 7672 section 2.2.3; --domain targets are port 25). */
+static char *tlsa_owner(const char *host)
+{
+	return xasprintf("_25._tcp.%s", host);
+}
+
+/* One TLSA query into tl. true when records or an error came back (the
+ * lookup is over), false for "no records here" (try the next name). */
+static bool tlsa_query(struct dns_resolver *r, const char *base, int64_t timeout_us, int64_t deadline_us,
+		       struct mx_tlsa *tl)
+{
+	struct answer a;
+	char *owner = tlsa_owner(base);
+	query(r, owner, RR_TLSA, timeout_us, deadline_us, &a);
+	free(tl->name);
+	tl->name = owner;
+	tl->dnssec = a.dnssec;
+	bool done = true;
+	switch (a.kind) {
+	case MXA_DATA:
+		tl->state = TLSA_FOUND;
+		tl->base = xstrdup(base);
+		for (size_t i = 0; a.res->data[i]; i++) {
+			struct tlsa_rr rr;
+			if (a.res->len[i] < 0 ||
+			    dane_tlsa_parse((const unsigned char *)a.res->data[i], (size_t)a.res->len[i], &rr) < 0) {
+				tl->nmalformed++;
+				continue;
+			}
+			tl->rr = xrealloc(tl->rr, (tl->nrr + 1) * sizeof *tl->rr);
+			tl->rr[tl->nrr++] = rr;
+		}
+		break;
+	case MXA_NODATA:
+	case MXA_NXDOMAIN:
+		tl->state = TLSA_NONE;
+		done = false;
+		break;
+	default:
+		tl->state = TLSA_FAILED;
+		free(tl->why);
+		tl->why = xstrdup(a.why_bogus ? a.why_bogus : a.error ? a.error : "the lookup failed");
+		break;
+	}
+	answer_clear(&a);
+	return done;
+}
+
+/* RFC 7672 section 2.2.3: the TLSA records of an MX host, at the
+ * CNAME-expanded name first when every link of the alias chain is secure,
+ * then at the name the MX record gives. Looked up even when nothing is
+ * signed: records in an unsigned zone are worth reporting (dane.insecure). */
+static void lookup_tlsa(struct dns_resolver *r, int64_t timeout_us, int64_t deadline_us, struct mx_host *h,
+			bool mx_secure)
+{
+	struct mx_tlsa *tl = &h->tlsa;
+	tl->mx_secure = mx_secure;
+	if (h->naddr == 0) {
+		tl->state = TLSA_NOT_ASKED;
+		tl->why = xstrdup("the MX host has no address a sender could use");
+		return;
+	}
+	tl->addr_secure = true;
+	for (size_t k = 0; k < h->naddr; k++)
+		tl->addr_secure = tl->addr_secure && h->addr[k].dnssec == DNSSEC_SECURE;
+	if (h->canonical && tl->addr_secure && tlsa_query(r, h->canonical, timeout_us, deadline_us, tl))
+		return;
+	tlsa_query(r, h->host, timeout_us, deadline_us, tl);
+}
+
+/* The CNAME-expanded name of an answer, when it differs from name. */
+static char *expanded_name(const struct answer *a, const char *name)
+{
+	if (a->kind != MXA_DATA || !a->res->canonname)
+		return NULL;
+	char c[256];
+	snprintf(c, sizeof c, "%s", a->res->canonname);
+	size_t n = strlen(c);
+	if (n > 1 && c[n - 1] == '.')
+		c[n - 1] = '\0';
+	return strcasecmp(c, name) == 0 || !target_host_name_ok(c) ? NULL : xstrdup(c);
+}
+
+static void resolve_host(struct dns_resolver *r, int64_t timeout_us, int64_t deadline_us, struct mx_host *h,
+			 bool mx_secure)
 {
 	struct answer a4, a6;
 	query(r, h->host, RR_A, timeout_us, deadline_us, &a4);
 	query(r, h->host, RR_AAAA, timeout_us, deadline_us, &a6);
 	h->dnssec_a = a4.dnssec;
 	h->dnssec_aaaa = a6.dnssec;
+	h->why_bogus_a = a4.why_bogus ? xstrdup(a4.why_bogus) : NULL;
+	h->why_bogus_aaaa = a6.why_bogus ? xstrdup(a6.why_bogus) : NULL;
+	/* Only a secure alias chain counts for DANE (RFC 7672 section 2.2.3). */
+	h->canonical = expanded_name(a4.dnssec == DNSSEC_SECURE ? &a4 : &a6, h->host);
 	add_addresses(h, &a4, AF_INET);
 	add_addresses(h, &a6, AF_INET6);
 	if (h->naddr == 0)
@@ -379,6 +520,36 @@ static void resolve_host(struct dns_resolver *r, int64_t timeout_us, int64_t dea
 			xasprintf("no address for %s: A: %s; AAAA: %s", h->host, answer_words(&a4), answer_words(&a6));
 	answer_clear(&a4);
 	answer_clear(&a6);
+	lookup_tlsa(r, timeout_us, deadline_us, h, mx_secure);
+}
+
+/* With a forwarder and the root anchor we picked ourselves, a resolver
+ * that cannot give the root's DNSKEY (a private resolver serving its own
+ * zones) would make every answer bogus; then the answers are taken
+ * unvalidated, and the report says so. --trust-anchor is never dropped. */
+static void prime_root_anchor(struct dns_resolver *r, int64_t timeout_us, int64_t deadline_us)
+{
+	if (r->primed || !r->fwd || !r->root_anchor)
+		return;
+	r->primed = true;
+	struct answer a;
+	query(r, ".", RR_DNSKEY, timeout_us, deadline_us, &a);
+	bool ok = a.kind == MXA_DATA && a.dnssec == DNSSEC_SECURE;
+	char *why = a.why_bogus ? xstrdup(a.why_bogus) : xstrdup(answer_words(&a));
+	answer_clear(&a);
+	int rc = 0;
+	struct ub_ctx *plain = ok ? NULL : make_ctx(r->fwd, NULL, &rc);
+	if (plain) {
+		ub_ctx_delete(r->ctx);
+		r->ctx = plain;
+		free(r->anchor);
+		r->anchor = xasprintf("none: the resolver %s did not give the root's DNSKEY validated (%s), as a "
+				      "private resolver does; answers are taken as insecure (--trust-anchor FILE "
+				      "validates its zones)",
+				      r->fwd, why);
+		r->root_anchor = false;
+	}
+	free(why);
 }
 
 /* The MX records of an answer, parsed and sorted; -1 if one is malformed. */
@@ -409,9 +580,13 @@ void dns_resolve_domain(struct dns_resolver *r, int64_t timeout_us, int64_t dead
 	if (len > 1 && name[len - 1] == '.')
 		name[len - 1] = '\0';
 
+	prime_root_anchor(r, timeout_us, deadline_us);
+	d->dnssec_anchor = xstrdup(r->anchor);
 	struct answer a;
 	query(r, name, RR_MX, timeout_us, deadline_us, &a);
 	d->dnssec = a.dnssec;
+	d->why_bogus = a.why_bogus ? xstrdup(a.why_bogus) : NULL;
+	bool mx_secure = a.dnssec == DNSSEC_SECURE;
 	struct mx_rr *v = NULL;
 	size_t n = 0;
 	if (a.kind == MXA_DATA && parse_mx(&a, &v, &n) < 0) {
@@ -435,7 +610,7 @@ void dns_resolve_domain(struct dns_resolver *r, int64_t timeout_us, int64_t dead
 		break;
 	case MXD_IMPLICIT:
 		d->kind = DOMAIN_IMPLICIT_MX;
-		resolve_host(r, timeout_us, deadline_us, domain_add_mx(d, -1, name));
+		resolve_host(r, timeout_us, deadline_us, domain_add_mx(d, -1, name), mx_secure);
 		break;
 	case MXD_USE_MX:
 		d->kind = DOMAIN_MX;
@@ -457,10 +632,50 @@ void dns_resolve_domain(struct dns_resolver *r, int64_t timeout_us, int64_t dead
 				h->error = xasprintf("MX %u %s: not a valid host name", v[i].pref, v[i].host);
 				continue;
 			}
-			resolve_host(r, timeout_us, deadline_us, h);
+			resolve_host(r, timeout_us, deadline_us, h, mx_secure);
 		}
 		break;
 	}
 	free(v);
 	answer_clear(&a);
+}
+
+int dns_trust_anchor_check(const char *path, char *err, size_t errlen)
+{
+	FILE *fp = fopen(path, "r");
+	if (!fp) {
+		snprintf(err, errlen, "--trust-anchor %s: %s", path, strerror(errno));
+		return -1;
+	}
+	struct stat st;
+	int rc = -1;
+	if (fstat(fileno(fp), &st) < 0 || !S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "--trust-anchor %s: not a regular file", path);
+		goto out;
+	}
+	if (st.st_size > 64 * 1024) {
+		snprintf(err, errlen, "--trust-anchor %s: larger than 64 KiB, not a trust-anchor file", path);
+		goto out;
+	}
+	/* A line "owner [TTL] [IN] DS|DNSKEY ..." as unbound's
+	 * trust-anchor-file and ldns-keygen's .ds/.key files have it. */
+	char line[4096];
+	while (fgets(line, sizeof line, fp)) {
+		char *save = NULL;
+		for (char *w = strtok_r(line, " \t\r\n", &save); w; w = strtok_r(NULL, " \t\r\n", &save)) {
+			if (w[0] == ';')
+				break;
+			if (strcasecmp(w, "DS") == 0 || strcasecmp(w, "DNSKEY") == 0) {
+				rc = 0;
+				goto out;
+			}
+		}
+	}
+	snprintf(err, errlen,
+		 "--trust-anchor %s: no DS or DNSKEY record in it (zone-file form, as unbound's "
+		 "trust-anchor-file)",
+		 path);
+out:
+	fclose(fp);
+	return rc;
 }

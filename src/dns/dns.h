@@ -28,12 +28,24 @@ int dns_resolver_arg_parse(const char *s, char *out, size_t outlen);
 bool dns_domain_ok(const char *s);
 
 /* fwd: "IP@PORT" to send every query to (no recursion of our own), or NULL
- * for the servers in /etc/resolv.conf. NULL on failure, with err set. */
-struct dns_resolver *dns_resolver_new(const char *fwd, char *err, size_t errlen);
+ * for the servers in /etc/resolv.conf. trust_anchor: a DS or DNSKEY file
+ * (--trust-anchor) to validate with instead of the root's key from
+ * dns-root-data, or NULL. Answers are validated here with either; with a
+ * forwarder and the root key, a resolver that cannot give the root's
+ * DNSKEY validated (a private one) leaves the answers unvalidated, and
+ * the domain's dnssec_anchor says so. NULL on failure, with err set. */
+struct dns_resolver *dns_resolver_new(const char *fwd, const char *trust_anchor, char *err, size_t errlen);
+
+/* Is this a trust-anchor file libunbound can read: a readable regular file
+ * of at most 64 KiB with a DS or DNSKEY record in zone-file form? The cli
+ * asks before any connection (exit 2). 0, or -1 with a message in err. */
+int dns_trust_anchor_check(const char *path, char *err, size_t errlen);
 void dns_resolver_free(struct dns_resolver *r);
 
 /* Resolves d->name into d: kind, MX hosts in order, their addresses, the
- * DNSSEC status of each answer, errors in words. Each query waits at most
+ * DNSSEC status of each answer (with the validator's reason when bogus:
+ * a bogus answer is never used), each MX host's TLSA records (RFC 7672
+ * section 2.2), errors in words. Each query waits at most
  * timeout_us, and none past deadline_us (mono_us clock: the domain's
  * --target-timeout); a query not asked or cut short by it is an error. */
 void dns_resolve_domain(struct dns_resolver *r, int64_t timeout_us, int64_t deadline_us, struct domain_result *d);

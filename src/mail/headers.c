@@ -177,9 +177,9 @@ static void judge_hop(struct probe_result *pr, const struct mail_hop *h, enum po
 	finding_add_ev(f, "tls", "%s", hop_tls_id(h->tls));
 
 	if (h->tls == HOP_TLS_NO) {
-		enum severity sev = h->loopback || policy == POLICY_NONE ? SEV_INFO
-				    : policy == POLICY_MAY		 ? SEV_WARN
-									 : SEV_FAIL;
+		enum severity sev = h->loopback || policy == POLICY_NONE	    ? SEV_INFO
+				    : policy == POLICY_MAY || policy == POLICY_DANE ? SEV_WARN
+										    : SEV_FAIL;
 		f = probe_result_add(pr, "headers.hop-plaintext", sev, "hop");
 		free(f->title);
 		f->title = xasprintf("hop %zu (%s -> %s) carried the message without TLS%s", h->index,

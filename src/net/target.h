@@ -18,6 +18,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct mx_tlsa; /* report/domain.h */
+
 struct target_spec {
 	char *input;	    /* as written */
 	char *scheme;	    /* "smtp", "submission", "smtps" */
@@ -31,6 +33,9 @@ struct target_spec {
 	char *domain;
 	char *mx_host;
 	int mx_pref; /* -1: the domain's own address (no MX) */
+	/* The MX host's TLSA lookup (report/domain.h), for the dane probe;
+	 * not owned (the domain result holds it); NULL without --domain. */
+	const struct mx_tlsa *tlsa;
 	/* The dialect (proto/dialect.h): "smtp", "lmtp", "pop3", "imap";
 	 * static, not owned; NULL means smtp. */
 	const char *dialect;

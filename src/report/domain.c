@@ -41,6 +41,18 @@ const char *mail_fate_text(enum mail_fate f)
 
 static const char *const verdict_ids[] = { "pass", "fail", "no-mail", "error" };
 
+static const char *const tlsa_lookup_ids[] = { "not-asked", "none", "found", "failed" };
+
+const char *tlsa_lookup_id(enum tlsa_lookup s)
+{
+	return (unsigned)s < ARRAY_LEN(tlsa_lookup_ids) ? tlsa_lookup_ids[s] : "not-asked";
+}
+
+bool mx_tlsa_usable(const struct mx_tlsa *t)
+{
+	return t->state == TLSA_FOUND && t->dnssec == DNSSEC_SECURE && t->addr_secure && t->mx_secure;
+}
+
 const char *domain_verdict_id(enum domain_verdict v)
 {
 	return (unsigned)v < ARRAY_LEN(verdict_ids) ? verdict_ids[v] : "error";
@@ -117,6 +129,15 @@ void domain_result_clear(struct domain_result *d)
 		free(h->addr);
 		free(h->host);
 		free(h->error);
+		free(h->why_bogus_a);
+		free(h->why_bogus_aaaa);
+		free(h->canonical);
+		for (size_t j = 0; j < h->tlsa.nrr; j++)
+			free(h->tlsa.rr[j].data);
+		free(h->tlsa.rr);
+		free(h->tlsa.name);
+		free(h->tlsa.base);
+		free(h->tlsa.why);
 	}
 	free(d->mx);
 	for (size_t i = 0; i < d->nbroken; i++) {
@@ -129,6 +150,8 @@ void domain_result_clear(struct domain_result *d)
 	probe_result_clear(&d->checks);
 	free(d->name);
 	free(d->error);
+	free(d->why_bogus);
+	free(d->dnssec_anchor);
 	memset(d, 0, sizeof *d);
 }
 

@@ -35,7 +35,7 @@ enum domain_mx_kind {
 const char *domain_mx_kind_id(enum domain_mx_kind k); /* "mx", "implicit-mx", ... */
 
 /* The policy levels in the order of enum policy (core/options.h). */
-#define DOMAIN_NPOLICIES 6
+#define DOMAIN_NPOLICIES 7
 
 /* What a sending MTA at one policy level does with a message for one
  * address (or, summed up, for the domain). */
@@ -67,11 +67,56 @@ struct mx_address {
 	char *fate_reason[DOMAIN_NPOLICIES]; /* why (NULL for a plain TLS delivery) */
 };
 
+/* One TLSA record (RFC 6698 section 2.1): certificate usage, selector,
+ * matching type and the association data. */
+struct tlsa_rr {
+	uint8_t usage;	  /* 0 PKIX-TA, 1 PKIX-EE, 2 DANE-TA, 3 DANE-EE (RFC 7218) */
+	uint8_t selector; /* 0 the whole certificate, 1 its SubjectPublicKeyInfo */
+	uint8_t mtype;	  /* 0 exact, 1 SHA2-256, 2 SHA2-512 */
+	unsigned char *data;
+	size_t len;
+};
+
+/* How the TLSA lookup of an MX host ended (RFC 7672 section 2.2). */
+enum tlsa_lookup {
+	TLSA_NOT_ASKED, /* no address to deliver to, or the run had no resolver: why says */
+	TLSA_NONE,	/* no TLSA records (NODATA or NXDOMAIN) */
+	TLSA_FOUND,	/* records came back: rr, and dnssec says whether they count */
+	TLSA_FAILED,	/* SERVFAIL, a timeout, a bogus or malformed answer: why says */
+};
+const char *tlsa_lookup_id(enum tlsa_lookup s); /* "not-asked", "none", "found", "failed" */
+
+/* The TLSA RRset of an MX host as DNS gave it, and whether a DANE sender
+ * uses it: only when the TLSA answer and the host's address records are
+ * DNSSEC-secure (RFC 7672 sections 2.2.2 and 2.2.3). */
+struct mx_tlsa {
+	enum tlsa_lookup state;
+	enum dnssec_status dnssec; /* of the TLSA answer (or of its denial) */
+	char *name;		   /* the owner asked last: "_25._tcp.mx.example" */
+	char *base;		   /* the TLSA base domain the records were found at (name checks); NULL */
+	char *why;		   /* not asked, failed, the validator's why_bogus; NULL */
+	bool mx_secure;		   /* the MX answer (or the implicit MX's own) was secure */
+	bool addr_secure;	   /* every address answer the host's addresses came from was secure */
+	struct tlsa_rr *rr;
+	size_t nrr;
+	size_t nmalformed; /* records that did not parse (not in rr) */
+};
+
+/* Does a sender that does DANE use these records? Found and secure, the
+ * host's address records secure (RFC 7672 section 2.2.2), and the MX
+ * answer secure: section 2.2.1 lets a client use TLSA records of hosts
+ * from an insecure MX RRset, but Postfix's dane level and Exim's
+ * hosts_require_dane do not, and their behaviour is what is predicted. */
+bool mx_tlsa_usable(const struct mx_tlsa *t);
+
 struct mx_host {
 	int pref;   /* MX preference; -1 for an implicit MX */
 	char *host; /* no trailing dot */
 	enum dnssec_status dnssec_a, dnssec_aaaa;
-	char *error; /* its addresses could not be resolved; NULL if fine */
+	char *why_bogus_a, *why_bogus_aaaa; /* the validator's reason when bogus; else NULL */
+	char *canonical;		    /* the CNAME-expanded name when the host is an alias; else NULL */
+	struct mx_tlsa tlsa;		    /* looked up when the run does DNS (--domain) */
+	char *error;			    /* its addresses could not be resolved; NULL if fine */
 	struct mx_address *addr;
 	size_t naddr, capaddr;
 };
@@ -87,7 +132,11 @@ struct domain_result {
 	char *name;
 	enum domain_mx_kind kind;
 	enum dnssec_status dnssec; /* of the MX answer */
-	char *error;		   /* DNS problem in words; NULL if none */
+	char *why_bogus;	   /* the validator's reason when the MX answer is bogus; else NULL */
+	/* What DNSSEC was validated with: "root trust anchor FILE", "trust
+	 * anchor FILE (--trust-anchor)", or why nothing was; NULL if unknown. */
+	char *dnssec_anchor;
+	char *error; /* DNS problem in words; NULL if none */
 	struct mx_host *mx;
 	size_t nmx, capmx;
 	/* filled in by domain_evaluate (core/domain.h) */

@@ -146,7 +146,7 @@ class Partners(mxtest.MxTestCase):
         mark = self.pf.mark_log()
         res = self.probe("--policy-file", bad)
         self.assertExit(res, 2)
-        self.assertRegex(res.stderr, r"%s:2:18: expected a level: none, may, encrypt"
+        self.assertRegex(res.stderr, r"%s:2:18: expected a level: none, may, dane, encrypt"
                          % re.escape(bad))
         self.assertEqual(res.stdout, "")
         self.assertEqual(self.pf.count_connects(self.pf.cases["tls-good"], mark), 0)

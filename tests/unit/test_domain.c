@@ -237,23 +237,38 @@ static void test_domain_arg(void **state)
 struct fate_row {
 	const char *what;
 	struct fate_input in;
-	enum mail_fate want[DOMAIN_NPOLICIES]; /* none may encrypt verify secure domain-secure */
+	enum mail_fate want[DOMAIN_NPOLICIES]; /* none may dane encrypt verify secure domain-secure */
 };
 
 static const struct fate_row fate_rows[] = {
-	{ "everything works", { true, true, true, 1, 1, 1, 1 }, { C, T, T, T, T, T } },
-	{ "unreachable", { false, false, false, -1, -1, -1, 1 }, { D, D, D, D, D, D } },
-	{ "no STARTTLS", { true, false, false, -1, -1, -1, 1 }, { C, C, D, D, D, D } },
-	{ "handshake fails", { true, true, false, -1, -1, -1, 1 }, { C, C, D, D, D, D } },
-	{ "untrusted chain", { true, true, true, 0, 1, 1, 1 }, { C, T, T, D, D, D } },
-	{ "wrong name", { true, true, true, 1, 0, 1, 1 }, { C, T, T, T, D, D } },
-	{ "client cert refused", { true, true, true, 1, 1, 0, 1 }, { C, T, T, T, T, D } },
-	{ "no mtls probe", { true, true, true, 1, 1, -1, 1 }, { C, T, T, T, T, U } },
-	{ "no chain probe", { true, true, true, -1, 1, 1, 1 }, { C, T, T, U, U, U } },
-	{ "no names probe", { true, true, true, 1, -1, 1, 1 }, { C, T, T, T, U, U } },
-	{ "bad chain beats unknown names", { true, true, true, 0, -1, -1, 1 }, { C, T, T, D, D, D } },
-	{ "partner domain not in the certificate", { true, true, true, 1, 1, 1, 0 }, { C, T, T, T, T, D } },
-	{ "partner domain not checked", { true, true, true, 1, 1, 1, -1 }, { C, T, T, T, T, T } },
+	{ "everything works", { true, true, true, 1, 1, 1, 1, DANE_IN_NONE }, { C, T, T, T, T, T, T } },
+	{ "unreachable", { false, false, false, -1, -1, -1, 1, DANE_IN_NONE }, { D, D, D, D, D, D, D } },
+	{ "no STARTTLS", { true, false, false, -1, -1, -1, 1, DANE_IN_NONE }, { C, C, C, D, D, D, D } },
+	{ "handshake fails", { true, true, false, -1, -1, -1, 1, DANE_IN_NONE }, { C, C, C, D, D, D, D } },
+	{ "untrusted chain", { true, true, true, 0, 1, 1, 1, DANE_IN_NONE }, { C, T, T, T, D, D, D } },
+	{ "wrong name", { true, true, true, 1, 0, 1, 1, DANE_IN_NONE }, { C, T, T, T, T, D, D } },
+	{ "client cert refused", { true, true, true, 1, 1, 0, 1, DANE_IN_NONE }, { C, T, T, T, T, T, D } },
+	{ "no mtls probe", { true, true, true, 1, 1, -1, 1, DANE_IN_NONE }, { C, T, T, T, T, T, U } },
+	{ "no chain probe", { true, true, true, -1, 1, 1, 1, DANE_IN_NONE }, { C, T, T, T, U, U, U } },
+	{ "no names probe", { true, true, true, 1, -1, 1, 1, DANE_IN_NONE }, { C, T, T, T, T, U, U } },
+	{ "bad chain beats unknown names", { true, true, true, 0, -1, -1, 1, DANE_IN_NONE }, { C, T, T, T, D, D, D } },
+	{ "partner domain not in the certificate",
+	  { true, true, true, 1, 1, 1, 0, DANE_IN_NONE },
+	  { C, T, T, T, T, T, D } },
+	{ "partner domain not checked", { true, true, true, 1, 1, 1, -1, DANE_IN_NONE }, { C, T, T, T, T, T, T } },
+	/* DANE (RFC 7672 section 2.2): inputs, none may dane encrypt verify secure domain-secure */
+	{ "dane match, PKIX broken", { true, true, true, 0, 0, -1, -1, DANE_IN_MATCH }, { C, T, T, T, D, D, D } },
+	{ "dane mismatch", { true, true, true, 1, 1, 1, 1, DANE_IN_MISMATCH }, { C, T, D, T, T, T, T } },
+	{ "dane records, no STARTTLS", { true, false, false, -1, -1, -1, 1, DANE_IN_MATCH }, { C, C, D, D, D, D, D } },
+	{ "dane lookup bogus", { true, true, true, 1, 1, 1, 1, DANE_IN_FAILED }, { C, T, D, T, T, T, T } },
+	{ "dane only unusable records",
+	  { true, false, false, -1, -1, -1, 1, DANE_IN_UNUSABLE },
+	  { C, C, D, D, D, D, D } },
+	{ "dane only unusable records, TLS",
+	  { true, true, true, 0, 0, -1, 1, DANE_IN_UNUSABLE },
+	  { C, T, T, T, D, D, D } },
+	{ "dane not compared", { true, true, true, 1, 1, 1, 1, DANE_IN_UNKNOWN }, { C, T, U, T, T, T, T } },
+	{ "dane unreachable", { false, false, false, -1, -1, -1, 1, DANE_IN_MATCH }, { D, D, D, D, D, D, D } },
 };
 
 static void test_fate(void **state)
