@@ -8,6 +8,7 @@
 
 #include "core/options.h"
 #include "net/idn.h"
+#include "pki/dane.h"
 #include "report/domain.h"
 
 static json_t *jstr_or_null(const char *s)
@@ -35,15 +36,39 @@ static json_t *jaddress(const struct report *r, const struct mx_address *a)
 			 a->evaluated ? json_boolean(a->pass) : json_null(), "fate", fate);
 }
 
+/* The TLSA lookup of an MX host (RFC 7672 section 2.2): the records as
+ * published, and whether a DANE sender uses them. */
+static json_t *jtlsa(const struct mx_tlsa *tl)
+{
+	json_t *recs = json_array();
+	for (size_t i = 0; i < tl->nrr; i++) {
+		char *text = dane_tlsa_text(&tl->rr[i]);
+		json_array_append_new(recs, json_pack("{s:i, s:i, s:i, s:s}", "usage", tl->rr[i].usage, "selector",
+						      tl->rr[i].selector, "matching_type", tl->rr[i].mtype,
+						      "text", text));
+		free(text);
+	}
+	return json_pack("{s:s, s:o, s:o, s:s, s:o, s:b, s:b, s:b, s:o, s:i}", "lookup", tlsa_lookup_id(tl->state),
+			 "name", jstr_or_null(tl->name), "base", jstr_or_null(tl->base), "dnssec",
+			 dnssec_status_name(tl->dnssec), "why", jstr_or_null(tl->why), "mx_secure", tl->mx_secure,
+			 "addresses_secure", tl->addr_secure, "usable", mx_tlsa_usable(tl), "records", recs,
+			 "malformed", (int)tl->nmalformed);
+}
+
 static json_t *jmx(const struct report *r, const struct mx_host *h)
 {
 	json_t *addrs = json_array();
 	for (size_t i = 0; i < h->naddr; i++)
 		json_array_append_new(addrs, jaddress(r, &h->addr[i]));
-	return json_pack("{s:o, s:s, s:b, s:s, s:s, s:o, s:o}", "preference",
-			 h->pref >= 0 ? json_integer(h->pref) : json_null(), "host", h->host, "implicit", h->pref < 0,
-			 "dnssec_a", dnssec_status_name(h->dnssec_a), "dnssec_aaaa", dnssec_status_name(h->dnssec_aaaa),
-			 "error", jstr_or_null(h->error), "addresses", addrs);
+	json_t *o = json_pack("{s:o, s:s, s:b, s:s, s:s, s:o, s:o}", "preference",
+			      h->pref >= 0 ? json_integer(h->pref) : json_null(), "host", h->host, "implicit",
+			      h->pref < 0, "dnssec_a", dnssec_status_name(h->dnssec_a), "dnssec_aaaa",
+			      dnssec_status_name(h->dnssec_aaaa), "error", jstr_or_null(h->error), "addresses", addrs);
+	json_object_set_new(o, "why_bogus_a", jstr_or_null(h->why_bogus_a));
+	json_object_set_new(o, "why_bogus_aaaa", jstr_or_null(h->why_bogus_aaaa));
+	json_object_set_new(o, "canonical", jstr_or_null(h->canonical));
+	json_object_set_new(o, "tlsa", jtlsa(&h->tlsa));
+	return o;
 }
 
 static json_t *jdomain(const struct report *r, const struct domain_result *d, json_finding_fn finding)
@@ -76,6 +101,8 @@ static json_t *jdomain(const struct report *r, const struct domain_result *d, js
 			      domain_verdict_id(d->verdict), "policy", domain_policy_name(r, d), "broken", broken, "mx",
 			      mx, "fate", fate, "safe_policies", safe, "findings", findings);
 	free(u);
+	json_object_set_new(o, "dnssec_why_bogus", jstr_or_null(d->why_bogus));
+	json_object_set_new(o, "dnssec_anchor", jstr_or_null(d->dnssec_anchor));
 	return o;
 }
 

@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "core/options.h"
+#include "pki/dane.h"
 #include "report/domain.h"
 #include "report/tls_enum.h"
 #include "report/wire_model.h"
@@ -728,6 +729,55 @@ static void laddress(const json_t *o, struct mx_host *h, size_t ntargets)
 	}
 }
 
+static const char *tlsa_lookup_n(int i)
+{
+	return tlsa_lookup_id((enum tlsa_lookup)i);
+}
+
+/* An MX host's TLSA lookup; a record whose text does not read back as
+ * "U S M HEX" is left out. */
+static void ltlsa(const json_t *o, struct mx_tlsa *tl)
+{
+	if (!json_is_object(o))
+		return;
+	tl->state = (enum tlsa_lookup)lookup(gs(o, "lookup"), tlsa_lookup_n, TLSA_FAILED + 1, TLSA_NOT_ASKED);
+	tl->name = ds(o, "name");
+	tl->base = ds(o, "base");
+	tl->why = ds(o, "why");
+	tl->dnssec = (enum dnssec_status)lookup(gs(o, "dnssec"), dnssec_n, DNSSEC_BOGUS + 1, 0);
+	tl->mx_secure = json_is_true(json_object_get(o, "mx_secure"));
+	tl->addr_secure = json_is_true(json_object_get(o, "addresses_secure"));
+	const json_t *m = json_object_get(o, "malformed");
+	tl->nmalformed = json_is_integer(m) && json_integer_value(m) > 0 ? (size_t)json_integer_value(m) : 0;
+	size_t i;
+	const json_t *v;
+	json_array_foreach(json_object_get(o, "records"), i, v)
+	{
+		const char *text = gs(v, "text");
+		unsigned u, sel, mt;
+		int off = 0;
+		if (!text || sscanf(text, "%u %u %u %n", &u, &sel, &mt, &off) != 3 || u > 255 || sel > 255 || mt > 255)
+			continue;
+		const char *hx = text + off;
+		size_t n = strlen(hx);
+		if (n == 0 || n % 2 || n / 2 > DANE_MAX_DATA)
+			continue;
+		unsigned char *data = xmalloc(n / 2);
+		bool ok = true;
+		for (size_t k = 0; k < n / 2 && ok; k++) {
+			unsigned b;
+			ok = sscanf(hx + 2 * k, "%2x", &b) == 1;
+			data[k] = (unsigned char)b;
+		}
+		if (!ok) {
+			free(data);
+			continue;
+		}
+		tl->rr = xrealloc(tl->rr, (tl->nrr + 1) * sizeof *tl->rr);
+		tl->rr[tl->nrr++] = (struct tlsa_rr){ (uint8_t)u, (uint8_t)sel, (uint8_t)mt, data, n / 2 };
+	}
+}
+
 static void ldomain(struct loader *l, const json_t *o, struct report *r)
 {
 	if (!json_is_object(o) || !gs(o, "domain")) {
@@ -738,6 +788,8 @@ static void ldomain(struct loader *l, const json_t *o, struct report *r)
 	d->kind = (enum domain_mx_kind)lookup(gs(o, "mx_kind"), kind_n, DOMAIN_DNS_ERROR + 1, DOMAIN_DNS_ERROR);
 	d->dnssec = (enum dnssec_status)lookup(gs(o, "dnssec"), dnssec_n, DNSSEC_BOGUS + 1, 0);
 	d->error = ds(o, "error");
+	d->why_bogus = ds(o, "dnssec_why_bogus");
+	d->dnssec_anchor = ds(o, "dnssec_anchor");
 	/* A partner's own level (--policy-file) differs from the run's. */
 	const char *pol = gs(o, "policy");
 	if (pol && (!r->policy || strcmp(pol, r->policy) != 0))
@@ -755,6 +807,10 @@ static void ldomain(struct loader *l, const json_t *o, struct report *r)
 		h->dnssec_a = (enum dnssec_status)lookup(gs(v, "dnssec_a"), dnssec_n, DNSSEC_BOGUS + 1, 0);
 		h->dnssec_aaaa = (enum dnssec_status)lookup(gs(v, "dnssec_aaaa"), dnssec_n, DNSSEC_BOGUS + 1, 0);
 		h->error = ds(v, "error");
+		h->why_bogus_a = ds(v, "why_bogus_a");
+		h->why_bogus_aaaa = ds(v, "why_bogus_aaaa");
+		h->canonical = ds(v, "canonical");
+		ltlsa(json_object_get(v, "tlsa"), &h->tlsa);
 		size_t j;
 		const json_t *a;
 		json_array_foreach(json_object_get(v, "addresses"), j, a) laddress(a, h, r->n);

@@ -260,10 +260,18 @@ static void seal_domain(struct domain_result *d, const struct redact *r)
 {
 	seal_str(&d->name, r, false);
 	seal_str(&d->error, r, true);
+	seal_str(&d->why_bogus, r, true);
+	seal_str(&d->dnssec_anchor, r, true);
 	for (size_t m = 0; m < d->nmx; m++) {
 		struct mx_host *h = &d->mx[m];
 		seal_str(&h->host, r, false);
 		seal_str(&h->error, r, true);
+		seal_str(&h->why_bogus_a, r, true);
+		seal_str(&h->why_bogus_aaaa, r, true);
+		seal_str(&h->canonical, r, false);
+		seal_str(&h->tlsa.name, r, false);
+		seal_str(&h->tlsa.base, r, false);
+		seal_str(&h->tlsa.why, r, true);
 		for (size_t a = 0; a < h->naddr; a++) {
 			seal_str(&h->addr[a].address, r, false);
 			for (size_t p = 0; p < DOMAIN_NPOLICIES; p++)

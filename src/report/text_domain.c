@@ -10,6 +10,7 @@
 
 #include "core/options.h"
 #include "net/idn.h"
+#include "pki/dane.h"
 #include "report/domain.h"
 
 #define SGR_BOLD   "\033[1m"
@@ -50,6 +51,40 @@ static void fate_row(FILE *out, bool color, const char *label, const enum mail_f
 	fputc('\n', out);
 }
 
+/* The MX host's TLSA records and whether a DANE sender uses them (the
+ * dane probe's findings say whether they match). */
+static void render_tlsa(FILE *out, const struct mx_tlsa *tl)
+{
+	const char *name = tl->name ? tl->name : "TLSA";
+	switch (tl->state) {
+	case TLSA_NONE:
+		fprintf(out, "         TLSA %s: none (DNSSEC %s): DANE does not apply\n", name,
+			dnssec_status_name(tl->dnssec));
+		return;
+	case TLSA_FAILED:
+		fprintf(out, "         TLSA %s: lookup failed (DNSSEC %s): %s\n", name, dnssec_status_name(tl->dnssec),
+			tl->why ? tl->why : "");
+		return;
+	case TLSA_NOT_ASKED:
+		if (tl->why)
+			fprintf(out, "         TLSA: not looked up: %s\n", tl->why);
+		return;
+	default:
+		break;
+	}
+	fprintf(out, "         TLSA %s: %zu record%s, DNSSEC %s: %s\n", name, tl->nrr, tl->nrr == 1 ? "" : "s",
+		dnssec_status_name(tl->dnssec),
+		mx_tlsa_usable(tl)	       ? "DANE senders use them"
+		: tl->dnssec != DNSSEC_SECURE ? "not signed, DANE senders ignore them"
+		: !tl->addr_secure	       ? "the addresses are not signed, DANE senders ignore them"
+					       : "the MX answer is not signed, Postfix and Exim ignore them");
+	for (size_t i = 0; i < tl->nrr; i++) {
+		char *t = dane_tlsa_text(&tl->rr[i]);
+		fprintf(out, "           %s\n", t);
+		free(t);
+	}
+}
+
 static void render_mx(FILE *out, bool color, const struct mx_host *h)
 {
 	if (h->pref < 0)
@@ -71,6 +106,7 @@ static void render_mx(FILE *out, bool color, const struct mx_host *h)
 	}
 	if (h->error)
 		fprintf(out, "         %s\n", h->error);
+	render_tlsa(out, &h->tlsa);
 }
 
 static void render_table(FILE *out, bool color, const struct domain_result *d)
@@ -104,15 +140,25 @@ static void render_table(FILE *out, bool color, const struct domain_result *d)
 		"     defer: %s\n"
 		"     (the sender keeps retrying, Exchange Online for 24 hours, then sends a non-delivery report)\n",
 		mail_fate_text(FATE_TLS), mail_fate_text(FATE_CLEAR), mail_fate_text(FATE_DEFER));
-	/* why, once per address: at the first level that is not a delivery */
+	/* why, once per address: at the first level that is not a delivery;
+	 * dane is not on the PKIX ladder (core/options.h): its own line */
 	for (size_t m = 0; m < d->nmx; m++)
 		for (size_t k = 0; k < d->mx[m].naddr; k++) {
 			const struct mx_address *a = &d->mx[m].addr[k];
+			bool dane_said = false;
 			for (int p = 0; a->evaluated && p < DOMAIN_NPOLICIES; p++) {
 				if (a->fate[p] != FATE_DEFER && a->fate[p] != FATE_UNKNOWN)
 					continue;
-				fprintf(out, "     %s[%s] from %s on: %s\n", d->mx[m].host, a->address,
-					policy_name((enum policy)p), a->fate_reason[p] ? a->fate_reason[p] : "");
+				bool dane = p == POLICY_DANE;
+				if (dane && a->fate[POLICY_ENCRYPT] != a->fate[POLICY_DANE]) {
+					fprintf(out, "     %s[%s] at dane: %s\n", d->mx[m].host, a->address,
+						a->fate_reason[p] ? a->fate_reason[p] : "");
+					dane_said = true;
+					continue;
+				}
+				fprintf(out, "     %s[%s] from %s on%s: %s\n", d->mx[m].host, a->address,
+					policy_name((enum policy)p), dane_said ? " (dane aside)" : "",
+					a->fate_reason[p] ? a->fate_reason[p] : "");
 				break;
 			}
 		}
@@ -176,6 +222,10 @@ static void render_domain(FILE *out, bool color, const struct report *r, const s
 		fprintf(out, "   %s\n", d->error);
 	if (d->verdict == VERDICT_NO_MAIL || d->verdict == VERDICT_ERROR)
 		return;
+	if (d->dnssec_anchor)
+		fprintf(out, "   DNSSEC validated with: %s\n", d->dnssec_anchor);
+	if (d->why_bogus)
+		fprintf(out, "   The MX answer is bogus: %s\n", d->why_bogus);
 	fprintf(out, "   %s (DNSSEC %s), in the order mail is tried:\n",
 		d->kind == DOMAIN_IMPLICIT_MX ? "No MX record: the domain's own address" : "MX records",
 		dnssec_status_name(d->dnssec));

@@ -17,117 +17,13 @@ and is stopped by its PID.  The zones:
 """
 
 import os
-import shutil
-import signal
-import socket
-import subprocess
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import mxtest  # noqa: E402
 
-UNBOUND = os.environ.get("UNBOUND") or "/usr/sbin/unbound"
-
-
-def free_udp_tcp_port(host):
-    """A port free for both UDP and TCP on host (unbound listens on both)."""
-    for _ in range(50):
-        port = mxtest.free_port(host)
-        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        try:
-            u.bind((host, port))
-            return port
-        except OSError:
-            continue
-        finally:
-            u.close()
-    raise RuntimeError("no free UDP+TCP port on %s" % host)
-
-
-class Unbound:
-    """Debian's unbound in the foreground with a private configuration."""
-
-    START_DEADLINE = 15.0
-
-    def __init__(self, directory, local_data, host="127.0.0.1"):
-        self.dir = directory
-        self.host = host
-        self.port = None
-        self.local_data = local_data
-        self.proc = None
-
-    def start(self):
-        if not os.access(UNBOUND, os.X_OK):
-            raise RuntimeError("%s not found: install Debian's unbound package" % UNBOUND)
-        mxtest._assert_loopback(self.host)
-        self.port = free_udp_tcp_port(self.host)
-        conf = os.path.join(self.dir, "unbound.conf")
-        lines = [
-            "server:",
-            "  interface: %s@%d" % (self.host, self.port),
-            "  port: %d" % self.port,
-            "  do-daemonize: no",
-            '  chroot: ""',
-            '  username: ""',
-            '  directory: "%s"' % self.dir,
-            '  pidfile: "%s"' % os.path.join(self.dir, "unbound.pid"),
-            "  use-syslog: no",
-            '  logfile: "%s"' % os.path.join(self.dir, "unbound.log"),
-            "  verbosity: 1",
-            '  module-config: "iterator"',   # no validator, no trust anchor fetches
-            "  do-ip6: no",
-            "  access-control: 127.0.0.0/8 allow",
-            '  local-zone: "." static',        # everything else: NXDOMAIN, never recursed
-        ]
-        for zone, records in self.local_data.items():
-            lines.append('  local-zone: "%s." static' % zone)
-            for rr in records:
-                lines.append('  local-data: "%s"' % rr)
-        lines += ["remote-control:", "  control-enable: no", ""]
-        with open(conf, "w") as f:
-            f.write("\n".join(lines))
-        if shutil.which("unbound-checkconf"):
-            mxtest.run(["unbound-checkconf", conf])     # fail early, with unbound's words
-        self.proc = subprocess.Popen([UNBOUND, "-d", "-c", conf], stdout=subprocess.PIPE,
-                                     stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                     preexec_fn=mxtest._die_with_parent)
-        mxtest._live.add(self)
-        end = time.monotonic() + self.START_DEADLINE
-        while not mxtest.port_open(self.host, self.port):
-            if self.proc.poll() is not None or time.monotonic() > end:
-                out = self.proc.stdout.read().decode(errors="replace") if self.proc.poll() is not None \
-                    else ""
-                self.stop()
-                raise RuntimeError("unbound did not listen on %s:%d; output: %s; log: %s"
-                                   % (self.host, self.port, out, self.log()))
-            time.sleep(0.05)
-        return self
-
-    def log(self):
-        try:
-            with open(os.path.join(self.dir, "unbound.log"), errors="replace") as f:
-                return f.read()
-        except OSError:
-            return ""
-
-    def stop(self):
-        mxtest._live.discard(self)
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        self.proc.send_signal(signal.SIGTERM)     # by its PID: the one we started
-        try:
-            self.proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        if self.proc.stdout:
-            self.proc.stdout.close()
-
-    @property
-    def resolver(self):
-        return "%s:%d" % (self.host, self.port)
+from mxdns import Unbound, free_udp_tcp_port  # noqa: E402,F401  (test_partners, test_certs import them from here)
 
 
 class Domains(mxtest.MxTestCase):

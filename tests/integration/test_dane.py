@@ -1,0 +1,259 @@
+#!/usr/bin/python3
+"""DNSSEC and DANE (issue 13) against Debian's unbound serving a zone signed
+at test time (ldns-signzone, a throwaway ldns-keygen key whose DS is
+mxprobe's --trust-anchor) and one real Postfix service.  Every MX host
+below points at the same Postfix address; its certificate names them all,
+and its chain is leaf + intermediate.  The zones:
+
+  ee.dane.example     MX mx-ee:   TLSA 3 1 1 <leaf key>, 2 1 1 <intermediate key>
+  ta.dane.example     MX mx-ta:   TLSA 2 1 1 <intermediate key> (path + name checks)
+  bad.dane.example    MX mx-bad:  TLSA 3 1 1 <junk>, 1 1 1 <leaf key> (PKIX-EE: unusable)
+  bogus.dane.example  MX mx-bogus: its A record's RRSIG broken (bogus)
+  none.dane.example   MX mx-none: no TLSA (secure denial)
+  plain.example       an unsigned zone with TLSA 3 1 1 <leaf key> (insecure)
+
+The hashes are computed here with openssl, independently of mxprobe.
+"""
+
+import hashlib
+import os
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import mxtest  # noqa: E402
+import mxdns  # noqa: E402
+
+SIGNED = "dane.example"
+HOSTS = ["mx-ee.dane.example", "mx-ta.dane.example", "mx-bad.dane.example",
+         "mx-bogus.dane.example", "mx-none.dane.example", "mx.plain.example"]
+
+
+def spki_sha256(cert):
+    """SHA2-256 of a certificate's SubjectPublicKeyInfo, upper-case hex."""
+    pub = subprocess.run(["openssl", "x509", "-in", cert, "-pubkey", "-noout"],
+                         stdout=subprocess.PIPE, check=True).stdout
+    der = subprocess.run(["openssl", "pkey", "-pubin", "-outform", "DER"], input=pub,
+                         stdout=subprocess.PIPE, check=True).stdout
+    return hashlib.sha256(der).hexdigest().upper()
+
+
+class Dane(mxtest.MxTestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = mxtest.make_tempdir("mxtest-dane-")
+        cls.dns = cls.pf = None
+        block = mxtest.Block(1)
+        try:
+            cls.addr = block.addrs(1)[0]
+            cls.pki = mxtest.Pki(os.path.join(cls.tmp, "pki"), ips=[cls.addr])
+            leaf = cls.pki.make_leaf("dane", HOSTS[0], extra_dns=HOSTS[1:], ips=[cls.addr])
+            chain = cls.pki._concat("dane-full.pem", [leaf.key, leaf.cert, cls.pki.inter.cert])
+            pfdir = os.path.join(cls.tmp, "postfix")
+            os.makedirs(pfdir)
+            os.chmod(pfdir, 0o755)
+            cls.pf = mxtest.Postfix(pfdir, [mxtest.PostfixCase("dane", {
+                "smtpd_tls_security_level": "may",
+                "smtpd_tls_chain_files": chain,
+                "syslog_name": "postfix-dane",
+            })], block=block)
+            cls.pf.__enter__()
+            cls.leaf_hash = spki_sha256(leaf.cert)
+            cls.inter_hash = spki_sha256(cls.pki.inter.cert)
+            a = cls.addr
+            records = [
+                "ee.dane.example. IN MX 10 mx-ee.dane.example.",
+                "mx-ee.dane.example. IN A %s" % a,
+                "_25._tcp.mx-ee.dane.example. IN TLSA 3 1 1 %s" % cls.leaf_hash,
+                "_25._tcp.mx-ee.dane.example. IN TLSA 2 1 1 %s" % cls.inter_hash,
+                "ta.dane.example. IN MX 10 mx-ta.dane.example.",
+                "mx-ta.dane.example. IN A %s" % a,
+                "_25._tcp.mx-ta.dane.example. IN TLSA 2 1 1 %s" % cls.inter_hash,
+                "bad.dane.example. IN MX 10 mx-bad.dane.example.",
+                "mx-bad.dane.example. IN A %s" % a,
+                "_25._tcp.mx-bad.dane.example. IN TLSA 3 1 1 %s" % ("00" * 32),
+                "_25._tcp.mx-bad.dane.example. IN TLSA 1 1 1 %s" % cls.leaf_hash,
+                "bogus.dane.example. IN MX 10 mx-bogus.dane.example.",
+                "mx-bogus.dane.example. IN A %s" % a,
+                "none.dane.example. IN MX 10 mx-none.dane.example.",
+                "mx-none.dane.example. IN A %s" % a,
+            ]
+            dns_dir = os.path.join(cls.tmp, "unbound")
+            os.makedirs(dns_dir)
+            signed, cls.anchor = mxdns.signed_zone(dns_dir, SIGNED, records,
+                                                   tamper={("mx-bogus.dane.example", "A")})
+            plain = os.path.join(dns_dir, "plain.example.zone")
+            with open(plain, "w") as f:
+                f.write("$TTL 300\n"
+                        "plain.example. IN SOA ns.plain.example. h.plain.example. 1 3600 600 86400 300\n"
+                        "plain.example. IN NS ns.plain.example.\n"
+                        "ns.plain.example. IN A 127.0.0.1\n"
+                        "plain.example. IN MX 10 mx.plain.example.\n"
+                        "mx.plain.example. IN A %s\n"
+                        "_25._tcp.mx.plain.example. IN TLSA 3 1 1 %s\n" % (a, cls.leaf_hash))
+            cls.dns = mxdns.Unbound(dns_dir, {}, auth_zones={SIGNED: signed, "plain.example": plain}).start()
+            cls.all = cls.probe("--policy", "dane", "--trust-anchor", cls.anchor,
+                                *sum((["--domain", d] for d in ("ee.dane.example", "ta.dane.example",
+                                                                "bad.dane.example", "bogus.dane.example",
+                                                                "none.dane.example", "plain.example")), []))
+        except BaseException:
+            cls._cleanup()
+            raise
+
+    @classmethod
+    def _cleanup(cls):
+        try:
+            if cls.dns:
+                cls.dns.stop()
+            if cls.pf:
+                cls.pf.__exit__(None, None, None)
+        finally:
+            mxtest.remove_tempdir(cls.tmp)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls._cleanup()
+
+    @classmethod
+    def probe(cls, *args, fmt="json"):
+        # Only what DANE needs: one connection per MX host name.
+        return mxtest.run_mxprobe(["check", "--format", fmt, "--timeout", "5", "--one-key",
+                                   "--probes", "starttls,chain,names,dane",
+                                   "--ca-file", cls.pki.root.cert,
+                                   "--resolver", cls.dns.resolver] + list(args), timeout=90)
+
+    def domain(self, res, name):
+        for d in res.json["domains"]:
+            if d["domain"] == name:
+                return d
+        self.fail("no domain %s in the report\n%s" % (name, res.describe()))
+
+    def dane_findings(self, res, mx_host):
+        for t in res.json["targets"]:
+            if t["mx_host"] == mx_host:
+                for p in t["probes"]:
+                    if p["name"] == "dane":
+                        return {f["id"]: f for f in p["findings"]}
+                self.fail("no dane probe on %s\n%s" % (mx_host, res.describe()))
+        self.fail("no target for %s\n%s" % (mx_host, res.describe()))
+
+    # -- DNSSEC per answer
+
+    def test_secure_answers(self):
+        res = self.all
+        d = self.domain(res, "ee.dane.example")
+        self.assertEq(res, d["dnssec"], "secure", "MX answer")
+        self.assertIn("--trust-anchor", d["dnssec_anchor"], res.describe())
+        mx = d["mx"][0]
+        self.assertEq(res, mx["dnssec_a"], "secure", "A answer")
+        self.assertEq(res, mx["addresses"][0]["dnssec"], "secure", "address")
+        t = mx["tlsa"]
+        self.assertEq(res, (t["lookup"], t["dnssec"], t["usable"], t["name"]),
+                      ("found", "secure", True, "_25._tcp.mx-ee.dane.example"), "TLSA")
+        self.assertEq(res, sorted(r["text"] for r in t["records"]),
+                      sorted(["3 1 1 " + self.leaf_hash, "2 1 1 " + self.inter_hash]), "records")
+
+    def test_bogus_address_is_never_used(self):
+        res = self.all
+        d = self.domain(res, "bogus.dane.example")
+        mx = d["mx"][0]
+        self.assertEq(res, mx["dnssec_a"], "bogus", "A answer")
+        self.assertTrue(mx["why_bogus_a"], res.describe())
+        self.assertEq(res, mx["addresses"], [], "no address from a bogus answer")
+        self.assertIn("bogus", mx["error"], res.describe())
+        self.assertEq(res, d["fate"]["dane"], "defer-bounce", "unreachable for a validating sender")
+        self.assertEq(res, d["verdict"], "fail", "verdict")
+        self.assertFalse([t for t in res.json["targets"] if t["mx_host"] == "mx-bogus.dane.example"],
+                         "no connection to an address from a bogus answer")
+
+    # -- DANE
+
+    def test_dane_ee_and_ta_valid(self):
+        res = self.all
+        f = self.dane_findings(res, "mx-ee.dane.example")
+        self.assertEq(res, f["dane.valid"]["severity"], "pass", "dane.valid")
+        self.assertNotIn("dane.rollover", f, "a 2 1 1 is published: no rollover advice")
+        d = self.domain(res, "ee.dane.example")
+        self.assertEq(res, d["verdict"], "pass", "verdict under --policy dane")
+        self.assertEq(res, d["fate"]["dane"], "deliver-tls", "DANE sender")
+        warn = [fid for fid, x in f.items() if x["severity"] in ("warn", "fail", "error")]
+        self.assertEq(res, warn, [], "no warning on the healthy domain")
+
+    def test_dane_ta_alone(self):
+        res = self.all
+        f = self.dane_findings(res, "mx-ta.dane.example")
+        self.assertIn("dane.valid", f, res.describe())
+        self.assertEq(res, f["dane.valid"]["evidence"]["matched"], "2 1 1 " + self.inter_hash, "matched")
+
+    def test_dane_mismatch(self):
+        res = self.all
+        f = self.dane_findings(res, "mx-bad.dane.example")
+        m = f["dane.mismatch"]
+        self.assertEq(res, m["severity"], "fail", "fails under --policy dane")
+        self.assertEq(res, m["evidence"]["record_for_leaf"], "3 1 1 " + self.leaf_hash, "record to publish")
+        self.assertEq(res, m["evidence"]["record_for_issuer"], "2 1 1 " + self.inter_hash, "issuer record")
+        self.assertIn("cert[0] has " + self.leaf_hash, m["evidence"]["why"], res.describe())
+        self.assertIn("3 1 1 " + "00" * 32, m["evidence"]["why"].upper(), res.describe())
+        self.assertEq(res, f["dane.unusable-usage"]["severity"], "warn", "PKIX-EE record")
+        d = self.domain(res, "bad.dane.example")
+        self.assertEq(res, d["verdict"], "fail", "verdict")
+        self.assertEq(res, d["fate"]["dane"], "defer-bounce", "DANE sender defers")
+        self.assertEq(res, d["fate"]["may"], "deliver-tls", "opportunistic sender delivers")
+        self.assertIn("dane.mismatch", d["broken"][0]["reason"], res.describe())
+
+    def test_no_tlsa(self):
+        res = self.all
+        f = self.dane_findings(res, "mx-none.dane.example")
+        self.assertEq(res, f["dane.not-published"]["severity"], "info", "not published")
+        d = self.domain(res, "none.dane.example")
+        self.assertEq(res, (d["mx"][0]["tlsa"]["lookup"], d["mx"][0]["tlsa"]["dnssec"]), ("none", "secure"),
+                      "secure denial")
+        self.assertEq(res, d["fate"]["dane"], "deliver-tls", "opportunistic without TLSA")
+
+    def test_tlsa_in_unsigned_zone(self):
+        res = self.all
+        f = self.dane_findings(res, "mx.plain.example")
+        self.assertEq(res, f["dane.insecure"]["severity"], "warn", "published but not signed")
+        self.assertNotIn("dane.valid", f, "never claimed without DNSSEC")
+        d = self.domain(res, "plain.example")
+        self.assertEq(res, (d["dnssec"], d["mx"][0]["tlsa"]["dnssec"], d["mx"][0]["tlsa"]["usable"]),
+                      ("insecure", "insecure", False), "insecure")
+        self.assertEq(res, d["fate"]["dane"], "deliver-tls", "a DANE sender ignores them")
+
+    def test_text_report(self):
+        res = self.probe("--policy", "dane", "--trust-anchor", self.anchor, "--domain", "bad.dane.example",
+                         fmt="text")
+        self.assertExit(res, 1)
+        self.assertIn("TLSA _25._tcp.mx-bad.dane.example: 2 records, DNSSEC secure: DANE senders use them",
+                      res.stdout, res.describe())
+        self.assertIn("dane.mismatch", res.stdout, res.describe())
+        self.assertIn("3 1 1 " + self.leaf_hash, res.stdout, res.describe())
+
+    # -- the trust anchor
+
+    def test_private_resolver_without_anchor(self):
+        # The root's key cannot be primed through this resolver: answers
+        # are taken as insecure, and the report says why.
+        res = self.probe("--domain", "ee.dane.example")
+        d = self.domain(res, "ee.dane.example")
+        self.assertTrue(d["dnssec_anchor"].startswith("none: the resolver"), res.describe())
+        self.assertEq(res, d["dnssec"], "insecure", "not validated")
+        f = self.dane_findings(res, "mx-ee.dane.example")
+        self.assertIn("dane.insecure", f, res.describe())
+
+    def test_bad_trust_anchor_files(self):
+        junk = os.path.join(self.tmp, "junk.ds")
+        with open(junk, "w") as f:
+            f.write("this is not a zone file\n")
+        for path, words in ((os.path.join(self.tmp, "absent.ds"), "No such file"),
+                            (junk, "no DS or DNSKEY"), (self.tmp, "not a regular file")):
+            res = mxtest.run_mxprobe(["check", "--trust-anchor", path, "--domain", "ee.dane.example",
+                                      "--resolver", self.dns.resolver])
+            self.assertExit(res, 2)
+            self.assertIn(words, res.stderr, res.describe())
+
+
+if __name__ == "__main__":
+    mxtest.main()
