@@ -43,9 +43,9 @@ static json_t *jtlsa(const struct mx_tlsa *tl)
 	json_t *recs = json_array();
 	for (size_t i = 0; i < tl->nrr; i++) {
 		char *text = dane_tlsa_text(&tl->rr[i]);
-		json_array_append_new(recs, json_pack("{s:i, s:i, s:i, s:s}", "usage", tl->rr[i].usage, "selector",
-						      tl->rr[i].selector, "matching_type", tl->rr[i].mtype,
-						      "text", text));
+		json_array_append_new(recs,
+				      json_pack("{s:i, s:i, s:i, s:s}", "usage", tl->rr[i].usage, "selector",
+						tl->rr[i].selector, "matching_type", tl->rr[i].mtype, "text", text));
 		free(text);
 	}
 	return json_pack("{s:s, s:o, s:o, s:s, s:o, s:b, s:b, s:b, s:o, s:i}", "lookup", tlsa_lookup_id(tl->state),

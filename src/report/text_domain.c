@@ -74,10 +74,10 @@ static void render_tlsa(FILE *out, const struct mx_tlsa *tl)
 	}
 	fprintf(out, "         TLSA %s: %zu record%s, DNSSEC %s: %s\n", name, tl->nrr, tl->nrr == 1 ? "" : "s",
 		dnssec_status_name(tl->dnssec),
-		mx_tlsa_usable(tl)	       ? "DANE senders use them"
+		mx_tlsa_usable(tl)	      ? "DANE senders use them"
 		: tl->dnssec != DNSSEC_SECURE ? "not signed, DANE senders ignore them"
-		: !tl->addr_secure	       ? "the addresses are not signed, DANE senders ignore them"
-					       : "the MX answer is not signed, Postfix and Exim ignore them");
+		: !tl->addr_secure	      ? "the addresses are not signed, DANE senders ignore them"
+					      : "the MX answer is not signed, Postfix and Exim ignore them");
 	for (size_t i = 0; i < tl->nrr; i++) {
 		char *t = dane_tlsa_text(&tl->rr[i]);
 		fprintf(out, "           %s\n", t);
