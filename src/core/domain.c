@@ -486,9 +486,73 @@ static void check_consistency(struct report *r, struct domain_result *d)
 	free(v);
 }
 
+/* The domain's DANE in one line (issue 13 item 5): whether it publishes
+ * usable TLSA records for its MX hosts, and whether every address of those
+ * hosts meets them. Hosts without records get opportunistic TLS from a
+ * DANE sender, which RFC 7672 allows: said, not failed. */
+static void check_dane(struct report *r, struct domain_result *d, const struct mx_options *opt)
+{
+	enum policy pol = opt ? opt->policy : POLICY_ENCRYPT;
+	if (d->policy)
+		policy_parse(d->policy, &pol);
+	size_t published = 0, broken = 0, unknown = 0;
+	struct strvec ev = { 0 };
+	for (size_t m = 0; m < d->nmx; m++) {
+		const struct mx_host *h = &d->mx[m];
+		if (!mx_tlsa_usable(&h->tlsa))
+			continue;
+		published++;
+		for (size_t k = 0; k < h->naddr; k++) {
+			const struct mx_address *a = &h->addr[k];
+			enum dane_input in =
+				a->target < r->n ? fate_input_dane(&h->tlsa, r->t[a->target]) : DANE_IN_UNKNOWN;
+			const char *word = in == DANE_IN_MATCH	    ? "matches its TLSA records"
+					   : in == DANE_IN_MISMATCH ? "matches none of its TLSA records"
+					   : in == DANE_IN_UNUSABLE ? "has no usable TLSA record"
+								    : "not compared";
+			broken += in == DANE_IN_MISMATCH || in == DANE_IN_UNUSABLE;
+			unknown += in == DANE_IN_UNKNOWN;
+			strvec_push_owned(&ev, xasprintf("%s[%s]\t%s", h->host, a->address, word));
+		}
+	}
+	if (!published) {
+		strvec_clear(&ev);
+		return;
+	}
+	enum severity sev = broken		  ? (pol == POLICY_DANE	  ? SEV_FAIL
+						     : pol == POLICY_NONE ? SEV_INFO
+									  : SEV_WARN)
+			    : unknown		  ? SEV_INFO
+			    : published == d->nmx ? SEV_PASS
+						  : SEV_INFO;
+	/* ids: domain.dane */
+	struct finding *f = probe_result_add(&d->checks, "domain.dane", sev, "");
+	free(f->title);
+	f->title = broken    ? xasprintf("%s publishes DANE, and %zu MX address%s do%s not meet it", d->name, broken,
+					 broken == 1 ? "" : "es", broken == 1 ? "es" : "")
+		   : unknown ? xasprintf("%s publishes DANE; not every MX address was compared", d->name)
+		   : published == d->nmx
+			   ? xasprintf("%s publishes DANE for every MX host, and they meet it", d->name)
+			   : xasprintf("%s publishes DANE for %zu of its %zu MX hosts", d->name, published, d->nmx);
+	finding_set_detail(f,
+			   "Usable DNSSEC-secure TLSA records for %zu of %zu MX hosts: a DANE sender (Postfix dane, "
+			   "Exim hosts_require_dane) authenticates those hosts by them and defers when they do "
+			   "not match; it uses opportunistic TLS with the others.",
+			   published, d->nmx);
+	finding_set_rfc(f, "RFC 7672 section 2.2");
+	if (broken)
+		finding_set_remedy(f, "Fix the records or the certificates named by the dane.mismatch and "
+				      "dane.unusable-usage findings of those addresses.");
+	for (size_t i = 0; i < ev.n; i++) {
+		char *tab = strchr(ev.v[i], '\t');
+		*tab = '\0';
+		finding_add_ev(f, ev.v[i], "%s", tab + 1);
+	}
+	strvec_clear(&ev);
+}
+
 void domain_evaluate(struct report *r, const struct mx_options *opt)
 {
-	(void)opt;
 	for (size_t i = 0; i < r->ndomains; i++) {
 		struct domain_result *d = &r->domains[i];
 		switch (d->kind) {
@@ -528,6 +592,7 @@ void domain_evaluate(struct report *r, const struct mx_options *opt)
 			d->safe[p] = d->fate[p] == FATE_TLS || d->fate[p] == FATE_CLEAR;
 		d->verdict = d->nbroken || d->nmx == 0 ? VERDICT_FAIL : VERDICT_PASS;
 		check_consistency(r, d);
+		check_dane(r, d, opt);
 	}
 }
 

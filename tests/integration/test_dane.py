@@ -10,6 +10,7 @@ and its chain is leaf + intermediate.  The zones:
   bad.dane.example    MX mx-bad:  TLSA 3 1 1 <junk>, 1 1 1 <leaf key> (PKIX-EE: unusable)
   bogus.dane.example  MX mx-bogus: its A record's RRSIG broken (bogus)
   none.dane.example   MX mx-none: no TLSA (secure denial)
+  cname.dane.example  MX alias -> CNAME mx-ee: TLSA at the expanded name (RFC 7672 2.2.3)
   plain.example       an unsigned zone with TLSA 3 1 1 <leaf key> (insecure)
 
 The hashes are computed here with openssl, independently of mxprobe.
@@ -77,6 +78,8 @@ class Dane(mxtest.MxTestCase):
                 "_25._tcp.mx-bad.dane.example. IN TLSA 1 1 1 %s" % cls.leaf_hash,
                 "bogus.dane.example. IN MX 10 mx-bogus.dane.example.",
                 "mx-bogus.dane.example. IN A %s" % a,
+                "cname.dane.example. IN MX 10 alias.dane.example.",
+                "alias.dane.example. IN CNAME mx-ee.dane.example.",
                 "none.dane.example. IN MX 10 mx-none.dane.example.",
                 "mx-none.dane.example. IN A %s" % a,
             ]
@@ -97,7 +100,8 @@ class Dane(mxtest.MxTestCase):
             cls.all = cls.probe("--policy", "dane", "--trust-anchor", cls.anchor,
                                 *sum((["--domain", d] for d in ("ee.dane.example", "ta.dane.example",
                                                                 "bad.dane.example", "bogus.dane.example",
-                                                                "none.dane.example", "plain.example")), []))
+                                                                "none.dane.example", "plain.example",
+                                                                "cname.dane.example")), []))
         except BaseException:
             cls._cleanup()
             raise
@@ -180,6 +184,10 @@ class Dane(mxtest.MxTestCase):
         self.assertEq(res, d["fate"]["dane"], "deliver-tls", "DANE sender")
         warn = [fid for fid, x in f.items() if x["severity"] in ("warn", "fail", "error")]
         self.assertEq(res, warn, [], "no warning on the healthy domain")
+        dd = {x["id"]: x for x in d["findings"]}
+        self.assertEq(res, dd["domain.dane"]["severity"], "pass", "domain.dane")
+        self.assertEq(res, dd["domain.dane"]["evidence"]["mx-ee.dane.example[%s]" % self.addr],
+                      "matches its TLSA records", "evidence")
 
     def test_dane_ta_alone(self):
         res = self.all
@@ -202,6 +210,16 @@ class Dane(mxtest.MxTestCase):
         self.assertEq(res, d["fate"]["dane"], "defer-bounce", "DANE sender defers")
         self.assertEq(res, d["fate"]["may"], "deliver-tls", "opportunistic sender delivers")
         self.assertIn("dane.mismatch", d["broken"][0]["reason"], res.describe())
+        dd = {x["id"]: x for x in d["findings"]}
+        self.assertEq(res, dd["domain.dane"]["severity"], "fail", "domain.dane under --policy dane")
+
+    def test_cname_expanded_tlsa(self):
+        res = self.all
+        mx = self.domain(res, "cname.dane.example")["mx"][0]
+        self.assertEq(res, (mx["host"], mx["canonical"]), ("alias.dane.example", "mx-ee.dane.example"), "alias")
+        self.assertEq(res, (mx["tlsa"]["name"], mx["tlsa"]["base"]),
+                      ("_25._tcp.mx-ee.dane.example", "mx-ee.dane.example"), "TLSA at the expanded name")
+        self.assertIn("dane.valid", self.dane_findings(res, "alias.dane.example"), res.describe())
 
     def test_no_tlsa(self):
         res = self.all
@@ -211,6 +229,7 @@ class Dane(mxtest.MxTestCase):
         self.assertEq(res, (d["mx"][0]["tlsa"]["lookup"], d["mx"][0]["tlsa"]["dnssec"]), ("none", "secure"),
                       "secure denial")
         self.assertEq(res, d["fate"]["dane"], "deliver-tls", "opportunistic without TLSA")
+        self.assertNotIn("domain.dane", [x["id"] for x in d["findings"]], "publishes nothing")
 
     def test_tlsa_in_unsigned_zone(self):
         res = self.all
