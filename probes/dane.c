@@ -216,6 +216,23 @@ static void dane_run(struct probe_ctx *ctx)
 		lookup_ev(f, tl);
 		return;
 	}
+	/* RFC 7672 section 2.2: usable records make TLS mandatory. A server
+	 * that answered EHLO but gave no TLS session fails that, observed. */
+	const struct session_facts *fa = &ctx->t->facts;
+	if ((fa->caps_plain.valid || fa->used_helo) && !fa->tls_ok) {
+		struct finding *f = probe_result_add(ctx->pr, "dane.no-tls", dane_severity(ctx->opt->policy),
+						     "TLSA records make TLS mandatory, and there was no TLS session");
+		finding_set_detail(f, "%s has usable secure TLSA records, and %s: a DANE sender defers the mail.",
+				   tl->name ? tl->name : "?",
+				   fa->caps_plain.starttls
+					   ? "the TLS session failed (see the starttls and diagnose findings)"
+					   : "the server does not offer STARTTLS");
+		finding_set_remedy(f, "Offer STARTTLS with the certificate the TLSA records name, or remove the "
+				      "TLSA records (wait for their TTL) before turning TLS off.");
+		finding_set_rfc(f, "RFC 7672 section 2.2");
+		lookup_ev(f, tl);
+		return;
+	}
 	if (!probe_session_reached(ctx, REACH_CHAIN, "whether the server's certificate matches its TLSA records"))
 		return;
 	struct served_chain sc[PROBE_MAX_CHAINS];

@@ -249,7 +249,7 @@ enum dane_input fate_input_dane(const struct mx_tlsa *tl, const struct target_re
 	if (!usable)
 		return DANE_IN_UNUSABLE;
 	const struct probe_result *dane = find_probe(t, "dane");
-	if (has_id(dane, "dane.mismatch"))
+	if (has_id(dane, "dane.mismatch") || has_id(dane, "dane.no-tls"))
 		return DANE_IN_MISMATCH;
 	return has_id(dane, "dane.valid") ? DANE_IN_MATCH : DANE_IN_UNKNOWN;
 }

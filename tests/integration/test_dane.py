@@ -11,6 +11,7 @@ and its chain is leaf + intermediate.  The zones:
   bogus.dane.example  MX mx-bogus: its A record's RRSIG broken (bogus)
   none.dane.example   MX mx-none: no TLSA (secure denial)
   cname.dane.example  MX alias -> CNAME mx-ee: TLSA at the expanded name (RFC 7672 2.2.3)
+  notls.dane.example  MX mx-notls: TLSA 3 1 1, but a second Postfix service without STARTTLS
   plain.example       an unsigned zone with TLSA 3 1 1 <leaf key> (insecure)
 
 The hashes are computed here with openssl, independently of mxprobe.
@@ -46,9 +47,9 @@ class Dane(mxtest.MxTestCase):
     def setUpClass(cls):
         cls.tmp = mxtest.make_tempdir("mxtest-dane-")
         cls.dns = cls.pf = None
-        block = mxtest.Block(1)
+        block = mxtest.Block(2)
         try:
-            cls.addr = block.addrs(1)[0]
+            cls.addr, cls.notls_addr = block.addrs(2)
             cls.pki = mxtest.Pki(os.path.join(cls.tmp, "pki"), ips=[cls.addr])
             leaf = cls.pki.make_leaf("dane", HOSTS[0], extra_dns=HOSTS[1:], ips=[cls.addr])
             chain = cls.pki._concat("dane-full.pem", [leaf.key, leaf.cert, cls.pki.inter.cert])
@@ -59,6 +60,9 @@ class Dane(mxtest.MxTestCase):
                 "smtpd_tls_security_level": "may",
                 "smtpd_tls_chain_files": chain,
                 "syslog_name": "postfix-dane",
+            }), mxtest.PostfixCase("notls", {
+                "smtpd_tls_security_level": "none",
+                "syslog_name": "postfix-notls",
             })], block=block)
             cls.pf.__enter__()
             cls.leaf_hash = spki_sha256(leaf.cert)
@@ -78,6 +82,9 @@ class Dane(mxtest.MxTestCase):
                 "_25._tcp.mx-bad.dane.example. IN TLSA 1 1 1 %s" % cls.leaf_hash,
                 "bogus.dane.example. IN MX 10 mx-bogus.dane.example.",
                 "mx-bogus.dane.example. IN A %s" % a,
+                "notls.dane.example. IN MX 10 mx-notls.dane.example.",
+                "mx-notls.dane.example. IN A %s" % cls.notls_addr,
+                "_25._tcp.mx-notls.dane.example. IN TLSA 3 1 1 %s" % cls.leaf_hash,
                 "cname.dane.example. IN MX 10 alias.dane.example.",
                 "alias.dane.example. IN CNAME mx-ee.dane.example.",
                 "none.dane.example. IN MX 10 mx-none.dane.example.",
@@ -101,7 +108,8 @@ class Dane(mxtest.MxTestCase):
                                 *sum((["--domain", d] for d in ("ee.dane.example", "ta.dane.example",
                                                                 "bad.dane.example", "bogus.dane.example",
                                                                 "none.dane.example", "plain.example",
-                                                                "cname.dane.example")), []))
+                                                                "cname.dane.example", "notls.dane.example")),
+                                  []))
         except BaseException:
             cls._cleanup()
             raise
@@ -220,6 +228,14 @@ class Dane(mxtest.MxTestCase):
         self.assertEq(res, (mx["tlsa"]["name"], mx["tlsa"]["base"]),
                       ("_25._tcp.mx-ee.dane.example", "mx-ee.dane.example"), "TLSA at the expanded name")
         self.assertIn("dane.valid", self.dane_findings(res, "alias.dane.example"), res.describe())
+
+    def test_tlsa_without_starttls(self):
+        res = self.all
+        f = self.dane_findings(res, "mx-notls.dane.example")
+        self.assertEq(res, f["dane.no-tls"]["severity"], "fail", "TLS mandatory under --policy dane")
+        d = self.domain(res, "notls.dane.example")
+        self.assertEq(res, (d["fate"]["may"], d["fate"]["dane"]), ("deliver-clear", "defer-bounce"), "fate")
+        self.assertEq(res, d["verdict"], "fail", "verdict")
 
     def test_no_tlsa(self):
         res = self.all
