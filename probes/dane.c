@@ -24,6 +24,15 @@ static enum severity dane_severity(enum policy p)
 	return p == POLICY_NONE ? SEV_INFO : p == POLICY_DANE ? SEV_FAIL : SEV_WARN;
 }
 
+/* With an insecure MX answer Postfix and Exim skip DANE for this domain;
+ * another domain with the same MX host (probed once) may not: the records
+ * are compared, and what does not match warns at most. */
+static enum severity host_severity(const struct probe_ctx *ctx, const struct mx_tlsa *tl)
+{
+	enum severity s = dane_severity(ctx->opt->policy);
+	return !tl->mx_secure && s == SEV_FAIL ? SEV_WARN : s;
+}
+
 static void lookup_ev(struct finding *f, const struct mx_tlsa *tl)
 {
 	finding_add_ev(f, "tlsa_name", "%s", tl->name ? tl->name : "(none)");
@@ -169,7 +178,7 @@ static void judge_chain(struct probe_ctx *ctx, const struct mx_tlsa *tl, const s
 			advice_ev(f, sc);
 		}
 	} else {
-		f = probe_result_add(ctx->pr, "dane.mismatch", dane_severity(ctx->opt->policy),
+		f = probe_result_add(ctx->pr, "dane.mismatch", host_severity(ctx, tl),
 				     "The certificate matches no TLSA record");
 		finding_set_detail(f,
 				   "No usable TLSA record at %s authenticates the chain the server sent%s%s: a "
@@ -199,12 +208,28 @@ static void dane_run(struct probe_ctx *ctx)
 					 "TLSA records are looked up for the MX hosts of a --domain only.", NULL);
 		return;
 	}
-	if (!mx_tlsa_usable(tl)) {
+	/* The host's own answers decide whether there is anything to compare;
+	 * the MX answer only whether Postfix and Exim use it for this domain. */
+	if (tl->state != TLSA_FOUND || tl->dnssec != DNSSEC_SECURE || !tl->addr_secure) {
 		not_usable(ctx, tl);
 		return;
 	}
+	if (!tl->mx_secure) {
+		struct finding *f = probe_result_add(ctx->pr, "dane.insecure", SEV_INFO,
+						     "Secure TLSA records, but the MX answer is not signed");
+		finding_set_detail(f,
+				   "The MX answer of %s is not DNSSEC-signed: RFC 7672 section 2.2.1 lets a client use "
+				   "the MX hosts' TLSA records anyway, but Postfix and Exim do not for this domain. "
+				   "The records are still compared with the certificate below (a domain with a "
+				   "signed MX answer may use this host).",
+				   ctx->spec->domain ? ctx->spec->domain : "the domain");
+		finding_set_remedy(f, "Sign the mail domain's zone (a DS in its parent) so that DANE senders "
+				      "authenticate its MX hosts.");
+		finding_set_rfc(f, "RFC 7672 section 2.2.1");
+		lookup_ev(f, tl);
+	}
 	if (judge_usability(ctx, tl) == 0) {
-		struct finding *f = probe_result_add(ctx->pr, "dane.unusable-usage", dane_severity(ctx->opt->policy),
+		struct finding *f = probe_result_add(ctx->pr, "dane.unusable-usage", host_severity(ctx, tl),
 						     "No usable TLSA record: DANE senders require TLS but cannot "
 						     "authenticate");
 		finding_set_detail(f,
@@ -220,7 +245,7 @@ static void dane_run(struct probe_ctx *ctx)
 	 * that answered EHLO but gave no TLS session fails that, observed. */
 	const struct session_facts *fa = &ctx->t->facts;
 	if ((fa->caps_plain.valid || fa->used_helo) && !fa->tls_ok) {
-		struct finding *f = probe_result_add(ctx->pr, "dane.no-tls", dane_severity(ctx->opt->policy),
+		struct finding *f = probe_result_add(ctx->pr, "dane.no-tls", host_severity(ctx, tl),
 						     "TLSA records make TLS mandatory, and there was no TLS session");
 		finding_set_detail(f, "%s has usable secure TLSA records, and %s: a DANE sender defers the mail.",
 				   tl->name ? tl->name : "?",

@@ -12,6 +12,7 @@ and its chain is leaf + intermediate.  The zones:
   none.dane.example   MX mx-none: no TLSA (secure denial)
   cname.dane.example  MX alias -> CNAME mx-ee: TLSA at the expanded name (RFC 7672 2.2.3)
   notls.dane.example  MX mx-notls: TLSA 3 1 1, but a second Postfix service without STARTTLS
+  hosted.plain.example  (unsigned) MX mx-hosted.dane.example: a signed host with TLSA 3 1 1
   plain.example       an unsigned zone with TLSA 3 1 1 <leaf key> (insecure)
 
 The hashes are computed here with openssl, independently of mxprobe.
@@ -82,6 +83,8 @@ class Dane(mxtest.MxTestCase):
                 "_25._tcp.mx-bad.dane.example. IN TLSA 1 1 1 %s" % cls.leaf_hash,
                 "bogus.dane.example. IN MX 10 mx-bogus.dane.example.",
                 "mx-bogus.dane.example. IN A %s" % a,
+                "mx-hosted.dane.example. IN A %s" % a,
+                "_25._tcp.mx-hosted.dane.example. IN TLSA 3 1 1 %s" % cls.leaf_hash,
                 "notls.dane.example. IN MX 10 mx-notls.dane.example.",
                 "mx-notls.dane.example. IN A %s" % cls.notls_addr,
                 "_25._tcp.mx-notls.dane.example. IN TLSA 3 1 1 %s" % cls.leaf_hash,
@@ -102,13 +105,15 @@ class Dane(mxtest.MxTestCase):
                         "ns.plain.example. IN A 127.0.0.1\n"
                         "plain.example. IN MX 10 mx.plain.example.\n"
                         "mx.plain.example. IN A %s\n"
-                        "_25._tcp.mx.plain.example. IN TLSA 3 1 1 %s\n" % (a, cls.leaf_hash))
+                        "_25._tcp.mx.plain.example. IN TLSA 3 1 1 %s\n"
+                        "hosted.plain.example. IN MX 10 mx-hosted.dane.example.\n" % (a, cls.leaf_hash))
             cls.dns = mxdns.Unbound(dns_dir, {}, auth_zones={SIGNED: signed, "plain.example": plain}).start()
             cls.all = cls.probe("--policy", "dane", "--trust-anchor", cls.anchor,
                                 *sum((["--domain", d] for d in ("ee.dane.example", "ta.dane.example",
                                                                 "bad.dane.example", "bogus.dane.example",
                                                                 "none.dane.example", "plain.example",
-                                                                "cname.dane.example", "notls.dane.example")),
+                                                                "cname.dane.example", "notls.dane.example",
+                                                                "hosted.plain.example")),
                                   []))
         except BaseException:
             cls._cleanup()
@@ -236,6 +241,17 @@ class Dane(mxtest.MxTestCase):
         d = self.domain(res, "notls.dane.example")
         self.assertEq(res, (d["fate"]["may"], d["fate"]["dane"]), ("deliver-clear", "defer-bounce"), "fate")
         self.assertEq(res, d["verdict"], "fail", "verdict")
+
+    def test_insecure_mx_secure_host(self):
+        # RFC 7672 2.2.1 would allow DANE here; Postfix and Exim do not.
+        res = self.all
+        f = self.dane_findings(res, "mx-hosted.dane.example")
+        self.assertEq(res, f["dane.insecure"]["severity"], "info", "only the MX answer is insecure")
+        self.assertEq(res, f["dane.valid"]["severity"], "pass", "still compared")
+        d = self.domain(res, "hosted.plain.example")
+        self.assertEq(res, (d["dnssec"], d["mx"][0]["tlsa"]["usable"]), ("insecure", False), "not usable")
+        self.assertEq(res, d["fate"]["dane"], "deliver-tls", "opportunistic for Postfix")
+        self.assertNotIn("domain.dane", [x["id"] for x in d["findings"]], "not published for DANE senders")
 
     def test_no_tlsa(self):
         res = self.all
