@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "policy/domain_policy.h"
 #include "util/util.h"
 
 static const char *const dnssec_names[] = { "unknown", "insecure", "secure", "bogus" };
@@ -113,6 +114,8 @@ void domain_result_clear(struct domain_result *d)
 			free(h->addr[j].address);
 			for (size_t k = 0; k < DOMAIN_NPOLICIES; k++)
 				free(h->addr[j].fate_reason[k]);
+			for (int k = 0; k < DOMAIN_NSTS_FATES; k++)
+				free(h->addr[j].sts_reason[k]);
 		}
 		free(h->addr);
 		free(h->host);
@@ -127,6 +130,8 @@ void domain_result_clear(struct domain_result *d)
 	free(d->broken);
 	free(d->policy);
 	probe_result_clear(&d->checks);
+	mta_sts_result_free(d->mta_sts);
+	tls_rpt_result_free(d->tls_rpt);
 	free(d->name);
 	free(d->error);
 	memset(d, 0, sizeof *d);
