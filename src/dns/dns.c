@@ -241,11 +241,7 @@ static void answer_clear(struct answer *a)
 
 static const char *rr_name(int type)
 {
-	return type == RR_MX	 ? "MX"
-	       : type == RR_A	 ? "A"
-	       : type == RR_AAAA ? "AAAA"
-	       : type == RR_TXT	 ? "TXT"
-				 : "?";
+	return type == RR_MX ? "MX" : type == RR_A ? "A" : type == RR_AAAA ? "AAAA" : type == RR_TXT ? "TXT" : "?";
 }
 
 /* Waits at most timeout_us, and never past deadline_us (mono_us clock). */

@@ -593,7 +593,7 @@ void http_get_strict(const struct http_strict_request *rq, struct http_strict_re
 	out->cert_failed = cc == CURLE_PEER_FAILED_VERIFICATION || cc == CURLE_SSL_CONNECT_ERROR ||
 			   cc == CURLE_SSL_CACERT_BADFILE || cc == CURLE_SSL_CERTPROBLEM;
 	if (out->status != HTTP_OK) {
-		out->error = xstrdup(s.too_big ? "the reply passed the size cap"
+		out->error = xstrdup(s.too_big	 ? "the reply passed the size cap"
 				     : errbuf[0] ? errbuf
 						 : cu->easy_strerror(cc));
 	} else if (out->code < 200 || out->code > 299) {

@@ -96,9 +96,9 @@ bool http_url_ok(const char *url);
  * (status, Content-Type, Location), with the server's certificate checked
  * against the trust store for the URL's host (RFC 6125). */
 struct http_strict_request {
-	const char *url;     /* https:// only */
-	const char *resolve; /* CURLOPT_RESOLVE "HOST:PORT:ADDR[,ADDR]": our resolver's answer; NULL: curl resolves */
-	const char *ca_file; /* PEM trust anchors (--ca-file), then the system store; NULL: the system store */
+	const char *url;      /* https:// only */
+	const char *resolve;  /* CURLOPT_RESOLVE "HOST:PORT:ADDR[,ADDR]": our resolver's answer; NULL: curl resolves */
+	const char *ca_file;  /* PEM trust anchors (--ca-file), then the system store; NULL: the system store */
 	bool no_system_trust; /* only ca_file */
 	int64_t timeout_us;   /* the whole request */
 	size_t max_bytes;     /* the body's cap */

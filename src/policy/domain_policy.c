@@ -22,7 +22,7 @@
 #define MAX_SYNTAX_FINDINGS 20
 /* RFC 8461 section 3.2 suggests max_age in weeks; below a day a policy
  * protects little against a downgrade between fetches. */
-#define SHORT_MAX_AGE 86400LL
+#define SHORT_MAX_AGE	    86400LL
 
 void mta_sts_result_free(struct mta_sts_result *m)
 {
@@ -98,9 +98,9 @@ static void sts_txt(struct mta_sts_result *m, const char *domain, const struct d
 			sts_txt_parse(near, strlen(near), &id, err, sizeof err);
 			free(id);
 			/* ids: mta-sts.txt-syntax */
-			struct finding *f = add(&m->checks, "mta-sts.txt-syntax", SEV_FAIL,
-						"%s.%s TXT is not a valid MTA-STS record: senders ignore it", name,
-						domain);
+			struct finding *f =
+				add(&m->checks, "mta-sts.txt-syntax", SEV_FAIL,
+				    "%s.%s TXT is not a valid MTA-STS record: senders ignore it", name, domain);
 			finding_set_detail(f,
 					   "RFC 8461 section 3.1: records that do not begin with \"v=STSv1;\" are "
 					   "discarded, so senders see no MTA-STS policy for %s.",
@@ -111,9 +111,9 @@ static void sts_txt(struct mta_sts_result *m, const char *domain, const struct d
 			finding_set_remedy(f, "Publish \"v=STSv1; id=YYYYMMDDnn\" at %s.%s.", name, domain);
 		} else {
 			/* ids: mta-sts.absent */
-			struct finding *f = add(&m->checks, "mta-sts.absent", SEV_INFO,
-						"%s publishes no MTA-STS policy (no %s.%s TXT record)", domain, name,
-						domain);
+			struct finding *f =
+				add(&m->checks, "mta-sts.absent", SEV_INFO,
+				    "%s publishes no MTA-STS policy (no %s.%s TXT record)", domain, name, domain);
 			finding_set_detail(f, "Senders that follow MTA-STS use opportunistic TLS for %s.", domain);
 			finding_set_rfc(f, "RFC 8461 section 3.1");
 		}
@@ -124,9 +124,9 @@ static void sts_txt(struct mta_sts_result *m, const char *domain, const struct d
 	m->txt = esc(sts.v[0]);
 	if (sts.n > 1) {
 		/* ids: mta-sts.txt-multiple */
-		struct finding *f = add(&m->checks, "mta-sts.txt-multiple", SEV_FAIL,
-					"%zu MTA-STS TXT records at %s.%s: senders assume there is no policy", sts.n,
-					name, domain);
+		struct finding *f =
+			add(&m->checks, "mta-sts.txt-multiple", SEV_FAIL,
+			    "%zu MTA-STS TXT records at %s.%s: senders assume there is no policy", sts.n, name, domain);
 		finding_set_detail(f, "RFC 8461 section 3.1: \"If the number of resulting records is not one ... "
 				      "senders MUST assume the recipient domain does not have an available "
 				      "MTA-STS policy.\"");
@@ -160,9 +160,8 @@ static void sts_txt(struct mta_sts_result *m, const char *domain, const struct d
 			   no_id ? " The id tells senders when to fetch the policy again." : "");
 	finding_add_ev(f, "record", "%s", m->txt);
 	finding_set_rfc(f, "RFC 8461 section 3.1");
-	finding_set_remedy(f,
-			   "Publish \"v=STSv1; id=YYYYMMDDnn\" (id: 1 to 32 letters and digits, changed with "
-			   "every policy change), fields separated by \";\".");
+	finding_set_remedy(f, "Publish \"v=STSv1; id=YYYYMMDDnn\" (id: 1 to 32 letters and digits, changed with "
+			      "every policy change), fields separated by \";\".");
 }
 
 /* ---- MTA-STS: the policy --------------------------------------------- */
@@ -190,10 +189,9 @@ static void fetch_failed(struct mta_sts_result *m, const char *id, const char *f
 	m->fetch_error = esc(why);
 	free(why);
 	struct finding *f = add(&m->checks, id, SEV_FAIL, "The MTA-STS policy could not be used: %s", m->fetch_error);
-	finding_set_detail(f,
-			   "RFC 8461 section 5.1: a sender that cannot fetch the policy (and has none cached) "
-			   "delivers as if the domain had no MTA-STS; one with a cached policy keeps applying "
-			   "the old one until it expires.");
+	finding_set_detail(f, "RFC 8461 section 5.1: a sender that cannot fetch the policy (and has none cached) "
+			      "delivers as if the domain had no MTA-STS; one with a cached policy keeps applying "
+			      "the old one until it expires.");
 	if (m->url)
 		finding_add_ev(f, "url", "%s", m->url);
 	if (m->host_addresses)
@@ -313,7 +311,8 @@ static void sts_fetch(struct dns_resolver *r, const struct mx_options *opt, int6
 	}
 	int64_t timeout = left_us(deadline_us, opt->step_timeout_us);
 	if (timeout <= 0) {
-		fetch_failed(m, "mta-sts.fetch-failed", "not fetched: the domain's deadline (--target-timeout) had passed");
+		fetch_failed(m, "mta-sts.fetch-failed",
+			     "not fetched: the domain's deadline (--target-timeout) had passed");
 		free(pin);
 		free(host);
 		return;
@@ -478,13 +477,12 @@ static void tls_rpt_discover(struct dns_resolver *r, const struct mx_options *op
 					      "\",\".");
 		} else {
 			/* ids: tls-rpt.syntax */
-			f = add(&t->checks, "tls-rpt.syntax", SEV_FAIL, "%s TXT is not a valid TLS-RPT record: %s", name,
-				e);
+			f = add(&t->checks, "tls-rpt.syntax", SEV_FAIL, "%s TXT is not a valid TLS-RPT record: %s",
+				name, e);
 			finding_set_detail(f, "RFC 8460 section 3: senders ignore a record they cannot parse, "
 					      "and send no reports.");
 			finding_add_ev(f, "record", "%s", t->txt);
-			finding_set_remedy(f, "Publish \"v=TLSRPTv1; rua=mailto:tlsrpt@%s\" at %s.", d->name,
-					   name);
+			finding_set_remedy(f, "Publish \"v=TLSRPTv1; rua=mailto:tlsrpt@%s\" at %s.", d->name, name);
 		}
 		free(e);
 	}
@@ -633,8 +631,9 @@ static void judge_host(struct report *r, struct domain_result *d, struct mta_sts
 			finding_add_ev(f, "mx", "%s", h->host);
 			finding_add_ev(f, "address", "%s", a->address);
 			finding_set_rfc(f, "RFC 8461 section 4.2");
-			finding_set_remedy(f, "Give %s a certificate from a public CA (or one the senders trust) "
-					      "that names %s, with the full chain.",
+			finding_set_remedy(f,
+					   "Give %s a certificate from a public CA (or one the senders trust) "
+					   "that names %s, with the full chain.",
 					   h->host, h->host);
 			if (p->mode == STS_MODE_ENFORCE)
 				domain_add_break(d, h->host, a->address, "mta-sts.mx-cert-invalid");
@@ -659,7 +658,7 @@ static void judge_host(struct report *r, struct domain_result *d, struct mta_sts
 		bool unreachable = a->evaluated && a->fate[POLICY_MAY] == FATE_DEFER;
 		a->sts_fate[STS_FATE_ENFORCE] = ok < 0 ? FATE_UNKNOWN : FATE_DEFER;
 		a->sts_reason[STS_FATE_ENFORCE] = xasprintf("MTA-STS enforce: %s", why);
-		a->sts_fate[STS_FATE_TESTING] = unreachable ? FATE_DEFER
+		a->sts_fate[STS_FATE_TESTING] = unreachable	? FATE_DEFER
 						: !a->evaluated ? FATE_UNKNOWN
 						: tls		? FATE_TLS
 								: FATE_CLEAR;
@@ -692,14 +691,14 @@ void domain_policy_evaluate(struct report *r, struct domain_result *d)
 	} else {
 		const char *why = !m->published ? "no MTA-STS policy: as without MTA-STS (opportunistic TLS)"
 				  : m->usable	? "MTA-STS mode none without mx patterns: as without MTA-STS"
-						: "the MTA-STS policy cannot be used: as without MTA-STS (opportunistic "
-						  "TLS)";
+					      : "the MTA-STS policy cannot be used: as without MTA-STS (opportunistic "
+						"TLS)";
 		if (m->published && !m->usable) {
 			/* ids: mta-sts.not-tested */
-			struct finding *f = add(&m->checks, "mta-sts.not-tested", SEV_ERROR,
-						"The MX hosts of %s were not checked against MTA-STS: %s", d->name,
-						m->fetch_error ? m->fetch_error
-							       : "the TXT record or the policy is invalid");
+			struct finding *f =
+				add(&m->checks, "mta-sts.not-tested", SEV_ERROR,
+				    "The MX hosts of %s were not checked against MTA-STS: %s", d->name,
+				    m->fetch_error ? m->fetch_error : "the TXT record or the policy is invalid");
 			finding_set_rfc(f, "RFC 8461 section 4");
 		}
 		for (size_t i = 0; i < d->nmx; i++)

@@ -51,10 +51,10 @@ struct mta_sts_result {
 struct tls_rpt_result {
 	bool looked_up;
 	enum dnssec_status dnssec;
-	bool published;	  /* a "v=TLSRPTv1;" record exists */
-	char *txt;	  /* that record (escaped) */
-	bool valid;	  /* exactly one, valid, rua targets usable */
-	struct strvec rua; /* the report URIs (escaped) */
+	bool published;		    /* a "v=TLSRPTv1;" record exists */
+	char *txt;		    /* that record (escaped) */
+	bool valid;		    /* exactly one, valid, rua targets usable */
+	struct strvec rua;	    /* the report URIs (escaped) */
 	struct probe_result checks; /* tls-rpt.* findings */
 };
 

@@ -160,11 +160,11 @@ syntax:
 
 /* ---- policy ---------------------------------------------------------- */
 
-static void add_problem(struct sts_policy *p, unsigned line, const char *text, size_t tlen, bool fatal,
-			const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+static void add_problem(struct sts_policy *p, unsigned line, const char *text, size_t tlen, bool fatal, const char *fmt,
+			...) __attribute__((format(printf, 6, 7)));
 
-static void add_problem(struct sts_policy *p, unsigned line, const char *text, size_t tlen, bool fatal,
-			const char *fmt, ...)
+static void add_problem(struct sts_policy *p, unsigned line, const char *text, size_t tlen, bool fatal, const char *fmt,
+			...)
 {
 	if (p->nprob == p->capprob) {
 		p->capprob = p->capprob ? p->capprob * 2 : 4;
@@ -278,8 +278,8 @@ static void parse_line(struct sts_policy *p, unsigned ln, const char *s, size_t 
 		if (strlen(once[k]) != klen || memcmp(s, once[k], klen) != 0)
 			continue;
 		if (seen[k]) {
-			add_problem(p, ln, s, n, false,
-				    "a second \"%s\" field: senders may take either; keep one", once[k]);
+			add_problem(p, ln, s, n, false, "a second \"%s\" field: senders may take either; keep one",
+				    once[k]);
 			return;
 		}
 		seen[k] = true;

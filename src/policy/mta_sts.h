@@ -18,7 +18,7 @@
  * kilobytes)". */
 #define STS_MAX_POLICY_BYTES (64u * 1024u)
 /* RFC 8461 section 3.2: max_age "maximum value of 31557600" (a year). */
-#define STS_MAX_AGE_MAX 31557600LL
+#define STS_MAX_AGE_MAX	     31557600LL
 
 enum sts_mode {
 	STS_MODE_UNSET,

@@ -84,7 +84,9 @@ class Unbound:
         for zone, records in self.local_data.items():
             lines.append('  local-zone: "%s." static' % zone)
             for rr in records:
-                lines.append('  local-data: "%s"' % rr)
+                # a TXT record's own quotes: the line in single quotes
+                q = "'" if '"' in rr else '"'
+                lines.append("  local-data: %s%s%s" % (q, rr, q))
         lines += ["remote-control:", "  control-enable: no", ""]
         with open(conf, "w") as f:
             f.write("\n".join(lines))
