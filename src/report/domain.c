@@ -47,6 +47,15 @@ const char *domain_verdict_id(enum domain_verdict v)
 	return (unsigned)v < ARRAY_LEN(verdict_ids) ? verdict_ids[v] : "error";
 }
 
+const struct probe_result *domain_policy_checks(const struct domain_result *d, size_t i)
+{
+	if (i == 0)
+		return d->mta_sts ? &d->mta_sts->checks : NULL;
+	if (i == 1)
+		return d->tls_rpt ? &d->tls_rpt->checks : NULL;
+	return NULL;
+}
+
 struct domain_result *report_add_domain(struct report *r, const char *name)
 {
 	if (r->ndomains == r->capdomains) {

@@ -122,6 +122,13 @@ struct domain_result {
 /* The policy a domain was judged at (its own, else the run's). */
 const char *domain_policy_name(const struct report *r, const struct domain_result *d);
 
+/* The findings about the domain's published policies (MTA-STS, TLS-RPT:
+ * policy/domain_policy.h), i from 0 to DOMAIN_NPOLICY_CHECKS - 1; NULL
+ * when that part was not looked up. Renderers that count or list a
+ * domain's findings walk these besides checks. */
+#define DOMAIN_NPOLICY_CHECKS 2
+const struct probe_result *domain_policy_checks(const struct domain_result *d, size_t i);
+
 struct domain_result *report_add_domain(struct report *r, const char *name);
 struct mx_host *domain_add_mx(struct domain_result *d, int pref, const char *host);
 struct mx_address *mx_host_add_address(struct mx_host *h, const char *address, int family, enum dnssec_status dnssec);

@@ -211,8 +211,7 @@ static void render_sts_table(FILE *out, bool color, const struct domain_result *
 			const struct mx_address *a = &d->mx[m].addr[j];
 			for (int k = 0; k < DOMAIN_NSTS_FATES; k++)
 				if (a->sts_reason[k] && (k == STS_FATE_ENFORCE || a->sts_fate[k] != FATE_TLS)) {
-					fprintf(out, "     %s[%s] %s: %s\n", d->mx[m].host, a->address, cols[k],
-						a->sts_reason[k]);
+					fprintf(out, "     %s[%s]: %s\n", d->mx[m].host, a->address, a->sts_reason[k]);
 					break;
 				}
 		}
