@@ -32,12 +32,13 @@ static json_t *jaddress(const struct report *r, const struct mx_address *a, bool
 	json_t *fate = json_object();
 	for (int p = 0; p < DOMAIN_NPOLICIES; p++)
 		json_object_set_new(fate, policy_name((enum policy)p), jfate(a, p));
-	if (sts)
-		for (int k = 0; k < DOMAIN_NSTS_FATES; k++)
-			json_object_set_new(fate, sts_fate_keys[k],
-					    json_pack("{s:s, s:s, s:o}", "action", mail_fate_id(a->sts_fate[k]), "text",
-						      mail_fate_text(a->sts_fate[k]), "reason",
-						      jstr_or_null(a->sts_reason[k])));
+	for (int k = 0; k < DOMAIN_NSTS_FATES; k++) {
+		enum mail_fate f = sts ? a->sts_fate[k] : FATE_UNKNOWN;
+		const char *why = sts ? a->sts_reason[k] : "MTA-STS was not looked up";
+		json_object_set_new(fate, sts_fate_keys[k],
+				    json_pack("{s:s, s:s, s:o}", "action", mail_fate_id(f), "text", mail_fate_text(f),
+					      "reason", jstr_or_null(why)));
+	}
 	bool probed = a->target < r->n;
 	return json_pack("{s:s, s:s, s:s, s:o, s:o, s:o}", "address", a->address, "family",
 			 a->family == AF_INET6 ? "ipv6" : "ipv4", "dnssec", dnssec_status_name(a->dnssec), "target",
@@ -94,11 +95,11 @@ static void json_domain_policies(json_t *o, const struct domain_result *d, json_
 	if (domain_policy_published(d))
 		json_array_append_new(published, json_string("mta-sts"));
 	json_object_set_new(o, "published_policies", published);
+	bool judged = m && (d->verdict == VERDICT_PASS || d->verdict == VERDICT_FAIL);
+	for (int k = 0; k < DOMAIN_NSTS_FATES; k++)
+		json_object_set_new(fate, sts_fate_keys[k],
+				    json_string(mail_fate_id(judged ? d->sts_fate[k] : FATE_UNKNOWN)));
 	if (m) {
-		bool judged = d->verdict == VERDICT_PASS || d->verdict == VERDICT_FAIL;
-		for (int k = 0; k < DOMAIN_NSTS_FATES; k++)
-			json_object_set_new(fate, sts_fate_keys[k],
-					    json_string(mail_fate_id(judged ? d->sts_fate[k] : FATE_UNKNOWN)));
 		json_object_set_new(
 			o, "mta_sts",
 			json_pack("{s:b, s:b, s:s, s:o, s:o, s:b, s:o, s:o, s:o, s:o, s:b, s:o, s:o, s:b, s:o, s:o}",
