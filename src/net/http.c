@@ -592,10 +592,10 @@ void http_get_strict(const struct http_strict_request *rq, struct http_strict_re
 	out->status = classify(cc, &s);
 	out->cert_failed = cc == CURLE_PEER_FAILED_VERIFICATION || cc == CURLE_SSL_CONNECT_ERROR ||
 			   cc == CURLE_SSL_CACERT_BADFILE || cc == CURLE_SSL_CERTPROBLEM;
-	if (out->status != HTTP_OK) {
-		out->error = xstrdup(s.too_big	 ? "the reply passed the size cap"
-				     : errbuf[0] ? errbuf
-						 : cu->easy_strerror(cc));
+	if (out->status == HTTP_TOO_BIG) {
+		out->error = xasprintf("the reply passed the size cap (%zu bytes)", s.b.max);
+	} else if (out->status != HTTP_OK) {
+		out->error = xstrdup(errbuf[0] ? errbuf : cu->easy_strerror(cc));
 	} else if (out->code < 200 || out->code > 299) {
 		out->status = HTTP_BAD_STATUS;
 		out->error = xasprintf("HTTP status %ld", out->code);

@@ -355,7 +355,7 @@ static void sts_fetch(struct dns_resolver *r, const struct mx_options *opt, int6
 	} else {
 		m->fetched = true;
 	}
-	if (resp.status == HTTP_OK || (resp.code >= 200 && resp.code <= 299)) {
+	if (resp.status == HTTP_OK) {
 		m->parsed = true;
 		sts_policy_parse((const char *)resp.body, resp.len, &m->policy);
 	}
@@ -522,8 +522,10 @@ static int address_meets(const struct target_result *t, const char **why)
 	fate_input_from_target(t, &in);
 	*why = NULL;
 	if (!in.reachable) {
+		/* a sender defers to a server it cannot reach, with or without
+		 * MTA-STS: what its certificate would be is not known */
 		*why = "not reachable: the connection, the banner or EHLO failed";
-		return 0;
+		return -1;
 	}
 	if (!in.tls_ok) {
 		*why = in.starttls_offered ? "the TLS session failed (STARTTLS refused, the handshake or EHLO "
@@ -656,7 +658,7 @@ static void judge_host(struct report *r, struct domain_result *d, struct mta_sts
 		}
 		const char *reach = a->evaluated ? a->fate_reason[POLICY_MAY] : NULL;
 		bool unreachable = a->evaluated && a->fate[POLICY_MAY] == FATE_DEFER;
-		a->sts_fate[STS_FATE_ENFORCE] = ok < 0 ? FATE_UNKNOWN : FATE_DEFER;
+		a->sts_fate[STS_FATE_ENFORCE] = unreachable ? FATE_DEFER : ok < 0 ? FATE_UNKNOWN : FATE_DEFER;
 		a->sts_reason[STS_FATE_ENFORCE] = xasprintf("MTA-STS enforce: %s", why);
 		a->sts_fate[STS_FATE_TESTING] = unreachable	? FATE_DEFER
 						: !a->evaluated ? FATE_UNKNOWN

@@ -20,6 +20,7 @@ tls-none: no STARTTLS):
   redirect.example   the policy URL answers 301
   malformed.example  a policy with a bad mode, a bad mx pattern, a huge max_age
   ctype.example      the policy served as text/html
+  big.example        a policy of 70 KB (over the 64 KiB cap)
   noid.example       "v=STSv1;" without id; TLS-RPT with an ftp: rua
   plain.example      no MTA-STS, no TLS-RPT
 """
@@ -45,9 +46,12 @@ POLICIES = {
                  b"max_age: 99999999999\n",
     "ctype": b"version: STSv1\nmode: enforce\nmx: mail.test.example\nmax_age: 604800\n",
     "noid": b"version: STSv1\nmode: enforce\nmx: mail.test.example\nmax_age: 604800\n",
+    # over the 64 KiB cap (RFC 8461 section 3.3), valid otherwise
+    "big": b"version: STSv1\nmode: enforce\nmx: mail.test.example\nmax_age: 604800\n"
+           + b"x_pad: " + b"a" * 70000 + b"\n",
 }
 DOMAINS = ["enforce", "unlisted", "testing", "untrusted", "redirect", "malformed", "ctype",
-           "noid", "plain"]
+           "noid", "big", "plain"]
 
 
 class MtaSts(mxtest.MxTestCase):
@@ -270,6 +274,13 @@ class MtaSts(mxtest.MxTestCase):
         f = self.find(res, d, "mta-sts.content-type")
         self.assertIn("text/html", f["title"], res.describe())
         self.assertEq(res, d["mta_sts"]["content_type"], "text/html", "as served")
+
+    def test_size_cap(self):
+        res = self.all
+        d = self.domain(res, "big.example")
+        f = self.find(res, d, "mta-sts.fetch-failed")
+        self.assertIn("size cap", f["title"], res.describe())
+        self.assertEq(res, (d["mta_sts"]["fetched"], d["mta_sts"]["policy"]), (False, None), "not used")
 
     # -- the TXT records
 
