@@ -7,6 +7,7 @@
 
 #include "core/domain.h"
 #include "dns/dns.h"
+#include "policy/domain_policy.h"
 #include "report/domain.h"
 #include "util/util.h"
 
@@ -69,6 +70,8 @@ int batch_run(const struct batch *b, struct report *rep, char *err, size_t errle
 					xasprintf("DNS used the domain's whole time budget (--target-timeout %.1f s); "
 						  "queries not answered by then count as failed",
 						  (double)b->domains[i].opt->target_timeout_us / 1e6);
+			/* Its MTA-STS policy and TLS-RPT record, in the same budget. */
+			domain_policy_discover(res, b->domains[i].opt, deadline, d);
 		}
 		dns_resolver_free(res);
 	}

@@ -20,6 +20,7 @@
 
 #include "pki/dane.h"
 #include "pki/names.h"
+#include "policy/domain_policy.h"
 #include "util/util.h"
 
 /* ---- the fate of a message ----------------------------------------- */
@@ -590,6 +591,8 @@ void domain_evaluate(struct report *r, const struct mx_options *opt)
 				d->fate[p] = FATE_DEFER;
 		for (int p = 0; p < DOMAIN_NPOLICIES; p++)
 			d->safe[p] = d->fate[p] == FATE_TLS || d->fate[p] == FATE_CLEAR;
+		/* MTA-STS: the MX hosts against the policy, the sender's fate */
+		domain_policy_evaluate(r, d);
 		d->verdict = d->nbroken || d->nmx == 0 ? VERDICT_FAIL : VERDICT_PASS;
 		check_consistency(r, d);
 		check_dane(r, d, opt);

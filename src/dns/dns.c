@@ -28,6 +28,7 @@
 
 #define RR_A	       1
 #define RR_MX	       15
+#define RR_TXT	       16
 #define RR_AAAA	       28
 #define RR_DNSKEY      48
 #define RR_TLSA	       52
@@ -285,6 +286,8 @@ static const char *rr_name(int type)
 		return "AAAA";
 	case RR_TLSA:
 		return "TLSA";
+	case RR_TXT:
+		return "TXT";
 	case RR_DNSKEY:
 		return "DNSKEY";
 	default:
@@ -501,8 +504,8 @@ static char *expanded_name(const struct answer *a, const char *name)
 	return strcasecmp(c, name) == 0 || !target_host_name_ok(c) ? NULL : xstrdup(c);
 }
 
-static void resolve_host(struct dns_resolver *r, int64_t timeout_us, int64_t deadline_us, struct mx_host *h,
-			 bool mx_secure)
+/* The A and AAAA answers of h->host, with their DNSSEC status. */
+static void resolve_addresses(struct dns_resolver *r, int64_t timeout_us, int64_t deadline_us, struct mx_host *h)
 {
 	struct answer a4, a6;
 	query(r, h->host, RR_A, timeout_us, deadline_us, &a4);
@@ -520,6 +523,13 @@ static void resolve_host(struct dns_resolver *r, int64_t timeout_us, int64_t dea
 			xasprintf("no address for %s: A: %s; AAAA: %s", h->host, answer_words(&a4), answer_words(&a6));
 	answer_clear(&a4);
 	answer_clear(&a6);
+}
+
+/* An MX host: its addresses, then its TLSA records (RFC 7672 section 2.2). */
+static void resolve_host(struct dns_resolver *r, int64_t timeout_us, int64_t deadline_us, struct mx_host *h,
+			 bool mx_secure)
+{
+	resolve_addresses(r, timeout_us, deadline_us, h);
 	lookup_tlsa(r, timeout_us, deadline_us, h, mx_secure);
 }
 
@@ -550,6 +560,77 @@ static void prime_root_anchor(struct dns_resolver *r, int64_t timeout_us, int64_
 		r->root_anchor = false;
 	}
 	free(why);
+}
+
+/* ---- TXT records and single hosts --------------------------------- */
+
+void dns_resolve_host(struct dns_resolver *r, int64_t timeout_us, int64_t deadline_us, struct mx_host *h)
+{
+	resolve_addresses(r, timeout_us, deadline_us, h);
+}
+
+char *dns_txt_rdata_text(const unsigned char *p, size_t n)
+{
+	if (n == 0)
+		return NULL;
+	char *out = xmalloc(n + 1);
+	size_t o = 0;
+	for (size_t i = 0; i < n;) {
+		size_t len = p[i++];
+		if (len > n - i) {
+			free(out);
+			return NULL;
+		}
+		for (size_t k = 0; k < len; k++)
+			out[o++] = p[i + k] ? (char)p[i + k] : '\x7f';
+		i += len;
+	}
+	out[o] = '\0';
+	return out;
+}
+
+void dns_resolve_txt(struct dns_resolver *r, const char *name, int64_t timeout_us, int64_t deadline_us,
+		     struct dns_txt *out)
+{
+	memset(out, 0, sizeof *out);
+	struct answer a;
+	query(r, name, RR_TXT, timeout_us, deadline_us, &a);
+	out->dnssec = a.dnssec;
+	switch (a.kind) {
+	case MXA_DATA:
+		out->found = 1;
+		for (int i = 0; a.res->data[i]; i++) {
+			char *t = a.res->len[i] < 0 ? NULL
+						    : dns_txt_rdata_text((const unsigned char *)a.res->data[i],
+									 (size_t)a.res->len[i]);
+			if (!t) {
+				out->found = -1;
+				free(out->error);
+				out->error = xasprintf("TXT %s: a malformed TXT record", name);
+				continue;
+			}
+			strvec_push_owned(&out->rec, t);
+		}
+		break;
+	case MXA_NXDOMAIN:
+	case MXA_NODATA:
+		out->found = 0;
+		break;
+	default:
+		out->found = -1;
+		out->error = xstrdup(a.error ? a.error : "TXT query failed");
+		break;
+	}
+	answer_clear(&a);
+}
+
+void dns_txt_clear(struct dns_txt *t)
+{
+	if (!t)
+		return;
+	strvec_clear(&t->rec);
+	free(t->error);
+	memset(t, 0, sizeof *t);
 }
 
 /* The MX records of an answer, parsed and sorted; -1 if one is malformed. */

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "report/domain.h"
+#include "util/util.h"
 
 /* At most this many MX hosts per domain and addresses per host are
  * probed: each costs a connection (Postfix itself tries 5 addresses). */
@@ -56,5 +57,33 @@ void dns_resolve_domain(struct dns_resolver *r, int64_t timeout_us, int64_t dead
  * added once, at most DNS_MAX_ADDRS in all. RFC 1035 section 3.4.1, RFC
  * 3596 section 2.2. */
 void dns_host_add_rdata(struct mx_host *h, char *const *data, const int *len, int family, enum dnssec_status dnssec);
+
+/* ---- TXT records and single host names (MTA-STS, TLS-RPT) ---------- */
+
+/* A TXT answer: each record's character-strings concatenated (RFC 8461
+ * section 3.1, RFC 8460 section 3), a NUL byte inside one turned into DEL
+ * (0x7f, which no policy grammar allows) so the text stays a C string. */
+struct dns_txt {
+	int found; /* 1: records; 0: NXDOMAIN or no TXT record; -1: error (error says why) */
+	enum dnssec_status dnssec;
+	struct strvec rec;
+	char *error;
+};
+
+/* Asks for the TXT records of name, waiting as dns_resolve_domain does. A
+ * bogus answer is an error, never data. out is always filled
+ * (dns_txt_clear frees it). */
+void dns_resolve_txt(struct dns_resolver *r, const char *name, int64_t timeout_us, int64_t deadline_us,
+		     struct dns_txt *out);
+void dns_txt_clear(struct dns_txt *t);
+
+/* One TXT RDATA (length-prefixed character-strings, RFC 1035 section
+ * 3.3.14) as one string, NUL bytes as DEL. NULL when malformed (a string
+ * runs past the end, or no string at all). */
+char *dns_txt_rdata_text(const unsigned char *p, size_t n);
+
+/* The A and AAAA records of h->host into h (addresses, DNSSEC status of
+ * each answer, h->error when there is none), as for an MX host. */
+void dns_resolve_host(struct dns_resolver *r, int64_t timeout_us, int64_t deadline_us, struct mx_host *h);
 
 #endif

@@ -525,3 +525,98 @@ void http_batch_run(struct http_cache *c, struct http_batch *b)
 	free(x);
 	b->nclaimed = 0;
 }
+
+/* ---- one strict HTTPS GET ------------------------------------------- */
+
+/* Where Debian's ca-certificates puts the system store as a directory. */
+#define SYSTEM_CA_DIR "/etc/ssl/certs"
+
+void http_get_strict(const struct http_strict_request *rq, struct http_strict_response *out)
+{
+	memset(out, 0, sizeof *out);
+	int64_t t0 = mono_us();
+	const char *why = NULL;
+	const struct curl_api *cu = curl_api(&why);
+	if (!cu) {
+		out->status = HTTP_ERROR;
+		out->error = xstrdup(why);
+		return;
+	}
+	if (!rq->url || !str_has_prefix_ci(rq->url, "https://")) {
+		out->status = HTTP_BAD_URL;
+		out->error = xstrdup("only https:// URLs are fetched here");
+		return;
+	}
+	CURL *h = cu->easy_init();
+	if (!h) {
+		out->status = HTTP_ERROR;
+		out->error = xstrdup("curl_easy_init failed");
+		return;
+	}
+	struct sink s = { 0 };
+	buf_init(&s.b, rq->max_bytes ? rq->max_bytes : HTTP_DEFAULT_MAX_BYTES);
+	char errbuf[CURL_ERROR_SIZE] = "";
+	struct curl_slist *resolve = NULL;
+	long ms = (long)(rq->timeout_us / 1000);
+	if (ms < 1)
+		ms = 1;
+	cu->easy_setopt(h, CURLOPT_URL, rq->url);
+	cu->easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	cu->easy_setopt(h, CURLOPT_TIMEOUT_MS, ms);
+	cu->easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, ms);
+	cu->easy_setopt(h, CURLOPT_PROTOCOLS_STR, "https");
+	cu->easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+	cu->easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
+	cu->easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
+	cu->easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)s.b.max);
+	cu->easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
+	cu->easy_setopt(h, CURLOPT_WRITEDATA, &s);
+	cu->easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+	cu->easy_setopt(h, CURLOPT_USERAGENT, "mxprobe/" MXPROBE_VERSION);
+	if (rq->ca_file) {
+		cu->easy_setopt(h, CURLOPT_CAINFO, rq->ca_file);
+		if (!rq->no_system_trust)
+			cu->easy_setopt(h, CURLOPT_CAPATH, SYSTEM_CA_DIR);
+	}
+	if (rq->resolve) {
+		resolve = cu->slist_append(NULL, rq->resolve);
+		cu->easy_setopt(h, CURLOPT_RESOLVE, resolve);
+	}
+	CURLcode cc = cu->easy_perform(h);
+	cu->easy_getinfo(h, CURLINFO_RESPONSE_CODE, &out->code);
+	char *ct = NULL, *loc = NULL;
+	if (cu->easy_getinfo(h, CURLINFO_CONTENT_TYPE, &ct) == CURLE_OK && ct)
+		out->content_type = xstrdup(ct);
+	if (cu->easy_getinfo(h, CURLINFO_REDIRECT_URL, &loc) == CURLE_OK && loc)
+		out->location = xstrdup(loc);
+	out->status = classify(cc, &s);
+	out->cert_failed = cc == CURLE_PEER_FAILED_VERIFICATION || cc == CURLE_SSL_CONNECT_ERROR ||
+			   cc == CURLE_SSL_CACERT_BADFILE || cc == CURLE_SSL_CERTPROBLEM;
+	if (out->status == HTTP_TOO_BIG) {
+		out->error = xasprintf("the reply passed the size cap (%zu bytes)", s.b.max);
+	} else if (out->status != HTTP_OK) {
+		out->error = xstrdup(errbuf[0] ? errbuf : cu->easy_strerror(cc));
+	} else if (out->code < 200 || out->code > 299) {
+		out->status = HTTP_BAD_STATUS;
+		out->error = xasprintf("HTTP status %ld", out->code);
+	} else {
+		out->body = (unsigned char *)s.b.data;
+		out->len = s.b.len;
+		s.b.data = NULL;
+	}
+	cu->slist_free_all(resolve);
+	cu->easy_cleanup(h);
+	buf_clear(&s.b);
+	out->elapsed_us = mono_us() - t0;
+}
+
+void http_strict_response_clear(struct http_strict_response *r)
+{
+	if (!r)
+		return;
+	free(r->content_type);
+	free(r->location);
+	free(r->body);
+	free(r->error);
+	memset(r, 0, sizeof *r);
+}

@@ -90,4 +90,35 @@ void http_batch_run(struct http_cache *c, struct http_batch *b);
 /* Is this URL one we fetch (http:// or https://, case-insensitive)? */
 bool http_url_ok(const char *url);
 
+/* ---- one strict HTTPS GET (MTA-STS policies) --------------------------
+ * Not cached and no redirect followed: RFC 8461 section 3.3 says "HTTP 3xx
+ * redirects MUST NOT be followed", and the answer is judged as it came
+ * (status, Content-Type, Location), with the server's certificate checked
+ * against the trust store for the URL's host (RFC 6125). */
+struct http_strict_request {
+	const char *url;      /* https:// only */
+	const char *resolve;  /* CURLOPT_RESOLVE "HOST:PORT:ADDR[,ADDR]": our resolver's answer; NULL: curl resolves */
+	const char *ca_file;  /* PEM trust anchors (--ca-file), then the system store; NULL: the system store */
+	bool no_system_trust; /* only ca_file */
+	int64_t timeout_us;   /* the whole request */
+	size_t max_bytes;     /* the body's cap */
+};
+
+struct http_strict_response {
+	enum http_status status; /* HTTP_OK: a 2xx reply within the cap */
+	bool cert_failed;	 /* the TLS handshake or the certificate check failed (error says which) */
+	long code;		 /* the HTTP status, 0 if none came */
+	char *content_type;	 /* as sent, NULL if none */
+	char *location;		 /* a 3xx reply's Location, NULL if none */
+	unsigned char *body;	 /* HTTP_OK only; owned */
+	size_t len;
+	char *error; /* in words when status != HTTP_OK; owned */
+	int64_t elapsed_us;
+};
+
+/* Fetches rq->url once into out (always filled; http_strict_response_clear
+ * frees it). Safe on any thread. */
+void http_get_strict(const struct http_strict_request *rq, struct http_strict_response *out);
+void http_strict_response_clear(struct http_strict_response *r);
+
 #endif

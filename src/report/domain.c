@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "policy/domain_policy.h"
 #include "util/util.h"
 
 static const char *const dnssec_names[] = { "unknown", "insecure", "secure", "bogus" };
@@ -56,6 +57,15 @@ bool mx_tlsa_usable(const struct mx_tlsa *t)
 const char *domain_verdict_id(enum domain_verdict v)
 {
 	return (unsigned)v < ARRAY_LEN(verdict_ids) ? verdict_ids[v] : "error";
+}
+
+const struct probe_result *domain_policy_checks(const struct domain_result *d, size_t i)
+{
+	if (i == 0)
+		return d->mta_sts ? &d->mta_sts->checks : NULL;
+	if (i == 1)
+		return d->tls_rpt ? &d->tls_rpt->checks : NULL;
+	return NULL;
 }
 
 struct domain_result *report_add_domain(struct report *r, const char *name)
@@ -117,28 +127,34 @@ const char *domain_policy_name(const struct report *r, const struct domain_resul
 	return d->policy ? d->policy : r->policy ? r->policy : "encrypt";
 }
 
+void mx_host_clear(struct mx_host *h)
+{
+	for (size_t j = 0; j < h->naddr; j++) {
+		free(h->addr[j].address);
+		for (size_t k = 0; k < DOMAIN_NPOLICIES; k++)
+			free(h->addr[j].fate_reason[k]);
+		for (int k = 0; k < DOMAIN_NSTS_FATES; k++)
+			free(h->addr[j].sts_reason[k]);
+	}
+	free(h->addr);
+	free(h->host);
+	free(h->error);
+	free(h->why_bogus_a);
+	free(h->why_bogus_aaaa);
+	free(h->canonical);
+	for (size_t j = 0; j < h->tlsa.nrr; j++)
+		free(h->tlsa.rr[j].data);
+	free(h->tlsa.rr);
+	free(h->tlsa.name);
+	free(h->tlsa.base);
+	free(h->tlsa.why);
+	memset(h, 0, sizeof *h);
+}
+
 void domain_result_clear(struct domain_result *d)
 {
-	for (size_t i = 0; i < d->nmx; i++) {
-		struct mx_host *h = &d->mx[i];
-		for (size_t j = 0; j < h->naddr; j++) {
-			free(h->addr[j].address);
-			for (size_t k = 0; k < DOMAIN_NPOLICIES; k++)
-				free(h->addr[j].fate_reason[k]);
-		}
-		free(h->addr);
-		free(h->host);
-		free(h->error);
-		free(h->why_bogus_a);
-		free(h->why_bogus_aaaa);
-		free(h->canonical);
-		for (size_t j = 0; j < h->tlsa.nrr; j++)
-			free(h->tlsa.rr[j].data);
-		free(h->tlsa.rr);
-		free(h->tlsa.name);
-		free(h->tlsa.base);
-		free(h->tlsa.why);
-	}
+	for (size_t i = 0; i < d->nmx; i++)
+		mx_host_clear(&d->mx[i]);
 	free(d->mx);
 	for (size_t i = 0; i < d->nbroken; i++) {
 		free(d->broken[i].mx);
@@ -148,6 +164,8 @@ void domain_result_clear(struct domain_result *d)
 	free(d->broken);
 	free(d->policy);
 	probe_result_clear(&d->checks);
+	mta_sts_result_free(d->mta_sts);
+	tls_rpt_result_free(d->tls_rpt);
 	free(d->name);
 	free(d->error);
 	free(d->why_bogus);

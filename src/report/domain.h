@@ -56,6 +56,14 @@ enum domain_verdict {
 };
 const char *domain_verdict_id(enum domain_verdict v); /* "pass", ... */
 
+/* The MTA-STS sender's columns in the fate table. */
+#define DOMAIN_NSTS_FATES 2
+#define STS_FATE_ENFORCE  0
+#define STS_FATE_TESTING  1
+
+struct mta_sts_result; /* policy/domain_policy.h */
+struct tls_rpt_result; /* policy/domain_policy.h */
+
 struct mx_address {
 	char *address;		   /* printed, no brackets */
 	int family;		   /* AF_INET / AF_INET6 */
@@ -65,6 +73,11 @@ struct mx_address {
 	bool pass;		   /* no finding failed the policy */
 	enum mail_fate fate[DOMAIN_NPOLICIES];
 	char *fate_reason[DOMAIN_NPOLICIES]; /* why (NULL for a plain TLS delivery) */
+	/* What a sender that follows MTA-STS (RFC 8461) does, with the
+	 * domain's policy in mode enforce [STS_FATE_ENFORCE] and in mode
+	 * testing [STS_FATE_TESTING] (policy/domain_policy.h). */
+	enum mail_fate sts_fate[DOMAIN_NSTS_FATES];
+	char *sts_reason[DOMAIN_NSTS_FATES];
 };
 
 /* One TLSA record (RFC 6698 section 2.1): certificate usage, selector,
@@ -149,14 +162,29 @@ struct domain_result {
 	/* The level this domain was judged at: a partner's own level from
 	 * --policy-file; NULL = the run's (report.policy). */
 	char *policy;
+	/* The domain's published TLS policies (policy/domain_policy.h); NULL
+	 * when not looked up (no MX to deliver to). */
+	struct mta_sts_result *mta_sts;
+	struct tls_rpt_result *tls_rpt;
+	enum mail_fate sts_fate[DOMAIN_NSTS_FATES]; /* the worst over every address */
 };
 /* The policy a domain was judged at (its own, else the run's). */
 const char *domain_policy_name(const struct report *r, const struct domain_result *d);
+
+/* The findings about the domain's published policies (MTA-STS, TLS-RPT:
+ * policy/domain_policy.h), i from 0 to DOMAIN_NPOLICY_CHECKS - 1; NULL
+ * when that part was not looked up. Renderers that count or list a
+ * domain's findings walk these besides checks. */
+#define DOMAIN_NPOLICY_CHECKS 2
+const struct probe_result *domain_policy_checks(const struct domain_result *d, size_t i);
 
 struct domain_result *report_add_domain(struct report *r, const char *name);
 struct mx_host *domain_add_mx(struct domain_result *d, int pref, const char *host);
 struct mx_address *mx_host_add_address(struct mx_host *h, const char *address, int family, enum dnssec_status dnssec);
 void domain_add_break(struct domain_result *d, const char *mx, const char *address, const char *reason);
+/* Frees what h owns (addresses, answers' reasons, TLSA records) and zeroes
+ * it; h itself is the caller's. */
+void mx_host_clear(struct mx_host *h);
 void domain_result_clear(struct domain_result *d);
 void report_domains_clear(struct report *r);
 

@@ -414,6 +414,11 @@ static json_t *jline(const struct report *r, const struct target_result *t, cons
 	if (d) {
 		for (size_t k = 0; k < d->checks.n; k++)
 			c[d->checks.f[k].sev]++;
+		for (size_t x = 0; x < DOMAIN_NPOLICY_CHECKS; x++) {
+			const struct probe_result *pc = domain_policy_checks(d, x);
+			for (size_t k = 0; pc && k < pc->n; k++)
+				c[pc->f[k].sev]++;
+		}
 		json_array_append_new(domains, json_domain_one(r, d, jfinding));
 	}
 	int64_t started = t ? t->started_wall_us : r->started_wall_us;

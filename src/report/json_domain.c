@@ -4,11 +4,13 @@
 #include "report/json_domain.h"
 
 #include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
 
 #include "core/options.h"
 #include "net/idn.h"
 #include "pki/dane.h"
+#include "policy/domain_policy.h"
 #include "report/domain.h"
 
 static json_t *jstr_or_null(const char *s)
@@ -24,11 +26,21 @@ static json_t *jfate(const struct mx_address *a, int p)
 			 jstr_or_null(reason));
 }
 
-static json_t *jaddress(const struct report *r, const struct mx_address *a)
+/* The MTA-STS sender's columns of the fate table (domain_policy.h). */
+static const char *const sts_fate_keys[DOMAIN_NSTS_FATES] = { "mta-sts-enforce", "mta-sts-testing" };
+
+static json_t *jaddress(const struct report *r, const struct mx_address *a, bool sts)
 {
 	json_t *fate = json_object();
 	for (int p = 0; p < DOMAIN_NPOLICIES; p++)
 		json_object_set_new(fate, policy_name((enum policy)p), jfate(a, p));
+	for (int k = 0; k < DOMAIN_NSTS_FATES; k++) {
+		enum mail_fate f = sts ? a->sts_fate[k] : FATE_UNKNOWN;
+		const char *why = sts ? a->sts_reason[k] : "MTA-STS was not looked up";
+		json_object_set_new(fate, sts_fate_keys[k],
+				    json_pack("{s:s, s:s, s:o}", "action", mail_fate_id(f), "text", mail_fate_text(f),
+					      "reason", jstr_or_null(why)));
+	}
 	bool probed = a->target < r->n;
 	return json_pack("{s:s, s:s, s:s, s:o, s:o, s:o}", "address", a->address, "family",
 			 a->family == AF_INET6 ? "ipv6" : "ipv4", "dnssec", dnssec_status_name(a->dnssec), "target",
@@ -55,11 +67,11 @@ static json_t *jtlsa(const struct mx_tlsa *tl)
 			 "malformed", (int)tl->nmalformed);
 }
 
-static json_t *jmx(const struct report *r, const struct mx_host *h)
+static json_t *jmx(const struct report *r, const struct mx_host *h, bool sts)
 {
 	json_t *addrs = json_array();
 	for (size_t i = 0; i < h->naddr; i++)
-		json_array_append_new(addrs, jaddress(r, &h->addr[i]));
+		json_array_append_new(addrs, jaddress(r, &h->addr[i], sts));
 	json_t *o = json_pack("{s:o, s:s, s:b, s:s, s:s, s:o, s:o}", "preference",
 			      h->pref >= 0 ? json_integer(h->pref) : json_null(), "host", h->host, "implicit",
 			      h->pref < 0, "dnssec_a", dnssec_status_name(h->dnssec_a), "dnssec_aaaa",
@@ -71,6 +83,80 @@ static json_t *jmx(const struct report *r, const struct mx_host *h)
 	return o;
 }
 
+static json_t *jfindings(const struct probe_result *pr, json_finding_fn finding)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; i < pr->n; i++)
+		json_array_append_new(a, finding(&pr->f[i]));
+	return a;
+}
+
+static json_t *jsts_policy(const struct mta_sts_result *m)
+{
+	if (!m->parsed)
+		return json_null();
+	const struct sts_policy *p = &m->policy;
+	json_t *mx = json_array();
+	for (size_t i = 0; i < p->mx.n; i++)
+		json_array_append_new(mx, json_string(p->mx.v[i]));
+	const char *ends = p->crlf && p->lf ? "mixed" : p->crlf ? "crlf" : p->lf ? "lf" : "none";
+	return json_pack("{s:b, s:o, s:o, s:o, s:o, s:s}", "valid", p->valid, "version",
+			 p->version_ok ? json_string("STSv1") : json_null(), "mode",
+			 p->mode != STS_MODE_UNSET ? json_string(sts_mode_name(p->mode)) : json_null(), "max_age",
+			 p->max_age >= 0 ? json_integer(p->max_age) : json_null(), "mx", mx, "line_endings", ends);
+}
+
+static json_t *jmeets(int v)
+{
+	return v < 0 ? json_null() : json_boolean(v);
+}
+
+/* MTA-STS and TLS-RPT of a domain (policy/domain_policy.h), and the MTA-STS
+ * sender's columns of the domain's fate; null when not looked up. */
+static void json_domain_policies(json_t *o, const struct domain_result *d, json_t *fate, json_finding_fn finding)
+{
+	const struct mta_sts_result *m = d->mta_sts;
+	const struct tls_rpt_result *t = d->tls_rpt;
+	json_t *published = json_array();
+	const char *pub = domain_policy_published(d);
+	if (pub && strstr(pub, "DANE"))
+		json_array_append_new(published, json_string("dane"));
+	if (pub && strstr(pub, "MTA-STS"))
+		json_array_append_new(published, json_string("mta-sts"));
+	json_object_set_new(o, "published_policies", published);
+	bool judged = m && (d->verdict == VERDICT_PASS || d->verdict == VERDICT_FAIL);
+	for (int k = 0; k < DOMAIN_NSTS_FATES; k++)
+		json_object_set_new(fate, sts_fate_keys[k],
+				    json_string(mail_fate_id(judged ? d->sts_fate[k] : FATE_UNKNOWN)));
+	if (m) {
+		json_object_set_new(
+			o, "mta_sts",
+			json_pack("{s:b, s:b, s:s, s:o, s:o, s:b, s:o, s:o, s:o, s:o, s:b, s:o, s:o, s:b, s:o, s:o}",
+				  "looked_up", m->looked_up, "published", m->published, "dnssec",
+				  dnssec_status_name(m->dnssec), "record", jstr_or_null(m->txt), "id",
+				  jstr_or_null(m->id), "record_valid", m->txt_ok, "url", jstr_or_null(m->url),
+				  "policy_host_addresses", jstr_or_null(m->host_addresses), "http_status",
+				  m->http_status ? json_integer(m->http_status) : json_null(), "content_type",
+				  jstr_or_null(m->content_type), "fetched", m->fetched, "error",
+				  jstr_or_null(m->fetch_error), "policy", jsts_policy(m), "usable", m->usable, "meets",
+				  jmeets(m->usable ? m->meets : -1), "findings", jfindings(&m->checks, finding)));
+	} else {
+		json_object_set_new(o, "mta_sts", json_null());
+	}
+	if (t) {
+		json_t *rua = json_array();
+		for (size_t i = 0; i < t->rua.n; i++)
+			json_array_append_new(rua, json_string(t->rua.v[i]));
+		json_object_set_new(o, "tls_rpt",
+				    json_pack("{s:b, s:b, s:s, s:o, s:b, s:o, s:o}", "looked_up", t->looked_up,
+					      "published", t->published, "dnssec", dnssec_status_name(t->dnssec),
+					      "record", jstr_or_null(t->txt), "valid", t->valid, "rua", rua, "findings",
+					      jfindings(&t->checks, finding)));
+	} else {
+		json_object_set_new(o, "tls_rpt", json_null());
+	}
+}
+
 static json_t *jdomain(const struct report *r, const struct domain_result *d, json_finding_fn finding)
 {
 	json_t *broken = json_array();
@@ -80,7 +166,7 @@ static json_t *jdomain(const struct report *r, const struct domain_result *d, js
 							d->broken[i].reason ? d->broken[i].reason : ""));
 	json_t *mx = json_array();
 	for (size_t i = 0; i < d->nmx; i++)
-		json_array_append_new(mx, jmx(r, &d->mx[i]));
+		json_array_append_new(mx, jmx(r, &d->mx[i], d->mta_sts != NULL));
 	bool judged = d->verdict == VERDICT_PASS || d->verdict == VERDICT_FAIL;
 	json_t *fate = json_object();
 	json_t *safe = json_array();
@@ -103,6 +189,7 @@ static json_t *jdomain(const struct report *r, const struct domain_result *d, js
 	free(u);
 	json_object_set_new(o, "dnssec_why_bogus", jstr_or_null(d->why_bogus));
 	json_object_set_new(o, "dnssec_anchor", jstr_or_null(d->dnssec_anchor));
+	json_domain_policies(o, d, fate, finding);
 	return o;
 }
 

@@ -184,6 +184,11 @@ static struct tally tally_domain(const struct domain_result *d, const struct ren
 		y.errors++;
 	for (size_t k = 0; k < d->checks.n; k++)
 		tally_finding(&y, &d->checks.f[k], o);
+	for (size_t x = 0; x < DOMAIN_NPOLICY_CHECKS; x++) {
+		const struct probe_result *pc = domain_policy_checks(d, x);
+		for (size_t k = 0; pc && k < pc->n; k++)
+			tally_finding(&y, &pc->f[k], o);
+	}
 	return y;
 }
 
@@ -275,6 +280,11 @@ static void put_domain(FILE *out, const struct report *r, const struct domain_re
 	fputs("</testcase>\n", out);
 	for (size_t k = 0; k < d->checks.n; k++)
 		put_testcase(out, "mxprobe.domain", &d->checks.f[k], 0, o);
+	for (size_t x = 0; x < DOMAIN_NPOLICY_CHECKS; x++) {
+		const struct probe_result *pc = domain_policy_checks(d, x);
+		for (size_t k = 0; pc && k < pc->n; k++)
+			put_testcase(out, x == 0 ? "mxprobe.mta-sts" : "mxprobe.tls-rpt", &pc->f[k], 0, o);
+	}
 	fputs("  </testsuite>\n", out);
 }
 

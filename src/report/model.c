@@ -389,6 +389,13 @@ void report_count(const struct report *r, size_t counts[5])
 	for (size_t d = 0; d < r->ndomains; d++)
 		for (size_t k = 0; k < r->domains[d].checks.n; k++)
 			counts[r->domains[d].checks.f[k].sev]++;
+	/* ... and those about its MTA-STS and TLS-RPT */
+	for (size_t d = 0; d < r->ndomains; d++)
+		for (size_t x = 0; x < DOMAIN_NPOLICY_CHECKS; x++) {
+			const struct probe_result *pc = domain_policy_checks(&r->domains[d], x);
+			for (size_t k = 0; pc && k < pc->n; k++)
+				counts[pc->f[k].sev]++;
+		}
 	for (size_t m = 0; m < r->nmessages; m++)
 		for (size_t k = 0; k < r->messages[m].checks.n; k++)
 			counts[r->messages[m].checks.f[k].sev]++;

@@ -68,6 +68,13 @@ static enum nagios_state domain_state(const struct domain_result *d)
 	for (size_t k = 0; k < d->checks.n; k++)
 		if (d->checks.f[k].sev == SEV_WARN)
 			s = worse(s, NAGIOS_WARNING);
+	/* MTA-STS, TLS-RPT: a broken published policy is worth a look */
+	for (size_t x = 0; x < DOMAIN_NPOLICY_CHECKS; x++) {
+		const struct probe_result *pc = domain_policy_checks(d, x);
+		for (size_t k = 0; pc && k < pc->n; k++)
+			if (pc->f[k].sev == SEV_WARN || pc->f[k].sev == SEV_FAIL)
+				s = worse(s, NAGIOS_WARNING);
+	}
 	return s;
 }
 

@@ -11,6 +11,7 @@
 #include "core/options.h"
 #include "net/idn.h"
 #include "pki/dane.h"
+#include "policy/domain_policy.h"
 #include "report/domain.h"
 
 #define SGR_BOLD   "\033[1m"
@@ -186,13 +187,119 @@ static void render_findings(FILE *out, bool color, const struct probe_result *pr
 		const struct finding *f = &pr->f[i];
 		col(out, color, f->sev == SEV_WARN ? SGR_YELLOW : "");
 		fprintf(out, "   [%-4s] %s: %s\n",
-			f->sev == SEV_WARN   ? "WARN"
-			: f->sev == SEV_FAIL ? "FAIL"
-					     : "INFO",
+			f->sev == SEV_WARN    ? "WARN"
+			: f->sev == SEV_FAIL  ? "FAIL"
+			: f->sev == SEV_PASS  ? "PASS"
+			: f->sev == SEV_ERROR ? "ERR"
+					      : "INFO",
 			f->id, f->title);
 		col(out, color, f->sev == SEV_WARN ? SGR_RESET : "");
 		for (size_t k = 0; k < f->nev; k++)
 			fprintf(out, "          %s = %s\n", f->ev[k].key, f->ev[k].value);
+	}
+}
+
+/* ---- MTA-STS and TLS-RPT (policy/domain_policy.h) -------------------- */
+
+/* The verdict's second line: which policy the domain publishes for its
+ * senders and whether its MX hosts meet it. */
+static void render_published(FILE *out, const struct domain_result *d)
+{
+	/* DANE: the domain.dane finding (core/domain.c) says whether the MX
+	 * hosts meet the records; only usable (DNSSEC-secure) records count. */
+	for (size_t i = 0; i < d->checks.n; i++)
+		if (strcmp(d->checks.f[i].id, "domain.dane") == 0)
+			fprintf(out, "   Publishes: DANE (RFC 7672): %s\n", d->checks.f[i].title);
+	const struct mta_sts_result *m = d->mta_sts;
+	if (!m)
+		return;
+	if (!m->looked_up) {
+		fputs("   Publishes: unknown (the MTA-STS lookup failed)\n", out);
+		return;
+	}
+	if (!m->published) {
+		fputs("   Publishes: no MTA-STS policy\n", out);
+		return;
+	}
+	if (!m->usable) {
+		fprintf(out, "   Publishes: MTA-STS, but senders cannot use it: %s\n",
+			m->fetch_error ? m->fetch_error : "the TXT record or the policy is invalid");
+		return;
+	}
+	fprintf(out, "   Publishes: MTA-STS (mode %s, id %s): %s\n", sts_mode_name(m->policy.mode), m->id ? m->id : "",
+		m->meets == 1	? "every MX host meets it"
+		: m->meets == 0 ? "some MX hosts do NOT meet it"
+				: "whether every MX host meets it is unknown");
+}
+
+static void render_sts_table(FILE *out, bool color, const struct domain_result *d)
+{
+	static const char *const cols[DOMAIN_NSTS_FATES] = { "enforce", "testing" };
+	fprintf(out, "   A sender that follows MTA-STS, with the policy in mode:\n     %-40s", "MX host[address]");
+	for (int k = 0; k < DOMAIN_NSTS_FATES; k++)
+		fprintf(out, " %-9s", cols[k]);
+	fputc('\n', out);
+	for (size_t m = 0; m < d->nmx; m++)
+		for (size_t j = 0; j < d->mx[m].naddr; j++) {
+			const struct mx_address *a = &d->mx[m].addr[j];
+			char label[600];
+			snprintf(label, sizeof label, "%s[%s]", d->mx[m].host, a->address);
+			fprintf(out, "     %-40s", label);
+			for (int k = 0; k < DOMAIN_NSTS_FATES; k++) {
+				enum mail_fate f = a->sts_fate[k];
+				col(out, color, f == FATE_DEFER ? SGR_RED : f == FATE_TLS ? SGR_GREEN : SGR_YELLOW);
+				fprintf(out, " %-9s", short_fate(f));
+				col(out, color, SGR_RESET);
+			}
+			fputc('\n', out);
+		}
+	fprintf(out, "     %-40s", "the domain (worst of the above)");
+	for (int k = 0; k < DOMAIN_NSTS_FATES; k++)
+		fprintf(out, " %-9s", short_fate(d->sts_fate[k]));
+	fputc('\n', out);
+	for (size_t m = 0; m < d->nmx; m++)
+		for (size_t j = 0; j < d->mx[m].naddr; j++) {
+			const struct mx_address *a = &d->mx[m].addr[j];
+			for (int k = 0; k < DOMAIN_NSTS_FATES; k++)
+				if (a->sts_reason[k] && (k == STS_FATE_ENFORCE || a->sts_fate[k] != FATE_TLS)) {
+					fprintf(out, "     %s[%s]: %s\n", d->mx[m].host, a->address, a->sts_reason[k]);
+					break;
+				}
+		}
+}
+
+static void render_policies(FILE *out, bool color, const struct domain_result *d)
+{
+	const struct mta_sts_result *m = d->mta_sts;
+	const struct tls_rpt_result *t = d->tls_rpt;
+	if (!m && !t)
+		return;
+	if (m) {
+		fprintf(out, "   MTA-STS (RFC 8461): %s",
+			!m->published ? "not published"
+			: m->usable   ? "in force"
+				      : "unusable");
+		if (m->txt)
+			fprintf(out, "; TXT \"%s\" (DNSSEC %s)", m->txt, dnssec_status_name(m->dnssec));
+		fputc('\n', out);
+		if (m->url && m->published)
+			fprintf(out, "     policy %s%s%s%s\n", m->url, m->host_addresses ? " at " : "",
+				m->host_addresses ? m->host_addresses : "",
+				m->parsed && m->policy.valid ? ""
+				: m->parsed		     ? " (invalid)"
+							     : " (not fetched)");
+		render_sts_table(out, color, d);
+		render_findings(out, color, &m->checks);
+	}
+	if (t) {
+		if (t->valid) {
+			char *rua = strvec_join(&t->rua, ", ");
+			fprintf(out, "   TLS-RPT (RFC 8460): reports go to %s\n", rua);
+			free(rua);
+		} else {
+			fprintf(out, "   TLS-RPT (RFC 8460): %s\n", t->published ? "invalid" : "not published");
+		}
+		render_findings(out, color, &t->checks);
 	}
 }
 
@@ -226,6 +333,7 @@ static void render_domain(FILE *out, bool color, const struct report *r, const s
 		fprintf(out, "   DNSSEC validated with: %s\n", d->dnssec_anchor);
 	if (d->why_bogus)
 		fprintf(out, "   The MX answer is bogus: %s\n", d->why_bogus);
+	render_published(out, d);
 	fprintf(out, "   %s (DNSSEC %s), in the order mail is tried:\n",
 		d->kind == DOMAIN_IMPLICIT_MX ? "No MX record: the domain's own address" : "MX records",
 		dnssec_status_name(d->dnssec));
@@ -237,6 +345,7 @@ static void render_domain(FILE *out, bool color, const struct report *r, const s
 	render_table(out, color, d);
 	render_safe(out, d);
 	render_findings(out, color, &d->checks);
+	render_policies(out, color, d);
 }
 
 void render_text_domains(FILE *out, const struct report *r, bool color)

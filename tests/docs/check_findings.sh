@@ -11,8 +11,9 @@ grep -ho 'probe_result_add([^"]*"[a-z0-9.-]*"' probes/*.c src/mail/*.c | sed 's/
 sed -n '/step_ids\[\]/,/};/p' src/report/model.c |
 	grep -o '"[a-z-]*"' | tr -d '"' | grep -v -e '^none$' -e '^quit$' | sed 's/^/diag./' >> "$code"
 # Ids chosen at run time (a ternary) are listed after "/* ids: */" comments;
-# src/core/domain.c emits the domain-level ones (domain.*).
-grep -ho '/\* ids: [^*]*\*/' probes/*.c src/core/domain.c src/core/pool.c 2>/dev/null | sed 's#/\* ids: ##; s# \*/##' | tr ' ' '\n' >> "$code" || true
+# src/core/domain.c emits the domain-level ones (domain.*), src/policy/ the
+# MTA-STS and TLS-RPT ones.
+grep -ho '/\* ids: [^*]*\*/' probes/*.c src/core/domain.c src/core/pool.c src/policy/*.c 2>/dev/null | sed 's#/\* ids: ##; s# \*/##' | tr ' ' '\n' >> "$code" || true
 # The scenario interpreter's own ids (src/scenario/), and the ids the shipped
 # scenarios give their outcomes (then/else clauses, finding statements).
 grep -ho '/\* ids: [^*]*\*/' src/scenario/*.c 2>/dev/null | sed 's#/\* ids: ##; s# \*/##' | tr ' ' '\n' >> "$code" || true

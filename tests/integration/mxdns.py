@@ -76,7 +76,9 @@ class Unbound:
         for zone, records in self.local_data.items():
             lines.append('  local-zone: "%s." static' % zone)
             for rr in records:
-                lines.append('  local-data: "%s"' % rr)
+                # a TXT record's own quotes: the line in single quotes
+                q = "'" if '"' in rr else '"'
+                lines.append("  local-data: %s%s%s" % (q, rr, q))
         # An auth-zone answers after the local zones: a transparent one
         # lets its queries past "." static.
         for zone in self.auth_zones:
