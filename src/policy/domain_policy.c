@@ -77,7 +77,8 @@ static int64_t left_us(int64_t deadline_us, int64_t want)
 
 /* ---- MTA-STS: the TXT record ----------------------------------------- */
 
-/* The one usable record, or NULL with findings said. */
+/* Judges the _mta-sts TXT answer into m (published, txt, id, txt_ok) and
+ * its findings. */
 static void sts_txt(struct mta_sts_result *m, const char *domain, const struct dns_txt *txt)
 {
 	const char *name = "_mta-sts";
