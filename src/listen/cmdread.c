@@ -30,10 +30,12 @@ static const struct {
 	enum lsn_verb verb;
 	const char *name;
 } verbs[] = {
-	{ LSN_EHLO, "EHLO" }, { LSN_HELO, "HELO" }, { LSN_STARTTLS, "STARTTLS" }, { LSN_MAIL, "MAIL" },
-	{ LSN_RCPT, "RCPT" }, { LSN_DATA, "DATA" }, { LSN_BDAT, "BDAT" },	  { LSN_RSET, "RSET" },
-	{ LSN_NOOP, "NOOP" }, { LSN_QUIT, "QUIT" }, { LSN_VRFY, "VRFY" },	  { LSN_EXPN, "EXPN" },
-	{ LSN_HELP, "HELP" }, { LSN_AUTH, "AUTH" }, { LSN_EMPTY, "" },	  { LSN_UNKNOWN, NULL },
+	{ LSN_EHLO, "EHLO" },  { LSN_HELO, "HELO" }, { LSN_STARTTLS, "STARTTLS" },
+	{ LSN_MAIL, "MAIL" },  { LSN_RCPT, "RCPT" }, { LSN_DATA, "DATA" },
+	{ LSN_BDAT, "BDAT" },  { LSN_RSET, "RSET" }, { LSN_NOOP, "NOOP" },
+	{ LSN_QUIT, "QUIT" },  { LSN_VRFY, "VRFY" }, { LSN_EXPN, "EXPN" },
+	{ LSN_HELP, "HELP" },  { LSN_AUTH, "AUTH" }, { LSN_EMPTY, "" },
+	{ LSN_UNKNOWN, NULL },
 };
 
 const char *lsn_verb_name(enum lsn_verb v)

@@ -17,7 +17,7 @@ struct lsn_shared {
 	const struct lsn_config *cfg;
 	gnutls_certificate_credentials_t cred; /* NULL: no TLS */
 	gnutls_priority_t prio;
-	size_t ca_names; /* CA names in our CertificateRequest */
+	size_t ca_names;       /* CA names in our CertificateRequest */
 	struct mx_options opt; /* ca_file for verify_chain */
 	struct trust_stores *ts;
 	int stop_fd; /* readable once the listener stops */

@@ -28,24 +28,28 @@
 
 struct tls_identity;
 
-enum lsn_format { LSN_TEXT, LSN_JSONL, LSN_LOG };
+enum lsn_format {
+	LSN_TEXT,
+	LSN_JSONL,
+	LSN_LOG
+};
 
 struct lsn_config {
 	const char *bind_addr; /* an address literal; NULL: every address */
 	unsigned port;
-	bool implicit;			 /* TLS at once (RFC 8314), no STARTTLS */
-	const struct tls_identity *id;	 /* our certificate; NULL: no TLS offered */
-	const char *ca_file;		 /* the partners' roots: CA names sent, chains verified */
-	const char *partner;		 /* --partner DOMAIN (lower case) or NULL */
-	const char *hostname;		 /* our name in the banner and EHLO reply */
-	bool accept_data;		 /* 250 after DATA (headers kept), else 550 */
-	bool rdns;			 /* look up the client's reverse name */
-	size_t max_size;		 /* message size limit, bytes */
-	unsigned read_timeout_ms;	 /* each read */
-	unsigned session_timeout_ms;	 /* a whole session */
-	unsigned max_concurrent;	 /* sessions at once */
-	unsigned long max_sessions;	 /* stop after this many (0: no limit) */
-	unsigned duration_ms;		 /* stop after this long (0: no limit) */
+	bool implicit;		       /* TLS at once (RFC 8314), no STARTTLS */
+	const struct tls_identity *id; /* our certificate; NULL: no TLS offered */
+	const char *ca_file;	       /* the partners' roots: CA names sent, chains verified */
+	const char *partner;	       /* --partner DOMAIN (lower case) or NULL */
+	const char *hostname;	       /* our name in the banner and EHLO reply */
+	bool accept_data;	       /* 250 after DATA (headers kept), else 550 */
+	bool rdns;		       /* look up the client's reverse name */
+	size_t max_size;	       /* message size limit, bytes */
+	unsigned read_timeout_ms;      /* each read */
+	unsigned session_timeout_ms;   /* a whole session */
+	unsigned max_concurrent;       /* sessions at once */
+	unsigned long max_sessions;    /* stop after this many (0: no limit) */
+	unsigned duration_ms;	       /* stop after this long (0: no limit) */
 	enum lsn_format format;
 	FILE *out; /* live output, one record per session as it ends */
 	FILE *err; /* "listening on ..." and the final summary (text) */
@@ -70,10 +74,10 @@ struct lsn_session {
 	int64_t start_wall_us, duration_us;
 	char *client_addr; /* "192.0.2.1" */
 	unsigned client_port;
-	char *client_rdns; /* reverse name, or NULL (none / not looked up) */
-	char *local;	   /* "127.0.0.1:2525" */
-	char *ehlo;	   /* EHLO/HELO argument (the last one) */
-	bool esmtp;	   /* EHLO rather than HELO */
+	char *client_rdns;    /* reverse name, or NULL (none / not looked up) */
+	char *local;	      /* "127.0.0.1:2525" */
+	char *ehlo;	      /* EHLO/HELO argument (the last one) */
+	bool esmtp;	      /* EHLO rather than HELO */
 	const char *tls_mode; /* "none", "starttls", "implicit" */
 	bool starttls_offered;
 	bool tls;	 /* a handshake completed */

@@ -32,8 +32,10 @@ static void text_hello(FILE *out, const struct lsn_session *s)
 	char *g = strvec_join(&h->groups, " ");
 	char *a = strvec_join(&h->alpn, " ");
 	fprintf(out, "  ClientHello:   versions %s; %zu suites; groups %s; SNI %s; ALPN %s\n",
-		h->versions.n ? v : h->version ? h->version : "?", h->suites.n, h->groups.n ? g : "(none)",
-		h->sni ? h->sni : "(none)", h->alpn.n ? a : "(none)");
+		h->versions.n ? v
+		: h->version  ? h->version
+			      : "?",
+		h->suites.n, h->groups.n ? g : "(none)", h->sni ? h->sni : "(none)", h->alpn.n ? a : "(none)");
 	char *su = strvec_join(&h->suites, " ");
 	fprintf(out, "  suites:        %s\n", su);
 	free(su);
@@ -97,7 +99,8 @@ static void session_text(FILE *out, const struct lsn_session *s, const struct ls
 			fprintf(out, " (certificate name %s)", s->partner_name);
 		fputs("\n", out);
 		if (s->verdict_reason)
-			fprintf(out, "                 %s%s\n", s->verdict_pass ? "note: " : "reason: ", s->verdict_reason);
+			fprintf(out, "                 %s%s\n",
+				s->verdict_pass ? "note: " : "reason: ", s->verdict_reason);
 	}
 	fprintf(out, "  ended:         %s after %u command%s\n\n", s->end ? s->end : "?", s->commands,
 		s->commands == 1 ? "" : "s");

@@ -192,8 +192,8 @@ static void summary(const struct lsn_config *cfg, const struct counts *c, const 
 			"\"turned_away\":%lu",
 			c->sessions, c->tls, c->with_cert, c->turned_away);
 		if (cfg->partner)
-			fprintf(cfg->out, ",\"partner\":\"%s\",\"would_pass\":%lu,\"would_be_refused\":%lu", cfg->partner,
-				c->passed, c->refused);
+			fprintf(cfg->out, ",\"partner\":\"%s\",\"would_pass\":%lu,\"would_be_refused\":%lu",
+				cfg->partner, c->passed, c->refused);
 		fprintf(cfg->out, ",\"stopped\":\"%s\"}\n", why);
 		fflush(cfg->out);
 	}
@@ -233,7 +233,7 @@ int lsn_run(const struct lsn_config *cfg, char *err, size_t errlen)
 	}
 	sh.stop_fd = stop[0];
 	fprintf(cfg->err, "mxprobe listen: listening on %s (%s%s%s)\n", where,
-		!cfg->id       ? "no TLS: no certificate given"
+		!cfg->id	? "no TLS: no certificate given"
 		: cfg->implicit ? "implicit TLS"
 				: "STARTTLS",
 		cfg->id ? ", client certificate requested" : "",
@@ -262,7 +262,9 @@ int lsn_run(const struct lsn_config *cfg, char *err, size_t errlen)
 			}
 			timeout = (int)left;
 		}
-		struct pollfd p[3] = { { sfd, POLLIN, 0 }, { ended[0], POLLIN, 0 }, { accepting ? lfd : -1, POLLIN, 0 } };
+		struct pollfd p[3] = { { sfd, POLLIN, 0 },
+				       { ended[0], POLLIN, 0 },
+				       { accepting ? lfd : -1, POLLIN, 0 } };
 		if (poll(p, 3, timeout) < 0 && errno != EINTR)
 			break;
 		if (p[0].revents) {

@@ -149,7 +149,8 @@ static int send_all(struct io *io, const char *p, size_t len)
 				continue;
 			}
 			if (n < 0) {
-				snprintf(io->fail_buf, sizeof io->fail_buf, "TLS write error: %s", gnutls_strerror((int)n));
+				snprintf(io->fail_buf, sizeof io->fail_buf, "TLS write error: %s",
+					 gnutls_strerror((int)n));
 				io->fail = io->fail_buf;
 				return -1;
 			}
@@ -212,7 +213,8 @@ static int read_more(struct io *io)
 				return -1;
 			}
 			if (n < 0) {
-				snprintf(io->fail_buf, sizeof io->fail_buf, "TLS read error: %s", gnutls_strerror((int)n));
+				snprintf(io->fail_buf, sizeof io->fail_buf, "TLS read error: %s",
+					 gnutls_strerror((int)n));
 				io->fail = io->fail_buf;
 				return -1;
 			}
@@ -457,8 +459,7 @@ fail:
 		hello_from_raw(io);
 	buf_clear(&io->raw);
 	if (rc == GNUTLS_E_FATAL_ALERT_RECEIVED && io->tls)
-		s->tls_error = xasprintf("the client sent alert %s",
-					 gnutls_alert_get_name(gnutls_alert_get(io->tls)));
+		s->tls_error = xasprintf("the client sent alert %s", gnutls_alert_get_name(gnutls_alert_get(io->tls)));
 	else
 		s->tls_error = xstrdup(gnutls_strerror(rc));
 	note(s, '*', "TLS handshake failed: %s", s->tls_error);
@@ -484,8 +485,7 @@ static char *queue_id(struct lsn_shared *sh, const struct lsn_session *s)
 	pthread_mutex_lock(&sh->lock);
 	unsigned long q = ++sh->queue_seq;
 	pthread_mutex_unlock(&sh->lock);
-	return xasprintf("%08llX%04lX", (unsigned long long)(s->start_wall_us / 1000000) & 0xffffffffULL,
-			 q & 0xffff);
+	return xasprintf("%08llX%04lX", (unsigned long long)(s->start_wall_us / 1000000) & 0xffffffffULL, q & 0xffff);
 }
 
 /* DATA with --accept-data: 354, the lines to the end mark, 250 or 552. */
@@ -535,8 +535,17 @@ static int read_message(struct io *io, struct txn *t)
 	s->message_size = m.size;
 	s->headers_cut = m.headers_cut;
 	if (m.headers.len) {
+		/* LF line ends in the report; every other control byte escaped */
+		char *hd = xmalloc(m.headers.len + 1);
+		size_t w = 0;
+		for (size_t i = 0; i < m.headers.len; i++)
+			if (!(m.headers.data[i] == '\r' && i + 1 < m.headers.len && m.headers.data[i + 1] == '\n') &&
+			    m.headers.data[i] != '\0')
+				hd[w++] = m.headers.data[i];
+		hd[w] = '\0';
 		free(s->headers);
-		s->headers = str_escape(m.headers.data, m.headers.len, LSN_HEADERS_MAX * 2);
+		s->headers = str_sanitize(hd, true);
+		free(hd);
 	}
 	note(s, '*', "message: %zu bytes, %lu lines%s%s%s", m.size, m.lines, m.headers_cut ? ", headers cut" : "",
 	     long_line ? ", lines over 1000 octets" : "", m.bad_line_end ? ", bare LF line ends" : "");
@@ -712,8 +721,7 @@ static void peer_names(struct lsn_session *s, const struct sockaddr_storage *pee
 	} else {
 		s->client_addr = xstrdup("?");
 	}
-	if (rdns &&
-	    getnameinfo((const struct sockaddr *)peer, len, host, sizeof host, NULL, 0, NI_NAMEREQD) == 0)
+	if (rdns && getnameinfo((const struct sockaddr *)peer, len, host, sizeof host, NULL, 0, NI_NAMEREQD) == 0)
 		s->client_rdns = str_escape(host, strlen(host), 300);
 	struct sockaddr_storage me;
 	socklen_t ml = sizeof me;

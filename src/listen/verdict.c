@@ -56,8 +56,9 @@ void lsn_verdict_judge(const struct lsn_verdict_in *in, struct lsn_verdict *out)
 		else if (in->chain_not_yet)
 			out->reason = xstrdup("the client certificate chain is not valid yet");
 		else
-			out->reason = xasprintf("the client certificate does not validate against the partners' roots%s%s",
-						in->chain_why ? ": " : "", in->chain_why ? in->chain_why : "");
+			out->reason =
+				xasprintf("the client certificate does not validate against the partners' roots%s%s",
+					  in->chain_why ? ": " : "", in->chain_why ? in->chain_why : "");
 		return;
 	}
 	if (!in->eku_client_ok) {

@@ -20,15 +20,15 @@
 #include <stddef.h>
 
 struct lsn_verdict_in {
-	const char *partner;   /* --partner DOMAIN, lower case */
-	bool tls;	       /* the session reached TLS */
-	bool cert_presented;   /* the client sent a certificate */
-	bool chain_trusted;    /* it validates against the partners' roots */
-	bool chain_expired;    /* ... not: a certificate on the path has expired */
-	bool chain_not_yet;    /* ... not: one is not valid yet */
-	const char *chain_why; /* the validation's own words when untrusted, or NULL */
-	bool revoked;	       /* revocation data said revoked */
-	bool eku_client_ok;    /* no EKU, or one allowing clientAuth / any */
+	const char *partner;	  /* --partner DOMAIN, lower case */
+	bool tls;		  /* the session reached TLS */
+	bool cert_presented;	  /* the client sent a certificate */
+	bool chain_trusted;	  /* it validates against the partners' roots */
+	bool chain_expired;	  /* ... not: a certificate on the path has expired */
+	bool chain_not_yet;	  /* ... not: one is not valid yet */
+	const char *chain_why;	  /* the validation's own words when untrusted, or NULL */
+	bool revoked;		  /* revocation data said revoked */
+	bool eku_client_ok;	  /* no EKU, or one allowing clientAuth / any */
 	const char *const *names; /* DNS SANs (or the CN when there is none) */
 	size_t nnames;
 	const char *sender_domain; /* the MAIL FROM domain, or NULL */
