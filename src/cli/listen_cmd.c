@@ -122,11 +122,12 @@ static bool number(const char *s, unsigned long lo, unsigned long hi, unsigned l
 	return true;
 }
 
-/* A domain name: letters, digits, hyphens, dots; lower-cased in place. */
-static bool domain_ok(char *d)
+/* A domain name: letters, digits, hyphens, dots; lower-cased in place.
+ * need_dot: at least two labels (a partner domain). */
+static bool domain_ok(char *d, bool need_dot)
 {
 	size_t n = strlen(d);
-	if (n == 0 || n > 253 || d[0] == '.' || d[0] == '-' || !strchr(d, '.'))
+	if (n == 0 || n > 253 || d[0] == '.' || d[0] == '-' || (need_dot && !strchr(d, '.')))
 		return false;
 	for (char *p = d; *p; p++) {
 		if (!isalnum((unsigned char)*p) && *p != '-' && *p != '.')
@@ -221,13 +222,13 @@ int cli_listen(int argc, char **argv)
 		case O_PARTNER:
 			free(partner);
 			partner = xstrdup(optarg);
-			if (!domain_ok(partner)) {
+			if (!domain_ok(partner, true)) {
 				status = usage("--partner '%s' is not a domain name", optarg);
 				goto out;
 			}
 			break;
 		case O_HOSTNAME:
-			if (strlen(optarg) >= sizeof hostname || !domain_ok(strcpy(hostname, optarg))) {
+			if (strlen(optarg) >= sizeof hostname || !domain_ok(strcpy(hostname, optarg), false)) {
 				status = usage("--hostname '%s' is not a host name", optarg);
 				goto out;
 			}
@@ -353,7 +354,7 @@ int cli_listen(int argc, char **argv)
 		status = usage("--ca-file '%s': cannot be read", cfg.ca_file);
 		goto out;
 	}
-	if (!hostname[0] && (gethostname(hostname, sizeof hostname - 1) != 0 || !domain_ok(hostname)))
+	if (!hostname[0] && (gethostname(hostname, sizeof hostname - 1) != 0 || !domain_ok(hostname, false)))
 		snprintf(hostname, sizeof hostname, "localhost");
 	cfg.hostname = hostname;
 	cfg.partner = partner;
