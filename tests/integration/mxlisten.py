@@ -11,6 +11,22 @@ import time
 import mxtest
 
 
+def validate(doc):
+    """One jsonl record against docs/mxprobe.schema.json's listen_session
+    or listen_summary definition."""
+    import jsonschema
+    main = mxtest.load_schema()
+    name = "listen_session" if doc.get("type") == "session" else "listen_summary"
+    schema = {"$schema": main["$schema"], "$defs": main["$defs"], "$ref": "#/$defs/" + name}
+    cls = jsonschema.validators.validator_for(schema)
+    errors = list(cls(schema).iter_errors(doc))
+    if errors:
+        raise AssertionError("mxprobe listen record does not validate (%s): %s\n%s"
+                             % (name, "; ".join("/%s: %s" % ("/".join(map(str, e.absolute_path)),
+                                                             e.message[:300]) for e in errors[:5]),
+                                json.dumps(doc)[:2000]))
+
+
 class Listener:
     def __init__(self, directory, addr, args, port=None, name="listen"):
         mxtest._assert_loopback(addr)
@@ -54,6 +70,7 @@ class Listener:
         for line in self.stdout().splitlines():
             if line.startswith("{"):
                 doc = json.loads(line)
+                validate(doc)
                 if doc.get("type") == kind:
                     out.append(doc)
         return out
