@@ -18,15 +18,23 @@ All on loopback, one listener and one Postfix for every case:
 Each session record must say what Postfix's own log says of the same
 connection (TLS version and cipher), and the verdict must be "would pass"
 only for the first.
+
+Then a real Exim (Debian's exim4-daemon-light, GnuTLS inside, unpacked by
+mxexim) sends two messages to a second listener, one with the partner's
+client certificate (tls_certificate in its smtp transport) and one without:
+its own ClientHello, the same verdicts. Exim queues (-odq) and delivers
+with -M in the same process: the unpacked binary cannot re-exec itself.
 """
 
 import os
 import re
 import smtplib
+import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+import mxexim  # noqa: E402
 import mxlisten  # noqa: E402
 import mxtest  # noqa: E402
 
@@ -228,6 +236,117 @@ class ListenPostfix(mxtest.MxTestCase):
         self.assertEqual((s["sessions"], s["would_pass"], s["would_be_refused"]), (4, 1, 3))
         self.assertEqual(s["stopped"], "SIGTERM")
         self.assertIn("1 would pass domain-secure receive, 3 would be refused", self.listener.stderr())
+
+
+EXIM_CONF = r"""# tests/integration/test_listen.py: Exim as the partner's sending MTA
+begin routers
+withcert:
+  driver = manualroute
+  domains = good.example
+  route_list = * @LISTEN_HOST@::@LISTEN_PORT@
+  transport = withcert
+  self = send
+nocert:
+  driver = manualroute
+  domains = nocert.example
+  route_list = * @LISTEN_HOST@::@LISTEN_PORT@
+  transport = nocert
+  self = send
+begin transports
+withcert:
+  driver = smtp
+  hosts_require_tls = *
+  tls_certificate = @DIR@/client.pem
+  tls_privatekey = @DIR@/client.key
+  allow_localhost
+nocert:
+  driver = smtp
+  hosts_require_tls = *
+  allow_localhost
+"""
+
+
+class ListenExim(mxtest.MxTestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = mxtest.make_tempdir("mxtest-listen-exim-")
+        cls.listener = None
+        try:
+            cls._setup()
+        except BaseException:
+            cls.tearDownClass()
+            raise
+
+    @classmethod
+    def _setup(cls):
+        pki = mxtest.Pki(os.path.join(cls.tmp, "pki"))
+        partner = cls.partner = mxtest.PartnerPki(os.path.join(cls.tmp, "partner"))
+        cls.listener = mxlisten.Listener(
+            os.path.join(cls.tmp, "listen"), "127.0.0.1",
+            ["--cert", pki.leaf_chain, "--key", pki.leaf.key, "--ca-file", partner.root.cert,
+             "--partner", PARTNER, "--accept-data", "--no-rdns", "--sessions", "2", "-f", "jsonl",
+             "--timeout", "20"]).start()
+        edir = os.path.join(cls.tmp, "exim")
+        os.makedirs(edir)
+        for name, src in (("client.pem", partner.client.cert), ("client.key", partner.client.key)):
+            with open(src) as f, open(os.path.join(edir, name), "w") as d:
+                d.write(f.read())
+            os.chmod(os.path.join(edir, name), 0o644)   # read by Exim as Debian-exim
+        conf = EXIM_CONF.replace("@LISTEN_HOST@", "127.0.0.1").replace("@LISTEN_PORT@",
+                                                                       str(cls.listener.port))
+        exim = mxexim.Exim(edir, [], conf, host="relay.partner.example")
+        env = dict(os.environ, LD_LIBRARY_PATH=exim.libdir)
+        base = [exim.binary, "-C", exim.conf]
+        for name in ("good", "nocert"):
+            p = subprocess.run(base + ["-odq", "-f", "alice@" + PARTNER, "bob@%s.example" % name],
+                               input="Subject: exim %s\n\nhello\n" % name, env=env, timeout=30,
+                               capture_output=True, text=True)
+            if p.returncode != 0:
+                raise RuntimeError("exim -odq: %s%s" % (p.stdout, p.stderr))
+        spool = os.path.join(edir, "spool", "input")
+        ids = sorted(n[:-2] for _, _, files in os.walk(spool) for n in files if n.endswith("-H"))
+        if len(ids) != 2:
+            raise RuntimeError("Exim queued %d messages\n%s" % (len(ids), exim.log()))
+        for mid in ids:
+            mxtest.run(base + ["-M", mid], env=env, timeout=60)
+        recs = cls.listener.wait_records(2, deadline=30)
+        cls.rc = cls.listener.wait(30)
+        cls.by_case = {r["mail"]["rcpt_to"][0].split("@")[1].split(".")[0]: r for r in recs}
+        if set(cls.by_case) != {"good", "nocert"}:
+            raise RuntimeError("the listener saw %s\n%s\n%s" % (sorted(cls.by_case),
+                                                                 cls.listener.stdout(), exim.log()))
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            if cls.listener is not None:
+                cls.listener.stop()
+        finally:
+            mxtest.remove_tempdir(cls.tmp)
+
+    def test_exim_with_certificate_would_pass(self):
+        r = self.by_case["good"]
+        self.assertEqual(r["client"]["ehlo"], "relay.partner.example")
+        self.assertTrue(r["tls"]["established"])
+        hello = r["client_hello"]
+        self.assertIn(r["tls"]["cipher_suite"], hello["cipher_suites"])
+        self.assertIn(r["tls"]["group"], hello["groups"])
+        cc = r["client_certificate"]
+        self.assertTrue(cc["trusted"], cc)
+        self.assertEqual(cc["chain"][0]["sha256"], self.partner.client.sha256)
+        self.assertTrue(r["domain_secure"]["would_pass"], r["domain_secure"])
+        self.assertTrue(r["mail"]["data_reply"].startswith("250 "))
+
+    def test_exim_without_certificate_would_be_refused(self):
+        r = self.by_case["nocert"]
+        self.assertTrue(r["tls"]["established"])
+        self.assertFalse(r["client_certificate"]["presented"])
+        self.assertFalse(r["domain_secure"]["would_pass"])
+        self.assertIn("no certificate", r["domain_secure"]["reason"])
+        # --sessions 2: it stopped by itself; one refusal is exit 1
+        self.assertEqual(self.rc, 1, self.listener.stderr())
+        self.assertIn("stopped (done): 2 sessions", self.listener.stderr())
 
 
 if __name__ == "__main__":
