@@ -14,10 +14,13 @@
 #include <unistd.h>
 
 #include "listen/listen.h"
+#include "pki/revocation.h"
 #include "tls/identity.h"
 #include "util/util.h"
 
-#define CAP_PASSWORD 4096
+#define CAP_PASSWORD  4096
+#define CAP_CRL_FILE  (64u << 20) /* as check's --crl-file */
+#define MAX_CRL_FILES 8
 
 static const char listen_usage[] =
 	"Usage: mxprobe listen [OPTIONS] [ADDR:]PORT\n"
@@ -33,6 +36,8 @@ static const char listen_usage[] =
 	"  --ca-file FILE            the partners' roots (PEM): their names are sent in the\n"
 	"                            CertificateRequest and client chains are verified against them\n"
 	"                            (then the system store)\n"
+	"  --crl-file FILE           a CRL (DER or PEM) of a partner CA: client certificates are\n"
+	"                            checked against it (repeatable; nothing is fetched)\n"
 	"  --implicit                TLS at once (as on port 465), no STARTTLS\n"
 	"  --partner DOMAIN          judge each session as a domain-secure receive policy for DOMAIN\n"
 	"                            would (Exchange TLSReceiveDomainSecureList): would pass / refused\n"
@@ -70,6 +75,7 @@ enum {
 	O_SESSIONS,
 	O_DURATION,
 	O_NO_RDNS,
+	O_CRL_FILE,
 };
 
 static const struct option listen_options[] = {
@@ -89,6 +95,7 @@ static const struct option listen_options[] = {
 	{ "sessions", required_argument, NULL, O_SESSIONS },
 	{ "duration", required_argument, NULL, O_DURATION },
 	{ "no-rdns", no_argument, NULL, O_NO_RDNS },
+	{ "crl-file", required_argument, NULL, O_CRL_FILE },
 	{ "format", required_argument, NULL, 'f' },
 	{ "output", required_argument, NULL, 'o' },
 	{ "help", no_argument, NULL, 'h' },
@@ -194,6 +201,9 @@ int cli_listen(int argc, char **argv)
 	const char *cert = NULL, *key = NULL, *p12 = NULL, *p12pw = NULL, *output = NULL;
 	char *partner = NULL, *addr = NULL, hostname[256] = "";
 	struct tls_identity *id = NULL;
+	const char *crl_files[MAX_CRL_FILES];
+	size_t ncrl = 0;
+	struct rev_crls *crls = NULL;
 	int status = 2;
 	unsigned long v;
 	optind = 2;
@@ -273,6 +283,13 @@ int cli_listen(int argc, char **argv)
 			break;
 		case O_NO_RDNS:
 			cfg.rdns = false;
+			break;
+		case O_CRL_FILE:
+			if (ncrl >= MAX_CRL_FILES) {
+				status = usage("--crl-file: at most 8 files%s", "");
+				goto out;
+			}
+			crl_files[ncrl++] = optarg;
 			break;
 		case 'f':
 			if (strcmp(optarg, "text") == 0)
@@ -354,6 +371,24 @@ int cli_listen(int argc, char **argv)
 		status = usage("--ca-file '%s': cannot be read", cfg.ca_file);
 		goto out;
 	}
+	if (ncrl) {
+		crls = rev_crls_new();
+		for (size_t i = 0; i < ncrl; i++) {
+			char *data = NULL, why[160];
+			size_t len = 0;
+			if (file_read_local(crl_files[i], CAP_CRL_FILE, &data, &len, why, sizeof why) < 0) {
+				status = usage("--crl-file: %s", why);
+				goto out;
+			}
+			int rc = rev_crls_add(crls, (const unsigned char *)data, len, crl_files[i]);
+			free(data);
+			if (rc < 0) {
+				status = usage("--crl-file '%s': no CRL in it (neither DER nor PEM)", crl_files[i]);
+				goto out;
+			}
+		}
+		cfg.crls = crls;
+	}
 	if (!hostname[0] && (gethostname(hostname, sizeof hostname - 1) != 0 || !domain_ok(hostname, false)))
 		snprintf(hostname, sizeof hostname, "localhost");
 	cfg.hostname = hostname;
@@ -371,6 +406,7 @@ out:
 	if (cfg.out && cfg.out != stdout)
 		fclose(cfg.out);
 	tls_identity_free(id);
+	rev_crls_free(crls);
 	free(partner);
 	free(addr);
 	return status;

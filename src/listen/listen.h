@@ -27,6 +27,7 @@
 #include "report/wire_model.h"
 
 struct tls_identity;
+struct rev_crls;
 
 enum lsn_format {
 	LSN_TEXT,
@@ -41,6 +42,7 @@ struct lsn_config {
 	const struct tls_identity *id; /* our certificate; NULL: no TLS offered */
 	const char *ca_file;	       /* the partners' roots: CA names sent, chains verified */
 	const char *partner;	       /* --partner DOMAIN (lower case) or NULL */
+	const struct rev_crls *crls;   /* --crl-file: client leaves checked against them; NULL */
 	const char *hostname;	       /* our name in the banner and EHLO reply */
 	bool accept_data;	       /* 250 after DATA (headers kept), else 550 */
 	bool rdns;		       /* look up the client's reverse name */
@@ -97,8 +99,10 @@ struct lsn_session {
 	char *chain_store;  /* "ca-file", "system" */
 	bool eku_client_ok;
 	int64_t leaf_days_left;
-	char *partner_name; /* the certificate name covering --partner */
-	bool judged;	    /* --partner given: verdict holds */
+	const char *revocation;	    /* the leaf: "good", "revoked", "unknown", "not-checked" */
+	const char *revocation_why; /* not-checked: why (no --crl-file, none for its issuer...) */
+	char *partner_name;	    /* the certificate name covering --partner */
+	bool judged;		    /* --partner given: verdict holds */
 	bool verdict_pass;
 	char *verdict_reason;
 	bool sender_other;

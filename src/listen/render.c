@@ -79,7 +79,9 @@ static void session_text(FILE *out, const struct lsn_session *s, const struct ls
 			if (s->chain_status)
 				fprintf(out, "                 %s\n", s->chain_status);
 			fprintf(out, "    clientAuth:  %s\n", s->eku_client_ok ? "allowed" : "NOT allowed by the EKU");
-			fputs("    revocation:  not checked (mxprobe listen does not fetch CRLs or OCSP)\n", out);
+			fprintf(out, "    revocation:  %s%s%s%s\n", s->revocation ? s->revocation : "not-checked",
+				s->revocation_why ? " (" : "", s->revocation_why ? s->revocation_why : "",
+				s->revocation_why ? ")" : "");
 			free(names);
 		}
 	}
@@ -199,7 +201,8 @@ static void session_jsonl(FILE *out, const struct lsn_session *s, const struct l
 		json_object_set_new(cc, "store", jstr(s->chain_store));
 		json_object_set_new(cc, "client_auth_allowed", json_boolean(s->eku_client_ok));
 		json_object_set_new(cc, "days_left", json_integer(s->leaf_days_left));
-		json_object_set_new(cc, "revocation", json_string("not-checked"));
+		json_object_set_new(cc, "revocation", json_string(s->revocation ? s->revocation : "not-checked"));
+		json_object_set_new(cc, "revocation_why", jstr(s->revocation_why));
 	}
 	json_object_set_new(o, "client_certificate", cc);
 	json_t *m = json_object();
@@ -290,8 +293,12 @@ static void session_log(FILE *out, const struct lsn_session *s, const struct lsn
 		log_line(out, l->mark, l->text, NULL);
 	}
 	if (s->judged) {
-		char *t = xasprintf("%s domain-secure receive for %s%s%s", verdict_words(s), cfg->partner,
-				    s->verdict_reason ? ": " : "", s->verdict_reason ? s->verdict_reason : "");
+		char *t = !s->verdict_reason
+				  ? xasprintf("%s domain-secure receive for %s", verdict_words(s), cfg->partner)
+			  : s->verdict_pass ? xasprintf("%s domain-secure receive for %s (note: %s)", verdict_words(s),
+							cfg->partner, s->verdict_reason)
+					    : xasprintf("%s domain-secure receive for %s: %s", verdict_words(s),
+							cfg->partner, s->verdict_reason);
 		log_line(out, '*', t, NULL);
 		free(t);
 	}

@@ -21,6 +21,7 @@
 #include "listen/cmdread.h"
 #include "pki/certinfo.h"
 #include "pki/names.h"
+#include "pki/revocation.h"
 #include "tls/identity.h"
 #include "util/util.h"
 #include "wire/tlsparse.h"
@@ -341,6 +342,51 @@ static void sanitize_cert(struct cert_info *c)
 		sanitize_one(&c->san_dns.v[i]);
 }
 
+/* The leaf against --crl-file's CRLs (nothing is fetched: a partner's
+ * CRL distribution point is for it to serve, and the listener does not
+ * reach out while a session waits). RFC 5280 section 6.3. */
+static void check_revocation(struct lsn_shared *sh, struct lsn_session *s)
+{
+	s->revocation = "not-checked";
+	if (!sh->cfg->crls) {
+		s->revocation_why = "no --crl-file given";
+		return;
+	}
+	unsigned char *issuer = NULL;
+	size_t ilen = 0;
+	if (verify_find_issuer(sh->ts, &sh->opt, s->chain, s->chain_len, 0, &issuer, &ilen) < 0) {
+		s->revocation_why = rev_why_text(REV_WHY_NO_ISSUER);
+		return;
+	}
+	struct rev_inputs in = {
+		.cert = s->chain[0].der,
+		.cert_len = s->chain[0].der_len,
+		.issuer = issuer,
+		.issuer_len = ilen,
+		.files = sh->cfg->crls,
+		.at = (int64_t)time(NULL),
+	};
+	struct rev_cert rc = { 0 };
+	rev_check_cert(&in, 0, &rc);
+	switch (rc.outcome) {
+	case REV_GOOD:
+		s->revocation = "good";
+		break;
+	case REV_REVOKED:
+		s->revocation = "revoked";
+		break;
+	case REV_UNKNOWN:
+		s->revocation = "unknown";
+		break;
+	case REV_UNCHECKED:
+	default:
+		s->revocation_why = rev_why_text(rc.why);
+		break;
+	}
+	rev_cert_clear(&rc);
+	free(issuer);
+}
+
 static void after_handshake(struct io *io)
 {
 	struct lsn_session *s = io->s;
@@ -392,6 +438,7 @@ static void after_handshake(struct io *io)
 		s->chain_status = xstrdup(vr.error ? vr.error : "the chain could not be verified");
 	}
 	verify_result_clear(&vr);
+	check_revocation(io->sh, s);
 	s->eku_client_ok = eku_allows_client(&s->chain[0]);
 	s->leaf_days_left = (s->chain[0].not_after - (int64_t)time(NULL)) / 86400;
 	note(s, '*', "client certificate: %s; %s", s->chain[0].subject ? s->chain[0].subject : "?",
@@ -760,6 +807,9 @@ static void judge(struct lsn_shared *sh, struct lsn_session *s)
 		.chain_not_yet = s->chain_not_yet,
 		.chain_why = s->chain_status,
 		.eku_client_ok = s->eku_client_ok,
+		.revoked = s->revocation && strcmp(s->revocation, "revoked") == 0,
+		.revocation_checked =
+			s->revocation && (strcmp(s->revocation, "good") == 0 || strcmp(s->revocation, "revoked") == 0),
 		.names = names,
 		.nnames = nn,
 		.sender_domain = sender,

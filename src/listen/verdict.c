@@ -71,10 +71,16 @@ void lsn_verdict_judge(const struct lsn_verdict_in *in, struct lsn_verdict *out)
 		return;
 	}
 	out->pass = true;
+	const char *rev = in->revocation_checked ? ""
+						 : "revocation was not checked (give the partner CA's CRL with "
+						   "--crl-file): Exchange also refuses a certificate whose CRL it "
+						   "cannot fetch";
 	if (out->sender_other)
 		out->reason = xasprintf("the sender's domain (MAIL FROM) is %s, not %s: the policy applies to "
-					"mail from the partner's domain",
-					in->sender_domain, in->partner);
+					"mail from the partner's domain%s%s",
+					in->sender_domain, in->partner, *rev ? "; " : "", rev);
+	else if (*rev)
+		out->reason = xstrdup(rev);
 }
 
 void lsn_verdict_clear(struct lsn_verdict *v)

@@ -28,6 +28,7 @@ struct lsn_verdict_in {
 	bool chain_not_yet;	  /* ... not: one is not valid yet */
 	const char *chain_why;	  /* the validation's own words when untrusted, or NULL */
 	bool revoked;		  /* revocation data said revoked */
+	bool revocation_checked;  /* a CRL answered for the leaf (good or revoked) */
 	bool eku_client_ok;	  /* no EKU, or one allowing clientAuth / any */
 	const char *const *names; /* DNS SANs (or the CN when there is none) */
 	size_t nnames;

@@ -12,6 +12,7 @@ No MTA here: the clients are Python sockets on loopback, which is the point
 import os
 import resource
 import select
+import signal
 import smtplib
 import socket
 import ssl
@@ -242,12 +243,14 @@ class ListenFormats(mxtest.MxTestCase):
         mxtest.remove_tempdir(cls.tmp)
 
     def client_session(self, port, cert=True, implicit=False):
+        """cert: True (the partner's client), None/False (none), or a Cert."""
         # the listener's own certificate is not what is tested here
         ctx = ssl.create_default_context()
         ctx.check_hostname = False
         ctx.verify_mode = ssl.CERT_NONE
         if cert:
-            ctx.load_cert_chain(self.partner.client.cert, self.partner.client.key)
+            c = self.partner.client if cert is True else cert
+            ctx.load_cert_chain(c.cert, c.key)
         if implicit:
             c = smtplib.SMTP_SSL(ADDR, port, local_hostname="relay.partner.example", timeout=10, context=ctx)
             c.ehlo()
@@ -278,15 +281,55 @@ class ListenFormats(mxtest.MxTestCase):
                      "*relay.partner.example, Certificate alternate names",
                      "*CN=Partner Bank Root CA, O=Partner Bank, Certificate issuer name",
                      "*%s, Certificate thumbprint" % self.partner.client.sha1,
-                     "<mail FROM:<alice@partner.example> size=20", "<data", "<quit", ">221 2.0.0 Bye",
-                     "*would pass domain-secure receive for partner.example"):
+                     "<mail FROM:<alice@partner.example> size=20", "<data", "<quit", ">221 2.0.0 Bye"):
             self.assertIn(line + "\n", out)
+        self.assertIn("*would pass domain-secure receive for partner.example (note: revocation was not "
+                      "checked", out)
         # the certificate blocks come right after the 220 to STARTTLS
         lines = out.splitlines()
         i = lines.index(">220 2.0.0 Ready to start TLS")
         self.assertEqual(lines[i + 1], "*Sending certificate")
         self.assertNotIn(mxtest.PartnerPki.PASSWORD, out + ls.stderr())
         self.assertIn("stopped (done): 1 session", ls.stderr())
+
+    def test_crl_file(self):
+        partner = self.partner
+        revoked = partner.make_client("client-revoked", partner.root, "revoked.partner.example")
+        partner.revoke(revoked, partner.root)
+        crl = partner.gen_crl(partner.root, os.path.join(self.tmp, "partner-root.crl.pem"), der=False)
+        ls = mxlisten.Listener(os.path.join(self.tmp, "crl"), ADDR,
+                               ["--cert", self.pki.leaf_chain, "--key", self.pki.leaf.key,
+                                "--ca-file", partner.root.cert, "--crl-file", crl,
+                                "--partner", "partner.example", "--no-rdns", "--sessions", "2",
+                                "-f", "jsonl"], name="crl").start()
+        self.client_session(ls.port, cert=revoked)
+        self.client_session(ls.port, cert=True)
+        rc = ls.wait(20)
+        self.assertEqual(rc, 1, ls.stderr())
+        bad, good = ls.records()
+        self.assertEqual(bad["client_certificate"]["revocation"], "revoked")
+        self.assertFalse(bad["domain_secure"]["would_pass"])
+        self.assertIn("revoked", bad["domain_secure"]["reason"])
+        self.assertEqual(good["client_certificate"]["revocation"], "good")
+        self.assertTrue(good["domain_secure"]["would_pass"])
+        self.assertIsNone(good["domain_secure"]["reason"])
+
+    def test_sigint_ends_open_sessions(self):
+        ls = mxlisten.Listener(os.path.join(self.tmp, "sigint"), ADDR,
+                               ["--cert", self.pki.leaf_chain, "--key", self.pki.leaf.key, "--no-rdns"],
+                               name="sigint").start()
+        s = socket.create_connection((ADDR, ls.port), timeout=10)
+        self.assertTrue(s.recv(1024).startswith(b"220 "))
+        s.sendall(b"EHLO open.example\r\n")
+        s.recv(4096)
+        ls.proc.send_signal(signal.SIGINT)
+        got = read_until_closed(s, 10)
+        s.close()
+        rc = ls.wait(20)
+        self.assertEqual(rc, 130, ls.stderr())
+        self.assertIn(b"421 4.3.2", got or b"")
+        self.assertIn("stopped (SIGINT): 1 session", ls.stderr())
+        self.assertIn("ended:         listener stopping", ls.stdout())
 
     def test_text_implicit_and_duration(self):
         ls = mxlisten.Listener(os.path.join(self.tmp, "text"), ADDR,

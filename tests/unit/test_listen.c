@@ -198,6 +198,7 @@ static struct lsn_verdict_in good_in(void)
 		.cert_presented = true,
 		.chain_trusted = true,
 		.eku_client_ok = true,
+		.revocation_checked = true,
 		.names = good_names,
 		.nnames = 1,
 		.sender_domain = "partner.example",
@@ -268,6 +269,14 @@ static void test_verdict(void **state)
 	assert_false(v.pass);
 	assert_null(v.matched);
 	assert_non_null(strstr(v.reason, "covers partner.example"));
+	lsn_verdict_clear(&v);
+
+	/* passes, with a note: revocation could not be checked */
+	in = good_in();
+	in.revocation_checked = false;
+	lsn_verdict_judge(&in, &v);
+	assert_true(v.pass);
+	assert_non_null(strstr(v.reason, "revocation was not checked"));
 	lsn_verdict_clear(&v);
 
 	/* passes, with a note: the sender is not the partner's domain */
