@@ -15,6 +15,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -638,6 +639,15 @@ static int ehlo_reply(struct io *io, bool esmtp)
 	return rc;
 }
 
+/* MAIL FROM's SIZE=n (RFC 1870), 0 when absent or unreadable. */
+static unsigned long long size_param(const char *arg)
+{
+	for (const char *p = arg; (p = strchr(p, ' ')) != NULL; p++)
+		if (strncasecmp(p + 1, "SIZE=", 5) == 0)
+			return strtoull(p + 6, NULL, 10);
+	return 0;
+}
+
 /* One command; 1 to go on, 0 when the session ends, -1 on I/O failure. */
 static int command(struct io *io, struct txn *t, const struct lsn_cmd *c)
 {
@@ -694,6 +704,10 @@ static int command(struct io *io, struct txn *t, const struct lsn_cmd *c)
 		if (!c->syntax_ok) {
 			s->errors++;
 			return reply(io, "501 5.5.4 Syntax: MAIL FROM:<address>") < 0 ? -1 : 1;
+		}
+		if (size_param(c->arg) > cfg->max_size) {
+			/* RFC 1870 section 6.2: refused at MAIL when declared too big */
+			return reply(io, "552 5.3.4 Message size exceeds fixed limit") < 0 ? -1 : 1;
 		}
 		free(s->mail_from);
 		s->mail_from = xstrdup(c->path);
