@@ -47,6 +47,22 @@ CASES = {
 }
 
 
+_shared = {}
+
+
+def shared_partner():
+    """The partner's PKI, made once for both classes."""
+    if not _shared:
+        _shared["tmp"] = tmp = mxtest.make_tempdir("mxtest-listen-partner-")
+        _shared["partner"] = mxtest.PartnerPki(os.path.join(tmp, "partner"))
+    return _shared["partner"]
+
+
+def tearDownModule():
+    if _shared:
+        mxtest.remove_tempdir(_shared["tmp"])
+
+
 class SenderPostfix(mxtest.Postfix):
     def __init__(self, directory, cases, block, nexthop, chains):
         super().__init__(directory, cases, block=block)
@@ -95,11 +111,11 @@ class ListenPostfix(mxtest.MxTestCase):
         cls.block = mxtest.Block(2)
         pf_addr, ls_addr = cls.block.addrs(2)
         pki = cls.pki = mxtest.Pki(os.path.join(cls.tmp, "pki"), ips=(pf_addr, ls_addr))
-        partner = cls.partner = mxtest.PartnerPki(os.path.join(cls.tmp, "partner"))
+        partner = cls.partner = shared_partner()
         chains = {}
         for name in ("client", "client_other"):
             cert = getattr(partner, name)
-            path = os.path.join(cls.tmp, "partner", name + "-full.pem")
+            path = os.path.join(cls.tmp, name + "-full.pem")
             with open(path, "w") as out:
                 for part in (cert.key, cert.cert):
                     with open(part) as f:
@@ -281,7 +297,7 @@ class ListenExim(mxtest.MxTestCase):
     @classmethod
     def _setup(cls):
         pki = mxtest.Pki(os.path.join(cls.tmp, "pki"))
-        partner = cls.partner = mxtest.PartnerPki(os.path.join(cls.tmp, "partner"))
+        partner = cls.partner = shared_partner()
         cls.listener = mxlisten.Listener(
             os.path.join(cls.tmp, "listen"), "127.0.0.1",
             ["--cert", pki.leaf_chain, "--key", pki.leaf.key, "--ca-file", partner.root.cert,

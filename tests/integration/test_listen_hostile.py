@@ -29,6 +29,24 @@ ADDR = "127.0.0.1"
 FLOOD = 1000
 
 
+_shared = {}
+
+
+def shared_pki():
+    """One test PKI for both classes (made once: openssl is slow on a
+    loaded machine)."""
+    if not _shared:
+        _shared["tmp"] = tmp = mxtest.make_tempdir("mxtest-listen-pki-")
+        _shared["pki"] = mxtest.Pki(os.path.join(tmp, "pki"))
+        _shared["partner"] = mxtest.PartnerPki(os.path.join(tmp, "partner"))
+    return _shared["pki"], _shared["partner"]
+
+
+def tearDownModule():
+    if _shared:
+        mxtest.remove_tempdir(_shared["tmp"])
+
+
 def read_until_closed(sock, deadline):
     """Everything the listener sends until it closes, or None when it keeps
     the connection open past the deadline."""
@@ -59,8 +77,7 @@ class ListenHostile(mxtest.MxTestCase):
         cls.tmp = mxtest.make_tempdir("mxtest-listen-hostile-")
         cls.listener = None
         try:
-            cls.pki = mxtest.Pki(os.path.join(cls.tmp, "pki"))
-            cls.partner = mxtest.PartnerPki(os.path.join(cls.tmp, "partner"))
+            cls.pki, _ = shared_pki()
             soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
             want = min(hard, 4096)
             if soft < want:
@@ -117,15 +134,20 @@ class ListenHostile(mxtest.MxTestCase):
         port = s.getsockname()[1]
         t0 = time.monotonic()
         closed = False
-        # one byte every 0.3 s: no read ever times out (2 s); the session
+        last = t0
+        max_gap = 0.0
+        # one byte every 0.1 s: no read times out (2 s); the session
         # limit (4 s) ends it
-        for ch in b"EHLO slow.example" * 4:
+        for ch in b"EHLO slow.example" * 8:
             try:
                 s.sendall(bytes([ch]))
             except (BrokenPipeError, ConnectionResetError):
                 closed = True
                 break
-            r, _, _ = select.select([s], [], [], 0.3)
+            now = time.monotonic()
+            max_gap = max(max_gap, now - last)
+            last = now
+            r, _, _ = select.select([s], [], [], 0.1)
             if r:
                 data = s.recv(4096)
                 if not data or b"421" in data:
@@ -136,7 +158,10 @@ class ListenHostile(mxtest.MxTestCase):
         self.assertTrue(closed, "slowloris was not cut off")
         self.assertLess(elapsed, 8.0)
         r = self.record_for(port)
-        self.assertEqual(r["end"], "session time limit")
+        if max_gap < 1.5:
+            self.assertEqual(r["end"], "session time limit")
+        else:   # this test itself stalled (a loaded machine): the read deadline came first
+            self.assertIn(r["end"], ("session time limit", "read timeout"))
 
     def test_idle_read_timeout(self):
         s = self.connect()
@@ -235,8 +260,7 @@ class ListenFormats(mxtest.MxTestCase):
     @classmethod
     def setUpClass(cls):
         cls.tmp = mxtest.make_tempdir("mxtest-listen-formats-")
-        cls.pki = mxtest.Pki(os.path.join(cls.tmp, "pki"))
-        cls.partner = mxtest.PartnerPki(os.path.join(cls.tmp, "partner"))
+        cls.pki, cls.partner = shared_pki()
 
     @classmethod
     def tearDownClass(cls):
