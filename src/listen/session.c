@@ -772,6 +772,84 @@ static int command(struct io *io, struct txn *t, const struct lsn_cmd *c)
 	}
 }
 
+/* The reverse lookup runs in a helper thread so that the session waits
+ * at most LSN_RDNS_MS for it: getnameinfo has no deadline of its own (the
+ * resolver's timeouts and retries can add up to tens of seconds). A late
+ * answer is dropped; whoever finishes last frees the job. */
+#define LSN_RDNS_MS 3000
+
+struct rdns_job {
+	pthread_mutex_t lock;
+	pthread_cond_t done_cv;
+	bool done, abandoned;
+	struct sockaddr_storage peer;
+	socklen_t len;
+	char host[NI_MAXHOST];
+	int rc;
+};
+
+static void rdns_job_free(struct rdns_job *j)
+{
+	pthread_mutex_destroy(&j->lock);
+	pthread_cond_destroy(&j->done_cv);
+	free(j);
+}
+
+static void *rdns_thread(void *arg)
+{
+	struct rdns_job *j = arg;
+	char host[NI_MAXHOST];
+	int rc = getnameinfo((const struct sockaddr *)&j->peer, j->len, host, sizeof host, NULL, 0, NI_NAMEREQD);
+	pthread_mutex_lock(&j->lock);
+	j->rc = rc;
+	if (rc == 0)
+		memcpy(j->host, host, sizeof host);
+	j->done = true;
+	bool abandoned = j->abandoned;
+	pthread_cond_signal(&j->done_cv);
+	pthread_mutex_unlock(&j->lock);
+	if (abandoned)
+		rdns_job_free(j);
+	return NULL;
+}
+
+/* The reverse name, escaped, or NULL (none, or no answer in time). */
+static char *reverse_name(const struct sockaddr_storage *peer, socklen_t len)
+{
+	struct rdns_job *j = xcalloc(1, sizeof *j);
+	pthread_mutex_init(&j->lock, NULL);
+	pthread_cond_init(&j->done_cv, NULL);
+	memcpy(&j->peer, peer, len);
+	j->len = len;
+	pthread_attr_t attr;
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, 256 * 1024);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	pthread_t th;
+	int started = pthread_create(&th, &attr, rdns_thread, j);
+	pthread_attr_destroy(&attr);
+	if (started != 0) {
+		rdns_job_free(j);
+		return NULL;
+	}
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += LSN_RDNS_MS / 1000;
+	char *out = NULL;
+	pthread_mutex_lock(&j->lock);
+	while (!j->done)
+		if (pthread_cond_timedwait(&j->done_cv, &j->lock, &until) != 0)
+			break;
+	bool done = j->done;
+	if (done && j->rc == 0)
+		out = str_escape(j->host, strlen(j->host), 300);
+	j->abandoned = !done;
+	pthread_mutex_unlock(&j->lock);
+	if (done)
+		rdns_job_free(j);
+	return out;
+}
+
 static void peer_names(struct lsn_session *s, const struct sockaddr_storage *peer, socklen_t len, int fd, bool rdns)
 {
 	char host[NI_MAXHOST], serv[NI_MAXSERV];
@@ -782,8 +860,8 @@ static void peer_names(struct lsn_session *s, const struct sockaddr_storage *pee
 	} else {
 		s->client_addr = xstrdup("?");
 	}
-	if (rdns && getnameinfo((const struct sockaddr *)peer, len, host, sizeof host, NULL, 0, NI_NAMEREQD) == 0)
-		s->client_rdns = str_escape(host, strlen(host), 300);
+	if (rdns)
+		s->client_rdns = reverse_name(peer, len);
 	struct sockaddr_storage me;
 	socklen_t ml = sizeof me;
 	if (getsockname(fd, (struct sockaddr *)&me, &ml) == 0 &&

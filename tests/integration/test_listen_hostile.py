@@ -10,6 +10,7 @@ No MTA here: the clients are Python sockets on loopback, which is the point
 """
 
 import os
+import re
 import resource
 import select
 import signal
@@ -358,7 +359,7 @@ class ListenFormats(mxtest.MxTestCase):
     def test_text_implicit_and_duration(self):
         ls = mxlisten.Listener(os.path.join(self.tmp, "text"), ADDR,
                                ["--cert", self.pki.leaf_chain, "--key", self.pki.leaf.key, "--implicit",
-                                "--no-rdns", "--duration", "3"], name="text").start()
+                                "--duration", "3"], name="text").start()
         self.client_session(ls.port, cert=False, implicit=True)
         t0 = time.monotonic()
         rc = ls.wait(20)
@@ -366,6 +367,12 @@ class ListenFormats(mxtest.MxTestCase):
         out = ls.stdout()
         self.assertEqual(rc, 0, out + ls.stderr())
         self.assertIn("  EHLO:          relay.partner.example\n", out)
+        # the reverse name as the system resolver gives it (/etc/hosts here)
+        try:
+            rname = socket.gethostbyaddr(ADDR)[0]
+        except OSError:
+            rname = "no reverse name"
+        self.assertRegex(out, r"from 127\.0\.0\.1 port \d+ \(%s\)" % re.escape(rname))
         self.assertRegex(out, r"  TLS:           implicit, TLS1\.3, TLS_\S+ \(\d+ bits\)")
         self.assertIn("client cert:   requested (0 CA names sent); none sent", out)
         self.assertIn("DATA:          550 5.7.1 ", out)
