@@ -19,6 +19,7 @@
 
 #include "cli/tui_cmd.h"
 #include "cli/batch.h"
+#include "cli/listen_cmd.h"
 #include "cli/policy_file.h"
 #include "cli/targets_file.h"
 #include "core/domain.h"
@@ -55,6 +56,7 @@ static const char usage_text[] =
 	"       mxprobe tui [OPTIONS] TARGET... | --lab | --load REPORT.json\n"
 	"       mxprobe pcap [OPTIONS] FILE...\n"
 	"       mxprobe headers [OPTIONS] FILE.eml|-...\n"
+	"       mxprobe listen [OPTIONS] [ADDR:]PORT\n"
 	"       mxprobe --help | --version\n"
 	"\n"
 	"Probe mail servers' STARTTLS and TLS: what was offered, what was negotiated,\n"
@@ -229,6 +231,15 @@ static const char usage_headers[] =
 	"  (ARC-)Authentication-Results. A hop in clear fails under --policy encrypt and above, warns\n"
 	"  under may; a weak version or suite warns (fails from verify). -f text|json, -p, -o, -v apply.\n";
 
+static const char usage_listen[] =
+	"\nmxprobe listen [ADDR:]PORT: a diagnostic SMTP receiver for the partner's side of domain\n"
+	"  security: offers STARTTLS (--implicit: TLS at once), requests a client certificate (CA\n"
+	"  names from --ca-file), and reports per session the client, EHLO, ClientHello, TLS, the\n"
+	"  client chain's verdict and, with --partner DOMAIN, whether a domain-secure receive policy\n"
+	"  would pass it. Never stores or relays mail (550 at DATA; --accept-data: 250, headers kept).\n"
+	"  --cert/--key or --pkcs12, --sessions N, --duration SECS, -f text|jsonl|log; the whole\n"
+	"  list: mxprobe listen --help.\n";
+
 static void print_usage(FILE *out)
 {
 	char names[256] = "";
@@ -246,6 +257,7 @@ static void print_usage(FILE *out)
 	fputs(usage_wire, out);
 	fputs(usage_tui, out);
 	fputs(usage_headers, out);
+	fputs(usage_listen, out);
 	fputs(usage_exit, out);
 	fputs("\nDemo lab setups (mxprobe lab):\n", out);
 	lab_print_setups(out);
@@ -1560,6 +1572,7 @@ int cli_main(int argc, char **argv)
 		      "       mxprobe run [OPTIONS] FILE.scn TARGET...\n"
 		      "       mxprobe lab [OPTIONS]\n"
 		      "       mxprobe headers [OPTIONS] FILE.eml|-\n"
+		      "       mxprobe listen [OPTIONS] [ADDR:]PORT\n"
 		      "See mxprobe --help for the options, or man mxprobe.\n",
 		      stderr);
 		return EXIT_USAGE;
@@ -1573,11 +1586,14 @@ int cli_main(int argc, char **argv)
 		int rc = parse_flags(&cl, argc, argv);
 		if (rc >= 0)
 			return rc;
-		return usage_error("expected a command: check, lab, run, tui, pcap or headers");
+		return usage_error("expected a command: check, lab, run, tui, pcap, headers or listen");
 	}
+	/* listen has flags of its own (src/cli/listen_cmd.c) */
+	if (strcmp(cmd, "listen") == 0)
+		return cli_listen(argc, argv);
 	if (strcmp(cmd, "check") != 0 && strcmp(cmd, "lab") != 0 && strcmp(cmd, "run") != 0 &&
 	    strcmp(cmd, "tui") != 0 && strcmp(cmd, "pcap") != 0 && strcmp(cmd, "headers") != 0)
-		return usage_error("unknown command '%s': expected check, lab, run, tui, pcap or headers", cmd);
+		return usage_error("unknown command '%s': expected check, lab, run, tui, pcap, headers or listen", cmd);
 	optind = 2;
 	int rc = parse_flags(&cl, argc, argv);
 	if (rc >= 0)

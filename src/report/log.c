@@ -39,7 +39,7 @@ static void put_line(FILE *out, char mark, const char *text, const char *suffix)
 /* Exchange prints a DN as "CN=host, OU=Unit, O=Org, L=City, S=State, C=US":
  * RFC 4514's order with ", " between attributes and S for stateOrProvince.
  * Escaped commas ("\\,") inside a value stay as they are. */
-static char *dn_exchange_style(const char *dn)
+char *log_dn_exchange_style(const char *dn)
 {
 	struct buf b;
 	buf_init(&b, strlen(dn) * 2 + 16);
@@ -70,8 +70,8 @@ static char *dn_exchange_style(const char *dn)
 static void put_cert_block(FILE *out, const char *what, const struct cert_info *ci)
 {
 	put_line(out, '*', what, NULL);
-	char *subject = dn_exchange_style(ci->subject ? ci->subject : "");
-	char *issuer = dn_exchange_style(ci->issuer ? ci->issuer : "");
+	char *subject = log_dn_exchange_style(ci->subject ? ci->subject : "");
+	char *issuer = log_dn_exchange_style(ci->issuer ? ci->issuer : "");
 	put_line(out, '*', subject, ", Certificate subject");
 	put_line(out, '*', issuer, ", Certificate issuer name");
 	free(subject);

@@ -21,6 +21,10 @@ int render_text(FILE *out, const struct report *r, const struct render_opts *o);
 int render_json(FILE *out, const struct report *r, const struct render_opts *o);
 /* The Exchange-style verbose protocol log (shared/seeds, exchange2007). */
 int render_log(FILE *out, const struct report *r, const struct render_opts *o);
+/* A DN as Exchange's protocol log prints it ("CN=a, O=b, S=State"):
+ * RFC 4514 order, ", " between attributes, S for ST. Owned. (Also used by
+ * mxprobe listen's receive log.) */
+char *log_dn_exchange_style(const char *dn);
 
 /* --format jsonl (report/jsonl.c): one "mxprobe/1" document per line that
  * validates against docs/mxprobe.schema.json by itself. A target's line

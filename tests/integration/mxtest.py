@@ -680,6 +680,13 @@ class Postfix:
             "smtpd_tls_received_header": "no",
             "import_environment": "MAIL_CONFIG MAIL_DEBUG MAIL_LOGTAG TZ LANG=C",
         }
+        # Merged, never appended: a repeated main.cf key makes every Postfix
+        # process warn "overriding earlier entry" to postlogd's unix-dgram
+        # socket at start-up, whose queue holds 10 datagrams
+        # (net.unix.max_dgram_qlen); postlogd warns too while it reads
+        # main.cf, blocks on its own full socket, and the whole instance
+        # (smtpd included) hangs before logging a line.
+        main_cf.update(self.main_cf_extra())
         with open(os.path.join(self.config_dir, "main.cf"), "w") as f:
             for k, v in main_cf.items():
                 f.write("%s = %s\n" % (k, v))
@@ -693,6 +700,11 @@ class Postfix:
                 lines.append("  -o %s=%s\n" % (k, v))
         with open(os.path.join(self.config_dir, "master.cf"), "w") as f:
             f.write("".join(lines))
+
+    def main_cf_extra(self):
+        """main.cf settings a subclass adds or replaces (a dict); called once
+        the cases have their addresses."""
+        return {}
 
     def postfix(self, *args, check=True):
         return run([postfix_path(), "-c", self.config_dir] + list(args), check=check)

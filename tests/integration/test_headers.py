@@ -51,10 +51,8 @@ class RelayPostfix(mxtest.Postfix):
         super().__init__(directory, cases)
         self.exim_port = exim_port
 
-    def _write_config(self):
-        super()._write_config()
-        extra = {
-            # later lines win in main.cf
+    def main_cf_extra(self):
+        return {
             "relay_domains": "example.com",
             "relayhost": "[127.0.0.1]:%d" % self.exim_port,
             "relay_transport": "smtp",
@@ -66,9 +64,9 @@ class RelayPostfix(mxtest.Postfix):
             "smtp_tls_session_cache_database": "",
             "smtp_tls_connection_reuse": "no",
         }
-        with open(os.path.join(self.config_dir, "main.cf"), "a") as f:
-            for k, v in extra.items():
-                f.write("%s = %s\n" % (k, v))
+
+    def _write_config(self):
+        super()._write_config()
         with open(os.path.join(self.config_dir, "master.cf"), "a") as f:
             f.write("smtp      unix  -       -       n       -       -       smtp\n")
 

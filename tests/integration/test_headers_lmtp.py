@@ -30,10 +30,9 @@ class LmtpPostfix(mxtest.Postfix):
         super().__init__(directory, cases, block=block)
         self.lmtp_addr = lmtp_addr
 
-    def _write_config(self):
-        super()._write_config()
+    def main_cf_extra(self):
         dest = "inet:[%s]:24" % self.lmtp_addr
-        extra = {
+        return {
             "relay_domains": "tls.example, clear.example",
             "transport_maps": "inline:{tls.example=lmtp:%s, clear.example=lmtpclear:%s}" % (dest, dest),
             "relay_transport": "lmtp",
@@ -45,9 +44,9 @@ class LmtpPostfix(mxtest.Postfix):
             # Dovecot's Received then names the Postfix instance's address
             "lmtp_bind_address": self.order[0].addr,
         }
-        with open(os.path.join(self.config_dir, "main.cf"), "a") as f:
-            for k, v in extra.items():
-                f.write("%s = %s\n" % (k, v))
+
+    def _write_config(self):
+        super()._write_config()
         with open(os.path.join(self.config_dir, "master.cf"), "a") as f:
             f.write("lmtp      unix  -       -       n       -       -       lmtp\n")
             f.write("lmtpclear unix  -       -       n       -       -       lmtp\n"
