@@ -14,6 +14,9 @@ and its chain is leaf + intermediate.  The zones:
   notls.dane.example  MX mx-notls: TLSA 3 1 1, but a second Postfix service without STARTTLS
   hosted.plain.example  (unsigned) MX mx-hosted.dane.example: a signed host with TLSA 3 1 1
   plain.example       an unsigned zone with TLSA 3 1 1 <leaf key> (insecure)
+  healthy.dane.example  MX mx-ee, plus MTA-STS in enforce listing it (the
+                      policy served over HTTPS by a private nginx) and
+                      TLS-RPT: the whole authenticated-TLS story at once
 
 The hashes are computed here with openssl, independently of mxprobe.
 """
@@ -27,6 +30,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import mxtest  # noqa: E402
 import mxdns  # noqa: E402
+import mxnginx  # noqa: E402
 
 SIGNED = "dane.example"
 HOSTS = ["mx-ee.dane.example", "mx-ta.dane.example", "mx-bad.dane.example",
@@ -47,7 +51,7 @@ class Dane(mxtest.MxTestCase):
     @classmethod
     def setUpClass(cls):
         cls.tmp = mxtest.make_tempdir("mxtest-dane-")
-        cls.dns = cls.pf = None
+        cls.dns = cls.pf = cls.web = None
         block = mxtest.Block(2)
         try:
             cls.addr, cls.notls_addr = block.addrs(2)
@@ -67,6 +71,16 @@ class Dane(mxtest.MxTestCase):
             })], block=block)
             cls.pf.__enter__()
             cls.leaf_hash = spki_sha256(leaf.cert)
+            web_addr = "127.0.%d.200" % block.number
+            sts_host = "mta-sts.healthy.dane.example"
+            sts_leaf = cls.pki.make_leaf("policy-host", sts_host, ips=())
+            web_dir = os.path.join(cls.tmp, "nginx")
+            os.makedirs(web_dir)
+            cls.web = mxnginx.Nginx(web_dir, web_addr, [{
+                "name": sts_host, "key": sts_leaf.key,
+                "cert": cls.pki._concat("policy-host-chain.pem", [sts_leaf.cert, cls.pki.inter.cert]),
+                "body": b"version: STSv1\nmode: enforce\nmx: mx-ee.dane.example\nmax_age: 604800\n",
+            }]).start()
             cls.inter_hash = spki_sha256(cls.pki.inter.cert)
             a = cls.addr
             records = [
@@ -92,6 +106,10 @@ class Dane(mxtest.MxTestCase):
                 "alias.dane.example. IN CNAME mx-ee.dane.example.",
                 "none.dane.example. IN MX 10 mx-none.dane.example.",
                 "mx-none.dane.example. IN A %s" % a,
+                "healthy.dane.example. IN MX 10 mx-ee.dane.example.",
+                '_mta-sts.healthy.dane.example. IN TXT "v=STSv1; id=20261129T1"',
+                "%s. IN A %s" % (sts_host, web_addr),
+                '_smtp._tls.healthy.dane.example. IN TXT "v=TLSRPTv1; rua=mailto:tlsrpt@healthy.dane.example"',
             ]
             dns_dir = os.path.join(cls.tmp, "unbound")
             os.makedirs(dns_dir)
@@ -122,8 +140,9 @@ class Dane(mxtest.MxTestCase):
     @classmethod
     def _cleanup(cls):
         try:
-            if cls.dns:
-                cls.dns.stop()
+            for thing in (cls.dns, cls.web):
+                if thing:
+                    thing.stop()
             if cls.pf:
                 cls.pf.__exit__(None, None, None)
         finally:
@@ -281,6 +300,37 @@ class Dane(mxtest.MxTestCase):
                       res.stdout, res.describe())
         self.assertIn("dane.mismatch", res.stdout, res.describe())
         self.assertIn("3 1 1 " + self.leaf_hash, res.stdout, res.describe())
+
+    def test_healthy_signed_domain(self):
+        # Issue 13's "done when": DNSSEC secure, DANE valid, MTA-STS in
+        # enforce with the MX listed, TLS-RPT present, and no warning, with
+        # the default probes and policy.
+        res = mxtest.run_mxprobe(["check", "--format", "json", "--timeout", "5", "--ca-file", self.pki.root.cert,
+                                  "--resolver", self.dns.resolver, "--trust-anchor", self.anchor,
+                                  "--domain", "healthy.dane.example"], timeout=90)
+        self.assertExit(res, 0)
+        d = self.domain(res, "healthy.dane.example")
+        self.assertEq(res, (d["dnssec"], d["mx"][0]["dnssec_a"], d["mx"][0]["tlsa"]["dnssec"]),
+                      ("secure", "secure", "secure"), "DNSSEC per answer")
+        self.assertEq(res, d["published_policies"], ["dane", "mta-sts"], "published")
+        self.assertEq(res, (d["mta_sts"]["policy"]["mode"], d["mta_sts"]["meets"]), ("enforce", True),
+                      "MTA-STS enforce, the MX listed")
+        self.assertTrue(d["tls_rpt"]["published"], res.describe())
+        self.assertEq(res, (d["verdict"], d["fate"]["dane"], d["fate"]["mta-sts-enforce"]),
+                      ("pass", "deliver-tls", "deliver-tls"), "verdict and senders")
+        self.assertIn("dane.valid", self.dane_findings(res, "mx-ee.dane.example"), res.describe())
+        bad = [(t["mx_host"], p["name"], f["id"], f["severity"]) for t in res.json["targets"]
+               for p in t["probes"] for f in p["findings"] if f["severity"] in ("warn", "fail", "error")]
+        bad += [("domain", f["id"], f["severity"]) for f in d["findings"]
+                if f["severity"] in ("warn", "fail", "error")]
+        for k in ("mta_sts", "tls_rpt"):
+            bad += [(k, f["id"], f["severity"]) for f in d[k]["findings"]
+                    if f["severity"] in ("warn", "fail", "error")]
+        self.assertEq(res, bad, [], "no warning on the healthy signed domain")
+        text = self.probe("--trust-anchor", self.anchor, "--domain", "healthy.dane.example", fmt="text")
+        self.assertIn("Publishes: DANE (RFC 7672): healthy.dane.example publishes DANE for every MX host, "
+                      "and they meet it", text.stdout, text.describe())
+        self.assertIn("Publishes: MTA-STS (mode enforce", text.stdout, text.describe())
 
     # -- the trust anchor
 
