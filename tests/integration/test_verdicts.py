@@ -195,7 +195,7 @@ class TestServerVerdicts(mxtest.MxTestCase):
             lsock.listen(8)
             lsock.setblocking(False)
             target = "127.0.0.1:%d" % lsock.getsockname()[1]
-            for bad in ("", ",", "starttls,,chain", "nosuch", "+nosuch", "-", "all,-nosuch"):
+            for bad in ("", ",", "starttls,,chain", "nosuch", "+nosuch", "-", "all,-nosuch", "starttls,-chain"):
                 with self.subTest(probes=bad):
                     res = mxtest.run_mxprobe(["check", "--probes", bad, target], timeout=20)
                     self.assertExit(res, 2)
