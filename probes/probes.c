@@ -82,6 +82,24 @@ static const struct probe *find_n(const char *name, size_t n)
 	return NULL;
 }
 
+/* Does the list start from the empty set (a plain name or "all" in it)
+ * rather than from the default set (+name/-name items only)? */
+static bool spec_is_explicit(const char *spec)
+{
+	for (const char *p = spec; *p;) {
+		size_t len = strcspn(p, ",");
+		const char *name;
+		size_t n;
+		enum spec_op op = spec_item(p, len, &name, &n);
+		if (op == SPEC_ONLY || op == SPEC_ALL)
+			return true;
+		p += len;
+		if (*p == ',')
+			p++;
+	}
+	return false;
+}
+
 /* The probe's place in probe_table (find_n's answer). */
 static size_t table_index(const struct probe *pr)
 {
@@ -97,18 +115,7 @@ int probe_spec_check(const char *spec, char *err, size_t errlen)
 		snprintf(err, errlen, "empty list: name probes, all, or +name/-name");
 		return -1;
 	}
-	/* A list with a plain name or "all" starts from the empty set. */
-	bool explicit_set = false;
-	for (const char *p = spec; *p;) {
-		size_t len = strcspn(p, ",");
-		const char *name;
-		size_t n;
-		enum spec_op op = spec_item(p, len, &name, &n);
-		explicit_set = explicit_set || op == SPEC_ONLY || op == SPEC_ALL;
-		p += len;
-		if (*p == ',')
-			p++;
-	}
+	bool explicit_set = spec_is_explicit(spec);
 	_Static_assert(ARRAY_LEN(probe_table) <= 64, "the selection below is a 64-bit mask");
 	uint64_t selected = 0; /* explicit_set: what the items so far select, by table index */
 	for (const char *p = spec;;) {
@@ -152,19 +159,7 @@ int probe_spec_check(const char *spec, char *err, size_t errlen)
  * every item is +/-, else the empty set; later items win. */
 static bool spec_walk(const char *spec, const char *probe, bool in_default, bool *asked)
 {
-	bool explicit_set = false;
-	for (const char *p = spec; *p;) {
-		size_t len = strcspn(p, ",");
-		const char *name;
-		size_t n;
-		enum spec_op op = spec_item(p, len, &name, &n);
-		if (op == SPEC_ONLY || op == SPEC_ALL)
-			explicit_set = true;
-		p += len;
-		if (*p == ',')
-			p++;
-	}
-	bool on = explicit_set ? false : in_default;
+	bool on = spec_is_explicit(spec) ? false : in_default;
 	*asked = false;
 	size_t pn = strlen(probe);
 	for (const char *p = spec; *p;) {
