@@ -21,7 +21,8 @@ cmake --build "$dir" -j"$jobs"
 # corpus (where every crash found so far lives) and then fuzzes for a few
 # seconds, a regression gate rather than a search; explore with random
 # seeds and hours by hand (docs/testing.md, "A long fuzz campaign").
-FUZZ_SECONDS=${FUZZ_SECONDS:-4} FUZZ_SEED=${FUZZ_SEED:-1} FUZZ_BUILD="${dir}-fuzz" sh tests/fuzz/run.sh
+FUZZ_SECONDS=${FUZZ_SECONDS:-4} FUZZ_SEED=${FUZZ_SEED:-1} FUZZ_PARALLEL=${FUZZ_PARALLEL:-$jobs} \
+	FUZZ_BUILD="${dir}-fuzz" sh tests/fuzz/run.sh
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:strict_string_checks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
