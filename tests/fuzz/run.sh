@@ -45,9 +45,11 @@ if ! CC=$cc cmake -S "$src" -B "$build" -DMXPROBE_FUZZ=ON -DMXPROBE_SANITIZE=ON 
 	echo "run.sh: configure failed (log: $build/configure.log)" >&2
 	exit 2
 fi
+# The libFuzzer binaries alone: they replay the seeds too (-runs=0), so the
+# gate links half as much (ctest's fuzz.<target> uses the _standalone ones).
 build_targets=
 for t in $targets; do
-	build_targets="$build_targets fuzz_$t fuzz_${t}_standalone"
+	build_targets="$build_targets fuzz_$t"
 done
 # shellcheck disable=SC2086
 if ! cmake --build "$build" -j "$(nproc 2>/dev/null || echo 2)" --target $build_targets \
@@ -79,7 +81,7 @@ run_target() {
 	[ -f "$here/corpus/dict/$t.dict" ] && dict="-dict=$here/corpus/dict/$t.dict"
 
 	echo "== $t: replay the seed corpus"
-	if ! "$build/tests/fuzz/fuzz_${t}_standalone" "$seeds" >"$build/replay-$t.log" 2>&1; then
+	if ! (cd "$cwd" && "$bin" -runs=0 -artifact_prefix="$cwd/replay-" "$seeds") >"$build/replay-$t.log" 2>&1; then
 		cat "$build/replay-$t.log" >&2
 		printf '%s\n' "1 $t: seed corpus replay FAILED (log: $build/replay-$t.log)" >"$build/result-$t"
 		return
