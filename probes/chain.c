@@ -20,23 +20,6 @@
 
 /* ids: cert.self-signed cert.chain-untrusted cert.chain-hygiene cert.key-types */
 
-/* A chain that does not validate: a sender that verifies (Postfix
- * "verify"/"secure", Exchange domain security) refuses it; an opportunistic
- * sender still delivers. */
-static enum severity chain_severity(enum policy p)
-{
-	switch (p) {
-	case POLICY_NONE:
-		return SEV_INFO;
-	case POLICY_MAY:
-	case POLICY_DANE: /* TLSA records, not the PKIX chain, authenticate */
-	case POLICY_ENCRYPT:
-		return SEV_WARN;
-	default:
-		return SEV_FAIL;
-	}
-}
-
 static void chain_ev(struct finding *f, const struct served_chain *sc, const struct verify_result *v)
 {
 	for (size_t i = 0; i < sc->n; i++) {
@@ -103,7 +86,7 @@ static void judge_trust(struct probe_ctx *ctx, const struct served_chain *sc, co
 		return; /* judge_signatures says it: the chain is good but for the hash */
 	bool self = sc->chain[0].self_signed && v->path_len == 1 && !v->path_complete;
 	f = probe_result_add(
-		ctx->pr, self ? "cert.self-signed" : "cert.chain-untrusted", chain_severity(ctx->opt->policy),
+		ctx->pr, self ? "cert.self-signed" : "cert.chain-untrusted", policy_verify_severity(ctx->opt->policy),
 		self ? "The server's certificate is self-signed" : "The certificate chain does not validate");
 	served_chain_ev(f, sc);
 	finding_set_detail(f, "A sender that verifies certificates (policy verify or stricter, Exchange "
@@ -262,7 +245,7 @@ static void judge_usage(struct probe_ctx *ctx, const struct served_chain *sc, co
 {
 	struct finding *f;
 	if (!v->leaf_server_auth) {
-		f = probe_result_add(ctx->pr, "cert.no-server-auth", chain_severity(ctx->opt->policy),
+		f = probe_result_add(ctx->pr, "cert.no-server-auth", policy_verify_severity(ctx->opt->policy),
 				     "The certificate's extended key usage does not allow TLS servers");
 		served_chain_ev(f, sc);
 		finding_set_detail(f, "The extended key usage lists purposes, and serverAuth is not one of "
@@ -280,7 +263,8 @@ static void judge_usage(struct probe_ctx *ctx, const struct served_chain *sc, co
 		if (c->is_ca)
 			continue;
 		if (!f) {
-			f = probe_result_add(ctx->pr, "cert.basic-constraints", chain_severity(ctx->opt->policy),
+			f = probe_result_add(ctx->pr, "cert.basic-constraints",
+					     policy_verify_severity(ctx->opt->policy),
 					     "A certificate after the leaf is not a CA");
 			served_chain_ev(f, sc);
 			finding_set_detail(f, "Only a certificate with basicConstraints cA=TRUE may issue "

@@ -183,7 +183,27 @@ static struct diagnosis diag_starttls(const struct session_facts *f)
 				   "let it pass STARTTLS); compare with a probe from inside the network." };
 }
 
-static struct diagnosis diag_handshake(const struct session_facts *f)
+/* How to repeat the handshake by hand for this target: implicit TLS
+ * (smtps, pop3s, imaps) needs no STARTTLS; otherwise gnutls-cli's
+ * --starttls-proto takes the dialect's name (smtp, lmtp, pop3, imap). */
+static const char *compare_cmd(const struct target_spec *spec, char *buf, size_t n)
+{
+	const struct dialect *dl = dialect_find(spec->dialect);
+	if (spec->implicit_tls)
+		snprintf(buf, n,
+			 "See the GnuTLS error in the evidence; test with `gnutls-cli --port=%u HOST` (implicit "
+			 "TLS, no STARTTLS) to compare.",
+			 (unsigned)spec->port);
+	else
+		snprintf(buf, n,
+			 "See the GnuTLS error in the evidence; test with `gnutls-cli --starttls-proto=%s "
+			 "--port=%u HOST` to compare.",
+			 dl->name, (unsigned)spec->port);
+	return buf;
+}
+
+static struct diagnosis diag_handshake(const struct session_facts *f, const struct target_spec *spec, char *buf,
+				       size_t n)
 {
 	switch (f->tls_alert) {
 	case 40: /* handshake_failure */
@@ -236,8 +256,7 @@ static struct diagnosis diag_handshake(const struct session_facts *f)
 				   "The server's answer was not a TLS handshake mxprobe could complete (plaintext "
 				   "instead of TLS, a broken TLS stack, or an expired/invalid certificate the server "
 				   "cannot use).",
-				   "See the GnuTLS error in the evidence; test with `gnutls-cli --starttls-proto=smtp` "
-				   "to compare." };
+				   compare_cmd(spec, buf, n) };
 }
 
 static struct diagnosis diag_ehlo_tls(const struct session_facts *f)
@@ -274,6 +293,7 @@ static void run(struct probe_ctx *ctx)
 	if (!f->attempted || f->failed_step == STEP_NONE || f->failed_step == STEP_QUIT)
 		return;
 	struct diagnosis d;
+	char cmd[256]; /* a remedy built for this target (diag_handshake) */
 	enum severity sev = policy_tls_severity(ctx->opt->policy);
 	switch (f->failed_step) {
 	case STEP_DNS:
@@ -296,7 +316,7 @@ static void run(struct probe_ctx *ctx)
 		d = diag_starttls(f);
 		break;
 	case STEP_HANDSHAKE:
-		d = diag_handshake(f);
+		d = diag_handshake(f, ctx->spec, cmd, sizeof cmd);
 		break;
 	default:
 		d = diag_ehlo_tls(f);

@@ -18,13 +18,37 @@ const struct tls_enum *enum_scan(struct probe_ctx *ctx, unsigned want, const cha
 		return NULL;
 	}
 	const struct tls_enum *e = hello_scan_run(ctx->opt, ctx->spec, ctx->t, want);
-	bool any = false;
-	for (int v = 0; v < ENUM_VERSIONS; v++)
+	bool any = false, tls = false;
+	for (int v = 0; v < ENUM_VERSIONS; v++) {
 		any = any || e->v[v].tested;
-	if (any)
+		tls = tls || e->v[v].tls_answer;
+	}
+	if (tls)
 		return e;
-	struct finding *f = probe_result_add(ctx->pr, id, SEV_ERROR, "Could not send a ClientHello of our own");
-	finding_set_detail(f, "%s", e->stopped ? e->stopped : "no connection reached the TLS handshake");
+	struct finding *f;
+	if (!any) {
+		f = probe_result_add(ctx->pr, id, SEV_ERROR, "Could not send a ClientHello of our own");
+		finding_set_detail(f, "%s", e->stopped ? e->stopped : "no connection reached the TLS handshake");
+	} else {
+		/* Every hello met a close, a reset, silence or bytes that are not
+		 * TLS: nothing says which versions a TLS server would refuse (a
+		 * port that closes at once, a service that does not speak TLS). */
+		f = probe_result_add(ctx->pr, id, SEV_ERROR, "No ClientHello of ours got a TLS answer");
+		struct strvec why = { 0 };
+		for (int v = ENUM_VERSIONS - 1; v >= 0; v--)
+			if (e->v[v].tested)
+				strvec_push_owned(&why, xasprintf("%s: %s", hello_version_name((enum hello_version)v),
+								  e->v[v].refusal ? e->v[v].refusal : "no answer"));
+		char *s = strvec_join(&why, "; ");
+		finding_set_detail(f,
+				   "Neither a ServerHello nor an alert came back (%s), so no version can be said to be "
+				   "accepted or refused.",
+				   s);
+		finding_set_remedy(f, "Check that the port speaks TLS (implicit TLS such as smtps://, or the "
+				      "STARTTLS dialect) and does not close new connections at once.");
+		free(s);
+		strvec_clear(&why);
+	}
 	enum_add_cost_ev(f, e);
 	return NULL;
 }

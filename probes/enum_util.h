@@ -12,8 +12,10 @@
 #include "tls/hello_scan.h"
 
 /* Runs the parts in want (enum scan_part) not run yet; NULL after emitting
- * "<prefix>.not-tested" when the scan could not ask its question at all
- * (the connection or the plaintext phase failed before any hello). */
+ * "<prefix>.not-tested" when the scan could not ask its question at all:
+ * the connection or the plaintext phase failed before any hello, or no
+ * hello got a TLS answer (a ServerHello or an alert), only closes, resets,
+ * silence or bytes that are not TLS. */
 const struct tls_enum *enum_scan(struct probe_ctx *ctx, unsigned want, const char *prefix);
 
 /* A weakness an attack exploits or a MUST NOT forbids (SSLv2/3, RC4,

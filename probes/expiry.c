@@ -46,9 +46,11 @@ static void judge_cert(struct probe_ctx *ctx, const struct served_chain *sc, siz
 	struct finding *f;
 	/* A certificate outside its validity period fails path validation
 	 * (RFC 5280 section 6.1.3): every sender that verifies refuses it, and
-	 * it is a top cause of failed deliveries between mail servers. */
+	 * it is a top cause of failed deliveries between mail servers. A sender
+	 * that only encrypts (Postfix "encrypt", opportunistic "may") checks no
+	 * certificate and delivers: the same severities as an untrusted chain. */
 	if (at > c->not_after) {
-		f = probe_result_add(ctx->pr, "cert.expired", policy_tls_severity(ctx->opt->policy),
+		f = probe_result_add(ctx->pr, "cert.expired", policy_verify_severity(ctx->opt->policy),
 				     i == 0 ? "The server's certificate has expired"
 					    : "A certificate in the chain has expired");
 		finding_set_detail(f, "Expired %lld day%s before the evaluation time.", (long long)-left,
@@ -57,7 +59,7 @@ static void judge_cert(struct probe_ctx *ctx, const struct served_chain *sc, siz
 				      "then reload the MTA (postfix reload; Exchange: enable the new certificate "
 				      "for SMTP).");
 	} else if (at < c->not_before) {
-		f = probe_result_add(ctx->pr, "cert.not-yet-valid", policy_tls_severity(ctx->opt->policy),
+		f = probe_result_add(ctx->pr, "cert.not-yet-valid", policy_verify_severity(ctx->opt->policy),
 				     "A certificate is not valid yet");
 		finding_set_detail(f, "Its validity starts after the evaluation time: a certificate "
 				      "installed too early, or a wrong clock where it was issued.");

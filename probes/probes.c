@@ -1,5 +1,6 @@
 /* \summary: the probe table. One line per probe; they run and print in
  * this order. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,12 +84,42 @@ static const struct probe *find_n(const char *name, size_t n)
 	return NULL;
 }
 
+/* Does the list start from the empty set (a plain name or "all" in it)
+ * rather than from the default set (+name/-name items only)? */
+static bool spec_is_explicit(const char *spec)
+{
+	for (const char *p = spec; *p;) {
+		size_t len = strcspn(p, ",");
+		const char *name;
+		size_t n;
+		enum spec_op op = spec_item(p, len, &name, &n);
+		if (op == SPEC_ONLY || op == SPEC_ALL)
+			return true;
+		p += len;
+		if (*p == ',')
+			p++;
+	}
+	return false;
+}
+
+/* The probe's place in probe_table (find_n's answer). */
+static size_t table_index(const struct probe *pr)
+{
+	size_t i = 0;
+	while (probe_table[i] != pr)
+		i++;
+	return i;
+}
+
 int probe_spec_check(const char *spec, char *err, size_t errlen)
 {
 	if (!*spec) {
 		snprintf(err, errlen, "empty list: name probes, all, or +name/-name");
 		return -1;
 	}
+	bool explicit_set = spec_is_explicit(spec);
+	_Static_assert(ARRAY_LEN(probe_table) <= 64, "the selection below is a 64-bit mask");
+	uint64_t selected = 0; /* explicit_set: what the items so far select, by table index */
 	for (const char *p = spec;;) {
 		size_t len = strcspn(p, ",");
 		const char *name;
@@ -98,9 +129,26 @@ int probe_spec_check(const char *spec, char *err, size_t errlen)
 			snprintf(err, errlen, "empty item in '%s'", spec);
 			return -1;
 		}
-		if (op != SPEC_ALL && !find_n(name, n)) {
+		const struct probe *pr = op == SPEC_ALL ? NULL : find_n(name, n);
+		if (op != SPEC_ALL && !pr) {
 			snprintf(err, errlen, "unknown probe '%.*s'", (int)(n < 64 ? n : 64), name);
 			return -1;
+		}
+		if (op == SPEC_ALL) {
+			selected = ~(uint64_t)0;
+		} else if (op != SPEC_DEL) {
+			selected |= (uint64_t)1 << table_index(pr);
+		} else if (explicit_set && !(selected & ((uint64_t)1 << table_index(pr)))) {
+			/* "starttls,-chain": the plain name already leaves chain out,
+			 * so the removal says the list was read as "the default set
+			 * plus starttls"; refuse it rather than guess. */
+			snprintf(err, errlen,
+				 "'-%.*s' removes a probe the list does not select: plain names select only "
+				 "those probes (to change the default set, use +name and -name alone)",
+				 (int)(n < 64 ? n : 64), name);
+			return -1;
+		} else {
+			selected &= ~((uint64_t)1 << table_index(pr));
 		}
 		p += len;
 		if (!*p)
@@ -113,19 +161,7 @@ int probe_spec_check(const char *spec, char *err, size_t errlen)
  * every item is +/-, else the empty set; later items win. */
 static bool spec_walk(const char *spec, const char *probe, bool in_default, bool *asked)
 {
-	bool explicit_set = false;
-	for (const char *p = spec; *p;) {
-		size_t len = strcspn(p, ",");
-		const char *name;
-		size_t n;
-		enum spec_op op = spec_item(p, len, &name, &n);
-		if (op == SPEC_ONLY || op == SPEC_ALL)
-			explicit_set = true;
-		p += len;
-		if (*p == ',')
-			p++;
-	}
-	bool on = explicit_set ? false : in_default;
+	bool on = spec_is_explicit(spec) ? false : in_default;
 	*asked = false;
 	size_t pn = strlen(probe);
 	for (const char *p = spec; *p;) {
@@ -174,6 +210,20 @@ enum severity policy_tls_severity(enum policy p)
 		return SEV_INFO;
 	case POLICY_MAY:
 	case POLICY_DANE: /* opportunistic where no usable TLSA (the dane probe judges those) */
+		return SEV_WARN;
+	default:
+		return SEV_FAIL;
+	}
+}
+
+enum severity policy_verify_severity(enum policy p)
+{
+	switch (p) {
+	case POLICY_NONE:
+		return SEV_INFO;
+	case POLICY_MAY:
+	case POLICY_DANE: /* TLSA records, not the PKIX chain, authenticate */
+	case POLICY_ENCRYPT:
 		return SEV_WARN;
 	default:
 		return SEV_FAIL;

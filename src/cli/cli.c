@@ -3,6 +3,7 @@
  * here exits. */
 #include "cli/cli.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
@@ -123,7 +124,7 @@ static const char usage_options[] =
 	"                         add to or remove from the default set (--probes -relay,-injection)\n"
 	"      --ca-file FILE     PEM file of CA certificates to trust, before the system store\n"
 	"      --warn-days N      warn when a certificate expires within N days (default 30)\n"
-	"      --at TIME          judge certificates at TIME: 2026-11-30T12:00:00Z or @EPOCH\n"
+	"      --at TIME          judge certificates at TIME: 2026-11-30T12:00:00Z or @EPOCH (after 1970)\n"
 	"      --expect-name NAME the certificate must also cover NAME (repeatable)\n"
 
 	"      --revocation MODE  soft (default): a revocation status that cannot be had warns;\n"
@@ -363,15 +364,21 @@ static int parse_days(const char *s, int *out)
 #define MX_MAX_TIME 253402300799LL
 
 /* --at: "@EPOCH" or ISO 8601 UTC "YYYY-MM-DDTHH:MM:SSZ" (or a date alone,
- * meaning midnight UTC). */
+ * meaning midnight UTC). -1: not a time; -2: a time outside what --at
+ * accepts, the same range in both forms: after 1970-01-01T00:00:00Z (0 is
+ * "now" in struct mx_options, and no certificate question needs it) up to
+ * MX_MAX_TIME. */
 static int parse_time(const char *s, int64_t *out)
 {
 	if (s[0] == '@') {
 		char *end;
 		errno = 0;
 		long long v = strtoll(s + 1, &end, 10);
-		if (errno || end == s + 1 || *end || v <= 0 || v > MX_MAX_TIME)
+		bool digits = isdigit((unsigned char)s[1]) || (s[1] == '-' && isdigit((unsigned char)s[2]));
+		if (!digits || *end)
 			return -1;
+		if (errno || v <= 0 || v > MX_MAX_TIME)
+			return -2;
 		*out = (int64_t)v;
 		return 0;
 	}
@@ -385,16 +392,18 @@ static int parse_time(const char *s, int64_t *out)
 		return -1;
 ok:
 	if (tm.tm_year < 70 || tm.tm_year > 9999 - 1900)
-		return -1;
+		return -2;
 	struct tm asked = tm;
 	time_t t = timegm(&tm);
-	if (t == (time_t)-1 || t <= 0 || (int64_t)t > MX_MAX_TIME)
+	if (t == (time_t)-1)
 		return -1;
 	/* timegm normalises: 2026-02-29 would become March 1st, 24:00 or a
 	 * leap second the next minute. A date that does not exist is refused. */
 	if (tm.tm_mday != asked.tm_mday || tm.tm_mon != asked.tm_mon || tm.tm_hour != asked.tm_hour ||
 	    tm.tm_min != asked.tm_min || tm.tm_sec != asked.tm_sec)
 		return -1;
+	if (t <= 0 || (int64_t)t > MX_MAX_TIME)
+		return -2;
 	*out = (int64_t)t;
 	return 0;
 }
@@ -818,12 +827,18 @@ static int parse_flags(struct cli *cl, int argc, char **argv)
 				return usage_error("--warn-days '%s': expected a whole number of days, 0 to 3650",
 						   optarg);
 			break;
-		case OPT_AT:
-			if (parse_time(optarg, &cl->opt.at) < 0)
+		case OPT_AT: {
+			int prc = parse_time(optarg, &cl->opt.at);
+			if (prc == -2)
+				return usage_error("--at '%s': out of range: a time after 1970-01-01T00:00:00Z "
+						   "(@1 and on) up to 9999-12-31T23:59:59Z",
+						   optarg);
+			if (prc < 0)
 				return usage_error("--at '%s': expected a UTC time such as 2026-11-30T12:00:00Z, "
 						   "or @EPOCH",
 						   optarg);
 			break;
+		}
 		case OPT_CLIENT_CERT:
 		case OPT_CLIENT_KEY:
 		case OPT_PKCS12:

@@ -62,7 +62,10 @@ enum probe_flags {
  * "+name"/"-name" items that add to or remove from the default set; the
  * forms mix ("all,-relay", "+stripping,-injection"). Checks the whole
  * list: 0, or -1 with a message in err (empty list, empty item, unknown
- * name). The cli calls it before any connection (exit 2). */
+ * name, or a -name in a list with plain names or "all" where the items
+ * before it do not select that probe: "starttls,-chain" reads as "the
+ * default set plus starttls" but would run starttls alone). The cli calls
+ * it before any connection (exit 2). */
 int probe_spec_check(const char *spec, char *err, size_t errlen);
 /* Does spec select the probe? in_default: whether it is in the default set
  * for this target. spec NULL: the default set. */
@@ -161,5 +164,12 @@ const struct probe *probe_find(const char *name);
  * plaintext), fail for encrypt and stricter (mail is deferred, then
  * bounced). */
 enum severity policy_tls_severity(enum policy p);
+/* The severity of a certificate problem that only a verifying sender acts
+ * on (a chain that does not validate, a certificate outside its validity
+ * period): info for none, warn for may and encrypt (Postfix's encrypt
+ * level checks no certificate: the mail is still delivered, over TLS), fail
+ * for verify and stricter (deferred, then bounced). The policy_needs table
+ * (probe_is_required) says the same: chain and expiry from verify up. */
+enum severity policy_verify_severity(enum policy p);
 
 #endif

@@ -36,26 +36,32 @@ struct lab_setup {
 	enum lab_cert cert;
 	unsigned tarpit_byte_ms; /* 0 = fakesrv's default */
 	int64_t step_timeout_us; /* lower the user's step timeout to this; 0 = keep */
+	bool session_only;	 /* without --probes: the standard session alone, one key */
 	const char *description;
 };
 
-/* The tarpit trickles its 40-byte banner at 60 ms a byte (about 2.4 s), so
- * the demo stays quick; the silent server is probed with a 2 s step and
- * greeting timeout instead of the user's. */
+/* The tarpit trickles its 40-byte banner at 60 ms a byte (about 2.4 s, just
+ * over what counts as slow), so the demo stays quick; its story is the
+ * greeting, so unless --probes says otherwise it gets the standard session
+ * alone (each further connection of the default set would trickle too: 12 s
+ * for five). The silent server is probed with a 2 s step and greeting
+ * timeout instead of the user's. */
 static const struct lab_setup setups[] = {
-	{ "good", FAKESRV_GOOD, LAB_CERT_VALID, 0, 0,
+	{ "good", FAKESRV_GOOD, LAB_CERT_VALID, 0, 0, false,
 	  "STARTTLS and a valid certificate for " LAB_HOST " from the lab CA" },
-	{ "no-starttls", FAKESRV_NO_STARTTLS, LAB_CERT_VALID, 0, 0,
+	{ "no-starttls", FAKESRV_NO_STARTTLS, LAB_CERT_VALID, 0, 0, false,
 	  "EHLO does not offer STARTTLS, as behind a meddling firewall" },
-	{ "expired-cert", FAKESRV_GOOD, LAB_CERT_EXPIRED, 0, 0,
+	{ "expired-cert", FAKESRV_GOOD, LAB_CERT_EXPIRED, 0, 0, false,
 	  "STARTTLS works, but the certificate expired 30 days ago" },
-	{ "starttls-454", FAKESRV_STARTTLS_454, LAB_CERT_VALID, 0, 0, "STARTTLS offered, then refused with 454 4.7.0" },
-	{ "plaintext-after-starttls", FAKESRV_PLAINTEXT_AFTER_STARTTLS, LAB_CERT_VALID, 0, 0,
+	{ "starttls-454", FAKESRV_STARTTLS_454, LAB_CERT_VALID, 0, 0, false,
+	  "STARTTLS offered, then refused with 454 4.7.0" },
+	{ "plaintext-after-starttls", FAKESRV_PLAINTEXT_AFTER_STARTTLS, LAB_CERT_VALID, 0, 0, false,
 	  "a plaintext reply injected behind the STARTTLS 220" },
-	{ "banner-421", FAKESRV_BANNER_421, LAB_CERT_VALID, 0, 0, "greets with 421 4.3.2 (shutting down) and closes" },
-	{ "tarpit", FAKESRV_TARPIT, LAB_CERT_VALID, 60, 0,
+	{ "banner-421", FAKESRV_BANNER_421, LAB_CERT_VALID, 0, 0, false,
+	  "greets with 421 4.3.2 (shutting down) and closes" },
+	{ "tarpit", FAKESRV_TARPIT, LAB_CERT_VALID, 60, 0, true,
 	  "the banner trickles in a byte every 60 ms, then all is well" },
-	{ "silent", FAKESRV_SILENT, LAB_CERT_VALID, 0, 2 * 1000000LL,
+	{ "silent", FAKESRV_SILENT, LAB_CERT_VALID, 0, 2 * 1000000LL, false,
 	  "accepts the connection and never greets (2 s greeting timeout)" },
 };
 
@@ -158,6 +164,10 @@ static void setup_target(struct lab_session *ls, size_t k, const struct mx_optio
 	 * timeout for the greeting too, not the real-world 60 s. */
 	if (s->step_timeout_us && s->step_timeout_us < o->greeting_timeout_us)
 		o->greeting_timeout_us = s->step_timeout_us;
+	if (s->session_only && !o->probes) {
+		o->probes = "-require-tls,-relay,-injection";
+		o->one_key = true;
+	}
 	uint16_t port = fakesrv_port(ls->srv[ls->setup[k]]);
 	ls->spec[k] = (struct target_spec){
 		.input = xasprintf("lab:%s (%s:%u)", s->name, LAB_ADDR, (unsigned)port),

@@ -98,7 +98,10 @@ int dialogue_handshake(struct dialogue *d, const struct target_spec *spec)
 	return 0;
 }
 
-int dialogue_starttls(struct dialogue *d, const struct target_spec *spec)
+/* STARTTLS and its 220; the bytes behind the 220 are dropped (they are not
+ * TLS; the starttls probe reports them). 0, or <0 with the failure
+ * recorded. */
+static int starttls_220(struct dialogue *d)
 {
 	struct smtp_reply r = { 0 };
 	char *bad = NULL;
@@ -112,11 +115,18 @@ int dialogue_starttls(struct dialogue *d, const struct target_spec *spec)
 		return rc;
 	}
 	smtp_reply_clear(&r);
-	/* Bytes behind the 220 are not TLS (the starttls probe reports them). */
 	struct buf junk;
 	buf_init(&junk, 64 * 1024);
 	conn_drain_pending(&d->s.c, &junk);
 	buf_clear(&junk);
+	return 0;
+}
+
+int dialogue_starttls(struct dialogue *d, const struct target_spec *spec)
+{
+	int rc = starttls_220(d);
+	if (rc < 0)
+		return rc;
 	rc = dialogue_handshake(d, spec);
 	if (rc < 0)
 		return rc;
@@ -126,24 +136,10 @@ int dialogue_starttls(struct dialogue *d, const struct target_spec *spec)
 /* STARTTLS and its 220, then nothing: the caller speaks TLS itself. */
 static int raw_starttls(struct dialogue *d)
 {
-	struct smtp_reply r = { 0 };
-	char *bad = NULL;
-	int rc = session_command(&d->s, "STARTTLS", NULL, &r, STEP_STARTTLS, &bad);
-	if (rc < 0)
-		return fail_read(d, STEP_STARTTLS, rc, bad);
-	free(bad);
-	if (r.code != 220) {
-		rc = fail_reply(d, STEP_STARTTLS, &r);
-		smtp_reply_clear(&r);
-		return rc;
-	}
-	smtp_reply_clear(&r);
-	struct buf junk;
-	buf_init(&junk, 64 * 1024);
-	conn_drain_pending(&d->s.c, &junk);
-	buf_clear(&junk);
-	d->raw = true;
-	return 0;
+	int rc = starttls_220(d);
+	if (rc == 0)
+		d->raw = true;
+	return rc;
 }
 
 int dialogue_open(struct dialogue *d, const struct mx_options *opt, const struct target_spec *spec,

@@ -116,31 +116,71 @@ void redact_clear(struct redact *r)
 	strvec_clear(&r->pats);
 }
 
+/* The length of the longest pattern (or marker) that starts at p, 0 for none. */
+static size_t match_at(const struct redact *r, const char *p)
+{
+	static const size_t ml = sizeof SEAL_MARK - 1;
+	size_t best = strncmp(p, SEAL_MARK, ml) == 0 ? ml : 0;
+	/* longest first: the first pattern that matches is the longest */
+	for (size_t i = 0; i < r->pats.n; i++) {
+		size_t n = strlen(r->pats.v[i]);
+		if (n <= best)
+			break;
+		if (strncmp(p, r->pats.v[i], n) == 0)
+			return n;
+	}
+	return best;
+}
+
+/* One step: every byte that some occurrence of a pattern or of the marker
+ * covers (overlapping occurrences included) is covered, and each maximal run
+ * of covered bytes becomes one marker. */
+static char *redact_step(const struct redact *r, const char *s)
+{
+	struct buf b;
+	buf_init(&b, SIZE_MAX / 2);
+	size_t reach = 0; /* covered up to here (exclusive) */
+	bool in_run = false;
+	for (size_t i = 0; s[i]; i++) {
+		size_t m = match_at(r, s + i);
+		if (i + m > reach)
+			reach = i + m;
+		if (i < reach) {
+			if (!in_run)
+				buf_append(&b, SEAL_MARK, sizeof SEAL_MARK - 1);
+			in_run = true;
+		} else {
+			buf_append(&b, s + i, 1);
+			in_run = false;
+		}
+	}
+	return b.data ? b.data : xstrdup("");
+}
+
+/* Steps until nothing changes. After the first step, a new occurrence must
+ * overlap a marker (one inside a run of kept bytes was there before and was
+ * covered), so each further step that changes the text covers kept bytes or
+ * merges markers, and never adds a marker: the kept bytes plus the markers
+ * shrink, and the loop ends. The bound is a guard only; past it the whole
+ * string is withheld (fail closed). */
+#define REDACT_MAX_STEPS 32
+
 char *redact_apply(const struct redact *r, const char *s)
 {
 	if (!r || r->pats.n == 0)
 		return xstrdup(s);
-	struct buf b;
-	buf_init(&b, SIZE_MAX / 2);
-	const size_t ml = strlen(SEAL_MARK);
-	for (const char *p = s; *p;) {
-		size_t adv = 0;
-		if (strncmp(p, SEAL_MARK, ml) == 0)
-			adv = ml;
-		else
-			for (size_t i = 0; i < r->pats.n && !adv; i++)
-				if (strncmp(p, r->pats.v[i], strlen(r->pats.v[i])) == 0)
-					adv = strlen(r->pats.v[i]);
-		if (adv) {
-			buf_append(&b, SEAL_MARK, ml);
-			p += adv;
-		} else {
-			buf_append(&b, p, 1);
-			p++;
-		}
+	char *cur = NULL; /* owned once the first step has run */
+	for (int step = 0; step < REDACT_MAX_STEPS; step++) {
+		char *next = redact_step(r, cur ? cur : s);
+		bool same = strcmp(next, cur ? cur : s) == 0;
+		if (cur)
+			wipe_free(cur, strlen(cur));
+		if (same)
+			return next;
+		cur = next;
 	}
-	char *out = b.data ? b.data : xstrdup("");
-	return out;
+	wipe_free(cur, strlen(cur));
+	return xstrdup(SEAL_MARK);
 }
 
 /* ---- the walk over the model ---- */

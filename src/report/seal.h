@@ -29,8 +29,13 @@ void redact_init(struct redact *r);
 void redact_add_secret(struct redact *r, const char *secret, const char *user);
 /* Wipes and frees the patterns. */
 void redact_clear(struct redact *r);
-/* s with every pattern replaced by SEAL_MARK (a SEAL_MARK already in s is
- * kept as it is, so applying twice changes nothing). Owned by the caller. */
+/* s with every run of bytes that occurrences of the patterns cover
+ * (overlapping ones included) replaced by one SEAL_MARK. A SEAL_MARK already
+ * in s counts as covered, and the step is repeated until nothing changes, so
+ * a marker and its neighbours never re-form a secret (a secret can only be
+ * left inside a marker, when it is a substring of "<redacted>") and applying
+ * twice gives the same bytes. Adjacent markers merge into one. Owned by the
+ * caller; NULL r or no pattern: a copy. */
 char *redact_apply(const struct redact *r, const char *s);
 
 /* Redacts and escapes every string of one target in place (r may be NULL:

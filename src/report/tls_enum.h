@@ -33,6 +33,8 @@ struct enum_suite {
 struct enum_version {
 	bool tested;		   /* a hello for this version was answered or refused */
 	bool accepted;		   /* the server answered with this version */
+	bool tls_answer;	   /* the server answered in TLS (a ServerHello or an alert), not with a
+				      close, a reset, silence or bytes that are not TLS */
 	char *refusal;		   /* how it refused ("alert 40 handshake_failure", "closed"), NULL if accepted */
 	struct enum_suite *suites; /* in the order the server chose them */
 	size_t n_suites;

@@ -257,6 +257,7 @@ static void scan_versions(struct scanner *sc)
 			break;
 		struct enum_version *ev = &e->v[v];
 		ev->tested = true;
+		ev->tls_answer = sf.server_hello || sf.alert;
 		if (!answered_with(&sf, (enum hello_version)v)) {
 			if (!refusal && sf.server_hello) {
 				int got = hello_version_from_wire(sf.version);

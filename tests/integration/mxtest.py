@@ -1176,11 +1176,26 @@ class StandardPostfixTestCase(MxTestCase):
             remove_tempdir(cls.tmp)
 
 
+class _TimedResult(unittest.TextTestResult):
+    """The verbose result with each case's wall time, so a slow case shows
+    in CTest's output (speed is never asserted; see docs/testing.md)."""
+
+    def startTest(self, test):
+        self._started = time.monotonic()
+        super().startTest(test)
+
+    def addSuccess(self, test):
+        if self.showAll:
+            self.stream.write("(%.1f s) " % (time.monotonic() - self._started))
+        super().addSuccess(test)
+
+
 def main():
     """unittest.main with verbose output and a non-zero exit on failure.
     SIGTERM interrupts like ^C, so everything started is stopped (atexit)."""
     signal.signal(signal.SIGTERM, _on_sigterm)
-    unittest.main(verbosity=2, buffer=False)
+    runner = unittest.TextTestRunner(verbosity=2, buffer=False, resultclass=_TimedResult)
+    unittest.main(verbosity=2, buffer=False, testRunner=runner)
 
 
 # --------------------------------------------------------------------------

@@ -425,18 +425,25 @@ class Certs(mxtest.MxTestCase):
     # -- expiry
 
     def test_expired(self):
-        res = self.check("expired")
+        # A sender that verifies (verify and up) refuses an expired chain;
+        # one that only encrypts (Postfix encrypt, the default) checks no
+        # certificate and delivers over TLS: warn, as cert.chain-untrusted.
+        res = self.check("expired", "--policy", "verify")
         self.assertExit(res, 1)
         f = self.assertFinding(res, "cert.expired", "fail")
         self.assertIn("days_left=-30", ev(f, "cert[0]"), res.describe())
         self.assertNoFinding(res, "cert.validity-ok")
-        res = self.check("expired", "--policy", "may")
-        self.assertFinding(res, "cert.expired", "warn")
+        for policy in ("may", "encrypt"):
+            res = self.check("expired", "--policy", policy)
+            self.assertFinding(res, "cert.expired", "warn")
+            self.assertFinding(res, "cert.chain-untrusted", "warn")
 
     def test_not_yet_valid(self):
-        res = self.check("not-yet-valid")
+        res = self.check("not-yet-valid", "--policy", "verify")
         self.assertExit(res, 1)
         self.assertFinding(res, "cert.not-yet-valid", "fail")
+        res = self.check("not-yet-valid", "--policy", "encrypt")
+        self.assertFinding(res, "cert.not-yet-valid", "warn")
 
     def test_expiring_in_five_days(self):
         res = self.check("expiring")
@@ -454,14 +461,14 @@ class Certs(mxtest.MxTestCase):
         f = self.assertFinding(res, "cert.expiring-soon", "warn")
         self.assertIn("(--at)", ev(f, "evaluated_at"), res.describe())
         later = "@%d" % int((now + 400 * DAY).timestamp())
-        res = self.check("good", "--at", later)
+        res = self.check("good", "--at", later, "--policy", "verify")
         self.assertExit(res, 1)
         f = self.assertFinding(res, "cert.expired", "fail")
         self.assertIsNotNone(ev(f, "cert[0]"), res.describe())
         # The root and the intermediate run for ten years: only the leaf expired.
         self.assertEq(res, len([x for x in res.findings() if x["id"] == "cert.expired"]), 1)
         earlier = (now - 30 * DAY).strftime("%Y-%m-%d")
-        res = self.check("good", "--at", earlier)
+        res = self.check("good", "--at", earlier, "--policy", "verify")
         self.assertFinding(res, "cert.not-yet-valid", "fail")
 
     # -- issue 9, kind 3: validity is judged on the path that validates
@@ -515,7 +522,8 @@ class Certs(mxtest.MxTestCase):
                 and (ev(f, "key_type") or "").split()[0] == key_type]
 
     def test_dual_rsa_expired(self):
-        res = self.check("dual-rsa-expired", all_probes=True)
+        # verify: an expired certificate fails (a warning under encrypt)
+        res = self.check("dual-rsa-expired", "--policy", "verify", all_probes=True)
         self.assertExit(res, 1)
         # Every certificate finding names its key type.
         for f in res.findings():
@@ -543,7 +551,7 @@ class Certs(mxtest.MxTestCase):
         self.assertIn("ECDSA", ev(f, "presented"), res.describe())
 
     def test_dual_ecdsa_expired(self):
-        res = self.check("dual-ecdsa-expired")
+        res = self.check("dual-ecdsa-expired", "--policy", "verify")
         self.assertExit(res, 1)
         self.assertTrueIn(res, self.key_findings(res, "cert.expired", "ECDSA"), "ECDSA expired")
         self.assertTrueIn(res, self.key_findings(res, "cert.chain-valid", "RSA"), "RSA valid")

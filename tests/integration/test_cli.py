@@ -48,6 +48,19 @@ class Usage(mxtest.MxTestCase):
                 if args[0].endswith("timeout"):  # the message gives the range it checks
                     self.assertIn("from 0.001 to 86400", res.stderr, res.describe())
 
+    def test_at_range(self):
+        # One rule for both forms: after 1970-01-01T00:00:00Z (0 means "now"
+        # inside mxprobe), up to 9999-12-31T23:59:59Z; the message says so.
+        for at in ("@0", "1970-01-01", "1970-01-01T00:00:00Z", "1969-12-31", "@-1", "@253402300800"):
+            with self.subTest(at=at):
+                res = self.assertUsageError(["check", "--at", at, "127.0.0.1:25"])
+                self.assertIn("out of range", res.stderr, res.describe())
+                self.assertIn("1970-01-01T00:00:00Z", res.stderr, res.describe())
+        for at in ("@", "@x", "@ 5", "@+5", "yesterday"):
+            with self.subTest(at=at):
+                res = self.assertUsageError(["check", "--at", at, "127.0.0.1:25"])
+                self.assertIn("expected a UTC time", res.stderr, res.describe())
+
     def test_var_only_with_run(self):
         # A scenario variable given to check or lab would be silently ignored.
         self.assertUsageError(["check", "--var", "X=1", "127.0.0.1:25"])

@@ -355,6 +355,19 @@ class Enum(mxtest.MxTestCase):
         self.assertEq(res, e["versions"], [])
         self.assertNoFinding(res, "versions.highest")
 
+    def test_close_at_once_not_tested(self):
+        """A server that closes on every ClientHello (no alert, no
+        ServerHello) is not said to refuse every version: not tested, with
+        what each hello met."""
+        with mxtest.TestServer("close-mid-handshake") as srv:
+            res = mxtest.run_mxprobe(["check", srv.target, "--format", "json", "--probes", "versions,ciphers"])
+        self.assertExit(res, (0, 1, 3))
+        f = self.assertFinding(res, "versions.not-tested", "error")
+        self.assertIn("TLS1.3: connection closed", f["detail"])
+        self.assertFinding(res, "ciphers.not-tested", "error")
+        self.assertNoFinding(res, "versions.none")
+        self.assertNoFinding(res, "ciphers.min-128")
+
     def test_not_default(self):
         """Never in the default set, not even on submission; --probes names
         them one by one."""

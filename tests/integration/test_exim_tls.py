@@ -224,7 +224,7 @@ class EximTls(mxtest.MxTestCase):
     # -- 2. expired and wrong-name leaves
 
     def test_expired_leaf(self):
-        res = self.check("expired", "--policy", "encrypt")
+        res = self.check("expired", "--policy", "verify")
         self.assertExit(res, 1)
         f = self.assertFinding(res, "cert.expired", "fail")
         self.assertIn("days_left=-30", ev(f, "cert[0]"), res.describe())

@@ -146,25 +146,27 @@ class TestServerBehaviours(mxtest.MxTestCase):
     # -- issue 9, kind 8: a slow greeting is not a silent server
 
     def test_delayed_greeting_is_waited_for(self):
-        # A 12 s greet pause: beyond the 5 s step timeout and the 10 s
-        # target timeout, well within the greeting's own 60 s.
-        with mxtest.TestServer("good", self.pki, extra=["--banner-delay-ms", "12000"]) as srv:
-            res = mxtest.run_mxprobe(["check", "--format", "json", "--timeout", "5",
-                                      "--target-timeout", "10", "--one-key", srv.target],
+        # A 7 s greet pause: beyond the 2 s step timeout and the 5 s target
+        # timeout, well within the greeting's own 60 s. The standard session
+        # alone: each further connection would wait out the pause again.
+        with mxtest.TestServer("good", self.pki, extra=["--banner-delay-ms", "7000"]) as srv:
+            res = mxtest.run_mxprobe(["check", "--format", "json", "--timeout", "2",
+                                      "--target-timeout", "5", "--one-key",
+                                      "--probes", "-require-tls,-relay,-injection", srv.target],
                                      timeout=60)
         self.assertExit(res, 0)
         s = res.session
         self.assertEq(res, s["failed_step"], "none", "the whole session ran")
         self.assertTrue(s["tls_ok"], res.describe())
         f = self.assertFinding(res, "smtp.greeting-delay", "info")
-        self.assertGreaterEqual(float(f["evidence"]["seconds"]), 11.5, res.describe())
+        self.assertGreaterEqual(float(f["evidence"]["seconds"]), 6.5, res.describe())
         self.assertEq(res, f["evidence"]["trickled"], "no", "a pause, not a trickle")
         self.assertIn("greet", f["title"], res.describe())
         self.assertFalse(s["banner_trickled"], res.describe())
-        self.assertGreaterEqual(s["banner_first_byte_ms"], 11500, res.describe())
+        self.assertGreaterEqual(s["banner_first_byte_ms"], 6500, res.describe())
         self.assertNoFinding(res, "smtp.slow-reply")
         # The same pause with a greeting timeout below it: nothing arrived.
-        with mxtest.TestServer("good", self.pki, extra=["--banner-delay-ms", "12000"]) as srv:
+        with mxtest.TestServer("good", self.pki, extra=["--banner-delay-ms", "7000"]) as srv:
             res = mxtest.run_mxprobe(["check", "--format", "json", "--greeting-timeout", "3",
                                       srv.target], timeout=60)
         self.assertExit(res, 3)
@@ -203,6 +205,18 @@ class TestServerBehaviours(mxtest.MxTestCase):
         self.assertFinding(res, "diag.handshake", "fail")
         self.assertNoFinding(res, "tls.handshake")
         self.assertEq(res, res.target["chain"], [], "no chain from a failed handshake")
+
+    def test_handshake_remedy_names_the_protocol(self):
+        # A plaintext SMTP server probed as implicit TLS (pop3s://): the
+        # handshake meets a banner, and the remedy's command to compare
+        # with is implicit TLS, not "--starttls-proto=smtp".
+        with mxtest.TestServer("good", self.pki) as srv:
+            res = mxtest.run_mxprobe(["check", "--format", "json", "--timeout", "3",
+                                      "pop3s://" + srv.target], timeout=60)
+        self.assertNotCrashed(res)
+        f = self.assertFinding(res, "diag.handshake")
+        self.assertIn("gnutls-cli --port=%d HOST" % srv.port, f["remedy"], res.describe())
+        self.assertNotIn("starttls-proto", f["remedy"], res.describe())
 
     def test_banner_421(self):
         res = self.probe("banner-421")
@@ -265,8 +279,10 @@ class TestServerBehaviours(mxtest.MxTestCase):
                           "close-mid-handshake"):
             for fmt in ("text", "log"):
                 with self.subTest(behaviour=behaviour, format=fmt):
+                    # --timeout 2: after starttls-garbage's "TLS GO" the relay
+                    # and injection probes each wait a step for an answer
                     with mxtest.TestServer(behaviour, self.pki) as srv:
-                        res = mxtest.run_mxprobe(["check", "--format", fmt, "--timeout", "5",
+                        res = mxtest.run_mxprobe(["check", "--format", fmt, "--timeout", "2",
                                                   srv.target], timeout=60)
                     self.assertExit(res, (1, 3))
                     self.assertTrue(res.stdout.strip(), res.describe())

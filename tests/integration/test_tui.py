@@ -21,6 +21,9 @@ import mxtest  # noqa: E402
 import mxtui  # noqa: E402
 
 SEVERITIES = ("pass", "info", "warn", "fail", "error")
+# A sender that verifies certificates: the expired certificate fails (under
+# the default, encrypt, it is a warning: such a sender still delivers).
+POLICY = ("--policy", "verify")
 
 
 class TuiLab(mxtest.MxTestCase):
@@ -29,7 +32,7 @@ class TuiLab(mxtest.MxTestCase):
     def setUpClass(cls):
         cls.tmp = mxtest.make_tempdir("mxtest-tui-")
         # What check says about the same lab: the counts the header must show.
-        res = mxtest.run_mxprobe(["lab", "--format", "json"], timeout=120)
+        res = mxtest.run_mxprobe(["lab", "--format", "json"] + list(POLICY), timeout=120)
         cls.lab_json = res.json
 
     @classmethod
@@ -38,7 +41,7 @@ class TuiLab(mxtest.MxTestCase):
 
     def start(self, *args, **kw):
         kw.setdefault("name", self.id().split(".")[-1])
-        tui = mxtui.Tui(self.tmp, ["tui", "--lab"] + list(args), **kw)
+        tui = mxtui.Tui(self.tmp, ["tui", "--lab"] + list(POLICY) + list(args), **kw)
         self.addCleanup(tui.close)
         return tui
 
@@ -80,6 +83,7 @@ class TuiLab(mxtest.MxTestCase):
             self.assertTrue(line and want in line[0], "%s: %s\n%s" % (name, want, screen))
         self.assertIn("q quit", screen.split("\n")[-2] + screen.split("\n")[-1])
         mxtui.save_sample("tui-main.txt", screen)
+        self.assertTrue(mxtui.has_colour(tui.capture(attrs=True)), "colours on a colour terminal")
         tui.send("?")
         help_screen = tui.wait_for("Keys")
         for key in ("Tab", "Enter", "Esc", "PgUp/PgDn", "Home/End", "f ", "s ", "r ", "/ "):
@@ -93,8 +97,12 @@ class TuiLab(mxtest.MxTestCase):
         self.finished(tui)
         self.select(tui, "expired-cert")
         tui.send("Tab")
-        pane = tui.wait_for(r"FAIL \(1\)")
-        self.assertIn("cert.expired", pane)
+        # under verify: the chain does not validate, and the leaf expired
+        tui.wait_for(r"FAIL \(2\)")
+        tui.send("/")
+        tui.type("cert.expired")
+        tui.send("Enter")
+        self.assertIn("cert.expired", tui.capture())
         tui.send("c")
         chain = tui.wait_for("Certificate chain: lab:expired-cert")
         self.assertRegex(chain, r"validity\s+█+·*▼", chain)
@@ -114,10 +122,12 @@ class TuiLab(mxtest.MxTestCase):
         tui.send("q")
         self.assertEqual(tui.exit_status(), 0)
 
-    def test_starttls_454_and_search(self):
+    def test_mouse_click_454_and_search(self):
         tui = self.start()
-        self.finished(tui)
-        self.select(tui, "starttls-454")
+        screen = self.finished(tui)
+        row = [i for i, ln in enumerate(screen.split("\n")) if "lab:starttls-454" in ln][0]
+        # An xterm SGR (1006) left click on that row, as the terminal sends it.
+        tui.type("\x1b[<0;10;%dM\x1b[<0;10;%dm" % (row + 1, row + 1))
         pane = tui.wait_for("STARTTLS +refused: 454 4.7.0")
         self.assertIn("STARTTLS refused with 454", pane)
         mxtui.save_sample("tui-findings-454.txt", pane)
@@ -157,7 +167,7 @@ class TuiLab(mxtest.MxTestCase):
         self.assertRegex(tui.capture(), r"PASS \(\d+\)")
         tui.send("Escape", "f")
         pane = tui.wait_for(r"Findings \[info\+\]")
-        self.assertIn("FAIL (1)", pane)
+        self.assertIn("FAIL (2)", pane)
         tui.send("Tab", "/")
         tui.type("PASS (")
         tui.send("Enter")
@@ -167,7 +177,7 @@ class TuiLab(mxtest.MxTestCase):
         tui.wait_for(r"Findings \[warn\+\]")
         tui.send("f")
         pane = tui.wait_for(r"Findings \[fail\+\]")
-        self.assertIn("FAIL (1)", pane)
+        self.assertIn("FAIL (2)", pane)
         self.assertNotIn("INFO (", pane)
         self.select(tui, "good")
         pane = tui.wait_for("no findings at fail")
@@ -270,17 +280,18 @@ class TuiLab(mxtest.MxTestCase):
         self.assertTrue(all(len(ln) <= 80 for ln in again.split("\n")))
         self.assertNotRegex(again.split("\n")[0], r"\d+ pass")
         self.assertIn("q quit", again)
-        tui.send("q")
-        self.assertEqual(tui.exit_status(), 0)
+        # SIGTERM to our own process only: the child of the shell in our
+        # tmux pane (q and a clean terminal: test_summary_counts).
+        shell = tui.display("#{pane_pid}")
+        pid = subprocess.run(["pgrep", "-P", shell], stdout=subprocess.PIPE, text=True).stdout.split()
+        self.assertEqual(len(pid), 1, "mxprobe's pid")
+        os.kill(int(pid[0]), 15)
+        self.assertEqual(tui.exit_status(), 143)
         tui.clean_terminal(self)
 
-    def test_no_color_and_colour(self):
-        tui = self.start()
-        self.finished(tui)
-        self.assertTrue(mxtui.has_colour(tui.capture(attrs=True)), "colours on a colour terminal")
-        tui.send("q")
-        tui.exit_status()
-        mono = self.start(env={"NO_COLOR": "1"}, name="mono")  # a server of its own
+    def test_no_color(self):
+        # (colours on a colour terminal: test_summary_counts)
+        mono = self.start(env={"NO_COLOR": "1"}, name="mono")
         self.finished(mono)
         attrs = mono.capture(attrs=True)
         self.assertFalse(mxtui.has_colour(attrs), "NO_COLOR: no colour at all")
@@ -304,14 +315,6 @@ class TuiLab(mxtest.MxTestCase):
         self.assertEqual(tui.exit_status(), 0)
         tui.clean_terminal(self)
 
-    def test_mouse_click(self):
-        tui = self.start()
-        screen = self.finished(tui)
-        row = [i for i, ln in enumerate(screen.split("\n")) if "lab:starttls-454" in ln][0]
-        # An xterm SGR (1006) left click on that row, as the terminal sends it.
-        tui.type("\x1b[<0;10;%dM\x1b[<0;10;%dm" % (row + 1, row + 1))
-        tui.wait_for(r"STARTTLS +refused: 454")
-
     def test_ctrl_c_while_running(self):
         tui = self.start(name="ctrlc")
         tui.wait_for(r"RUN|done")
@@ -321,17 +324,6 @@ class TuiLab(mxtest.MxTestCase):
         tui.clean_terminal(self)
         after = tui.capture()
         self.assertNotIn("Targets (8)", after, "the TUI's screen is gone")
-
-    def test_sigterm(self):
-        tui = self.start(name="term")
-        self.finished(tui)
-        # Our own process only: the child of the shell in our tmux pane.
-        shell = tui.display("#{pane_pid}")
-        pid = subprocess.run(["pgrep", "-P", shell], stdout=subprocess.PIPE, text=True).stdout.split()
-        self.assertEqual(len(pid), 1, "mxprobe's pid")
-        os.kill(int(pid[0]), 15)
-        self.assertEqual(tui.exit_status(), 143)
-        tui.clean_terminal(self)
 
     def test_refused_without_terminal(self):
         res = mxtest.run_mxprobe(["tui", "--lab"])

@@ -35,6 +35,12 @@ static const struct {
 	{ "starttls,-nosuch", false, "unknown probe 'nosuch'" },
 	{ "+all", false, "unknown probe 'all'" },
 	{ "starttls ", false, "unknown probe" },
+	/* plain names select only those: removing another one is a mistake */
+	{ "starttls,-chain", false, "'-chain' removes a probe the list does not select" },
+	{ "-chain,starttls", false, "'-chain' removes a probe the list does not select" },
+	{ "starttls,chain,-chain", true, NULL },
+	{ "starttls,+chain,-chain", true, NULL },
+	{ "all,-chain,-chain", false, "'-chain' removes" },
 };
 
 static void test_check_rows(void **state)

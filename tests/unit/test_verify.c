@@ -431,6 +431,7 @@ static void test_expiry_rows(void **state)
 		struct mx_options o = fx->opt;
 		o.at = NOW + 1000 * DAY; /* --at: far from the PKI's own "now" */
 		o.warn_days = row->warn_days;
+		o.policy = POLICY_VERIFY; /* the rows' fail: a sender that verifies (test_expiry_policy) */
 		struct run r;
 		run_probe(&probe_expiry, &o, fx->pki, o.at + row->nb, o.at + row->na, "mail.test.example", &r);
 		const struct finding *f = find(r.pr, row->id);
@@ -443,6 +444,42 @@ static void test_expiry_rows(void **state)
 		report_clear(&r.rep);
 	}
 	assert_int_equal(failed, 0);
+}
+
+/* Outside its validity period, per policy: as cert.chain-untrusted, since
+ * only a sender that verifies (verify and up) refuses the certificate;
+ * Postfix's encrypt checks none and delivers over TLS. */
+static void test_expiry_policy(void **state)
+{
+	struct fixture *fx = *state;
+	static const struct {
+		enum policy policy;
+		enum severity sev;
+	} rows[] = {
+		{ POLICY_NONE, SEV_INFO },   { POLICY_MAY, SEV_WARN },	  { POLICY_ENCRYPT, SEV_WARN },
+		{ POLICY_VERIFY, SEV_FAIL }, { POLICY_SECURE, SEV_FAIL }, { POLICY_DOMAIN_SECURE, SEV_FAIL },
+	};
+	for (size_t i = 0; i < ARRAY_LEN(rows); i++) {
+		struct mx_options o = fx->opt;
+		o.at = NOW + 1000 * DAY;
+		o.policy = rows[i].policy;
+		for (int late = 0; late < 2; late++) {
+			struct run r;
+			if (late) /* not valid yet */
+				run_probe(&probe_expiry, &o, fx->pki, o.at + 10 * DAY, o.at + 400 * DAY,
+					  "mail.test.example", &r);
+			else /* expired */
+				run_probe(&probe_expiry, &o, fx->pki, o.at - 400 * DAY, o.at - 30 * DAY,
+					  "mail.test.example", &r);
+			const struct finding *f = find(r.pr, late ? "cert.not-yet-valid" : "cert.expired");
+			assert_non_null(f);
+			if (f->sev != rows[i].sev)
+				fail_msg("policy %d, %s: severity %d, expected %d", (int)rows[i].policy, f->id,
+					 (int)f->sev, (int)rows[i].sev);
+			assert_int_equal(f->sev, policy_verify_severity(rows[i].policy));
+			report_clear(&r.rep);
+		}
+	}
 }
 
 static void test_chain_and_names_probes(void **state)
@@ -528,6 +565,7 @@ int main(void)
 		cmocka_unit_test(test_store_error),
 		cmocka_unit_test(test_weak_sig_names),
 		cmocka_unit_test(test_expiry_rows),
+		cmocka_unit_test(test_expiry_policy),
 		cmocka_unit_test(test_peer_authenticated_rows),
 		cmocka_unit_test(test_chain_and_names_probes),
 		cmocka_unit_test(test_overlong_chain),
