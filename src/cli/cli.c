@@ -66,6 +66,7 @@ static const char usage_text[] =
 	"Commands:\n"
 	"  check TARGET...        probe each target\n"
 	"  lab                    start built-in demo servers on loopback and probe them\n"
+	"                         (judged at --policy verify unless --policy is given)\n"
 	"  run FILE.scn TARGET... run a scenario script against each target (docs/scenarios.md)\n"
 	"  tui TARGET...          the same as check, in a terminal interface: live progress, findings,\n"
 	"                         certificate chain, client-certificate request, transcript (docs/tui.md)\n"
@@ -517,6 +518,7 @@ static const struct option long_opts[] = {
 
 struct cli {
 	struct mx_options opt;
+	bool policy_given; /* --policy was on the command line */
 	const char *output;
 	bool no_color;
 	char *ehlo_owned;
@@ -767,6 +769,7 @@ static int parse_flags(struct cli *cl, int argc, char **argv)
 						   optarg);
 			break;
 		case 'p':
+			cl->policy_given = true;
 			if (policy_parse(optarg, &cl->opt.policy) < 0)
 				return usage_error(
 					"--policy '%s': expected none, may, dane, encrypt, verify, secure or "
@@ -1615,6 +1618,10 @@ int cli_main(int argc, char **argv)
 		return rc;
 	if (strcmp(cmd, "headers") == 0)
 		return run_headers(&cl, argc, argv);
+	/* The lab's certificate cases (expired, wrong CA) are the point of the
+	 * demo: they are judged as by a sender that verifies, unless asked. */
+	if (!cl.policy_given && (strcmp(cmd, "lab") == 0 || cl.lab))
+		cl.opt.policy = POLICY_VERIFY;
 	if (cl.nvars && strcmp(cmd, "run") != 0)
 		return usage_error("--var defines a scenario's ${NAME}: only with mxprobe run");
 	if (!cl.opt.ehlo_name)

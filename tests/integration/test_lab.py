@@ -45,9 +45,9 @@ class Lab(mxtest.MxTestCase):
     def test_each_setup_tells_its_story(self):
         expect = {
             "lab:no-starttls": ("starttls.missing", "fail"),
-            # the lab runs at the default policy, encrypt: a sender that
-            # checks no certificate still delivers (fail from verify up)
-            "lab:expired-cert": ("cert.expired", "warn"),
+            # the lab judges at verify unless --policy is given: a sender
+            # that verifies refuses an expired certificate
+            "lab:expired-cert": ("cert.expired", "fail"),
             "lab:starttls-454": ("diag.starttls", "fail"),
             "lab:plaintext-after-starttls": ("starttls.plaintext-after-reply", "fail"),
             "lab:banner-421": ("diag.banner", "error"),
