@@ -671,7 +671,11 @@ static int command(struct io *io, struct txn *t, const struct lsn_cmd *c)
 		t->helo = true;
 		return ehlo_reply(io, s->esmtp) < 0 ? -1 : 1;
 	case LSN_STARTTLS:
-		if (!io->sh->cred || s->tls || cfg->implicit) {
+		if (s->tls) { /* as Postfix: a second STARTTLS is a sequence error, not an unknown verb */
+			s->errors++;
+			return reply(io, "554 5.5.1 Error: TLS already active") < 0 ? -1 : 1;
+		}
+		if (!io->sh->cred || cfg->implicit) {
 			s->errors++;
 			return reply(io, "502 5.5.1 Error: command not implemented") < 0 ? -1 : 1;
 		}

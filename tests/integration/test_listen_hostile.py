@@ -222,6 +222,25 @@ class ListenHostile(mxtest.MxTestCase):
         r = self.record_for(port)
         self.assertIn(["*", "6 bytes pipelined after STARTTLS dropped"], r["transcript"])
 
+    def test_starttls_twice(self):
+        s = self.connect()
+        port = s.getsockname()[1]
+        s.sendall(b"EHLO twice.example\r\n")
+        s.recv(4096)
+        s.sendall(b"STARTTLS\r\n")
+        self.assertTrue(s.recv(4096).startswith(b"220 "))
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE
+        t = ctx.wrap_socket(s)
+        t.sendall(b"EHLO twice.example\r\n")
+        t.recv(4096)
+        t.sendall(b"STARTTLS\r\n")
+        self.assertEqual(t.recv(4096), b"554 5.5.1 Error: TLS already active\r\n")
+        t.sendall(b"QUIT\r\n")
+        t.recv(4096)
+        t.close()
+        self.assertEqual(self.record_for(port)["tls"]["established"], True)
+
     def test_flood_bounded_memory(self):
         rss_before = self.listener.rss_kb()
         socks = []
@@ -393,6 +412,11 @@ class ListenFormats(mxtest.MxTestCase):
              self.partner.wrong_password_file, ADDR + ":" + port],
             ["listen", "-f", "xml", ADDR + ":" + port],
             ["listen", "--timeout", "0", ADDR + ":" + port],
+            # a device is refused at once, not read forever; no TLS: no CA names to judge with
+            ["listen", "--cert", "/dev/zero", "--key", self.pki.leaf.key, ADDR + ":" + port],
+            ["listen", "--ca-file", self.pki.leaf_chain, ADDR + ":" + port],
+            ["listen", "--cert", self.pki.leaf_chain, "--key", self.pki.leaf.key, "--ca-file",
+             self.pki.leaf.key, ADDR + ":" + port],
         ]
         for args in bad:
             p = subprocess.run([mx] + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=20,
@@ -400,6 +424,8 @@ class ListenFormats(mxtest.MxTestCase):
             self.assertEqual(p.returncode, 2, "%s: %s" % (args, p.stderr))
             self.assertNotIn(b"listening on", p.stderr)
             self.assertNotIn(mxtest.PartnerPki.PASSWORD.encode(), p.stdout + p.stderr)
+            if "/dev/zero" in args:  # our flag's name, not check's --client-cert
+                self.assertIn(b"--cert /dev/zero: not a regular file", p.stderr)
         # the address was never bound
         self.assertTrue(mxtest.can_bind(ADDR, int(port)))
         h = subprocess.run([mx, "listen", "--help"], stdout=subprocess.PIPE, timeout=10)

@@ -321,6 +321,17 @@ class MtaSts(mxtest.MxTestCase):
         self.assertEq(res, sorted(r[1:] for r in row), [["TLS", "TLS"], ["defer", "TLS"]],
                       "the MTA-STS sender's rows")
 
+    def test_text_unusable(self):
+        # A bad TXT record is why senders skip MTA-STS (RFC 8461 section
+        # 3.1), not the policy we fetch anyway; a policy fetched but refused
+        # is not "not fetched".
+        res = self.probe("--domain", "noid.example", "--domain", "big.example", fmt="text")
+        out = res.stdout
+        self.assertIn("Publishes: MTA-STS, but senders cannot use it: the _mta-sts TXT record is not one "
+                      "valid record with an id", out, res.describe())
+        self.assertIn("policy https://mta-sts.big.example/.well-known/mta-sts.txt at %s (could not be used)"
+                      % self.web_addr, out)
+
 
 if __name__ == "__main__":
     mxtest.main()
