@@ -157,11 +157,14 @@ static bool number(const char *s, unsigned long lo, unsigned long hi, unsigned l
 	return true;
 }
 
-/* A domain name: letters, digits, hyphens, dots; lower-cased in place.
- * need_dot: at least two labels (a partner domain). */
+/* A domain name: letters, digits, hyphens, dots; lower-cased in place, a
+ * root dot ("example.com.") dropped so that it compares with certificate
+ * names. need_dot: at least two labels (a partner domain). */
 static bool domain_ok(char *d, bool need_dot)
 {
 	size_t n = strlen(d);
+	if (n > 1 && d[n - 1] == '.' && d[n - 2] != '.')
+		d[--n] = '\0';
 	if (n == 0 || n > 253 || d[0] == '.' || d[0] == '-' || (need_dot && !strchr(d, '.')))
 		return false;
 	for (char *p = d; *p; p++) {

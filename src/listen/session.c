@@ -553,12 +553,19 @@ static int read_message(struct io *io, struct txn *t)
 		bool bare = false;
 		int r = read_line(io, LSN_TEXT_LINE_MAX, &line, &len, &bare);
 		if (r == -2) {
-			/* a text line over 1000 octets: counted, not kept */
-			long_line = in_long = true;
-			m.size += io->in.len;
+			/* a text line over 1000 octets: counted, not kept. Only up
+			 * to its own line end: the lines behind it (the final "."
+			 * too) may already be in the buffer. */
+			long_line = true;
+			const char *nl = memchr(io->in.data, '\n', io->in.len);
+			size_t take = nl ? (size_t)(nl - io->in.data) + 1 : io->in.len;
+			m.size += take;
 			if (m.size > m.max_size)
 				m.too_big = true;
-			buf_consume(&io->in, io->in.len);
+			buf_consume(&io->in, take);
+			in_long = !nl;
+			if (nl)
+				continue;
 			if (read_more(io) < 0) {
 				rc = -1;
 				break;
@@ -584,12 +591,18 @@ static int read_message(struct io *io, struct txn *t)
 	s->headers_cut = m.headers_cut;
 	if (m.headers.len) {
 		/* LF line ends in the report; every other control byte escaped */
-		char *hd = xmalloc(m.headers.len + 1);
+		char *hd = xmalloc(4 * m.headers.len + 1);
 		size_t w = 0;
-		for (size_t i = 0; i < m.headers.len; i++)
-			if (!(m.headers.data[i] == '\r' && i + 1 < m.headers.len && m.headers.data[i + 1] == '\n') &&
-			    m.headers.data[i] != '\0')
+		for (size_t i = 0; i < m.headers.len; i++) {
+			if (m.headers.data[i] == '\r' && i + 1 < m.headers.len && m.headers.data[i + 1] == '\n')
+				continue;
+			if (m.headers.data[i] == '\0') { /* shown as the transcript shows it, not dropped */
+				memcpy(hd + w, "\\x00", 4);
+				w += 4;
+			} else {
 				hd[w++] = m.headers.data[i];
+			}
+		}
 		hd[w] = '\0';
 		free(s->headers);
 		s->headers = str_sanitize(hd, true);

@@ -397,6 +397,23 @@ class ListenFormats(mxtest.MxTestCase):
         self.assertIn("DATA:          550 5.7.1 ", out)
         self.assertIn("stopped (--duration)", ls.stderr())
 
+    def test_accept_data_odd_message(self):
+        # A header line over 1000 octets sent in one piece with the rest
+        # of the message: the lines behind it, the final "." too, are still
+        # read (they were once discarded with it and the sender hung until
+        # the read timeout); a NUL in a header is shown, not dropped.
+        ls = mxlisten.Listener(os.path.join(self.tmp, "data"), ADDR,
+                               ["--accept-data", "--no-rdns", "--sessions", "1", "--timeout", "5",
+                                "-f", "jsonl"], name="data").start()
+        c = smtplib.SMTP(ADDR, ls.port, local_hostname="relay.partner.example", timeout=10)
+        c.ehlo()
+        msg = b"X-Long: " + b"z" * 3000 + b"\r\nSubject: a\x00b\r\n\r\nbody\r\n"
+        self.assertEqual(c.sendmail("a@partner.example", ["b@us.example"], msg), {})
+        c.quit()
+        self.assertEqual(ls.wait(20), 0, ls.stderr())
+        r = ls.records()[0]
+        self.assertEqual((r["mail"]["messages"], r["mail"]["headers"]), (1, "Subject: a\\x00b\n"))
+
     def test_fail_closed(self):
         mx = mxtest.mxprobe_path()
         port = str(mxtest.free_port(ADDR))
