@@ -6,6 +6,8 @@
 #include "cli/listen_cmd.h"
 
 #include <ctype.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
@@ -439,9 +441,16 @@ int cli_listen(int argc, char **argv)
 	cfg.hostname = hostname;
 	cfg.partner = partner;
 	cfg.id = id;
-	if (output && !(cfg.out = fopen(output, "w"))) {
-		status = usage("-o '%s': cannot be written", output);
-		goto out;
+	if (output) { /* checked now, emptied only once the socket is bound (lsn_run) */
+		int fd = open(output, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+		if (fd < 0 || !(cfg.out = fdopen(fd, "w"))) {
+			if (fd >= 0)
+				close(fd);
+			status = usage("-o '%s': cannot be written", output);
+			goto out;
+		}
+		struct stat st;
+		cfg.truncate_out = fstat(fd, &st) == 0 && S_ISREG(st.st_mode); /* not a FIFO or /dev/stdout */
 	}
 	setvbuf(cfg.out, NULL, _IOLBF, 0);
 	status = lsn_run(&cfg, err, sizeof err);

@@ -106,8 +106,13 @@ static int bind_listener(const struct lsn_config *cfg, char *where, size_t wlen,
 	if (family == AF_INET6 && !cfg->bind_addr)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
 	if (bind(fd, (struct sockaddr *)&ss, len) < 0 || listen(fd, 128) < 0) {
-		snprintf(err, errlen, "cannot listen on %s%s%s port %u: %s", cfg->bind_addr ? "" : "every address",
-			 cfg->bind_addr ? cfg->bind_addr : "", "", cfg->port, strerror(errno));
+		int e = errno;
+		snprintf(err, errlen, "cannot listen on %s%s port %u: %s%s", cfg->bind_addr ? "" : "every address",
+			 cfg->bind_addr ? cfg->bind_addr : "", cfg->port, strerror(e),
+			 e == EACCES && cfg->port < 1024
+				 ? " (a port below 1024 needs root or CAP_NET_BIND_SERVICE; or listen on a "
+				   "higher port and point the partner's transport at it)"
+				 : "");
 		close(fd);
 		return -1;
 	}
@@ -232,6 +237,10 @@ int lsn_run(const struct lsn_config *cfg, char *err, size_t errlen)
 		goto out;
 	}
 	sh.stop_fd = stop[0];
+	if (cfg->truncate_out && ftruncate(fileno(cfg->out), 0) < 0) {
+		snprintf(err, errlen, "-o: %s", strerror(errno));
+		goto out;
+	}
 	fprintf(cfg->err, "mxprobe listen: listening on %s (%s%s%s)\n", where,
 		!cfg->id	? "no TLS: no certificate given"
 		: cfg->implicit ? "implicit TLS"

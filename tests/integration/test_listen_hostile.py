@@ -445,6 +445,27 @@ class ListenFormats(mxtest.MxTestCase):
                 self.assertIn(b"--cert /dev/zero: not a regular file", p.stderr)
         # the address was never bound
         self.assertTrue(mxtest.can_bind(ADDR, int(port)))
+        # a port in use: an earlier run's -o file is left as it was
+        keep = os.path.join(self.tmp, "earlier.jsonl")
+        with open(keep, "w") as f:
+            f.write("earlier\n")
+        with socket.socket() as busy:
+            busy.bind((ADDR, 0))
+            busy.listen()
+            p = subprocess.run([mx, "listen", "-o", keep, "%s:%d" % busy.getsockname()],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=20)
+        self.assertEqual(p.returncode, 2, p.stderr)
+        self.assertIn(b"Address already in use", p.stderr)
+        with open(keep) as f:
+            self.assertEqual(f.read(), "earlier\n")
+        # a privileged port without the right: the reason and the way out
+        if os.geteuid() == 0 and os.path.exists("/usr/bin/setpriv"):
+            p = subprocess.run(["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", mx,
+                                "listen", ADDR + ":25"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               timeout=20)
+            if p.returncode == 2:  # (not 126/127: nobody may not reach the build tree)
+                self.assertIn(b"port 25: Permission denied (a port below 1024 needs root or "
+                              b"CAP_NET_BIND_SERVICE", p.stderr)
         h = subprocess.run([mx, "listen", "--help"], stdout=subprocess.PIPE, timeout=10)
         self.assertEqual(h.returncode, 0)
         self.assertIn(b"--accept-data", h.stdout)
