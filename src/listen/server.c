@@ -35,12 +35,37 @@ struct job {
 	socklen_t peerlen;
 };
 
+/* Closes a session's socket so that our last reply (a 421) reaches a
+ * client that is still sending: closing with its bytes unread would send
+ * a reset, and the client's kernel may drop our reply unread. Our side is
+ * shut, then its bytes are read and dropped until it closes, for at most
+ * 500 ms and 256 KiB. */
+static void linger_close(int fd)
+{
+	shutdown(fd, SHUT_WR);
+	int64_t end = mono_us() + 500000;
+	size_t dropped = 0;
+	char tmp[4096];
+	for (;;) {
+		int64_t left = (end - mono_us()) / 1000;
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		if (left <= 0 || dropped > 256 * 1024 || poll(&p, 1, (int)left) <= 0)
+			break;
+		ssize_t n = recv(fd, tmp, sizeof tmp, MSG_DONTWAIT);
+		if (n <= 0 && !(n < 0 && (errno == EAGAIN || errno == EINTR)))
+			break;
+		if (n > 0)
+			dropped += (size_t)n;
+	}
+	close(fd);
+}
+
 static void *session_thread(void *arg)
 {
 	struct job *j = arg;
 	struct lsn_session s = { .seq = j->seq };
 	lsn_session_serve(j->sh, j->fd, &j->peer, j->peerlen, &s);
-	close(j->fd);
+	linger_close(j->fd);
 	pthread_mutex_lock(&j->sh->lock);
 	const struct lsn_config *cfg = j->sh->cfg;
 	lsn_render_session(cfg->out, cfg->format, &s, cfg);

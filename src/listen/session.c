@@ -40,6 +40,7 @@ struct io {
 	struct buf in;		/* received text not yet taken as lines */
 	bool capture;		/* keep the raw bytes (the ClientHello) */
 	struct buf raw;
+	bool handshaking; /* a TLS handshake begun and not complete: no SMTP reply can be sent */
 	const char *fail; /* why the session's I/O ended */
 	char fail_buf[160];
 };
@@ -478,6 +479,7 @@ static int handshake(struct io *io)
 	gnutls_transport_set_pull_timeout_function(io->tls, tls_pull_timeout);
 	io->capture = true;
 	buf_init(&io->raw, LSN_HELLO_MAX);
+	io->handshaking = true;
 	for (;;) {
 		rc = gnutls_handshake(io->tls);
 		if (rc == 0)
@@ -497,6 +499,7 @@ static int handshake(struct io *io)
 		goto fail;
 	}
 	io->capture = false;
+	io->handshaking = false;
 	hello_from_raw(io);
 	buf_clear(&io->raw);
 	after_handshake(io);
@@ -990,14 +993,18 @@ void lsn_session_serve(struct lsn_shared *sh, int fd, const struct sockaddr_stor
 		}
 	}
 out:
-	if (io.fail && strcmp(io.fail, "listener stopping") == 0) {
+	/* Mid-handshake neither plaintext nor a TLS record can carry a reply:
+	 * the transcript must not claim one. */
+	if (io.handshaking && io.fail &&
+	    (strcmp(io.fail, "listener stopping") == 0 || strcmp(io.fail, "session time limit") == 0))
+		note(s, '*', "no 421 sent: the TLS handshake was not complete");
+	else if (io.fail && strcmp(io.fail, "listener stopping") == 0) {
 		char *bye = xasprintf("421 4.3.2 %s Service shutting down", cfg->hostname);
 		const char *keep = io.fail;
 		reply(&io, bye);
 		io.fail = keep;
 		free(bye);
-	}
-	if (io.fail && strcmp(io.fail, "session time limit") == 0) {
+	} else if (io.fail && strcmp(io.fail, "session time limit") == 0) {
 		const char *keep = io.fail;
 		/* a short deadline for this last reply: it may not get through */
 		io.session_end_us = mono_us() + 1000000;

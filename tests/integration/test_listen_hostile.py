@@ -239,7 +239,13 @@ class ListenHostile(mxtest.MxTestCase):
         t.sendall(b"QUIT\r\n")
         t.recv(4096)
         t.close()
-        self.assertEqual(self.record_for(port)["tls"]["established"], True)
+        # by EHLO name: after the flood a client port may have been used before
+        end = time.monotonic() + 15
+        while not [r for r in self.listener.records() if r["client"]["ehlo"] == "twice.example"]:
+            self.assertLess(time.monotonic(), end, "no session record for twice.example")
+            time.sleep(0.1)
+        r = [r for r in self.listener.records() if r["client"]["ehlo"] == "twice.example"][0]
+        self.assertEqual((r["client"]["port"], r["tls"]["established"]), (port, True))
 
     def test_flood_bounded_memory(self):
         rss_before = self.listener.rss_kb()
@@ -360,20 +366,35 @@ class ListenFormats(mxtest.MxTestCase):
 
     def test_sigint_ends_open_sessions(self):
         ls = mxlisten.Listener(os.path.join(self.tmp, "sigint"), ADDR,
-                               ["--cert", self.pki.leaf_chain, "--key", self.pki.leaf.key, "--no-rdns"],
-                               name="sigint").start()
+                               ["--cert", self.pki.leaf_chain, "--key", self.pki.leaf.key, "--no-rdns",
+                                "-f", "jsonl"], name="sigint").start()
         s = socket.create_connection((ADDR, ls.port), timeout=10)
         self.assertTrue(s.recv(1024).startswith(b"220 "))
         s.sendall(b"EHLO open.example\r\n")
         s.recv(4096)
+        # a second one stopped halfway through its TLS handshake
+        h = socket.create_connection((ADDR, ls.port), timeout=10)
+        h.recv(1024)
+        h.sendall(b"EHLO half.example\r\n")
+        h.recv(4096)
+        h.sendall(b"STARTTLS\r\n")
+        self.assertTrue(h.recv(1024).startswith(b"220 "))
+        h.sendall(b"\x16\x03\x01\x00\xc8\x01\x00")
+        time.sleep(0.3)
         ls.proc.send_signal(signal.SIGINT)
         got = read_until_closed(s, 10)
         s.close()
+        h.close()
         rc = ls.wait(20)
         self.assertEqual(rc, 130, ls.stderr())
         self.assertIn(b"421 4.3.2", got or b"")
-        self.assertIn("stopped (SIGINT): 1 session", ls.stderr())
-        self.assertIn("ended:         listener stopping", ls.stdout())
+        self.assertIn("stopped (SIGINT): 2 sessions", ls.stderr())
+        recs = {r["client"]["ehlo"]: r for r in ls.records()}
+        self.assertEqual([recs[n]["end"] for n in ("open.example", "half.example")], ["listener stopping"] * 2)
+        # no reply can cross a half-done handshake: the transcript claims none
+        half = recs["half.example"]["transcript"]
+        self.assertNotIn(">", [m for m, text in half[half.index([">", "220 2.0.0 Ready to start TLS"]) + 1:]])
+        self.assertIn(["*", "no 421 sent: the TLS handshake was not complete"], half)
 
     def test_text_implicit_and_duration(self):
         ls = mxlisten.Listener(os.path.join(self.tmp, "text"), ADDR,
