@@ -6,6 +6,8 @@
 #include "cli/listen_cmd.h"
 
 #include <ctype.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
@@ -21,6 +23,24 @@
 #define CAP_PASSWORD  4096
 #define CAP_CRL_FILE  (64u << 20) /* as check's --crl-file */
 #define MAX_CRL_FILES 8
+#define CAP_CA_FILE   (16u << 20)
+
+/* The identity loader (shared with check) names check's flags; ours are
+ * --cert and --key. In place. */
+static char *flag_names(char *err)
+{
+	static const char *const from[] = { "--client-cert ", "--client-key " };
+	static const char *const to[] = { "--cert ", "--key " };
+	for (size_t i = 0; i < 2; i++) {
+		size_t n = strlen(from[i]);
+		if (strncmp(err, from[i], n) == 0) {
+			size_t m = strlen(to[i]);
+			memmove(err + m, err + n, strlen(err + n) + 1);
+			memcpy(err, to[i], m);
+		}
+	}
+	return err;
+}
 
 static const char listen_usage[] =
 	"Usage: mxprobe listen [OPTIONS] [ADDR:]PORT\n"
@@ -35,9 +55,10 @@ static const char listen_usage[] =
 	"  --pkcs12-password-file F  F, or MXPROBE_PKCS12_PASSWORD (never on the command line)\n"
 	"  --ca-file FILE            the partners' roots (PEM): their names are sent in the\n"
 	"                            CertificateRequest and client chains are verified against them\n"
-	"                            (then the system store)\n"
+	"                            (then the system store); needs --cert/--key or --pkcs12\n"
 	"  --crl-file FILE           a CRL (DER or PEM) of a partner CA: client certificates are\n"
-	"                            checked against it (repeatable; nothing is fetched)\n"
+	"                            checked against it (repeatable; nothing is fetched; needs a\n"
+	"                            certificate as --ca-file does)\n"
 	"  --implicit                TLS at once (as on port 465), no STARTTLS\n"
 	"  --partner DOMAIN          judge each session as a domain-secure receive policy for DOMAIN\n"
 	"                            would (Exchange TLSReceiveDomainSecureList): would pass / refused\n"
@@ -116,6 +137,15 @@ static int usage(const char *fmt, const char *arg)
 	return 2;
 }
 
+/* "FLAG FILE: why", exit status 2. */
+static int file_usage(const char *flag, const char *file, const char *why)
+{
+	char *m = xasprintf("%s %s: %s", flag, file, why);
+	int rc = usage("%s", m);
+	free(m);
+	return rc;
+}
+
 /* A whole number in [lo, hi]. */
 static bool number(const char *s, unsigned long lo, unsigned long hi, unsigned long *out)
 {
@@ -129,11 +159,14 @@ static bool number(const char *s, unsigned long lo, unsigned long hi, unsigned l
 	return true;
 }
 
-/* A domain name: letters, digits, hyphens, dots; lower-cased in place.
- * need_dot: at least two labels (a partner domain). */
+/* A domain name: letters, digits, hyphens, dots; lower-cased in place, a
+ * root dot ("example.com.") dropped so that it compares with certificate
+ * names. need_dot: at least two labels (a partner domain). */
 static bool domain_ok(char *d, bool need_dot)
 {
 	size_t n = strlen(d);
+	if (n > 1 && d[n - 1] == '.' && d[n - 2] != '.')
+		d[--n] = '\0';
 	if (n == 0 || n > 253 || d[0] == '.' || d[0] == '-' || (need_dot && !strchr(d, '.')))
 		return false;
 	for (char *p = d; *p; p++) {
@@ -171,7 +204,7 @@ static int read_secret(const char *path, char **out)
 	char *data = NULL, why[160];
 	size_t len = 0;
 	if (file_read_local(path, CAP_PASSWORD, &data, &len, why, sizeof why) < 0)
-		return usage("--pkcs12-password-file: %s", why);
+		return file_usage("--pkcs12-password-file", path, why);
 	const char *nl = memchr(data, '\n', len);
 	size_t n = nl ? (size_t)(nl - data) : len;
 	if (n && data[n - 1] == '\r')
@@ -257,7 +290,10 @@ int cli_listen(int argc, char **argv)
 		case O_SESSION_TIMEOUT:
 		case O_DURATION:
 			if (!number(optarg, 1, 86400 * 7, &v)) {
-				status = usage("'%s': seconds, 1 to 604800", optarg);
+				status = usage(c == O_TIMEOUT		? "--timeout '%s': seconds, 1 to 604800"
+					       : c == O_SESSION_TIMEOUT ? "--session-timeout '%s': seconds, 1 to 604800"
+									: "--duration '%s': seconds, 1 to 604800",
+					       optarg);
 				goto out;
 			}
 			if (c == O_TIMEOUT)
@@ -311,7 +347,7 @@ int cli_listen(int argc, char **argv)
 			status = 0;
 			goto out;
 		case ':':
-			status = usage("an option needs a value%s", "");
+			status = usage("%s needs a value", argv[optind - 1]);
 			goto out;
 		default:
 			status = usage("unknown option '%s'", argv[optind - 1]);
@@ -348,7 +384,7 @@ int cli_listen(int argc, char **argv)
 		cfg.read_timeout_ms = cfg.session_timeout_ms;
 	char err[512];
 	if (cert && tls_identity_load_pem(cert, key, &id, err, sizeof err) < 0) {
-		status = usage("%s", err);
+		status = usage("%s", flag_names(err));
 		goto out;
 	}
 	if (p12) {
@@ -367,9 +403,20 @@ int cli_listen(int argc, char **argv)
 			goto out;
 		}
 	}
-	if (cfg.ca_file && access(cfg.ca_file, R_OK) != 0) {
-		status = usage("--ca-file '%s': cannot be read", cfg.ca_file);
+	if ((cfg.ca_file || ncrl) && !cert && !p12) {
+		status = usage("--ca-file and --crl-file judge client certificates, which are asked for only over "
+			       "TLS: give --cert/--key or --pkcs12%s",
+			       "");
 		goto out;
+	}
+	if (cfg.ca_file) { /* its certificates are read before the socket is bound (lsn_run) */
+		char *data = NULL, why[160];
+		size_t len = 0;
+		if (file_read_local(cfg.ca_file, CAP_CA_FILE, &data, &len, why, sizeof why) < 0) {
+			status = file_usage("--ca-file", cfg.ca_file, why);
+			goto out;
+		}
+		free(data);
 	}
 	if (ncrl) {
 		crls = rev_crls_new();
@@ -377,7 +424,7 @@ int cli_listen(int argc, char **argv)
 			char *data = NULL, why[160];
 			size_t len = 0;
 			if (file_read_local(crl_files[i], CAP_CRL_FILE, &data, &len, why, sizeof why) < 0) {
-				status = usage("--crl-file: %s", why);
+				status = file_usage("--crl-file", crl_files[i], why);
 				goto out;
 			}
 			int rc = rev_crls_add(crls, (const unsigned char *)data, len, crl_files[i]);
@@ -394,9 +441,16 @@ int cli_listen(int argc, char **argv)
 	cfg.hostname = hostname;
 	cfg.partner = partner;
 	cfg.id = id;
-	if (output && !(cfg.out = fopen(output, "w"))) {
-		status = usage("-o '%s': cannot be written", output);
-		goto out;
+	if (output) { /* checked now, emptied only once the socket is bound (lsn_run) */
+		int fd = open(output, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+		if (fd < 0 || !(cfg.out = fdopen(fd, "w"))) {
+			if (fd >= 0)
+				close(fd);
+			status = usage("-o '%s': cannot be written", output);
+			goto out;
+		}
+		struct stat st;
+		cfg.truncate_out = fstat(fd, &st) == 0 && S_ISREG(st.st_mode); /* not a FIFO or /dev/stdout */
 	}
 	setvbuf(cfg.out, NULL, _IOLBF, 0);
 	status = lsn_run(&cfg, err, sizeof err);

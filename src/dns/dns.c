@@ -721,6 +721,49 @@ void dns_resolve_domain(struct dns_resolver *r, int64_t timeout_us, int64_t dead
 	answer_clear(&a);
 }
 
+/* Does libunbound itself accept the file? A record with a DS or DNSKEY
+ * word and bad RDATA passes the scan above but makes the validator's
+ * set-up fail at the first query. The context answers one question from a
+ * local zone ("invalid.", RFC 6761 section 6.4), so nothing is sent; its
+ * log goes to a temporary file and its first error line becomes ours. */
+static int trust_anchor_load(const char *path, char *err, size_t errlen)
+{
+	struct ub_ctx *ctx = ub_ctx_create();
+	FILE *log = tmpfile();
+	struct ub_result *res = NULL;
+	int rc = -1, urc = UB_NOMEM;
+	/* zone_add finalizes the context: the anchor goes in first. */
+	if (ctx && log && (urc = ub_ctx_debugout(ctx, log)) == 0 && (urc = ub_ctx_add_ta_file(ctx, path)) == 0 &&
+	    (urc = ub_ctx_zone_add(ctx, "invalid.", "static")) == 0)
+		urc = ub_resolve(ctx, "mxprobe.invalid.", 1 /* A */, 1 /* IN */, &res);
+	if (urc == 0) {
+		rc = 0;
+	} else {
+		char line[512], why[512] = "";
+		if (log && fseek(log, 0, SEEK_SET) == 0) {
+			while (fgets(line, sizeof line, log)) {
+				const char *e = strstr(line, "error: ");
+				if (e) {
+					snprintf(why, sizeof why, "%s", e + 7);
+					why[strcspn(why, "\r\n")] = '\0';
+					break;
+				}
+			}
+		}
+		char *safe = str_sanitize(why[0] ? why : ub_strerror(urc), false);
+		snprintf(err, errlen, "--trust-anchor %s: unbound cannot use it: %s", path, safe);
+		free(safe);
+	}
+	ub_resolve_free(res);
+	if (ctx) {
+		ub_ctx_debugout(ctx, NULL); /* libunbound keeps the log FILE in a global */
+		ub_ctx_delete(ctx);
+	}
+	if (log)
+		fclose(log);
+	return rc;
+}
+
 int dns_trust_anchor_check(const char *path, char *err, size_t errlen)
 {
 	FILE *fp = fopen(path, "r");
@@ -758,5 +801,5 @@ int dns_trust_anchor_check(const char *path, char *err, size_t errlen)
 		 path);
 out:
 	fclose(fp);
-	return rc;
+	return rc == 0 ? trust_anchor_load(path, err, errlen) : rc;
 }

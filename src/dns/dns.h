@@ -38,8 +38,10 @@ bool dns_domain_ok(const char *s);
 struct dns_resolver *dns_resolver_new(const char *fwd, const char *trust_anchor, char *err, size_t errlen);
 
 /* Is this a trust-anchor file libunbound can read: a readable regular file
- * of at most 64 KiB with a DS or DNSKEY record in zone-file form? The cli
- * asks before any connection (exit 2). 0, or -1 with a message in err. */
+ * of at most 64 KiB with a DS or DNSKEY record in zone-file form, which a
+ * libunbound context then loads (a question answered from a local zone,
+ * nothing sent; unbound's parse error becomes the message)? The cli asks
+ * before any connection (exit 2). 0, or -1 with a message in err. */
 int dns_trust_anchor_check(const char *path, char *err, size_t errlen);
 void dns_resolver_free(struct dns_resolver *r);
 

@@ -53,8 +53,10 @@ struct lsn_config {
 	unsigned long max_sessions;    /* stop after this many (0: no limit) */
 	unsigned duration_ms;	       /* stop after this long (0: no limit) */
 	enum lsn_format format;
-	FILE *out; /* live output, one record per session as it ends */
-	FILE *err; /* "listening on ..." and the final summary (text) */
+	FILE *out;	   /* live output, one record per session as it ends */
+	bool truncate_out; /* out is a file opened without truncation: emptied once the socket is bound, so
+			    * a listener that cannot bind leaves an earlier run's file as it was */
+	FILE *err;	   /* "listening on ..." and the final summary (text) */
 };
 
 #define LSN_TRANSCRIPT_MAX_LINES 400

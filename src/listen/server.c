@@ -35,12 +35,37 @@ struct job {
 	socklen_t peerlen;
 };
 
+/* Closes a session's socket so that our last reply (a 421) reaches a
+ * client that is still sending: closing with its bytes unread would send
+ * a reset, and the client's kernel may drop our reply unread. Our side is
+ * shut, then its bytes are read and dropped until it closes, for at most
+ * 500 ms and 256 KiB. */
+static void linger_close(int fd)
+{
+	shutdown(fd, SHUT_WR);
+	int64_t end = mono_us() + 500000;
+	size_t dropped = 0;
+	char tmp[4096];
+	for (;;) {
+		int64_t left = (end - mono_us()) / 1000;
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		if (left <= 0 || dropped > 256 * 1024 || poll(&p, 1, (int)left) <= 0)
+			break;
+		ssize_t n = recv(fd, tmp, sizeof tmp, MSG_DONTWAIT);
+		if (n <= 0 && !(n < 0 && (errno == EAGAIN || errno == EINTR)))
+			break;
+		if (n > 0)
+			dropped += (size_t)n;
+	}
+	close(fd);
+}
+
 static void *session_thread(void *arg)
 {
 	struct job *j = arg;
 	struct lsn_session s = { .seq = j->seq };
 	lsn_session_serve(j->sh, j->fd, &j->peer, j->peerlen, &s);
-	close(j->fd);
+	linger_close(j->fd);
 	pthread_mutex_lock(&j->sh->lock);
 	const struct lsn_config *cfg = j->sh->cfg;
 	lsn_render_session(cfg->out, cfg->format, &s, cfg);
@@ -106,8 +131,13 @@ static int bind_listener(const struct lsn_config *cfg, char *where, size_t wlen,
 	if (family == AF_INET6 && !cfg->bind_addr)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
 	if (bind(fd, (struct sockaddr *)&ss, len) < 0 || listen(fd, 128) < 0) {
-		snprintf(err, errlen, "cannot listen on %s%s%s port %u: %s", cfg->bind_addr ? "" : "every address",
-			 cfg->bind_addr ? cfg->bind_addr : "", "", cfg->port, strerror(errno));
+		int e = errno;
+		snprintf(err, errlen, "cannot listen on %s%s port %u: %s%s", cfg->bind_addr ? "" : "every address",
+			 cfg->bind_addr ? cfg->bind_addr : "", cfg->port, strerror(e),
+			 e == EACCES && cfg->port < 1024
+				 ? " (a port below 1024 needs root or CAP_NET_BIND_SERVICE; or listen on a "
+				   "higher port and point the partner's transport at it)"
+				 : "");
 		close(fd);
 		return -1;
 	}
@@ -232,6 +262,10 @@ int lsn_run(const struct lsn_config *cfg, char *err, size_t errlen)
 		goto out;
 	}
 	sh.stop_fd = stop[0];
+	if (cfg->truncate_out && ftruncate(fileno(cfg->out), 0) < 0) {
+		snprintf(err, errlen, "-o: %s", strerror(errno));
+		goto out;
+	}
 	fprintf(cfg->err, "mxprobe listen: listening on %s (%s%s%s)\n", where,
 		!cfg->id	? "no TLS: no certificate given"
 		: cfg->implicit ? "implicit TLS"

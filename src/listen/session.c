@@ -40,6 +40,7 @@ struct io {
 	struct buf in;		/* received text not yet taken as lines */
 	bool capture;		/* keep the raw bytes (the ClientHello) */
 	struct buf raw;
+	bool handshaking; /* a TLS handshake begun and not complete: no SMTP reply can be sent */
 	const char *fail; /* why the session's I/O ended */
 	char fail_buf[160];
 };
@@ -478,6 +479,7 @@ static int handshake(struct io *io)
 	gnutls_transport_set_pull_timeout_function(io->tls, tls_pull_timeout);
 	io->capture = true;
 	buf_init(&io->raw, LSN_HELLO_MAX);
+	io->handshaking = true;
 	for (;;) {
 		rc = gnutls_handshake(io->tls);
 		if (rc == 0)
@@ -497,6 +499,7 @@ static int handshake(struct io *io)
 		goto fail;
 	}
 	io->capture = false;
+	io->handshaking = false;
 	hello_from_raw(io);
 	buf_clear(&io->raw);
 	after_handshake(io);
@@ -553,12 +556,19 @@ static int read_message(struct io *io, struct txn *t)
 		bool bare = false;
 		int r = read_line(io, LSN_TEXT_LINE_MAX, &line, &len, &bare);
 		if (r == -2) {
-			/* a text line over 1000 octets: counted, not kept */
-			long_line = in_long = true;
-			m.size += io->in.len;
+			/* a text line over 1000 octets: counted, not kept. Only up
+			 * to its own line end: the lines behind it (the final "."
+			 * too) may already be in the buffer. */
+			long_line = true;
+			const char *nl = memchr(io->in.data, '\n', io->in.len);
+			size_t take = nl ? (size_t)(nl - io->in.data) + 1 : io->in.len;
+			m.size += take;
 			if (m.size > m.max_size)
 				m.too_big = true;
-			buf_consume(&io->in, io->in.len);
+			buf_consume(&io->in, take);
+			in_long = !nl;
+			if (nl)
+				continue;
 			if (read_more(io) < 0) {
 				rc = -1;
 				break;
@@ -584,12 +594,18 @@ static int read_message(struct io *io, struct txn *t)
 	s->headers_cut = m.headers_cut;
 	if (m.headers.len) {
 		/* LF line ends in the report; every other control byte escaped */
-		char *hd = xmalloc(m.headers.len + 1);
+		char *hd = xmalloc(4 * m.headers.len + 1);
 		size_t w = 0;
-		for (size_t i = 0; i < m.headers.len; i++)
-			if (!(m.headers.data[i] == '\r' && i + 1 < m.headers.len && m.headers.data[i + 1] == '\n') &&
-			    m.headers.data[i] != '\0')
+		for (size_t i = 0; i < m.headers.len; i++) {
+			if (m.headers.data[i] == '\r' && i + 1 < m.headers.len && m.headers.data[i + 1] == '\n')
+				continue;
+			if (m.headers.data[i] == '\0') { /* shown as the transcript shows it, not dropped */
+				memcpy(hd + w, "\\x00", 4);
+				w += 4;
+			} else {
 				hd[w++] = m.headers.data[i];
+			}
+		}
 		hd[w] = '\0';
 		free(s->headers);
 		s->headers = str_sanitize(hd, true);
@@ -671,7 +687,11 @@ static int command(struct io *io, struct txn *t, const struct lsn_cmd *c)
 		t->helo = true;
 		return ehlo_reply(io, s->esmtp) < 0 ? -1 : 1;
 	case LSN_STARTTLS:
-		if (!io->sh->cred || s->tls || cfg->implicit) {
+		if (s->tls) { /* as Postfix: a second STARTTLS is a sequence error, not an unknown verb */
+			s->errors++;
+			return reply(io, "554 5.5.1 Error: TLS already active") < 0 ? -1 : 1;
+		}
+		if (!io->sh->cred || cfg->implicit) {
 			s->errors++;
 			return reply(io, "502 5.5.1 Error: command not implemented") < 0 ? -1 : 1;
 		}
@@ -973,14 +993,18 @@ void lsn_session_serve(struct lsn_shared *sh, int fd, const struct sockaddr_stor
 		}
 	}
 out:
-	if (io.fail && strcmp(io.fail, "listener stopping") == 0) {
+	/* Mid-handshake neither plaintext nor a TLS record can carry a reply:
+	 * the transcript must not claim one. */
+	if (io.handshaking && io.fail &&
+	    (strcmp(io.fail, "listener stopping") == 0 || strcmp(io.fail, "session time limit") == 0))
+		note(s, '*', "no 421 sent: the TLS handshake was not complete");
+	else if (io.fail && strcmp(io.fail, "listener stopping") == 0) {
 		char *bye = xasprintf("421 4.3.2 %s Service shutting down", cfg->hostname);
 		const char *keep = io.fail;
 		reply(&io, bye);
 		io.fail = keep;
 		free(bye);
-	}
-	if (io.fail && strcmp(io.fail, "session time limit") == 0) {
+	} else if (io.fail && strcmp(io.fail, "session time limit") == 0) {
 		const char *keep = io.fail;
 		/* a short deadline for this last reply: it may not get through */
 		io.session_end_us = mono_us() + 1000000;

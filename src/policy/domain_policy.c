@@ -112,10 +112,15 @@ static void sts_txt(struct mta_sts_result *m, const char *domain, const struct d
 			finding_set_remedy(f, "Publish \"v=STSv1; id=YYYYMMDDnn\" at %s.%s.", name, domain);
 		} else {
 			/* ids: mta-sts.absent */
-			struct finding *f =
-				add(&m->checks, "mta-sts.absent", SEV_INFO,
-				    "%s publishes no MTA-STS policy (no %s.%s TXT record)", domain, name, domain);
+			struct finding *f = add(&m->checks, "mta-sts.absent", SEV_INFO,
+						"%s publishes no MTA-STS policy (no %s.%s TXT record%s)", domain, name,
+						domain, txt->rec.n ? " beginning with \"v=STSv1;\"" : "");
 			finding_set_detail(f, "Senders that follow MTA-STS use opportunistic TLS for %s.", domain);
+			for (size_t i = 0; i < txt->rec.n; i++) { /* what is there instead (an SPF record, ...) */
+				char *e = esc(txt->rec.v[i]);
+				finding_add_ev(f, "record", "%s", e);
+				free(e);
+			}
 			finding_set_rfc(f, "RFC 8461 section 3.1");
 		}
 		strvec_clear(&sts);

@@ -77,7 +77,7 @@ static bool uri_ok(const char *u, size_t n, char *why, size_t whylen)
 			return false;
 		}
 	}
-	if (n > 7 && strncasecmp(u, "mailto:", 7) == 0) {
+	if (n >= 7 && strncasecmp(u, "mailto:", 7) == 0) {
 		const char *at = memchr(u + 7, '@', n - 7);
 		if (!at || at == u + 7 || at == u + n - 1) {
 			snprintf(why, whylen, "%s", "a mailto: URI without a mail address (local@domain)");
@@ -85,7 +85,7 @@ static bool uri_ok(const char *u, size_t n, char *why, size_t whylen)
 		}
 		return true;
 	}
-	if (n > 8 && strncasecmp(u, "https://", 8) == 0) {
+	if (n >= 8 && strncasecmp(u, "https://", 8) == 0) {
 		size_t host = 0;
 		while (8 + host < n && u[8 + host] != '/' && u[8 + host] != '?' && u[8 + host] != '#')
 			host++;

@@ -222,8 +222,12 @@ static void render_published(FILE *out, const struct domain_result *d)
 		return;
 	}
 	if (!m->usable) {
+		/* RFC 8461 section 3.1: with no valid TXT record a sender stops
+		 * there; the policy we still fetch is not why. */
 		fprintf(out, "   Publishes: MTA-STS, but senders cannot use it: %s\n",
-			m->fetch_error ? m->fetch_error : "the TXT record or the policy is invalid");
+			!m->txt_ok	 ? "the _mta-sts TXT record is not one valid record with an id"
+			: m->fetch_error ? m->fetch_error
+					 : "the policy is invalid");
 		return;
 	}
 	fprintf(out, "   Publishes: MTA-STS (mode %s, id %s): %s\n", sts_mode_name(m->policy.mode), m->id ? m->id : "",
@@ -287,6 +291,7 @@ static void render_policies(FILE *out, bool color, const struct domain_result *d
 				m->host_addresses ? m->host_addresses : "",
 				m->parsed && m->policy.valid ? ""
 				: m->parsed		     ? " (invalid)"
+				: m->fetch_error	     ? " (could not be used)"
 							     : " (not fetched)");
 		render_sts_table(out, color, d);
 		render_findings(out, color, &m->checks);

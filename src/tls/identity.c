@@ -15,6 +15,7 @@
 
 #include "pki/certinfo.h"
 #include "util/err.h"
+#include "util/util.h"
 
 #define ID_MAX_CHAIN 16
 #define OID_ANY_EKU  "2.5.29.37.0"
@@ -146,6 +147,31 @@ static int finish(struct tls_identity *id, char *err, size_t errlen)
 	return 0;
 }
 
+/* A local certificate, key or PKCS#12 file into d (gnutls_free'd by the
+ * caller): a regular file of at most 1 MiB, so a FIFO or /dev/zero named by
+ * mistake is refused at once instead of read forever. why: the reason. */
+#define CAP_IDENTITY_FILE (1u << 20)
+static int load_local(const char *path, gnutls_datum_t *d, char *why, size_t whylen)
+{
+	char *data = NULL;
+	size_t len = 0;
+	if (file_read_local(path, CAP_IDENTITY_FILE, &data, &len, why, whylen) < 0)
+		return -1;
+	d->data = gnutls_malloc(len + 1);
+	if (!d->data) {
+		explicit_bzero(data, len);
+		free(data);
+		snprintf(why, whylen, "out of memory");
+		return -1;
+	}
+	memcpy(d->data, data, len);
+	d->data[len] = 0;
+	d->size = (unsigned)len;
+	explicit_bzero(data, len);
+	free(data);
+	return 0;
+}
+
 int tls_identity_load_pem(const char *cert_file, const char *key_file, struct tls_identity **out, char *err,
 			  size_t errlen)
 {
@@ -156,8 +182,9 @@ int tls_identity_load_pem(const char *cert_file, const char *key_file, struct tl
 	int rc;
 	*out = NULL;
 	id->source = xstrdup(cert_file);
-	if (gnutls_load_file(cert_file, &cd) < 0) {
-		rc = fail(err, errlen, "--client-cert %s: cannot read the file", cert_file);
+	char why[160];
+	if (load_local(cert_file, &cd, why, sizeof why) < 0) {
+		rc = fail(err, errlen, "--client-cert %s: %s", cert_file, why);
 		goto out;
 	}
 	if (gnutls_x509_crt_list_import2(&list, &n, &cd, GNUTLS_X509_FMT_PEM, 0) < 0 || n == 0) {
@@ -170,8 +197,8 @@ int tls_identity_load_pem(const char *cert_file, const char *key_file, struct tl
 		else
 			gnutls_x509_crt_deinit(list[i]);
 	}
-	if (gnutls_load_file(key_file, &kd) < 0) {
-		rc = fail(err, errlen, "--client-key %s: cannot read the file", key_file);
+	if (load_local(key_file, &kd, why, sizeof why) < 0) {
+		rc = fail(err, errlen, "--client-key %s: %s", key_file, why);
 		goto out;
 	}
 	if (gnutls_privkey_init(&id->key) < 0) {
@@ -211,8 +238,9 @@ int tls_identity_load_pkcs12(const char *file, const char *password, struct tls_
 	int rc, grc;
 	*out = NULL;
 	id->source = xstrdup(file);
-	if (gnutls_load_file(file, &data) < 0) {
-		rc = fail(err, errlen, "--pkcs12 %s: cannot read the file", file);
+	char why[160];
+	if (load_local(file, &data, why, sizeof why) < 0) {
+		rc = fail(err, errlen, "--pkcs12 %s: %s", file, why);
 		goto out;
 	}
 	if (gnutls_pkcs12_init(&p12) < 0) {

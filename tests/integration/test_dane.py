@@ -348,8 +348,12 @@ class Dane(mxtest.MxTestCase):
         junk = os.path.join(self.tmp, "junk.ds")
         with open(junk, "w") as f:
             f.write("this is not a zone file\n")
+        badhex = os.path.join(self.tmp, "badhex.ds")  # a DS word, RDATA unbound rejects
+        with open(badhex, "w") as f:
+            f.write("dane.example. IN DS 1 8 2 ZZZZ\n")
         for path, words in ((os.path.join(self.tmp, "absent.ds"), "No such file"),
-                            (junk, "no DS or DNSKEY"), (self.tmp, "not a regular file")):
+                            (junk, "no DS or DNSKEY"), (self.tmp, "not a regular file"),
+                            (badhex, "unbound cannot use it: parse error")):
             res = mxtest.run_mxprobe(["check", "--trust-anchor", path, "--domain", "ee.dane.example",
                                       "--resolver", self.dns.resolver])
             self.assertExit(res, 2)

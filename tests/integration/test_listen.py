@@ -125,7 +125,8 @@ class ListenPostfix(mxtest.MxTestCase):
         cls.listener = mxlisten.Listener(
             os.path.join(cls.tmp, "listen"), ls_addr,
             ["--cert", pki.leaf_chain, "--key", pki.leaf.key, "--ca-file", partner.root.cert,
-             "--partner", PARTNER, "--accept-data", "--no-rdns", "--hostname", "mx.us.example",
+             "--partner", "Partner.Example.",  # as typed: case and root dot do not matter
+             "--accept-data", "--no-rdns", "--hostname", "mx.us.example",
              "-f", "jsonl", "--timeout", "20"]).start()
         case = mxtest.PostfixCase("submit", {"syslog_name": "postfix-submit"})
         case.addr = pf_addr

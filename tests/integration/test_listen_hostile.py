@@ -222,6 +222,31 @@ class ListenHostile(mxtest.MxTestCase):
         r = self.record_for(port)
         self.assertIn(["*", "6 bytes pipelined after STARTTLS dropped"], r["transcript"])
 
+    def test_starttls_twice(self):
+        s = self.connect()
+        port = s.getsockname()[1]
+        s.sendall(b"EHLO twice.example\r\n")
+        s.recv(4096)
+        s.sendall(b"STARTTLS\r\n")
+        self.assertTrue(s.recv(4096).startswith(b"220 "))
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE
+        t = ctx.wrap_socket(s)
+        t.sendall(b"EHLO twice.example\r\n")
+        t.recv(4096)
+        t.sendall(b"STARTTLS\r\n")
+        self.assertEqual(t.recv(4096), b"554 5.5.1 Error: TLS already active\r\n")
+        t.sendall(b"QUIT\r\n")
+        t.recv(4096)
+        t.close()
+        # by EHLO name: after the flood a client port may have been used before
+        end = time.monotonic() + 15
+        while not [r for r in self.listener.records() if r["client"]["ehlo"] == "twice.example"]:
+            self.assertLess(time.monotonic(), end, "no session record for twice.example")
+            time.sleep(0.1)
+        r = [r for r in self.listener.records() if r["client"]["ehlo"] == "twice.example"][0]
+        self.assertEqual((r["client"]["port"], r["tls"]["established"]), (port, True))
+
     def test_flood_bounded_memory(self):
         rss_before = self.listener.rss_kb()
         socks = []
@@ -341,20 +366,35 @@ class ListenFormats(mxtest.MxTestCase):
 
     def test_sigint_ends_open_sessions(self):
         ls = mxlisten.Listener(os.path.join(self.tmp, "sigint"), ADDR,
-                               ["--cert", self.pki.leaf_chain, "--key", self.pki.leaf.key, "--no-rdns"],
-                               name="sigint").start()
+                               ["--cert", self.pki.leaf_chain, "--key", self.pki.leaf.key, "--no-rdns",
+                                "-f", "jsonl"], name="sigint").start()
         s = socket.create_connection((ADDR, ls.port), timeout=10)
         self.assertTrue(s.recv(1024).startswith(b"220 "))
         s.sendall(b"EHLO open.example\r\n")
         s.recv(4096)
+        # a second one stopped halfway through its TLS handshake
+        h = socket.create_connection((ADDR, ls.port), timeout=10)
+        h.recv(1024)
+        h.sendall(b"EHLO half.example\r\n")
+        h.recv(4096)
+        h.sendall(b"STARTTLS\r\n")
+        self.assertTrue(h.recv(1024).startswith(b"220 "))
+        h.sendall(b"\x16\x03\x01\x00\xc8\x01\x00")
+        time.sleep(0.3)
         ls.proc.send_signal(signal.SIGINT)
         got = read_until_closed(s, 10)
         s.close()
+        h.close()
         rc = ls.wait(20)
         self.assertEqual(rc, 130, ls.stderr())
         self.assertIn(b"421 4.3.2", got or b"")
-        self.assertIn("stopped (SIGINT): 1 session", ls.stderr())
-        self.assertIn("ended:         listener stopping", ls.stdout())
+        self.assertIn("stopped (SIGINT): 2 sessions", ls.stderr())
+        recs = {r["client"]["ehlo"]: r for r in ls.records()}
+        self.assertEqual([recs[n]["end"] for n in ("open.example", "half.example")], ["listener stopping"] * 2)
+        # no reply can cross a half-done handshake: the transcript claims none
+        half = recs["half.example"]["transcript"]
+        self.assertNotIn(">", [m for m, text in half[half.index([">", "220 2.0.0 Ready to start TLS"]) + 1:]])
+        self.assertIn(["*", "no 421 sent: the TLS handshake was not complete"], half)
 
     def test_text_implicit_and_duration(self):
         ls = mxlisten.Listener(os.path.join(self.tmp, "text"), ADDR,
@@ -378,6 +418,23 @@ class ListenFormats(mxtest.MxTestCase):
         self.assertIn("DATA:          550 5.7.1 ", out)
         self.assertIn("stopped (--duration)", ls.stderr())
 
+    def test_accept_data_odd_message(self):
+        # A header line over 1000 octets sent in one piece with the rest
+        # of the message: the lines behind it, the final "." too, are still
+        # read (they were once discarded with it and the sender hung until
+        # the read timeout); a NUL in a header is shown, not dropped.
+        ls = mxlisten.Listener(os.path.join(self.tmp, "data"), ADDR,
+                               ["--accept-data", "--no-rdns", "--sessions", "1", "--timeout", "5",
+                                "-f", "jsonl"], name="data").start()
+        c = smtplib.SMTP(ADDR, ls.port, local_hostname="relay.partner.example", timeout=10)
+        c.ehlo()
+        msg = b"X-Long: " + b"z" * 3000 + b"\r\nSubject: a\x00b\r\n\r\nbody\r\n"
+        self.assertEqual(c.sendmail("a@partner.example", ["b@us.example"], msg), {})
+        c.quit()
+        self.assertEqual(ls.wait(20), 0, ls.stderr())
+        r = ls.records()[0]
+        self.assertEqual((r["mail"]["messages"], r["mail"]["headers"]), (1, "Subject: a\\x00b\n"))
+
     def test_fail_closed(self):
         mx = mxtest.mxprobe_path()
         port = str(mxtest.free_port(ADDR))
@@ -393,6 +450,11 @@ class ListenFormats(mxtest.MxTestCase):
              self.partner.wrong_password_file, ADDR + ":" + port],
             ["listen", "-f", "xml", ADDR + ":" + port],
             ["listen", "--timeout", "0", ADDR + ":" + port],
+            # a device is refused at once, not read forever; no TLS: no CA names to judge with
+            ["listen", "--cert", "/dev/zero", "--key", self.pki.leaf.key, ADDR + ":" + port],
+            ["listen", "--ca-file", self.pki.leaf_chain, ADDR + ":" + port],
+            ["listen", "--cert", self.pki.leaf_chain, "--key", self.pki.leaf.key, "--ca-file",
+             self.pki.leaf.key, ADDR + ":" + port],
         ]
         for args in bad:
             p = subprocess.run([mx] + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=20,
@@ -400,8 +462,31 @@ class ListenFormats(mxtest.MxTestCase):
             self.assertEqual(p.returncode, 2, "%s: %s" % (args, p.stderr))
             self.assertNotIn(b"listening on", p.stderr)
             self.assertNotIn(mxtest.PartnerPki.PASSWORD.encode(), p.stdout + p.stderr)
+            if "/dev/zero" in args:  # our flag's name, not check's --client-cert
+                self.assertIn(b"--cert /dev/zero: not a regular file", p.stderr)
         # the address was never bound
         self.assertTrue(mxtest.can_bind(ADDR, int(port)))
+        # a port in use: an earlier run's -o file is left as it was
+        keep = os.path.join(self.tmp, "earlier.jsonl")
+        with open(keep, "w") as f:
+            f.write("earlier\n")
+        with socket.socket() as busy:
+            busy.bind((ADDR, 0))
+            busy.listen()
+            p = subprocess.run([mx, "listen", "-o", keep, "%s:%d" % busy.getsockname()],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=20)
+        self.assertEqual(p.returncode, 2, p.stderr)
+        self.assertIn(b"Address already in use", p.stderr)
+        with open(keep) as f:
+            self.assertEqual(f.read(), "earlier\n")
+        # a privileged port without the right: the reason and the way out
+        if os.geteuid() == 0 and os.path.exists("/usr/bin/setpriv"):
+            p = subprocess.run(["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", mx,
+                                "listen", ADDR + ":25"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               timeout=20)
+            if p.returncode == 2:  # (not 126/127: nobody may not reach the build tree)
+                self.assertIn(b"port 25: Permission denied (a port below 1024 needs root or "
+                              b"CAP_NET_BIND_SERVICE", p.stderr)
         h = subprocess.run([mx, "listen", "--help"], stdout=subprocess.PIPE, timeout=10)
         self.assertEqual(h.returncode, 0)
         self.assertIn(b"--accept-data", h.stdout)

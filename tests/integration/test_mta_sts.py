@@ -22,7 +22,7 @@ tls-none: no STARTTLS):
   ctype.example      the policy served as text/html
   big.example        a policy of 70 KB (over the 64 KiB cap)
   noid.example       "v=STSv1;" without id; TLS-RPT with an ftp: rua
-  plain.example      no MTA-STS, no TLS-RPT
+  plain.example      no MTA-STS (an SPF record at _mta-sts), no TLS-RPT
 """
 
 import os
@@ -80,6 +80,7 @@ class MtaSts(mxtest.MxTestCase):
             zones["enforce.example"].append(
                 '_smtp._tls.enforce.example. IN TXT "v=TLSRPTv1; rua=mailto:tlsrpt@enforce.example,'
                 'https://reports.enforce.example/tlsrpt"')
+            zones["plain.example"].append('_mta-sts.plain.example. IN TXT "v=spf1 -all"')
             zones["noid.example"].append(
                 '_smtp._tls.noid.example. IN TXT "v=TLSRPTv1; rua=ftp://reports.noid.example"')
             dns_dir = os.path.join(cls.tmp, "unbound")
@@ -298,6 +299,9 @@ class MtaSts(mxtest.MxTestCase):
         res = self.all
         d = self.domain(res, "plain.example")
         self.assertEq(res, self.ids(d), [("mta-sts.absent", "info")], "MTA-STS")
+        f = self.find(res, d, "mta-sts.absent")  # a TXT record is there, just not an STS one
+        self.assertIn('TXT record beginning with "v=STSv1;"', f["title"], res.describe())
+        self.assertEq(res, f["evidence"]["record"], "v=spf1 -all", "what is there instead")
         self.assertEq(res, self.ids(d, "tls_rpt"), [("tls-rpt.absent", "info")], "TLS-RPT")
         self.assertEq(res, (d["published_policies"], d["mta_sts"]["published"]), ([], False), "none")
         self.assertIsNone(d["mta_sts"]["url"], res.describe())   # nothing fetched
@@ -320,6 +324,17 @@ class MtaSts(mxtest.MxTestCase):
                if line.strip().startswith("%s[" % MX) and len(line.split()) == 3]
         self.assertEq(res, sorted(r[1:] for r in row), [["TLS", "TLS"], ["defer", "TLS"]],
                       "the MTA-STS sender's rows")
+
+    def test_text_unusable(self):
+        # A bad TXT record is why senders skip MTA-STS (RFC 8461 section
+        # 3.1), not the policy we fetch anyway; a policy fetched but refused
+        # is not "not fetched".
+        res = self.probe("--domain", "noid.example", "--domain", "big.example", fmt="text")
+        out = res.stdout
+        self.assertIn("Publishes: MTA-STS, but senders cannot use it: the _mta-sts TXT record is not one "
+                      "valid record with an id", out, res.describe())
+        self.assertIn("policy https://mta-sts.big.example/.well-known/mta-sts.txt at %s (could not be used)"
+                      % self.web_addr, out)
 
 
 if __name__ == "__main__":

@@ -258,6 +258,8 @@ static const struct rpt_row rpt_rows[] = {
 	{ "v=TLSRPTv1; rua=ftp://r.example.com", TLS_RPT_BAD_URI, 0, NULL, "only mailto: and https:" },
 	{ "v=TLSRPTv1; rua=http://r.example.com", TLS_RPT_BAD_URI, 0, NULL, "only mailto: and https:" },
 	{ "v=TLSRPTv1; rua=mailto:nobody", TLS_RPT_BAD_URI, 0, NULL, "without a mail address" },
+	{ "v=TLSRPTv1; rua=mailto:", TLS_RPT_BAD_URI, 0, NULL, "without a mail address" },
+	{ "v=TLSRPTv1; rua=https://", TLS_RPT_BAD_URI, 0, NULL, "without a host" },
 	{ "v=TLSRPTv1; rua=https:///path", TLS_RPT_BAD_URI, 0, NULL, "without a host" },
 	{ "v=TLSRPTv1; rua=mailto:a@b,", TLS_RPT_SYNTAX, 1, "mailto:a@b", "empty report URI" },
 	{ "v=TLSRPTv1; rua=mailto:a b@c", TLS_RPT_BAD_URI, 0, NULL, "space" },
