@@ -561,9 +561,18 @@ void domain_evaluate(struct report *r, const struct mx_options *opt)
 			d->verdict = VERDICT_NO_MAIL;
 			continue;
 		case DOMAIN_NXDOMAIN:
-		case DOMAIN_DNS_ERROR:
+		case DOMAIN_DNS_ERROR: {
 			d->verdict = VERDICT_ERROR;
+			/* One finding, so that the summary, JUnit and Nagios count
+			 * what the exit status (3) already says. */
+			/* ids: domain.dns-error */
+			struct finding *f = probe_result_add(&d->checks, "domain.dns-error", SEV_ERROR, "");
+			free(f->title);
+			f->title = xasprintf("DNS could not tell where mail for %s goes", d->name);
+			finding_set_detail(f, "%s", d->error ? d->error : "the MX query got no usable answer");
+			finding_set_rfc(f, "RFC 5321 section 5.1");
 			continue;
+		}
 		default:
 			break;
 		}
