@@ -199,7 +199,7 @@ static void draw(struct lv *v)
 	} else {
 		/* columns: client, EHLO, TLS, certificate, the verdict gets the rest */
 		int rest = W - 4 - 16 - 4;
-		int we = rest * 18 / 100, wt = rest * 22 / 100, ws = rest * 25 / 100;
+		int we = rest * 22 / 100, wt = rest * 22 / 100, ws = rest * 24 / 100;
 		int wv = rest - we - wt - ws;
 		int x = cell(v, 1, 0, 3, v->th.a[TC_HEAD], "#");
 		x = cell(v, 1, x, 15, v->th.a[TC_HEAD], "client");
