@@ -23,7 +23,7 @@
 #include "util/util.h"
 
 struct lv_row {
-	char *addr, *ehlo, *tls, *subject, *verdict;
+	char *addr, *ehlo, *tls, *tls_short, *subject, *verdict;
 	enum tui_class vclass;
 	char **lines; /* the session's text report, one line each */
 	size_t nlines;
@@ -53,6 +53,7 @@ static void row_clear(struct lv_row *r)
 	free(r->addr);
 	free(r->ehlo);
 	free(r->tls);
+	free(r->tls_short);
 	free(r->subject);
 	free(r->verdict);
 	for (size_t i = 0; i < r->nlines; i++)
@@ -73,10 +74,13 @@ static void on_session(void *ctx, const struct lsn_session *s, const struct lsn_
 	struct lv_row r = { 0 };
 	r.addr = xstrdup(s->client_addr ? s->client_addr : "?");
 	r.ehlo = xstrdup(s->ehlo ? s->ehlo : "(no EHLO)");
-	if (s->tls)
+	if (s->tls) {
 		r.tls = xasprintf("%s %s", s->version ? s->version : "?", s->suite ? s->suite : "?");
-	else
+		r.tls_short = xstrdup(s->version ? s->version : "?");
+	} else {
 		r.tls = xstrdup(s->tls_error ? "handshake failed" : "no TLS");
+		r.tls_short = xstrdup(s->tls_error ? "failed" : "none");
+	}
 	r.subject = xstrdup(s->chain_len ? s->chain[0].subject : "(no client certificate)");
 	if (s->judged) {
 		r.verdict = xasprintf("%s%s%s", s->verdict_pass ? "would pass" : "would be refused",
@@ -199,7 +203,9 @@ static void draw(struct lv *v)
 	} else {
 		/* columns: client, EHLO, TLS, certificate, the verdict gets the rest */
 		int rest = W - 4 - 16 - 4;
-		int we = rest * 22 / 100, wt = rest * 22 / 100, ws = rest * 24 / 100;
+		bool narrow = W < 120; /* the TLS column: the version only */
+		int we = rest * (narrow ? 25 : 20) / 100, wt = narrow ? 7 : rest * 18 / 100;
+		int ws = rest * (narrow ? 25 : 22) / 100;
 		int wv = rest - we - wt - ws;
 		int x = cell(v, 1, 0, 3, v->th.a[TC_HEAD], "#");
 		x = cell(v, 1, x, 15, v->th.a[TC_HEAD], "client");
@@ -224,7 +230,7 @@ static void draw(struct lv *v)
 			x = cell(v, y, 0, 3, s, num);
 			x = cell(v, y, x, 15, s, r->addr);
 			x = cell(v, y, x, we, s, r->ehlo);
-			x = cell(v, y, x, wt, s, r->tls);
+			x = cell(v, y, x, wt, s, narrow ? r->tls_short : r->tls);
 			x = cell(v, y, x, ws, s, r->subject);
 			cell(v, y, x, W - x, s | v->th.a[r->vclass], r->verdict);
 		}
@@ -350,8 +356,11 @@ int tui_listen_run(struct lsn_config *cfg, char *err, size_t errlen)
 		if (take(&v) && !v.stopped) {
 			v.stopped = true;
 			dirty = true;
-			/* a bind error or a signal the listener took: leave at once */
-			if (v.status == 2 || v.status == 130 || v.status == 143)
+			/* A bind error or a signal the listener took (it stops by
+			 * itself only after --sessions / --duration): leave at once.
+			 * Otherwise the list stays until q. */
+			if (v.status == 2 || v.status == 130 || v.status == 143 ||
+			    (!cfg->max_sessions && !cfg->duration_ms))
 				break;
 		}
 		if (dirty)

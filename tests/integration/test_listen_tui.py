@@ -81,6 +81,7 @@ class ListenTui(mxtest.MxTestCase):
         screen = tui.wait_for(r"2 sessions, 1 would pass, 1 would be refused", timeout=15)
         self.assertRegex(screen, r"2\s+127\.0\.0\.1\s+nocert\.other\.example\s+TLS1\.[23]")
         self.assertRegex(screen, r"\(no client certificate\)\s+would be refused: ")
+        mxtui.save_sample("tui-listen.txt", screen)
         # the newest is selected: its detail says why
         self.assertRegex(screen, r"verdict:\s+would be refused domain-secure receive")
         tui.send("Up")
@@ -96,7 +97,6 @@ class ListenTui(mxtest.MxTestCase):
         self.assertIn("listening on 127.0.0.1:%d" % port, err)
         self.assertRegex(err, r"stopped \(SIGINT\): 2 sessions, 2 with TLS, 1 with a client certificate; "
                               r"partner\.example: 1 would pass domain-secure receive, 1 would be refused")
-        mxtui.save_sample("tui-listen.txt", screen)
 
     def test_no_terminal_refused(self):
         res = mxtest.run_mxprobe(["listen", "--tui", "127.0.0.1:%d" % mxtest.free_port("127.0.0.1")],
