@@ -18,6 +18,8 @@
 #include "listen/listen.h"
 #include "pki/revocation.h"
 #include "tls/identity.h"
+#include "tui/listen_view.h"
+#include "tui/tui.h"
 #include "util/util.h"
 
 #define CAP_PASSWORD  4096
@@ -75,6 +77,8 @@ static const char listen_usage[] =
 	"  -f, --format FMT          text (default), jsonl (one record per session), log (Exchange\n"
 	"                            receive-connector protocol log)\n"
 	"  -o, --output FILE         write the sessions to FILE instead of standard output\n"
+	"  --tui                     show the sessions live in the terminal (a row each, q or Ctrl-C\n"
+	"                            stops); the sessions go to -o FILE only; needs a terminal\n"
 	"\n"
 	"Exit status: 0; 1 when --partner was given and a session would be refused; 2 on a usage or\n"
 	"configuration error (before anything is bound); 130/143 after SIGINT/SIGTERM.\n";
@@ -97,6 +101,7 @@ enum {
 	O_DURATION,
 	O_NO_RDNS,
 	O_CRL_FILE,
+	O_TUI,
 };
 
 static const struct option listen_options[] = {
@@ -117,6 +122,7 @@ static const struct option listen_options[] = {
 	{ "duration", required_argument, NULL, O_DURATION },
 	{ "no-rdns", no_argument, NULL, O_NO_RDNS },
 	{ "crl-file", required_argument, NULL, O_CRL_FILE },
+	{ "tui", no_argument, NULL, O_TUI },
 	{ "format", required_argument, NULL, 'f' },
 	{ "output", required_argument, NULL, 'o' },
 	{ "help", no_argument, NULL, 'h' },
@@ -238,6 +244,7 @@ int cli_listen(int argc, char **argv)
 	size_t ncrl = 0;
 	struct rev_crls *crls = NULL;
 	int status = 2;
+	bool tui = false;
 	unsigned long v;
 	optind = 2;
 	opterr = 0;
@@ -327,6 +334,9 @@ int cli_listen(int argc, char **argv)
 			}
 			crl_files[ncrl++] = optarg;
 			break;
+		case O_TUI:
+			tui = true;
+			break;
 		case 'f':
 			if (strcmp(optarg, "text") == 0)
 				cfg.format = LSN_TEXT;
@@ -364,6 +374,11 @@ int cli_listen(int argc, char **argv)
 		goto out;
 	}
 	cfg.bind_addr = addr;
+	char err[512];
+	if (tui && tui_check_terminal(err, sizeof err) < 0) {
+		fprintf(stderr, "mxprobe listen: %s\n", err);
+		goto out;
+	}
 	if (p12 && (cert || key)) {
 		status = usage("--pkcs12 and --cert/--key: give one or the other%s", "");
 		goto out;
@@ -382,7 +397,6 @@ int cli_listen(int argc, char **argv)
 	}
 	if (cfg.session_timeout_ms < cfg.read_timeout_ms)
 		cfg.read_timeout_ms = cfg.session_timeout_ms;
-	char err[512];
 	if (cert && tls_identity_load_pem(cert, key, &id, err, sizeof err) < 0) {
 		status = usage("%s", flag_names(err));
 		goto out;
@@ -451,10 +465,16 @@ int cli_listen(int argc, char **argv)
 		}
 		struct stat st;
 		cfg.truncate_out = fstat(fd, &st) == 0 && S_ISREG(st.st_mode); /* not a FIFO or /dev/stdout */
+	} else if (tui && !(cfg.out = fopen("/dev/null", "w"))) {	       /* the screen shows the sessions */
+		status = usage("--tui: cannot open %s", "/dev/null");
+		goto out;
 	}
 	setvbuf(cfg.out, NULL, _IOLBF, 0);
-	status = lsn_run(&cfg, err, sizeof err);
-	if (status == 2)
+	status = tui ? tui_listen_run(&cfg, err, sizeof err) : lsn_run(&cfg, err, sizeof err);
+	if (status < 0) {
+		fprintf(stderr, "mxprobe listen: %s\n", err);
+		status = 2;
+	} else if (status == 2)
 		fprintf(stderr, "mxprobe listen: %s\n", err);
 out:
 	if (cfg.out && cfg.out != stdout)

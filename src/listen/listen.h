@@ -28,6 +28,7 @@
 
 struct tls_identity;
 struct rev_crls;
+struct lsn_session;
 
 enum lsn_format {
 	LSN_TEXT,
@@ -57,6 +58,11 @@ struct lsn_config {
 	bool truncate_out; /* out is a file opened without truncation: emptied once the socket is bound, so
 			    * a listener that cannot bind leaves an earlier run's file as it was */
 	FILE *err;	   /* "listening on ..." and the final summary (text) */
+	/* Called as each session ends (after out), from the session's thread
+	 * under the output lock; s is only valid during the call. NULL: none.
+	 * mxprobe listen --tui shows sessions through it (tui/listen_view.h). */
+	void (*on_session)(void *ctx, const struct lsn_session *s, const struct lsn_config *cfg);
+	void *on_session_ctx;
 };
 
 #define LSN_TRANSCRIPT_MAX_LINES 400

@@ -70,6 +70,8 @@ static void *session_thread(void *arg)
 	const struct lsn_config *cfg = j->sh->cfg;
 	lsn_render_session(cfg->out, cfg->format, &s, cfg);
 	fflush(cfg->out);
+	if (cfg->on_session)
+		cfg->on_session(cfg->on_session_ctx, &s, cfg);
 	j->counts->sessions++;
 	j->counts->tls += s.tls;
 	j->counts->with_cert += s.chain_len > 0;
