@@ -405,8 +405,9 @@ class ListenFormats(mxtest.MxTestCase):
     def test_text_implicit_and_duration(self):
         ls = mxlisten.Listener(os.path.join(self.tmp, "text"), ADDR,
                                ["--cert", self.pki.leaf_chain, "--key", self.pki.leaf.key, "--implicit",
+                                "--ca-file", self.partner.root.cert, "--partner", "partner.example",
                                 "--duration", "3"], name="text").start()
-        self.client_session(ls.port, cert=False, implicit=True)
+        self.client_session(ls.port, cert=True, implicit=True)
         t0 = time.monotonic()
         rc = ls.wait(20)
         self.assertLess(time.monotonic() - t0, 5)
@@ -420,8 +421,11 @@ class ListenFormats(mxtest.MxTestCase):
             rname = "no reverse name"
         self.assertRegex(out, r"from 127\.0\.0\.1 port \d+ \(%s\)" % re.escape(rname))
         self.assertRegex(out, r"  TLS:           implicit, TLS1\.3, TLS_\S+ \(\d+ bits\)")
-        self.assertIn("client cert:   requested (0 CA names sent); none sent", out)
         self.assertIn("DATA:          550 5.7.1 ", out)
+        # the verdict in the words of issue 15 (the partner's certificate
+        # names relay.partner.example)
+        self.assertIn("  verdict:       would pass domain-secure receive for partner.example "
+                      "(certificate name relay.partner.example)\n", out)
         self.assertIn("stopped (--duration)", ls.stderr())
 
     def test_accept_data_odd_message(self):
