@@ -9,8 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
-/* A quoted line or field is cut to this many bytes (before escaping). */
-#define QUOTE_MAX 120
+#include "policy/txtrec.h"
 
 const char *sts_mode_name(enum sts_mode m)
 {
@@ -26,66 +25,11 @@ const char *sts_mode_name(enum sts_mode m)
 	}
 }
 
-static bool is_alnum(char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-}
-
-static bool is_wsp(char c)
-{
-	return c == ' ' || c == '\t';
-}
-
-/* The escaped, shortened form of n bytes for a finding. */
-static char *quote(const char *p, size_t n)
-{
-	bool cut = n > QUOTE_MAX;
-	char *e = str_escape(p, cut ? QUOTE_MAX : n, 4 * QUOTE_MAX + 8);
-	if (!cut)
-		return e;
-	char *r = xasprintf("%s...", e);
-	free(e);
-	return r;
-}
-
 /* ---- TXT record ------------------------------------------------------ */
 
 bool sts_txt_is_sts(const char *s, size_t len)
 {
-	static const char v[] = "v=STSv1";
-	size_t n = sizeof v - 1;
-	if (len < n || memcmp(s, v, n) != 0)
-		return false;
-	/* "v=STSv1" then *WSP ";" (the grammar's 1*(*WSP ";" *WSP field)) */
-	size_t i = n;
-	while (i < len && is_wsp(s[i]))
-		i++;
-	return i < len && s[i] == ';';
-}
-
-/* sts-ext-name = (ALPHA / DIGIT) *31(ALPHA / DIGIT / "_" / "-" / ".") */
-static bool ext_name_ok(const char *p, size_t n)
-{
-	if (n == 0 || n > 32 || !is_alnum(p[0]))
-		return false;
-	for (size_t i = 1; i < n; i++)
-		if (!is_alnum(p[i]) && p[i] != '_' && p[i] != '-' && p[i] != '.')
-			return false;
-	return true;
-}
-
-/* sts-ext-value = 1*(%x21-3A / %x3C / %x3E-7E): no "=", ";", space or
- * control character. */
-static bool ext_value_ok(const char *p, size_t n)
-{
-	if (n == 0)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)p[i];
-		if (c < 0x21 || c > 0x7e || c == '=' || c == ';')
-			return false;
-	}
-	return true;
+	return txtrec_has_version(s, len, "v=STSv1");
 }
 
 enum sts_txt_status sts_txt_parse(const char *s, size_t len, char **id, char *err, size_t errlen)
@@ -93,7 +37,7 @@ enum sts_txt_status sts_txt_parse(const char *s, size_t len, char **id, char *er
 	*id = NULL;
 	snprintf(err, errlen, "%s", "");
 	if (!sts_txt_is_sts(s, len)) {
-		char *q = quote(s, len);
+		char *q = txtrec_quote(s, len);
 		snprintf(err, errlen, "the record does not begin with \"v=STSv1;\": \"%s\"", q);
 		free(q);
 		return STS_TXT_NOT_STS;
@@ -101,28 +45,28 @@ enum sts_txt_status sts_txt_parse(const char *s, size_t len, char **id, char *er
 	size_t i = 7; /* past "v=STSv1" */
 	while (i < len) {
 		/* *WSP ";" *WSP */
-		while (i < len && is_wsp(s[i]))
+		while (i < len && txtrec_is_wsp(s[i]))
 			i++;
 		if (i == len)
 			break;
 		if (s[i] != ';') {
-			char *q = quote(s + i, len - i);
+			char *q = txtrec_quote(s + i, len - i);
 			snprintf(err, errlen, "fields must be separated by \";\": at \"%s\"", q);
 			free(q);
 			goto syntax;
 		}
 		i++;
-		while (i < len && is_wsp(s[i]))
+		while (i < len && txtrec_is_wsp(s[i]))
 			i++;
 		if (i == len)
 			break; /* a trailing ";" is allowed */
 		size_t start = i;
-		while (i < len && s[i] != ';' && !is_wsp(s[i]))
+		while (i < len && s[i] != ';' && !txtrec_is_wsp(s[i]))
 			i++;
 		const char *f = s + start;
 		size_t flen = i - start;
 		const char *eq = memchr(f, '=', flen);
-		char *q = quote(f, flen);
+		char *q = txtrec_quote(f, flen);
 		if (!eq) {
 			snprintf(err, errlen, "field \"%s\" is not name=value", q);
 			free(q);
@@ -132,7 +76,7 @@ enum sts_txt_status sts_txt_parse(const char *s, size_t len, char **id, char *er
 		if (nlen == 2 && memcmp(f, "id", 2) == 0) {
 			bool ok = vlen >= 1 && vlen <= 32;
 			for (size_t k = 0; ok && k < vlen; k++)
-				ok = is_alnum(eq[1 + k]);
+				ok = txtrec_is_alnum(eq[1 + k]);
 			if (!ok) {
 				snprintf(err, errlen, "id must be 1 to 32 letters and digits: \"%s\"", q);
 				free(q);
@@ -140,7 +84,7 @@ enum sts_txt_status sts_txt_parse(const char *s, size_t len, char **id, char *er
 			}
 			if (!*id)
 				*id = xstrndup(eq + 1, vlen);
-		} else if (!ext_name_ok(f, nlen) || !ext_value_ok(eq + 1, vlen)) {
+		} else if (!txtrec_ext_name_ok(f, nlen) || !txtrec_ext_value_ok(eq + 1, vlen)) {
 			snprintf(err, errlen, "field \"%s\" is not a valid extension (name=value)", q);
 			free(q);
 			goto syntax;
@@ -172,7 +116,7 @@ static void add_problem(struct sts_policy *p, unsigned line, const char *text, s
 	}
 	struct sts_problem *pr = &p->prob[p->nprob++];
 	pr->line = line;
-	pr->text = text ? quote(text, tlen) : NULL;
+	pr->text = text ? txtrec_quote(text, tlen) : NULL;
 	va_list ap;
 	va_start(ap, fmt);
 	pr->what = xvasprintf(fmt, ap);
@@ -199,7 +143,7 @@ static bool host_ok(const char *s, size_t n)
 			label = 0;
 			continue;
 		}
-		if (!is_alnum(s[i]) && s[i] != '-')
+		if (!txtrec_is_alnum(s[i]) && s[i] != '-')
 			return false;
 		label++;
 	}
@@ -260,7 +204,7 @@ static void parse_line(struct sts_policy *p, unsigned ln, const char *s, size_t 
 		return;
 	}
 	size_t klen = (size_t)(colon - s);
-	if (!ext_name_ok(s, klen)) {
+	if (!txtrec_ext_name_ok(s, klen)) {
 		add_problem(p, ln, s, n, true,
 			    "the key before \":\" must be letters, digits, \"_\", \"-\" or \".\", beginning with a "
 			    "letter or digit, at the start of the line, with no space before \":\"");
@@ -268,9 +212,9 @@ static void parse_line(struct sts_policy *p, unsigned ln, const char *s, size_t 
 	}
 	/* sts-policy-field-delim = ":" *WSP; trailing *WSP after the value */
 	const char *v = colon + 1, *end = s + n;
-	while (v < end && is_wsp(*v))
+	while (v < end && txtrec_is_wsp(*v))
 		v++;
-	while (end > v && is_wsp(end[-1]))
+	while (end > v && txtrec_is_wsp(end[-1]))
 		end--;
 	size_t vlen = (size_t)(end - v);
 	static const char *const once[3] = { "version", "mode", "max_age" };

@@ -7,63 +7,11 @@
 #include <string.h>
 #include <strings.h>
 
-#define QUOTE_MAX 120
-
-static bool is_alnum(char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-}
-
-static bool is_wsp(char c)
-{
-	return c == ' ' || c == '\t';
-}
-
-static char *quote(const char *p, size_t n)
-{
-	bool cut = n > QUOTE_MAX;
-	char *e = str_escape(p, cut ? QUOTE_MAX : n, 4 * QUOTE_MAX + 8);
-	if (!cut)
-		return e;
-	char *r = xasprintf("%s...", e);
-	free(e);
-	return r;
-}
+#include "policy/txtrec.h"
 
 bool tls_rpt_is_rpt(const char *s, size_t len)
 {
-	static const char v[] = "v=TLSRPTv1";
-	size_t n = sizeof v - 1;
-	if (len < n || memcmp(s, v, n) != 0)
-		return false;
-	size_t i = n;
-	while (i < len && is_wsp(s[i]))
-		i++;
-	return i < len && s[i] == ';';
-}
-
-/* tlsrpt-ext-name = (ALPHA / DIGIT) *31(ALPHA / DIGIT / "_" / "-" / ".") */
-static bool ext_name_ok(const char *p, size_t n)
-{
-	if (n == 0 || n > 32 || !is_alnum(p[0]))
-		return false;
-	for (size_t i = 1; i < n; i++)
-		if (!is_alnum(p[i]) && p[i] != '_' && p[i] != '-' && p[i] != '.')
-			return false;
-	return true;
-}
-
-/* tlsrpt-ext-value = 1*(%x21-3A / %x3C / %x3E-7E) */
-static bool ext_value_ok(const char *p, size_t n)
-{
-	if (n == 0)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)p[i];
-		if (c < 0x21 || c > 0x7e || c == '=' || c == ';')
-			return false;
-	}
-	return true;
+	return txtrec_has_version(s, len, "v=TLSRPTv1");
 }
 
 /* RFC 8460 section 3: "mailto:" with an address, or "https:" with a host;
@@ -104,16 +52,16 @@ static enum tls_rpt_status parse_rua(const char *v, size_t n, struct strvec *rua
 {
 	size_t i = 0;
 	for (;;) {
-		while (i < n && is_wsp(v[i]))
+		while (i < n && txtrec_is_wsp(v[i]))
 			i++;
 		size_t start = i;
 		while (i < n && v[i] != ',')
 			i++;
 		size_t end = i;
-		while (end > start && is_wsp(v[end - 1]))
+		while (end > start && txtrec_is_wsp(v[end - 1]))
 			end--;
 		char why[96];
-		char *q = quote(v + start, end - start);
+		char *q = txtrec_quote(v + start, end - start);
 		if (end == start) {
 			snprintf(err, errlen, "an empty report URI in rua=\"%s\"", q);
 			free(q);
@@ -136,7 +84,7 @@ enum tls_rpt_status tls_rpt_parse(const char *s, size_t len, struct strvec *rua,
 {
 	snprintf(err, errlen, "%s", "");
 	if (!tls_rpt_is_rpt(s, len)) {
-		char *q = quote(s, len);
+		char *q = txtrec_quote(s, len);
 		snprintf(err, errlen, "the record does not begin with \"v=TLSRPTv1;\": \"%s\"", q);
 		free(q);
 		return TLS_RPT_NOT_RPT;
@@ -144,19 +92,19 @@ enum tls_rpt_status tls_rpt_parse(const char *s, size_t len, struct strvec *rua,
 	bool have_rua = false;
 	size_t i = 10; /* past "v=TLSRPTv1" */
 	while (i < len) {
-		while (i < len && is_wsp(s[i]))
+		while (i < len && txtrec_is_wsp(s[i]))
 			i++;
 		if (i == len)
 			break;
 		/* is_rpt saw the first ";"; later ones end the previous field */
 		if (s[i] != ';') {
-			char *q = quote(s + i, len - i);
+			char *q = txtrec_quote(s + i, len - i);
 			snprintf(err, errlen, "fields must be separated by \";\": at \"%s\"", q);
 			free(q);
 			return TLS_RPT_SYNTAX;
 		}
 		i++;
-		while (i < len && is_wsp(s[i]))
+		while (i < len && txtrec_is_wsp(s[i]))
 			i++;
 		if (i == len)
 			break; /* a trailing ";" */
@@ -164,13 +112,13 @@ enum tls_rpt_status tls_rpt_parse(const char *s, size_t len, struct strvec *rua,
 		while (i < len && s[i] != ';')
 			i++;
 		size_t end = i;
-		while (end > start && is_wsp(s[end - 1]))
+		while (end > start && txtrec_is_wsp(s[end - 1]))
 			end--;
 		const char *f = s + start;
 		size_t flen = end - start;
 		const char *eq = memchr(f, '=', flen);
-		if (!eq || !ext_name_ok(f, (size_t)(eq - f))) {
-			char *q = quote(f, flen);
+		if (!eq || !txtrec_ext_name_ok(f, (size_t)(eq - f))) {
+			char *q = txtrec_quote(f, flen);
 			snprintf(err, errlen, "field \"%s\" is not name=value", q);
 			free(q);
 			return TLS_RPT_SYNTAX;
@@ -183,8 +131,8 @@ enum tls_rpt_status tls_rpt_parse(const char *s, size_t len, struct strvec *rua,
 			enum tls_rpt_status st = parse_rua(eq + 1, vlen, rua, err, errlen);
 			if (st != TLS_RPT_OK)
 				return st;
-		} else if (!ext_value_ok(eq + 1, vlen)) {
-			char *q = quote(f, flen);
+		} else if (!txtrec_ext_value_ok(eq + 1, vlen)) {
+			char *q = txtrec_quote(f, flen);
 			snprintf(err, errlen, "field \"%s\" is not a valid extension (name=value)", q);
 			free(q);
 			return TLS_RPT_SYNTAX;
